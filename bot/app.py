@@ -1,0 +1,74 @@
+"""Composition: settings -> catalogue -> database -> engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config_file import StartupError, load_catalogue
+from bot.settings import Settings
+from core.catalogue import Catalogue
+from handlers.engine import Engine
+from storage import Database, normalize_url
+
+
+@dataclass
+class App:
+    settings: Settings
+    catalogue: Catalogue
+    db: Database
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_app(
+    settings: Settings,
+    *,
+    config_path: Path | None = None,
+    database_url: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> App:
+    catalogue = load_catalogue(config_path or settings.config_path, settings.timezone)
+    url = database_url or settings.database_url
+    try:
+        normalize_url(url)
+    except ValueError as exc:
+        raise StartupError(f"DATABASE_URL không hợp lệ: {exc}") from exc
+    try:
+        db = await Database.open(url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise StartupError(
+            f"không mở được cơ sở dữ liệu ({_redact(url)}): {_first_line(exc)}"
+        ) from exc
+    engine = Engine(catalogue, db, clock or (lambda: datetime.now(UTC)))
+    return App(settings, catalogue, db, engine)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs full request URLs at INFO, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest and ":" in rest.split("@", 1)[0]:
+        user = rest.split(":", 1)[0]
+        rest = f"{user}:***@{rest.split('@', 1)[1]}"
+    return f"{scheme}{sep}{rest}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,137 @@
+"""`python -m bot …`: simulate, console, demo and run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.app import configure_logging, open_app
+from bot.config_file import StartupError
+from bot.settings import Settings
+from bot.simulator import Post, ScenarioError, Simulator, Step, read_scenario
+
+DEMO_SCENARIO = Path(__file__).parent / "scenarios" / "demo_week.jsonl"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level if args.command in ("run", "console") else "WARNING")
+    try:
+        return int(args.func(args, settings))
+    except StartupError as exc:
+        print(f"Lỗi khởi động: {exc}", file=sys.stderr)
+        return 2
+    except ScenarioError as exc:
+        print(f"Lỗi kịch bản: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Bot báo cáo Đề án 06")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulate", help="run a scenario (JSON lines) on a virtual clock")
+    sim.add_argument("scenario", type=Path)
+    _common(sim)
+    sim.set_defaults(func=_simulate)
+
+    con = sub.add_parser("console", help="type messages as a configured user")
+    _common(con)
+    con.add_argument("--as", dest="user", default="thuong_truc", help="person key from the config")
+    con.add_argument("--chat", default="", help="chat key (default: a private chat)")
+    con.set_defaults(func=_console)
+
+    demo = sub.add_parser("demo", help="simulate a reporting week of Bình Sơn, write a transcript")
+    _common(demo)
+    demo.set_defaults(func=_demo)
+
+    run = sub.add_parser("run", help="start the bot on the configured chat platforms")
+    _common(run)
+    run.set_defaults(func=_run)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=None, help="TOML set-up (default CONFIG_PATH)")
+    p.add_argument("--db", default=None, help="database URL (default DATABASE_URL)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="directory for files")
+
+
+def read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: không đọc được ({exc.strerror})") from exc
+
+
+async def simulate_lines(
+    lines: list[str], settings: Settings, config: Path | None, db: str | None, out: Path
+) -> list[tuple[Step, list[Post]]]:
+    """Run a scenario; with no database given, a fresh one, so reruns give the same output."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = db or f"sqlite:///{Path(tmp) / 'simulation.db'}"
+        app = await open_app(settings, config_path=config, database_url=url)
+        try:
+            steps = read_scenario(lines, app.catalogue)
+            simulator = Simulator(app.engine, out)
+            return [(step, await simulator.step(step)) for step in steps]
+        finally:
+            await app.close()
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    lines = read_lines(args.scenario)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(simulate_lines(lines, settings, args.config, args.db, args.out))
+    for _, posts in results:
+        for post in posts:
+            print(json.dumps(post.as_json(), ensure_ascii=False))
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.transcript import write_transcript
+
+    lines = read_lines(DEMO_SCENARIO)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(simulate_lines(lines, settings, args.config, args.db, args.out))
+    paths = write_transcript(results, args.out)
+    posts = sum(len(p) for _, p in results)
+    print(f"Demo: {len(results)} tin nhắn vào, {posts} tin bot gửi.")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import run_console
+
+    async def session() -> None:
+        app = await open_app(settings, config_path=args.config, database_url=args.db)
+        try:
+            await run_console(app, args.user, args.chat)
+        finally:
+            await app.close()
+
+    asyncio.run(session())
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    print(
+        "Chưa cấu hình nền tảng chat nào (TELEGRAM_BOT_TOKEN chưa đặt). "
+        "Lấy token từ @BotFather trên Telegram rồi đặt TELEGRAM_BOT_TOKEN trong .env.\n"
+        "Đang mở chế độ console để thử bot.",
+        file=sys.stderr,
+    )
+    args.user, args.chat = "thuong_truc", ""
+    return _console(args, settings)

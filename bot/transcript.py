@@ -1,0 +1,41 @@
+"""A readable Markdown transcript of a simulated conversation, and its JSON lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.simulator import Post, Step
+from core.messages import WEEKDAY_NAMES
+
+
+def write_transcript(results: Sequence[tuple[Step, list[Post]]], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / "demo_transcript.md"
+    jsonl = out / "demo.jsonl"
+    lines = ["# Demo: một tuần báo cáo Đề án 06 của huyện Bình Sơn", ""]
+    day = None
+    for step, posts in results:
+        if step.at.date() != day:
+            day = step.at.date()
+            name = WEEKDAY_NAMES[day.weekday()]
+            lines += [f"## {name[0].upper()}{name[1:]} {day:%d/%m/%Y}", ""]
+        where = "nhắn riêng" if step.chat_type == "private" else step.chat
+        lines += [
+            f"**{step.at:%H:%M} · {step.user} → {where}**",
+            "",
+            "```text",
+            step.text,
+            "```",
+            "",
+        ]
+        for post in posts:
+            body = post.text or f"[tệp: {post.photo or post.document}]"
+            lines += [f"*{post.at:%H:%M} · bot → {post.chat}*", "", "```text", body, "```", ""]
+    md.write_text("\n".join(lines), encoding="utf-8")
+    with jsonl.open("w", encoding="utf-8") as fh:
+        for _, posts in results:
+            for post in posts:
+                fh.write(json.dumps(post.as_json(), ensure_ascii=False) + "\n")
+    return [md, jsonl]

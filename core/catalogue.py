@@ -1,0 +1,573 @@
+"""The reporting set-up: hierarchy, fields, indicators, rules, calendar, chats and people.
+
+Built from the parsed TOML mapping by `build_catalogue`, which checks every key and
+raises `ConfigError` naming the key and what is wrong; reading the file is the caller's job.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.periods import Calendar
+from core.text import clean, fold, key, label_key
+
+UNIT_TYPES = ("thị trấn", "đặc khu", "phường", "xã", "tt", "p", "x")
+_UNIT_TYPE_RE = re.compile(r"^(?:" + "|".join(re.escape(t) for t in UNIT_TYPES) + r")[\s.]+")
+_CODE_RE = re.compile(r"[a-z][a-z0-9_]*")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the key path where it was found."""
+
+    def __init__(self, key: str, problem: str, source: str = "") -> None:
+        self.key = key
+        self.problem = problem
+        self.source = source
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.key}: {self.problem}"
+
+    def at(self, source: str) -> ConfigError:
+        return ConfigError(self.key, self.problem, source)
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    district: str | None = None
+    exempt: bool = False
+
+    @property
+    def short_name(self) -> str:
+        return strip_unit_type(self.name)
+
+
+@dataclass(frozen=True)
+class Field:
+    code: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    cumulative: bool = True
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    short: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
+    target: Decimal | None = None
+    deadline: date | None = None
+    decimals: int = 2
+    columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.numerator + self.denominator))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Each field of the chain is at most the next: `a <= b <= c`."""
+
+    chain: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Chat:
+    key: str
+    title: str
+    kind: str  # "group" or "private"
+    ids: Mapping[str, str] = field(default_factory=dict)  # platform -> chat id
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    name: str
+    role: Role
+    unit: str | None = None
+    ids: Mapping[str, str] = field(default_factory=dict)  # platform -> user id
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    title: str
+    province: str
+    district: str | None
+    office: str
+    units: tuple[Unit, ...]
+    fields: tuple[Field, ...]
+    indicators: tuple[Indicator, ...]
+    rules: tuple[Rule, ...]
+    calendar: Calendar
+    chats: tuple[Chat, ...] = ()
+    people: tuple[Person, ...] = ()
+    # Lookups built once from the tuples above.
+    _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
+    _fields: dict[str, Field] = field(init=False, repr=False, compare=False)
+    _indicators: dict[str, Indicator] = field(init=False, repr=False, compare=False)
+    _labels: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_units", {u.code: u for u in self.units})
+        object.__setattr__(self, "_fields", {f.code: f for f in self.fields})
+        object.__setattr__(self, "_indicators", {i.code: i for i in self.indicators})
+        labels: dict[str, str] = {}
+        for f in self.fields:
+            for text in (f.label, f.code, *f.aliases):
+                labels.setdefault(label_key(text), f.code)
+        object.__setattr__(self, "_labels", labels)
+
+    def unit(self, code: str) -> Unit:
+        return self._units[code]
+
+    def field(self, code: str) -> Field:
+        return self._fields[code]
+
+    def indicator(self, code: str) -> Indicator:
+        return self._indicators[code]
+
+    def has_unit(self, code: str) -> bool:
+        return code in self._units
+
+    @property
+    def ranked_indicators(self) -> tuple[Indicator, ...]:
+        """Indicators with a target: the ones leaders rank and chase."""
+        return tuple(i for i in self.indicators if i.target is not None)
+
+    @property
+    def active_units(self) -> tuple[Unit, ...]:
+        return tuple(u for u in self.units if not u.exempt)
+
+    def field_for_label(self, text: str) -> str | None:
+        return self._labels.get(label_key(text))
+
+    def suggest_labels(self, text: str, limit: int = 3) -> list[str]:
+        """The nearest valid labels (as configured, with diacritics) to an unknown one."""
+        keys = self._labels
+        close = difflib.get_close_matches(label_key(text), list(keys), n=limit * 3, cutoff=0.5)
+        seen = dict.fromkeys(self.field(keys[k]).label for k in close)
+        return list(seen)[:limit]
+
+    def find_indicator(self, text: str) -> Indicator | None:
+        wanted = label_key(text)
+        for ind in self.indicators:
+            if wanted in {label_key(ind.code), label_key(ind.short), label_key(ind.name)}:
+                return ind
+        matches = [i for i in self.indicators if wanted and wanted in label_key(i.name)]
+        return matches[0] if len(matches) == 1 else None
+
+    def match_unit(self, text: str) -> UnitMatch:
+        return match_unit(self.units, text)
+
+    def chat_by_key(self, key: str) -> Chat | None:
+        return next((c for c in self.chats if c.key == key), None)
+
+    def chat_for(self, platform: str, chat_id: str) -> Chat | None:
+        return next((c for c in self.chats if c.ids.get(platform) == chat_id), None)
+
+    def person_for(self, platform: str, user_id: str) -> Person | None:
+        return next((p for p in self.people if p.ids.get(platform) == user_id), None)
+
+    def officers_of(self, unit_code: str) -> tuple[Person, ...]:
+        return tuple(p for p in self.people if p.role is Role.OFFICER and p.unit == unit_code)
+
+
+def strip_unit_type(name: str) -> str:
+    """`Xã Bình Long` -> `Bình Long`; `TT. Châu Ổ` -> `Châu Ổ`."""
+    text = clean(name)
+    stripped = _UNIT_TYPE_RE.sub("", text.casefold(), count=1)
+    return text[len(text) - len(stripped) :] if stripped != text.casefold() else text
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    """The unit a name means, or the candidates to ask about, or nothing."""
+
+    unit: Unit | None
+    candidates: tuple[Unit, ...] = ()
+
+
+def match_unit(units: Sequence[Unit], text: str) -> UnitMatch:
+    """Match with or without the unit type and diacritics, through aliases, but never
+    silently between units whose names differ only in diacritics."""
+    wanted = fold(strip_unit_type(text))
+    if not wanted:
+        return UnitMatch(None)
+    exact: dict[str, Unit] = {}
+    loose: dict[str, Unit] = {}
+    for unit in units:
+        names = (unit.name, unit.code, *unit.aliases)
+        for name in names:
+            bare = fold(strip_unit_type(name))
+            if bare == wanted or fold(name) == fold(text):
+                exact[unit.code] = unit
+            if key(bare) == key(wanted) or key(name) == key(text):
+                loose[unit.code] = unit
+    if len(exact) == 1:
+        return UnitMatch(next(iter(exact.values())))
+    if len(exact) > 1:
+        return UnitMatch(None, tuple(exact.values()))
+    if len(loose) == 1:
+        only = next(iter(loose.values()))
+        # A diacritic-free spelling is fine; a different diacritic is another name.
+        if _diacritics_compatible(wanted, (only.name, *only.aliases)):
+            return UnitMatch(only)
+        return UnitMatch(None, (only,))
+    return UnitMatch(None, tuple(loose.values()))
+
+
+def _diacritics_compatible(typed: str, names: Sequence[str]) -> bool:
+    """True when every accented letter typed also appears, accented the same way, in a name:
+    `binh long` and `Bình Long` are compatible, `Bình Thạnh` and `Bình Thanh` are not."""
+    for name in names:
+        target = fold(strip_unit_type(name))
+        if len(target) == len(typed) and all(
+            t == n or (key(t) == key(n) and key(t) == t) for t, n in zip(typed, target, strict=True)
+        ):
+            return True
+    return False
+
+
+# --- building from the TOML mapping -------------------------------------------------------
+
+
+def build_catalogue(data: Mapping[str, Any], default_tz: str = "Asia/Ho_Chi_Minh") -> Catalogue:
+    """Check the parsed TOML and build the catalogue; raises ConfigError on the first problem."""
+    r = _Reader(data, "")
+    group = r.table("group")
+    units = _units(r.array("units", required=True))
+    fields = _fields(r.array("fields", required=True))
+    field_codes = {f.code for f in fields}
+    indicators = _indicators(r.array("indicators", required=True), field_codes)
+    rules = tuple(
+        Rule(tuple(_field_refs(item, "chain", field_codes, min_len=2))) for item in r.array("rules")
+    )
+    calendar = _calendar(r.table("calendar"), default_tz)
+    chats = _chats(r.table("chats"))
+    people = _people(r.table("people"), {u.code for u in units})
+    group_fields = (
+        group.string("name", default="Tổ Công tác Đề án 06"),
+        group.string("province", default=""),
+        group.optional_string("district"),
+        group.string("office", default="Thường trực Tổ Công tác Đề án 06"),
+    )
+    group.done()
+    r.done()
+    title, province, district, office = group_fields
+    return Catalogue(
+        title=title,
+        province=province,
+        district=district,
+        office=office,
+        units=units,
+        fields=fields,
+        indicators=indicators,
+        rules=rules,
+        calendar=calendar,
+        chats=chats,
+        people=people,
+    )
+
+
+class _Reader:
+    """Reads one TOML table, remembering which keys were used so unknown ones are refused."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(path or "(gốc)", "phải là một bảng (table)")
+        self.data = data
+        self.path = path
+        self.used: set[str] = set()
+
+    def _key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def get(self, name: str) -> Any:
+        self.used.add(name)
+        return self.data.get(name)
+
+    def table(self, name: str) -> _Reader:
+        value = self.get(name)
+        return _Reader({} if value is None else value, self._key(name))
+
+    def array(self, name: str, required: bool = False) -> list[_Reader]:
+        value = self.get(name)
+        if value is None:
+            if required:
+                raise ConfigError(self._key(name), "thiếu (missing); cần ít nhất một mục")
+            return []
+        if not isinstance(value, list) or (required and not value):
+            raise ConfigError(self._key(name), "phải là một mảng bảng [[...]] không rỗng")
+        return [_Reader(item, f"{self._key(name)}[{i}]") for i, item in enumerate(value)]
+
+    def string(self, name: str, default: str | None = None) -> str:
+        value = self.get(name)
+        if value is None:
+            if default is None:
+                raise ConfigError(self._key(name), "thiếu (missing)")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(self._key(name), f"phải là chuỗi không rỗng, không phải {value!r}")
+        return clean(value)
+
+    def optional_string(self, name: str) -> str | None:
+        return None if self.get(name) is None else self.string(name)
+
+    def code(self, name: str = "code") -> str:
+        value = self.string(name)
+        if not _CODE_RE.fullmatch(value):
+            raise ConfigError(self._key(name), f"{value!r} phải gồm chữ thường a-z, số và _")
+        return value
+
+    def strings(self, name: str) -> tuple[str, ...]:
+        value = self.get(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(self._key(name), "phải là danh sách chuỗi")
+        return tuple(clean(v) for v in value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ConfigError(self._key(name), f"phải là true hoặc false, không phải {value!r}")
+        return value
+
+    def integer(self, name: str, default: int, lo: int, hi: int) -> int:
+        value = self.get(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ConfigError(self._key(name), f"phải là số nguyên từ {lo} đến {hi}")
+        return value
+
+    def ident(self, name: str) -> str | None:
+        """A platform id: TOML integer or string, kept as text."""
+        value = self.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+            raise ConfigError(self._key(name), "phải là số hoặc chuỗi (id trên nền tảng)")
+        return str(value).strip()
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ConfigError(self._key(unknown[0]), "khóa không được hỗ trợ (unknown key)")
+
+
+def _unique(items: Sequence[Any], path: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.code in seen:
+            raise ConfigError(f"{path}[{i}].code", f"mã {item.code!r} bị trùng")
+        seen.add(item.code)
+
+
+def _units(items: list[_Reader]) -> tuple[Unit, ...]:
+    units = []
+    for r in items:
+        units.append(
+            Unit(
+                code=r.code(),
+                name=r.string("name"),
+                aliases=r.strings("aliases"),
+                district=r.optional_string("district"),
+                exempt=r.boolean("exempt", False),
+            )
+        )
+        r.done()
+    _unique(units, "units")
+    # Two units must never answer to the same written name, or reports could be misfiled.
+    owners: dict[str, str] = {}
+    for i, unit in enumerate(units):
+        for name in (unit.name, *unit.aliases):
+            k = fold(strip_unit_type(name))
+            if owners.setdefault(k, unit.code) != unit.code:
+                raise ConfigError(f"units[{i}]", f"tên {name!r} trùng với đơn vị {owners[k]!r}")
+    return tuple(units)
+
+
+def _fields(items: list[_Reader]) -> tuple[Field, ...]:
+    fields = []
+    owners: dict[str, str] = {}
+    for i, r in enumerate(items):
+        f = Field(
+            code=r.code(),
+            label=r.string("label"),
+            aliases=r.strings("aliases"),
+            cumulative=r.boolean("cumulative", True),
+            required=r.boolean("required", True),
+        )
+        r.done()
+        for text in (f.label, f.code, *f.aliases):
+            k = label_key(text)
+            if owners.setdefault(k, f.code) != f.code:
+                raise ConfigError(f"fields[{i}]", f"nhãn {text!r} trùng với trường {owners[k]!r}")
+        fields.append(f)
+    _unique(fields, "fields")
+    return tuple(fields)
+
+
+def _field_refs(r: _Reader, name: str, known: set[str], min_len: int = 1) -> list[str]:
+    refs = list(r.strings(name))
+    if len(refs) < min_len:
+        raise ConfigError(r._key(name), f"cần ít nhất {min_len} trường")
+    for ref in refs:
+        if ref not in known:
+            raise ConfigError(r._key(name), f"trường {ref!r} không có trong [[fields]]")
+    r.done()
+    return refs
+
+
+def _indicators(items: list[_Reader], fields: set[str]) -> tuple[Indicator, ...]:
+    indicators = []
+    for r in items:
+        code = r.code()
+        numerator = tuple(r.strings("numerator"))
+        denominator = tuple(r.strings("denominator"))
+        for name, refs in (("numerator", numerator), ("denominator", denominator)):
+            if not refs:
+                raise ConfigError(r._key(name), "cần ít nhất một trường")
+            for ref in refs:
+                if ref not in fields:
+                    raise ConfigError(r._key(name), f"trường {ref!r} không có trong [[fields]]")
+        target = r.get("target")
+        if target is not None:
+            try:
+                target = Decimal(str(target))
+            except InvalidOperation:
+                target = None
+            if isinstance(r.data["target"], bool) or target is None or not 0 < target <= 100:
+                raise ConfigError(r._key("target"), "phải là số phần trăm trong (0, 100]")
+        deadline = r.get("deadline")
+        if deadline is not None and not (isinstance(deadline, date) and type(deadline) is date):
+            raise ConfigError(r._key("deadline"), "phải là ngày dạng 2024-12-31 (không ngoặc kép)")
+        name = r.string("name")
+        indicators.append(
+            Indicator(
+                code=code,
+                name=name,
+                short=r.string("short", default=name),
+                numerator=numerator,
+                denominator=denominator,
+                target=target,
+                deadline=deadline,
+                decimals=r.integer("decimals", 2, 0, 4),
+                columns=r.strings("columns"),
+            )
+        )
+        r.done()
+    _unique(indicators, "indicators")
+    codes = {i.code for i in indicators}
+    for n, ind in enumerate(indicators):
+        for col in ind.columns:
+            if col not in codes or col == ind.code:
+                raise ConfigError(f"indicators[{n}].columns", f"{col!r} không phải chỉ tiêu khác")
+    return tuple(indicators)
+
+
+def _parse_time(r: _Reader, name: str, default: time) -> time:
+    raw = r.get(name)
+    if raw is None:
+        return default
+    if isinstance(raw, time):
+        return raw
+    if isinstance(raw, str) and (m := re.fullmatch(r"(\d{1,2})[:h](\d{2})", raw.strip())):
+        hour, minute = int(m[1]), int(m[2])
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise ConfigError(r._key(name), f'phải là giờ dạng "10:00", không phải {raw!r}')
+
+
+def _calendar(r: _Reader, default_tz: str) -> Calendar:
+    tz_name = r.string("timezone", default=default_tz)
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(r._key("timezone"), f"múi giờ {tz_name!r} không tồn tại") from exc
+    weekday = r.string("due_weekday", default="monday").lower()
+    if weekday not in WEEKDAYS:
+        raise ConfigError(r._key("due_weekday"), f"phải là một trong {', '.join(WEEKDAYS)}")
+    calendar = Calendar(
+        tz=tz,
+        due_weekday=WEEKDAYS.index(weekday),
+        due_time=_parse_time(r, "due_time", time(10, 0)),
+        late_window=timedelta(hours=r.integer("late_hours", 48, 0, 24 * 6)),
+    )
+    r.done()
+    return calendar
+
+
+def _platform_ids(r: _Reader) -> dict[str, str]:
+    ids = {}
+    for platform in ("telegram", "zalo"):
+        value = r.ident(platform)
+        if value is not None:
+            ids[platform] = value
+    return ids
+
+
+def _chats(r: _Reader) -> tuple[Chat, ...]:
+    chats = []
+    for chat_key in r.data:
+        if not _CODE_RE.fullmatch(str(chat_key)):
+            raise ConfigError(r._key(str(chat_key)), "tên khóa phải gồm chữ thường a-z, số và _")
+        c = r.table(chat_key)
+        kind = c.string("kind", default="group")
+        if kind not in ("group", "private"):
+            raise ConfigError(c._key("kind"), 'phải là "group" hoặc "private"')
+        chats.append(Chat(chat_key, c.string("title", default=chat_key), kind, _platform_ids(c)))
+        c.done()
+    return tuple(chats)
+
+
+def _people(r: _Reader, units: set[str]) -> tuple[Person, ...]:
+    people = []
+    seen_ids: dict[tuple[str, str], str] = {}
+    for person_key in r.data:
+        if not _CODE_RE.fullmatch(str(person_key)):
+            raise ConfigError(r._key(str(person_key)), "tên khóa phải gồm chữ thường a-z, số và _")
+        p = r.table(person_key)
+        role_text = p.string("role", default="officer")
+        try:
+            role = Role(role_text)
+        except ValueError as exc:
+            raise ConfigError(p._key("role"), "phải là officer, leader hoặc admin") from exc
+        unit = p.optional_string("unit")
+        if role is Role.OFFICER and unit is None:
+            raise ConfigError(p._key("unit"), "cán bộ (officer) phải gắn với một đơn vị")
+        if unit is not None and unit not in units:
+            raise ConfigError(p._key("unit"), f"đơn vị {unit!r} không có trong [[units]]")
+        ids = _platform_ids(p)
+        for platform, ident in ids.items():
+            if (owner := seen_ids.setdefault((platform, ident), person_key)) != person_key:
+                raise ConfigError(p._key(platform), f"id {ident} đã gán cho {owner!r}")
+        people.append(Person(person_key, p.string("name", default=person_key), role, unit, ids))
+        p.done()
+    return tuple(people)

@@ -1,0 +1,135 @@
+"""Platform-neutral messages: what adapters hand to handlers and what handlers hand back.
+
+Replies are data (text with spans, tables as rows, images, files); each platform renders
+them its own way (Telegram HTML, Zalo plain text, the console and simulator plain text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+ChatType = Literal["group", "private"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    platform: str  # "telegram", "zalo", "sim", "console"
+    chat_id: str
+    chat_type: ChatType
+    user_id: str
+    user_name: str
+    text: str
+    sent_at: datetime  # the message's own timestamp, timezone-aware
+    message_id: str = ""
+    reply_to_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Bold:
+    text: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Names a person so the platform notifies them."""
+
+    name: str
+    user_id: str
+
+
+Span = str | Bold | Mention
+
+
+@dataclass(frozen=True)
+class Text:
+    spans: tuple[Span, ...]
+
+    @classmethod
+    def of(cls, *spans: Span) -> Text:
+        return cls(tuple(spans))
+
+    @property
+    def plain(self) -> str:
+        return "".join(_plain_span(s) for s in self.spans)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells; `align` has one letter per column, `l` or `r`."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: str = ""
+    title: str = ""
+
+    def alignment(self, index: int) -> str:
+        return self.align[index] if index < len(self.align) else "l"
+
+
+@dataclass(frozen=True)
+class Photo:
+    path: Path
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    path: Path
+    caption: str = ""
+
+
+Block = Text | Table | Photo | Document
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Blocks for one chat; `chat_id` empty means the chat the message came from."""
+
+    blocks: tuple[Block, ...]
+    chat_id: str = ""
+    buttons: tuple[tuple[str, str], ...] = field(default=())  # (label, action) pairs
+
+
+def reply(*blocks: Block | str) -> Reply:
+    return Reply(tuple(Text.of(b) if isinstance(b, str) else b for b in blocks))
+
+
+def _plain_span(span: Span) -> str:
+    if isinstance(span, Mention):
+        return "@" + span.name
+    if isinstance(span, Bold):
+        return span.text
+    return span
+
+
+def render_table_plain(table: Table) -> str:
+    """A monospace table: columns padded to their widest cell."""
+    grid = [table.columns, *table.rows]
+    widths = [max(len(row[i]) for row in grid) for i in range(len(table.columns))]
+    lines = []
+    for n, row in enumerate(grid):
+        cells = [
+            cell.rjust(widths[i]) if table.alignment(i) == "r" else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    if table.title:
+        lines.insert(0, table.title)
+    return "\n".join(lines)
+
+
+def render_plain(blocks: tuple[Block, ...]) -> str:
+    parts = []
+    for block in blocks:
+        if isinstance(block, Text):
+            parts.append(block.plain)
+        elif isinstance(block, Table):
+            parts.append(render_table_plain(block))
+        else:
+            parts.append(block.caption)
+    return "\n\n".join(p for p in parts if p)

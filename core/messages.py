@@ -1,0 +1,451 @@
+"""Every sentence a user reads, in Vietnamese, in one place so wording is reviewed together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+
+def fmt_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def fmt_moment(moment: datetime) -> str:
+    return moment.strftime("%H:%M %d/%m/%Y")
+
+
+def _join(items: Sequence[str]) -> str:
+    return ", ".join(items)
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+
+def number_empty() -> str:
+    return "chưa có số liệu"
+
+
+def number_foreign_digits(raw: str) -> str:
+    return f"“{raw}” dùng chữ số lạ; chỉ dùng các chữ số 0–9"
+
+
+def number_negative(raw: str) -> str:
+    return f"“{raw}” là số âm; số liệu phải là số nguyên không âm"
+
+
+def number_not_whole(raw: str) -> str:
+    return f"“{raw}” không phải là số nguyên (ví dụ đúng: 6352 hoặc 6.352)"
+
+
+def number_ambiguous(raw: str) -> str:
+    return (
+        f"“{raw}” có thể hiểu theo hai cách (số thập phân hoặc số hàng nghìn viết thiếu); "
+        "số liệu là số nguyên, hãy viết rõ, ví dụ 6352 hoặc 6.352"
+    )
+
+
+def number_too_large(raw: str) -> str:
+    return f"“{raw}” lớn bất thường; vui lòng kiểm tra lại"
+
+
+# --- parsing and validation -----------------------------------------------------------------
+
+
+def report_too_long(limit: int) -> str:
+    return f"Báo cáo quá dài (tối đa {limit} ký tự). Mỗi dòng chỉ ghi “tên chỉ tiêu: số liệu”."
+
+
+def unknown_label(label: str, suggestions: Sequence[str]) -> str:
+    shown = label if len(label) <= 60 else label[:57] + "…"
+    if suggestions:
+        return f"Không hiểu mục “{shown}”. Có phải: {_join(suggestions)}?"
+    return f"Không hiểu mục “{shown}”."
+
+
+def bad_value(label: str, reason: str) -> str:
+    return f"{label}: {reason}."
+
+
+def duplicate_field(label: str, first: str, second: str) -> str:
+    return f"{label} được ghi hai lần với hai số khác nhau ({first} và {second})."
+
+
+def more_problems(count: int) -> str:
+    return f"… và {count} lỗi khác."
+
+
+def missing_fields(labels: Sequence[str]) -> str:
+    return f"Thiếu số liệu: {_join(labels)}."
+
+
+def incomplete_indicator(indicator: str, labels: Sequence[str]) -> str:
+    return f"Chỉ tiêu “{indicator}” cần thêm: {_join(labels)}."
+
+
+def no_values() -> str:
+    return "Báo cáo chưa có số liệu nào."
+
+
+def rule_broken(low: str, low_value: str, high: str, high_value: str) -> str:
+    return f"{low} ({low_value}) không được lớn hơn {high} ({high_value})."
+
+
+def numerator_exceeds(indicator: str, numerator: str, denominator: str) -> str:
+    return f"“{indicator}”: số đạt ({numerator}) lớn hơn tổng số ({denominator})."
+
+
+def cumulative_fell(label: str, now: str, before: str) -> str:
+    return f"{label}: {now} thấp hơn số lũy kế tuần trước ({before})."
+
+
+def unusual_jump(label: str, step: str, usual: str) -> str:
+    return (
+        f"{label} tăng {step} trong một tuần, cao bất thường so với các tuần gần đây "
+        f"(nhiều nhất {usual}/tuần). Vui lòng kiểm tra lại."
+    )
+
+
+# --- access ---------------------------------------------------------------------------------
+
+UNKNOWN_GROUP = (
+    "Nhóm này chưa được đăng ký với bot báo cáo Đề án 06 nên bot không trả lời số liệu ở đây. "
+    "Vui lòng liên hệ Thường trực Tổ Công tác để được cấu hình."
+)
+BUSY_NOT_SAVED = "⚠️ Hệ thống đang bận, báo cáo của bạn CHƯA được lưu. Vui lòng gửi lại sau ít phút."
+BUSY = "⚠️ Hệ thống đang bận, vui lòng thử lại sau ít phút."
+INTERNAL_ERROR = (
+    "⚠️ Có lỗi khi xử lý tin nhắn; không có gì bị thay đổi. Vui lòng thử lại hoặc báo quản trị viên."
+)
+UNKNOWN_COMMAND = "Bot không hiểu lệnh này. Gõ /huongdan để xem các lệnh."
+LEADERS_ONLY = "Chỉ lãnh đạo và quản trị viên được dùng lệnh này."
+ADMINS_ONLY = "Chỉ quản trị viên được dùng lệnh này."
+
+
+def not_registered() -> str:
+    return (
+        "Bạn chưa được đăng ký gửi báo cáo. Gửi /dangky <tên đơn vị>, ví dụ "
+        "“/dangky Xã Bình Long”, rồi chờ quản trị viên duyệt."
+    )
+
+
+def not_your_unit(own: str, other: str) -> str:
+    return f"Bạn chỉ được báo cáo cho {own}, không thể báo cáo cho {other}."
+
+
+def leader_cannot_report() -> str:
+    return "Lãnh đạo không gửi báo cáo; các đơn vị gửi bằng lệnh /baocao."
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+def unit_needed() -> str:
+    return "Vui lòng ghi rõ đơn vị, ví dụ dòng “Đơn vị: Xã Bình Long”."
+
+
+def unit_unknown(text: str, suggestions: Sequence[str]) -> str:
+    hint = f" Có phải: {_join(suggestions)}?" if suggestions else ""
+    return f"Không tìm thấy đơn vị “{text}”.{hint}"
+
+
+def unit_ambiguous(text: str, names: Sequence[str]) -> str:
+    return (
+        f"“{text}” có thể là: {_join(names)}. Các tên này chỉ khác nhau ở dấu, bot không tự đoán. "
+        "Vui lòng gửi lại với tên có dấu chính xác."
+    )
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+def report_refused(problems: Sequence[str]) -> str:
+    lines = "\n".join(f"• {p}" for p in problems)
+    return f"❌ Báo cáo CHƯA được nhận:\n{lines}"
+
+
+TEMPLATE_INTRO = "Mẫu báo cáo đã sửa, chép lại, điền số rồi gửi:"
+
+
+def template_title(unit: str, period: str) -> str:
+    return f"Mẫu báo cáo {period} — {unit}"
+
+
+def template_hint(has_previous: bool) -> str:
+    if has_previous:
+        return "Số điền sẵn là số liệu báo cáo gần nhất: sửa thành số mới rồi gửi cả tin nhắn."
+    return "Chép mẫu, điền số liệu lũy kế sau dấu “:” rồi gửi cả tin nhắn."
+
+
+def period_unknown(text: str) -> str:
+    return f"Không hiểu kỳ báo cáo “{text}”; ghi theo dạng “Tuần: 45/2024”."
+
+
+def period_in_future(text: str, current: str) -> str:
+    return f"Chưa đến {text}; kỳ đang nhận báo cáo là {current}."
+
+
+def accepted(unit: str, period: str, late: bool, version: int) -> str:
+    when = "nộp muộn" if late else "đúng hạn"
+    again = f" (cập nhật lần {version - 1})" if version > 1 else ""
+    return f"✅ Đã nhận báo cáo {period} của {unit}{again}, {when}."
+
+
+def changes_header() -> str:
+    return "Thay đổi so với lần gửi trước:"
+
+
+def change_line(label: str, old: str, new: str) -> str:
+    return f"• {label}: {old} → {new}"
+
+
+def unchanged(unit: str, period: str) -> str:
+    return f"Báo cáo {period} của {unit} không có gì thay đổi so với lần gửi trước; không lưu thêm."
+
+
+def warnings_block(warnings: Sequence[str]) -> str:
+    return "⚠️ Lưu ý:\n" + "\n".join(f"• {w}" for w in warnings)
+
+
+def confirm_needed(warnings: Sequence[str]) -> str:
+    lines = "\n".join(f"• {w}" for w in warnings)
+    return (
+        f"⚠️ Báo cáo CHƯA được lưu vì:\n{lines}\n"
+        "Số lũy kế thường không giảm. Nếu số liệu đúng, gửi /xacnhan để lưu; "
+        "nếu sai, gửi lại báo cáo đã sửa; gửi /huy để bỏ."
+    )
+
+
+NOTHING_TO_CONFIRM = "Không có báo cáo nào đang chờ xác nhận."
+PENDING_CANCELLED = "Đã hủy báo cáo đang chờ xác nhận; không có gì được lưu."
+
+
+def rates_header() -> str:
+    return "Tỉ lệ của đơn vị:"
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+def status_title(period: str, due: datetime) -> str:
+    return f"📋 Tình hình báo cáo {period} (hạn {fmt_moment(due)})"
+
+
+def status_counts(on_time: int, late: int, missing: int, total: int) -> str:
+    return (
+        f"Đã báo cáo: {on_time + late}/{total} đơn vị "
+        f"(đúng hạn {on_time}, muộn {late}); chưa báo cáo: {missing}."
+    )
+
+
+def status_list(title: str, names: Sequence[str]) -> str:
+    return f"{title} ({len(names)}): {_join(names) if names else 'không có'}"
+
+
+STATUS_ON_TIME = "✅ Đúng hạn"
+STATUS_LATE = "⏰ Muộn"
+STATUS_MISSING = "❌ Chưa báo cáo"
+TOTALS_HEADER = "Tổng hợp toàn đơn vị đã báo cáo (tỉ lệ của tổng):"
+
+
+def own_status(unit: str, state: str) -> str:
+    return f"Đơn vị của bạn — {unit}: {state}."
+
+
+OWN_REPORTED = "đã báo cáo"
+OWN_LATE = "đã báo cáo (muộn)"
+OWN_MISSING = "chưa báo cáo"
+
+# --- ranking --------------------------------------------------------------------------------
+
+
+def ranking_title(indicator: str, period: str, target: str, deadline: date | None) -> str:
+    due = f", hạn {fmt_date(deadline)}" if deadline else ""
+    goal = f" (chỉ tiêu {target}{due})" if target else ""
+    return f"📊 {indicator} — {period}{goal}"
+
+
+def section_met(count: int) -> str:
+    return f"Đơn vị đã hoàn thành chỉ tiêu ({count})"
+
+
+def section_not_met(count: int) -> str:
+    return f"Đơn vị chưa hoàn thành chỉ tiêu ({count})"
+
+
+def section_all(count: int) -> str:
+    return f"Các đơn vị ({count})"
+
+
+def group_total(numerator: str, denominator: str, rate: str) -> str:
+    return f"Tổng chung: {numerator}/{denominator} = {rate}"
+
+
+def no_figures(names: Sequence[str]) -> str:
+    return f"Chưa có số liệu ({len(names)}): {_join(names)}"
+
+
+def own_rank(unit: str, position: int, total: int, rate: str, met: bool | None) -> str:
+    state = "" if met is None else (", đạt chỉ tiêu" if met else ", chưa đạt chỉ tiêu")
+    return f"{unit}: hạng {position}/{total}, {rate}{state}."
+
+
+def no_reports_yet(period: str) -> str:
+    return f"Chưa có báo cáo nào cho {period}."
+
+
+def indicator_unknown(text: str, options: Sequence[str]) -> str:
+    return f"Không có chỉ tiêu “{text}”. Các chỉ tiêu: {_join(options)}."
+
+
+COL_NO = "TT"
+COL_UNIT = "Đơn vị"
+COL_DONE = "Đạt"
+COL_TOTAL = "Tổng"
+COL_RATE = "Tỉ lệ"
+COL_CHANGE = "±tuần"
+COL_WEEK = "Tuần"
+
+# --- pace -----------------------------------------------------------------------------------
+
+
+def pace_title(scope: str, today: date) -> str:
+    return f"🎯 Tiến độ đến hạn — {scope} (tính đến {fmt_date(today)})"
+
+
+def pace_line(
+    indicator: str,
+    rate: str,
+    target: str,
+    remaining: str,
+    deadline: date | None,
+    days_left: int | None,
+    per_day: str | None,
+    per_week: str | None,
+    pace: str | None,
+    projected: date | None,
+    met: bool,
+    at_risk: bool,
+) -> str:
+    head = f"• {indicator}: {rate} / chỉ tiêu {target}"
+    if met:
+        return head + " — ✅ đã đạt."
+    parts = [head, f"  còn thiếu {remaining}"]
+    if deadline is not None and days_left is not None:
+        parts.append(f"  hạn {fmt_date(deadline)}, còn {days_left} ngày")
+        parts.append(f"  cần {per_day}/ngày ({per_week}/tuần)")
+    parts.append(f"  tốc độ hiện tại: {pace}/tuần" if pace else "  chưa đủ số liệu để tính tốc độ")
+    if projected is not None:
+        parts.append(f"  dự kiến đạt: {fmt_date(projected)}")
+    if at_risk:
+        parts.append("  ⚠️ với tốc độ hiện tại sẽ không đạt đúng hạn")
+    return "\n".join(parts)
+
+
+def at_risk_units(indicator: str, names: Sequence[str]) -> str:
+    return f"Đơn vị có nguy cơ không đạt “{indicator}” ({len(names)}): {_join(names)}"
+
+
+GROUP_SCOPE = "toàn đơn vị"
+
+# --- history --------------------------------------------------------------------------------
+
+
+def history_title(unit: str) -> str:
+    return f"🗂 Lịch sử báo cáo — {unit}"
+
+
+def no_history(unit: str) -> str:
+    return f"{unit} chưa có báo cáo nào."
+
+
+LATE_MARK = " (muộn)"
+
+# --- registration ---------------------------------------------------------------------------
+
+
+def register_usage() -> str:
+    return "Gửi /dangky <tên đơn vị>, ví dụ “/dangky Xã Bình Long”."
+
+
+def registered_already(unit: str) -> str:
+    return f"Bạn đã được đăng ký là cán bộ báo cáo của {unit}."
+
+
+def registration_waiting(unit: str) -> str:
+    return f"Yêu cầu đăng ký cho {unit} đang chờ quản trị viên duyệt."
+
+
+def registration_sent(number: int, unit: str) -> str:
+    return (
+        f"Đã gửi yêu cầu đăng ký số {number} làm cán bộ báo cáo của {unit}. "
+        "Bot sẽ nhận báo cáo của bạn sau khi quản trị viên duyệt."
+    )
+
+
+def registration_list(lines: Sequence[str]) -> str:
+    if not lines:
+        return "Không có yêu cầu đăng ký nào đang chờ duyệt."
+    return (
+        "Yêu cầu đăng ký đang chờ duyệt:\n"
+        + "\n".join(lines)
+        + "\nGửi /duyet <số> để duyệt, hoặc /duyet <số> tuchoi để từ chối."
+    )
+
+
+def registration_line(number: int, name: str, unit: str, platform: str) -> str:
+    return f"• Số {number}: {name} ({platform}) — {unit}"
+
+
+def registration_missing(number: str) -> str:
+    return f"Không có yêu cầu đăng ký số {number} đang chờ duyệt."
+
+
+def registration_approved(name: str, unit: str) -> str:
+    return f"✅ Đã duyệt {name} làm cán bộ báo cáo của {unit}."
+
+
+def registration_rejected(name: str, unit: str) -> str:
+    return f"Đã từ chối yêu cầu của {name} cho {unit}."
+
+
+# --- help -----------------------------------------------------------------------------------
+
+HELP_COMMON = [
+    "/huongdan — hướng dẫn này",
+    "/trangthai — đơn vị nào đã báo cáo, chưa báo cáo",
+    "/xephang [chỉ tiêu] — bảng xếp hạng theo tỉ lệ",
+    "/tiendo [đơn vị] — tiến độ đến hạn chỉ tiêu",
+    "/lichsu [đơn vị] — số liệu các tuần gần đây",
+]
+HELP_OFFICER = [
+    "/mau — mẫu báo cáo của đơn vị (điền sẵn số tuần trước)",
+    "/baocao — gửi báo cáo: lệnh ở dòng đầu, mỗi dòng sau ghi “tên mục: số liệu”",
+    "/xacnhan — xác nhận báo cáo có số lũy kế giảm; /huy — bỏ báo cáo đang chờ",
+]
+HELP_ADMIN = [
+    "/duyet — xem và duyệt yêu cầu đăng ký",
+    "/baocao — gửi báo cáo thay đơn vị (ghi dòng “Đơn vị: …”)",
+]
+HELP_STRANGER = [
+    "/dangky <tên đơn vị> — đăng ký làm cán bộ báo cáo của đơn vị",
+    "/huongdan — hướng dẫn này",
+]
+
+
+def help_text(title: str, role_name: str, lines: Sequence[str], due: str) -> str:
+    body = "\n".join(lines)
+    return (
+        f"🤖 Bot báo cáo Đề án 06 — {title}\n"
+        f"Bạn là: {role_name}.\n{body}\n"
+        f"Hạn báo cáo: {due}. Số liệu là số lũy kế (cộng dồn). "
+        "Viết số kiểu 6352, 6.352 hay 6 352 đều được."
+    )
+
+
+ROLE_NAMES = {
+    "officer": "cán bộ báo cáo",
+    "leader": "lãnh đạo",
+    "admin": "quản trị viên",
+    None: "chưa đăng ký",
+}
+WEEKDAY_NAMES = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")

@@ -1,0 +1,112 @@
+"""Pace toward a target: what remains, what is needed per day and week, where the trend leads."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+
+from core.catalogue import Indicator
+from core.ranking import Values, ratio
+
+# Weeks of history the current weekly pace is averaged over.
+PACE_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class Point:
+    on: date
+    numerator: int
+    denominator: int
+
+
+@dataclass(frozen=True)
+class Pace:
+    numerator: int
+    denominator: int
+    target_count: int
+    remaining: int
+    days_left: int | None
+    per_day: Fraction | None
+    per_week: Fraction | None
+    weekly_pace: Fraction | None  # average weekly rise of the numerator
+    projected: date | None
+    deadline: date | None
+
+    @property
+    def met(self) -> bool:
+        return self.remaining == 0
+
+    @property
+    def at_risk(self) -> bool:
+        """Short of the target, with a deadline the current pace does not reach."""
+        if self.met or self.deadline is None:
+            return False
+        return self.projected is None or self.projected > self.deadline
+
+
+def points(indicator: Indicator, series: Sequence[tuple[date, Values]]) -> list[Point]:
+    out = []
+    for on, values in series:
+        r = ratio(indicator, values)
+        if r is not None:
+            out.append(Point(on, r.numerator, r.denominator))
+    return out
+
+
+def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) -> Pace | None:
+    """`history` ascending by date; the last point is the current figure."""
+    if not history or indicator.target is None:
+        return None
+    last = history[-1]
+    target_count = math.ceil(Fraction(indicator.target) * last.denominator / 100)
+    remaining = max(0, target_count - last.numerator)
+    days_left = None
+    per_day = per_week = None
+    if indicator.deadline is not None:
+        days_left = max((indicator.deadline - today).days, 0)
+        per_day = Fraction(remaining, max(days_left, 1))
+        per_week = per_day * 7
+    recent = [p for p in history if p.on >= last.on - timedelta(weeks=PACE_WEEKS)]
+    weekly_pace = None
+    if len(recent) >= 2 and recent[-1].on > recent[0].on:
+        weeks = Fraction((recent[-1].on - recent[0].on).days, 7)
+        weekly_pace = (recent[-1].numerator - recent[0].numerator) / weeks
+    projected = None
+    if remaining == 0:
+        projected = today
+    elif weekly_pace is not None and weekly_pace > 0:
+        projected = today + timedelta(days=math.ceil(remaining / weekly_pace * 7))
+    return Pace(
+        numerator=last.numerator,
+        denominator=last.denominator,
+        target_count=target_count,
+        remaining=remaining,
+        days_left=days_left,
+        per_day=per_day,
+        per_week=per_week,
+        weekly_pace=weekly_pace,
+        projected=projected,
+        deadline=indicator.deadline,
+    )
+
+
+def carry_forward(
+    units: Sequence[str], by_period: Sequence[tuple[date, Mapping[str, Values]]]
+) -> list[tuple[date, Values]]:
+    """Group totals per period, each unit contributing its latest figures so far, so a
+    unit that skips a week does not make the cumulative total dip."""
+    latest: dict[str, Values] = {}
+    out: list[tuple[date, Values]] = []
+    for on, reports in by_period:
+        for unit in units:
+            if unit in reports:
+                latest[unit] = reports[unit]
+        summed: dict[str, int] = {}
+        for values in latest.values():
+            for code, value in values.items():
+                summed[code] = summed.get(code, 0) + value
+        out.append((on, summed))
+    return out

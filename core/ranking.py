@@ -1,0 +1,139 @@
+"""Ranked tables: units sorted by rate, split into met / not met, with change since last week."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from core.catalogue import Catalogue, Indicator, Unit
+from core.numbers import percent, round_half_up
+from core.text import collate
+
+Values = Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: int
+    denominator: int
+    decimals: int
+
+    @property
+    def exact(self) -> Fraction | None:
+        return percent(self.numerator, self.denominator)
+
+    @property
+    def rate(self) -> Decimal | None:
+        exact = self.exact
+        return None if exact is None else round_half_up(exact, self.decimals)
+
+
+def ratio(indicator: Indicator, values: Values) -> Ratio | None:
+    """The indicator's ratio for one report, or None when a field is missing."""
+    if not all(code in values for code in indicator.fields):
+        return None
+    return Ratio(
+        sum(values[c] for c in indicator.numerator),
+        sum(values[c] for c in indicator.denominator),
+        indicator.decimals,
+    )
+
+
+def total_ratio(indicator: Indicator, reports: Sequence[Values]) -> Ratio | None:
+    """A total is the ratio of the sums, never the mean of the rates."""
+    ratios = [r for r in (ratio(indicator, v) for v in reports) if r is not None]
+    if not ratios:
+        return None
+    return Ratio(
+        sum(r.numerator for r in ratios), sum(r.denominator for r in ratios), indicator.decimals
+    )
+
+
+def meets(indicator: Indicator, r: Ratio) -> bool | None:
+    if indicator.target is None or r.exact is None:
+        return None
+    return r.exact >= Fraction(indicator.target)
+
+
+@dataclass(frozen=True)
+class Row:
+    position: int
+    unit: Unit
+    values: Values
+    ratio: Ratio
+    met: bool | None
+    change: Decimal | None  # percentage points since the previous period
+    extras: tuple[Ratio | None, ...]  # rates of the indicator's `columns`
+
+
+@dataclass(frozen=True)
+class Ranking:
+    indicator: Indicator
+    rows: tuple[Row, ...]
+    total: Ratio | None
+    missing: tuple[Unit, ...]  # active units without figures for this indicator
+    columns: tuple[Indicator, ...] = ()  # indicators whose rates each row's `extras` hold
+
+    @property
+    def met(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.met)
+
+    @property
+    def not_met(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if not r.met)
+
+
+def rank(
+    catalogue: Catalogue,
+    indicator: Indicator,
+    current: Mapping[str, Values],
+    previous: Mapping[str, Values] | None = None,
+) -> Ranking:
+    """Sort by the exact rate, highest first; ties by unit name so the order is stable."""
+    previous = previous or {}
+    columns = [catalogue.indicator(c) for c in indicator.columns]
+    scored: list[tuple[Unit, Values, Ratio]] = []
+    missing: list[Unit] = []
+    for unit in catalogue.units:
+        values = current.get(unit.code)
+        r = ratio(indicator, values) if values is not None else None
+        if r is None:
+            if not unit.exempt:
+                missing.append(unit)
+            continue
+        scored.append((unit, values or {}, r))
+    scored.sort(key=lambda item: (-(item[2].exact or Fraction(-1)), collate(item[0].name)))
+    rows = []
+    for position, (unit, values, r) in enumerate(scored, start=1):
+        before = previous.get(unit.code)
+        old = ratio(indicator, before) if before is not None else None
+        change = None
+        if old is not None and old.exact is not None and r.exact is not None:
+            change = round_half_up(r.exact - old.exact, indicator.decimals)
+        rows.append(
+            Row(
+                position=position,
+                unit=unit,
+                values=values,
+                ratio=r,
+                met=meets(indicator, r),
+                change=change,
+                extras=tuple(ratio(col, values) for col in columns),
+            )
+        )
+    total = total_ratio(indicator, [values for _, values, _ in scored])
+    return Ranking(indicator, tuple(rows), total, tuple(missing), tuple(columns))
+
+
+def most_improved(rankings: Sequence[Ranking], limit: int = 3) -> list[tuple[Row, Indicator]]:
+    """Rows with the largest rise in rate since last week, across indicators."""
+    rises = [
+        (row, ranking.indicator)
+        for ranking in rankings
+        for row in ranking.rows
+        if row.change is not None and row.change > 0
+    ]
+    rises.sort(key=lambda item: (-(item[0].change or 0), collate(item[0].unit.name)))
+    return rises[:limit]

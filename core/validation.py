@@ -1,0 +1,90 @@
+"""Checking a report's values: errors refuse it, warnings are shown and stored with it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core import messages as msg
+from core.catalogue import Catalogue
+from core.numbers import format_int
+
+Values = Mapping[str, int]
+
+# A weekly increase is "far outside the recent range" when it is more than JUMP_FACTOR times
+# the largest recent weekly increase and at least JUMP_FLOOR more than it.
+JUMP_FACTOR = 3
+JUMP_FLOOR = 50
+JUMP_MIN_WEEKS = 2
+
+
+@dataclass(frozen=True)
+class Review:
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    # Warnings the officer must confirm before the report is stored (a cumulative figure fell).
+    confirmations: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors
+
+
+def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ()) -> Review:
+    """`history` holds the unit's accepted values of earlier periods, most recent first."""
+    errors: list[str] = []
+    label = {f.code: f.label for f in catalogue.fields}
+
+    missing = [f.label for f in catalogue.fields if f.required and f.code not in values]
+    if missing:
+        errors.append(msg.missing_fields(missing))
+    for ind in catalogue.indicators:
+        present = [c for c in ind.fields if c in values]
+        if present and len(present) < len(ind.fields):
+            absent = [label[c] for c in ind.fields if c not in values]
+            errors.append(msg.incomplete_indicator(ind.short, absent))
+    if not values and not missing:
+        errors.append(msg.no_values())
+
+    broken: set[tuple[str, ...]] = set()
+    for rule in catalogue.rules:
+        for low, high in itertools.pairwise(rule.chain):
+            if low in values and high in values and values[low] > values[high]:
+                broken.add((low, high))
+                errors.append(
+                    msg.rule_broken(
+                        label[low], format_int(values[low]), label[high], format_int(values[high])
+                    )
+                )
+    for ind in catalogue.indicators:
+        if not all(c in values for c in ind.fields) or ind.numerator + ind.denominator in broken:
+            continue  # a broken rule already said it
+        num = sum(values[c] for c in ind.numerator)
+        den = sum(values[c] for c in ind.denominator)
+        if num > den:
+            errors.append(msg.numerator_exceeds(ind.short, format_int(num), format_int(den)))
+    if errors:
+        return Review(errors=tuple(dict.fromkeys(errors)))
+
+    warnings: list[str] = []
+    confirmations: list[str] = []
+    last = history[0] if history else None
+    for f in catalogue.fields:
+        if not f.cumulative or f.code not in values or last is None or f.code not in last:
+            continue
+        now, before = values[f.code], last[f.code]
+        if now < before:
+            confirmations.append(msg.cumulative_fell(f.label, format_int(now), format_int(before)))
+            continue
+        deltas = [
+            newer[f.code] - older[f.code]
+            for newer, older in itertools.pairwise(history)
+            if f.code in newer and f.code in older
+        ]
+        if len(deltas) >= JUMP_MIN_WEEKS:
+            usual = max(max(deltas), 0)
+            step = now - before
+            if step > JUMP_FACTOR * usual and step - usual >= JUMP_FLOOR:
+                warnings.append(msg.unusual_jump(f.label, format_int(step), format_int(usual)))
+    return Review(warnings=tuple(warnings), confirmations=tuple(confirmations))

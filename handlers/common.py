@@ -1,0 +1,76 @@
+"""Small pieces the commands share: unit lookup by name, indicator lines, templates."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+from core import messages as msg
+from core.catalogue import Catalogue, Indicator, Unit
+from core.numbers import format_int, format_pct
+from core.periods import Period
+from core.ranking import ratio
+from core.text import key
+
+
+class Refusal(Exception):
+    """A command cannot go on; the text is the Vietnamese answer and nothing was changed."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def find_unit(catalogue: Catalogue, text: str) -> Unit:
+    """The unit a typed name means, or a Refusal that asks or suggests."""
+    match = catalogue.match_unit(text)
+    if match.unit is not None:
+        return match.unit
+    if match.candidates:
+        raise Refusal(msg.unit_ambiguous(text, [u.name for u in match.candidates]))
+    names = {key(u.short_name): u.name for u in catalogue.units}
+    close = difflib.get_close_matches(key(text), list(names), n=3, cutoff=0.6)
+    raise Refusal(msg.unit_unknown(text, [names[c] for c in close]))
+
+
+def target_text(indicator: Indicator) -> str:
+    if indicator.target is None:
+        return ""
+    return format_pct(
+        indicator.target, 0 if indicator.target == indicator.target.to_integral() else 2
+    )
+
+
+def indicator_lines(catalogue: Catalogue, values: Mapping[str, int]) -> list[str]:
+    """One line per indicator the values cover: `• Xác thực ĐDĐT: 78,94% (chỉ tiêu 80%)`."""
+    lines = []
+    for ind in catalogue.indicators:
+        r = ratio(ind, values)
+        if r is None:
+            continue
+        goal = f" (chỉ tiêu {target_text(ind)})" if ind.target is not None else ""
+        lines.append(
+            f"• {ind.short}: {format_pct(r.rate, ind.decimals)} "
+            f"= {format_int(r.numerator)}/{format_int(r.denominator)}{goal}"
+        )
+    return lines
+
+
+def template_text(
+    catalogue: Catalogue,
+    unit: Unit | None,
+    values: Mapping[str, int],
+    period: Period | None = None,
+    only_given: bool = False,
+) -> str:
+    """A report to copy: the command, the unit and one `label: value` line per field
+    (with `only_given`, the required fields and those the officer already wrote)."""
+    lines = ["/baocao", f"Đơn vị: {unit.name if unit else ''}"]
+    if period is not None:
+        lines.append(f"Tuần: {period.week}/{period.year}")
+    for f in catalogue.fields:
+        if only_given and not f.required and f.code not in values:
+            continue
+        value = values.get(f.code)
+        lines.append(f"{f.label}: {format_int(value) if value is not None else ''}")
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""The engine: one neutral message in, neutral replies out. Every platform calls `handle`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from core import messages as msg
+from core.catalogue import Catalogue, Role
+from core.chat import Incoming, Reply, reply
+from core.report import split_line
+from handlers import help as help_cmd
+from handlers import registration, reports, views
+from handlers.common import Refusal
+from handlers.context import LOCAL_PLATFORMS, Request, resolve_actor
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[Request], Awaitable[list[Reply]]]
+
+# Every command in one place: the Vietnamese name first, then its aliases.
+COMMANDS: dict[str, Command] = {}
+_TABLE: list[tuple[tuple[str, ...], Command]] = [
+    (("baocao", "report"), reports.report),
+    (("xacnhan", "confirm"), reports.confirm),
+    (("huy", "cancel"), reports.cancel),
+    (("mau", "template"), reports.template),
+    (("trangthai", "status"), views.status),
+    (("xephang", "rank"), views.ranking),
+    (("tiendo", "pace"), views.pace),
+    (("lichsu", "history"), views.history),
+    (("dangky", "register"), registration.register),
+    (("duyet", "approve"), registration.approve),
+    (("huongdan", "help", "start"), help_cmd.help_),
+]
+for _names, _command in _TABLE:
+    for _name in _names:
+        COMMANDS[_name] = _command
+# Commands that write: a database failure there means "your report was NOT saved".
+WRITING = frozenset({reports.report, reports.confirm})
+
+
+def split_command(text: str) -> tuple[str, str] | None:
+    """`/baocao@DeAn06Bot Xã Bình Long\\n…` -> (`baocao`, `Xã Bình Long\\n…`)."""
+    stripped = text.lstrip()
+    if not stripped.startswith("/"):
+        return None
+    head, _, rest = stripped.partition("\n")
+    word, _, tail = head.partition(" ")
+    name = word[1:].split("@", 1)[0].casefold()
+    args = tail if not rest else f"{tail}\n{rest}"
+    return name, args
+
+
+@dataclass
+class Engine:
+    catalogue: Catalogue
+    db: Database
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    async def handle(self, message: Incoming) -> list[Reply]:
+        chat_key = self._chat_key(message)
+        command = split_command(message.text)
+        if message.chat_type == "group" and chat_key is None:
+            # A stranger's group learns nothing but that it is not configured.
+            return [reply(msg.UNKNOWN_GROUP)] if command else []
+        if command is None:
+            if not self._looks_like_report(message):
+                # In a private chat the bot always answers; in a group it keeps quiet.
+                return [reply(msg.UNKNOWN_COMMAND)] if message.chat_type == "private" else []
+            name, args = "baocao", message.text
+        else:
+            name, args = command
+        handler = COMMANDS.get(name)
+        if handler is None:
+            return [reply(msg.UNKNOWN_COMMAND)] if command else []
+        try:
+            async with self.db.unit_of_work() as uow:
+                actor = await resolve_actor(self.catalogue, uow, message)
+                if command is None and actor.role not in (Role.OFFICER, Role.ADMIN):
+                    return []
+                req = Request(message, actor, args, self.catalogue, uow, chat_key or "", self.clock)
+                return await handler(req)
+        except Refusal as refusal:
+            return [reply(refusal.text)]
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.exception("storage failed while handling /%s", name)
+            return [reply(msg.BUSY_NOT_SAVED if handler in WRITING else msg.BUSY)]
+        except Exception:
+            log.exception("unexpected failure while handling /%s", name)
+            return [reply(msg.INTERNAL_ERROR)]
+
+    def _chat_key(self, message: Incoming) -> str | None:
+        chat = self.catalogue.chat_for(message.platform, message.chat_id)
+        if chat is None and message.platform in LOCAL_PLATFORMS:
+            chat = self.catalogue.chat_by_key(message.chat_id)
+        return chat.key if chat else None
+
+    def _looks_like_report(self, message: Incoming) -> bool:
+        """A report without the command: in a private chat, or replying to the bot in a group."""
+        if message.chat_type == "group" and not message.reply_to_bot:
+            return False
+        for line in message.text.splitlines():
+            pair = split_line(line)
+            if pair and self.catalogue.field_for_label(pair[0]):
+                return True
+        return False

@@ -1,0 +1,234 @@
+"""/baocao, /xacnhan, /huy and /mau: receiving a unit's weekly report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core import messages as msg
+from core.catalogue import Role, Unit
+from core.chat import Reply, Text, reply
+from core.numbers import format_int
+from core.periods import Period, Placement
+from core.report import ParsedReport, parse_report
+from core.submission import PendingReport, Submission
+from core.validation import review
+from handlers.common import Refusal, find_unit, indicator_lines, template_text
+from handlers.context import Request
+
+# Weeks of history a report is checked against (for the "unusual jump" warning).
+HISTORY_WEEKS = 5
+
+
+async def report(req: Request) -> list[Reply]:
+    actor = req.actor
+    if actor.role is None:
+        return [reply(msg.not_registered())]
+    if actor.role is Role.LEADER:
+        return [reply(msg.leader_cannot_report())]
+    parsed = parse_report(req.args, req.catalogue)
+    if not (parsed.values or parsed.problems or parsed.unit_text or parsed.period_text) and not (
+        parsed.bare_lines
+    ):
+        return await template(req)
+    try:
+        unit, leftovers = _unit_of(req, parsed)
+    except NotYourUnit as refusal:
+        return [reply(msg.report_refused([refusal.text]))]
+    except Refusal as refusal:
+        return _refuse(req, [refusal.text], None, parsed.values)
+    problems = list(parsed.problems)
+    problems += [
+        f"Không hiểu dòng “{line[:60]}”; mỗi dòng ghi “tên mục: số liệu”." for line in leftovers
+    ]
+    try:
+        placement = _placement(req, parsed)
+    except Refusal as refusal:
+        problems.append(refusal.text)
+        placement = None
+    if problems or placement is None:
+        return _refuse(req, problems, unit, parsed.values)
+    history = await req.uow.submissions.history(unit.code, placement.period.key, HISTORY_WEEKS)
+    verdict = review(parsed.values, req.catalogue, [h.values for h in history])
+    if not verdict.accepted:
+        return _refuse(req, list(verdict.errors), unit, parsed.values)
+    if verdict.confirmations:
+        pending = PendingReport(
+            sender=actor.sender,
+            chat=req.message.chat_id,
+            unit=unit.code,
+            period=placement.period.key,
+            late=placement.late,
+            values=dict(parsed.values),
+            raw_text=req.message.text,
+            sent_at=req.message.sent_at,
+            warnings=verdict.confirmations + verdict.warnings,
+        )
+        await req.uow.pending.put(pending, req.now())
+        await req.uow.commit()
+        return [reply(msg.confirm_needed(verdict.confirmations))]
+    return await _store(req, unit, placement, parsed.values, req.message.text, verdict.warnings)
+
+
+async def confirm(req: Request) -> list[Reply]:
+    sender = req.actor.sender
+    pending = await req.uow.pending.get(sender.platform, sender.user_id)
+    if pending is None or req.actor.role is None:
+        return [reply(msg.NOTHING_TO_CONFIRM)]
+    await req.uow.pending.delete(sender.platform, sender.user_id)
+    unit = req.catalogue.unit(pending.unit)
+    placement = Placement(Period.parse(pending.period), pending.late)
+    return await _store(req, unit, placement, pending.values, pending.raw_text, pending.warnings)
+
+
+async def cancel(req: Request) -> list[Reply]:
+    sender = req.actor.sender
+    pending = await req.uow.pending.get(sender.platform, sender.user_id)
+    if pending is None:
+        return [reply(msg.NOTHING_TO_CONFIRM)]
+    await req.uow.pending.delete(sender.platform, sender.user_id)
+    await req.uow.commit()
+    return [reply(msg.PENDING_CANCELLED)]
+
+
+async def template(req: Request) -> list[Reply]:
+    actor = req.actor
+    if actor.role is None:
+        return [reply(msg.not_registered())]
+    unit = actor.unit
+    if req.args.strip():
+        unit = find_unit(req.catalogue, req.args.strip())
+        if actor.role is Role.OFFICER and actor.unit is not None and unit != actor.unit:
+            raise Refusal(msg.not_your_unit(actor.unit.name, unit.name))
+    period = req.catalogue.calendar.current(req.message.sent_at)
+    values: Mapping[str, int] = {}
+    if unit is not None:
+        current = await req.uow.submissions.current(unit.code, period.key)
+        history = await req.uow.submissions.history(unit.code, period.key, 1)
+        latest = current or (history[0] if history else None)
+        values = latest.values if latest else {}
+    title = msg.template_title(unit.name if unit else "…", period.label)
+    return [
+        reply(title, msg.template_hint(bool(values))),
+        reply(template_text(req.catalogue, unit, values)),
+    ]
+
+
+def _unit_of(req: Request, parsed: ParsedReport) -> tuple[Unit, list[str]]:
+    """The unit the report is for, and the bare lines that were not its name."""
+    actor = req.actor
+    leftovers = list(parsed.bare_lines)
+    text = parsed.unit_text
+    if text is None:
+        for line in leftovers:
+            match = req.catalogue.match_unit(line)
+            if match.unit is not None or match.candidates:
+                text = line
+                leftovers.remove(line)
+                break
+    if text is None:
+        if actor.unit is not None and actor.role is Role.OFFICER:
+            return actor.unit, leftovers
+        raise Refusal(msg.unit_needed())
+    unit = find_unit(req.catalogue, text)
+    if actor.role is Role.OFFICER and actor.unit is not None and unit != actor.unit:
+        raise NotYourUnit(msg.not_your_unit(actor.unit.name, unit.name))
+    return unit, leftovers
+
+
+class NotYourUnit(Refusal):
+    """Refused without a template: the figures were another unit's."""
+
+
+def _placement(req: Request, parsed: ParsedReport) -> Placement:
+    calendar = req.catalogue.calendar
+    placement = calendar.place(req.message.sent_at)
+    if parsed.period_text is None:
+        return placement
+    try:
+        named = Period.parse(parsed.period_text)
+    except ValueError as exc:
+        raise Refusal(msg.period_unknown(parsed.period_text)) from exc
+    if named > placement.period:
+        raise Refusal(msg.period_in_future(named.label, placement.period.label))
+    return calendar.place_in(named, req.message.sent_at)
+
+
+def _refuse(
+    req: Request, problems: list[str], unit: Unit | None, values: Mapping[str, int]
+) -> list[Reply]:
+    return [
+        reply(msg.report_refused(problems), msg.TEMPLATE_INTRO),
+        reply(template_text(req.catalogue, unit or req.actor.unit, values, only_given=True)),
+    ]
+
+
+async def _store(
+    req: Request,
+    unit: Unit,
+    placement: Placement,
+    values: Mapping[str, int],
+    raw_text: str,
+    warnings: tuple[str, ...],
+) -> list[Reply]:
+    uow = req.uow
+    period = placement.period
+    existing = await uow.submissions.current(unit.code, period.key)
+    if existing is not None and dict(existing.values) == dict(values):
+        await uow.commit()  # a confirmation's pending row is gone either way
+        return [reply(msg.unchanged(unit.name, period.label))]
+    stored = await uow.submissions.add(
+        Submission(
+            unit=unit.code,
+            period=period.key,
+            version=0,
+            values=dict(values),
+            late=placement.late,
+            sent_at=req.message.sent_at,
+            sender=req.actor.sender,
+            chat=req.message.chat_id,
+            raw_text=raw_text,
+            warnings=warnings,
+        ),
+        received_at=req.now(),
+    )
+    changes = _changes(req, existing.values if existing else {}, values) if existing else []
+    await uow.audit.add(
+        req.now(),
+        actor=f"{req.actor.sender.platform}:{req.actor.sender.user_id}",
+        action="report.replace" if existing else "report.create",
+        unit=unit.code,
+        period=period.key,
+        detail={"version": stored.version, "changes": changes},
+    )
+    await uow.commit()
+    text = [msg.accepted(unit.name, period.label, placement.late, stored.version)]
+    if changes:
+        label = {f.code: f.label for f in req.catalogue.fields}
+        text.append(
+            "\n".join(
+                [msg.changes_header()]
+                + [msg.change_line(label[c["field"]], c["old"], c["new"]) for c in changes]
+            )
+        )
+    lines = indicator_lines(req.catalogue, values)
+    if lines:
+        text.append("\n".join([msg.rates_header(), *lines]))
+    if warnings:
+        text.append(msg.warnings_block(warnings))
+    return [Reply(tuple(Text.of(t) for t in text))]
+
+
+def _changes(req: Request, old: Mapping[str, int], new: Mapping[str, int]) -> list[dict[str, str]]:
+    out = []
+    for f in req.catalogue.fields:
+        if old.get(f.code) != new.get(f.code):
+            before = old.get(f.code)
+            after = new.get(f.code)
+            out.append(
+                {
+                    "field": f.code,
+                    "old": "—" if before is None else format_int(before),
+                    "new": "—" if after is None else format_int(after),
+                }
+            )
+    return out

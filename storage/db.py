@@ -1,0 +1,105 @@
+"""Engine, migrations and sessions: the only place that knows which database we talk to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+_ACCEPTED = (
+    "expected sqlite:///path/to/file.db, sqlite:// (in memory) "
+    "or postgresql://user@host/db (postgres:// and +aiosqlite/+asyncpg also accepted)"
+)
+_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # FULL, not WAL's usual NORMAL: a committed report must survive a power cut.
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+def normalize_url(url: str) -> str:
+    """Map a user-facing database URL to the async driver we use for it."""
+    scheme, sep, rest = url.strip().partition("://")
+    driver = _SCHEMES.get(scheme.lower())
+    if not sep or driver is None:
+        raise ValueError(f"unsupported database URL: {_ACCEPTED}")
+    return f"{driver}://{rest}"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed, pool_pre_ping=True)
+
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(parsed)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The sqlite driver opens transactions lazily and behind SQLAlchemy's back, which breaks
+        # SAVEPOINTs and lets PRAGMAs land inside a transaction (where foreign_keys is ignored).
+        # Turn that off and let the "begin" hook below open transactions itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so concurrent units of work queue on
+        # busy_timeout. A deferred transaction that reads, then writes after another one
+        # committed, fails at once with "database is locked" instead. Hence: never nest units
+        # of work on SQLite (the inner one waits for the outer one until busy_timeout).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    # configparser interpolates '%', which may appear in a checkout's path.
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision; a no-op when it is already there."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # A unit of work may keep working after commit; expired rows would then need a reload,
+    # and an implicit one is an error under asyncio.
+    return async_sessionmaker(engine, expire_on_commit=False)

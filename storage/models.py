@@ -1,0 +1,141 @@
+"""The tables. Only storage sees these classes; the rest of the app gets `core` dataclasses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# BIGINT is not an alias of the rowid on SQLite, so it would not autoincrement there.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes only, stored as UTC, read back aware on every backend (SQLite drops tz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused, pass a timezone-aware one: {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - read once by SQLAlchemy, never mutated
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class SubmissionRow(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("unit", "period", "version", name="uq_submissions_version"),
+        Index(
+            "uq_submissions_current",
+            "unit",
+            "period",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+        Index("ix_submissions_period_current", "period", "is_current"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int]
+    is_current: Mapped[bool]
+    values: Mapped[dict[str, Any]]
+    raw_text: Mapped[str] = mapped_column(Text)
+    warnings: Mapped[list[str]]
+    sender_platform: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[str] = mapped_column(String(64))
+    sender_name: Mapped[str] = mapped_column(String(200))
+    chat: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    late: Mapped[bool]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    period: Mapped[str | None] = mapped_column(String(10))
+    detail: Mapped[dict[str, Any]]
+
+
+class RegistrationRow(Base):
+    __tablename__ = "registrations"
+    __table_args__ = (Index("ix_registrations_user", "platform", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+
+
+class PendingRow(Base):
+    """At most one held report per sender, hence the key."""
+
+    __tablename__ = "pending_reports"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender_name: Mapped[str] = mapped_column(String(200))
+    chat: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))
+    late: Mapped[bool]
+    values: Mapped[dict[str, Any]]
+    raw_text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+    warnings: Mapped[list[str]]
+    created_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    __tablename__ = "processed_updates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,329 @@
+"""Repositories: read and write `core` dataclasses. None of them commits; the unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.submission import PendingReport, Registration, Sender, Submission
+from storage.models import AuditRow, PendingRow, ProcessedUpdate, RegistrationRow, SubmissionRow
+
+PENDING = "pending"
+APPROVED = "approved"
+REJECTED = "rejected"
+
+
+def _submission(row: SubmissionRow) -> Submission:
+    return Submission(
+        unit=row.unit,
+        period=row.period,
+        version=row.version,
+        values=dict(row.values),
+        late=row.late,
+        sent_at=row.sent_at,
+        sender=Sender(row.sender_platform, row.sender_id, row.sender_name),
+        chat=row.chat,
+        raw_text=row.raw_text,
+        warnings=tuple(row.warnings),
+        current=row.is_current,
+    )
+
+
+class SubmissionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _list(
+        self, *where: Any, order: Sequence[Any], limit: int | None = None
+    ) -> list[Submission]:
+        query = select(SubmissionRow).where(*where).order_by(*order).limit(limit)
+        return [_submission(row) for row in await self._session.scalars(query)]
+
+    async def current(self, unit: str, period: str) -> Submission | None:
+        row = await self._session.scalar(
+            select(SubmissionRow).where(
+                SubmissionRow.unit == unit,
+                SubmissionRow.period == period,
+                SubmissionRow.is_current.is_(True),
+            )
+        )
+        return None if row is None else _submission(row)
+
+    async def current_for_period(self, period: str) -> list[Submission]:
+        return await self.current_for_periods([period])
+
+    async def current_for_periods(self, periods: Sequence[str]) -> list[Submission]:
+        if not periods:
+            return []
+        return await self._list(
+            SubmissionRow.period.in_(periods),
+            SubmissionRow.is_current.is_(True),
+            order=(SubmissionRow.period, SubmissionRow.unit),
+        )
+
+    async def history(self, unit: str, before: str, limit: int) -> list[Submission]:
+        """Current reports of `unit` for periods before `before`, newest first.
+
+        Period keys are zero-padded, so comparing them as strings orders them in time.
+        """
+        return await self._list(
+            SubmissionRow.unit == unit,
+            SubmissionRow.period < before,
+            SubmissionRow.is_current.is_(True),
+            order=(SubmissionRow.period.desc(),),
+            limit=limit,
+        )
+
+    async def versions(self, unit: str, period: str) -> list[Submission]:
+        return await self._list(
+            SubmissionRow.unit == unit,
+            SubmissionRow.period == period,
+            order=(SubmissionRow.version,),
+        )
+
+    async def add(self, sub: Submission, received_at: datetime) -> Submission:
+        """Store `sub` as the new current version; `sub.version` is ignored and reassigned."""
+        latest = await self._session.scalar(
+            select(func.max(SubmissionRow.version)).where(
+                SubmissionRow.unit == sub.unit, SubmissionRow.period == sub.period
+            )
+        )
+        version = (latest or 0) + 1
+        # Executed (not just queued) before the INSERT, so the one-current-row index never
+        # sees two current rows. A concurrent add for the same report fails on the unique
+        # version instead of silently forking history.
+        await self._session.execute(
+            update(SubmissionRow)
+            .where(
+                SubmissionRow.unit == sub.unit,
+                SubmissionRow.period == sub.period,
+                SubmissionRow.is_current.is_(True),
+            )
+            .values(is_current=False)
+        )
+        self._session.add(
+            SubmissionRow(
+                unit=sub.unit,
+                period=sub.period,
+                version=version,
+                is_current=True,
+                values=dict(sub.values),
+                raw_text=sub.raw_text,
+                warnings=list(sub.warnings),
+                sender_platform=sub.sender.platform,
+                sender_id=sub.sender.user_id,
+                sender_name=sub.sender.name,
+                chat=sub.chat,
+                sent_at=sub.sent_at,
+                received_at=received_at,
+                late=sub.late,
+            )
+        )
+        await self._session.flush()
+        return replace(sub, version=version, current=True)
+
+    async def periods_with_reports(self, limit: int) -> list[str]:
+        query = (
+            select(SubmissionRow.period)
+            .where(SubmissionRow.is_current.is_(True))
+            .distinct()
+            .order_by(SubmissionRow.period.desc())
+            .limit(limit)
+        )
+        return list(await self._session.scalars(query))
+
+    async def count_current(self) -> int:
+        query = (
+            select(func.count())
+            .select_from(SubmissionRow)
+            .where(SubmissionRow.is_current.is_(True))
+        )
+        return await self._session.scalar(query) or 0
+
+
+def _registration(row: RegistrationRow) -> Registration:
+    return Registration(
+        id=row.id,
+        sender=Sender(row.platform, row.user_id, row.display_name),
+        unit=row.unit,
+        role=row.role,
+        status=row.status,
+        created_at=row.created_at,
+        decided_by=row.decided_by,
+    )
+
+
+class RegistrationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, sender: Sender, unit: str, role: str, at: datetime) -> Registration:
+        row = RegistrationRow(
+            platform=sender.platform,
+            user_id=sender.user_id,
+            display_name=sender.name,
+            unit=unit,
+            role=role,
+            status=PENDING,
+            created_at=at,
+        )
+        self._session.add(row)
+        await self._session.flush()  # assigns the id
+        return _registration(row)
+
+    async def get(self, id: int) -> Registration | None:
+        row = await self._session.get(RegistrationRow, id)
+        return None if row is None else _registration(row)
+
+    async def pending(self) -> list[Registration]:
+        query = (
+            select(RegistrationRow)
+            .where(RegistrationRow.status == PENDING)
+            .order_by(RegistrationRow.created_at, RegistrationRow.id)
+        )
+        return [_registration(row) for row in await self._session.scalars(query)]
+
+    async def decide(self, id: int, status: str, by: str, at: datetime) -> Registration | None:
+        if status not in (APPROVED, REJECTED):
+            raise ValueError(f"a decision is {APPROVED!r} or {REJECTED!r}, not {status!r}")
+        row = await self._session.get(RegistrationRow, id)
+        if row is None:
+            return None
+        row.status, row.decided_by, row.decided_at = status, by, at
+        await self._session.flush()
+        return _registration(row)
+
+    async def _latest(self, platform: str, user_id: str, status: str) -> Registration | None:
+        row = await self._session.scalar(
+            select(RegistrationRow)
+            .where(
+                RegistrationRow.platform == platform,
+                RegistrationRow.user_id == user_id,
+                RegistrationRow.status == status,
+            )
+            .order_by(RegistrationRow.created_at.desc(), RegistrationRow.id.desc())
+            .limit(1)
+        )
+        return None if row is None else _registration(row)
+
+    async def approved_for(self, platform: str, user_id: str) -> Registration | None:
+        return await self._latest(platform, user_id, APPROVED)
+
+    async def pending_for(self, platform: str, user_id: str) -> Registration | None:
+        return await self._latest(platform, user_id, PENDING)
+
+
+class PendingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def put(self, p: PendingReport, at: datetime) -> None:
+        """Hold `p`, replacing whatever its sender had pending."""
+        key = (p.sender.platform, p.sender.user_id)
+        row = await self._session.get(PendingRow, key)
+        if row is None:
+            row = PendingRow(platform=key[0], user_id=key[1])
+            self._session.add(row)
+        row.sender_name = p.sender.name
+        row.chat = p.chat
+        row.unit = p.unit
+        row.period = p.period
+        row.late = p.late
+        row.values = dict(p.values)
+        row.raw_text = p.raw_text
+        row.sent_at = p.sent_at
+        row.warnings = list(p.warnings)
+        row.created_at = at
+        await self._session.flush()
+
+    async def get(self, platform: str, user_id: str) -> PendingReport | None:
+        row = await self._session.get(PendingRow, (platform, user_id))
+        if row is None:
+            return None
+        return PendingReport(
+            sender=Sender(row.platform, row.user_id, row.sender_name),
+            chat=row.chat,
+            unit=row.unit,
+            period=row.period,
+            late=row.late,
+            values=dict(row.values),
+            raw_text=row.raw_text,
+            sent_at=row.sent_at,
+            warnings=tuple(row.warnings),
+        )
+
+    async def delete(self, platform: str, user_id: str) -> None:
+        await self._session.execute(
+            delete(PendingRow).where(PendingRow.platform == platform, PendingRow.user_id == user_id)
+        )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    unit: str | None
+    period: str | None
+    detail: Mapping[str, Any]
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        unit: str | None = None,
+        period: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._session.add(
+            AuditRow(
+                at=at,
+                actor=actor,
+                action=action,
+                unit=unit,
+                period=period,
+                detail=dict(detail or {}),
+            )
+        )
+        await self._session.flush()
+
+    async def recent(self, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        query = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+        return [
+            AuditEntry(row.at, row.actor, row.action, row.unit, row.period, dict(row.detail))
+            for row in await self._session.scalars(query)
+        ]
+
+
+class UpdateLog:
+    """Chat updates already handled, so a redelivered one is not processed twice."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def first_time(self, platform: str, update_key: str, at: datetime) -> bool:
+        # ON CONFLICT DO NOTHING rather than catching IntegrityError: an error would abort the
+        # whole PostgreSQL transaction, and the caller's work shares it.
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(ProcessedUpdate)
+            .values(platform=platform, update_key=update_key, at=at)
+            .on_conflict_do_nothing()
+            .returning(ProcessedUpdate.update_key)
+        )
+        inserted = await self._session.scalar(statement)
+        return inserted is not None
