@@ -233,21 +233,24 @@ def match_unit(units: Sequence[Unit], text: str) -> UnitMatch:
     if len(loose) == 1:
         only = next(iter(loose.values()))
         # A diacritic-free spelling is fine; a different diacritic is another name.
-        if _diacritics_compatible(wanted, (only.name, *only.aliases)):
+        if _diacritics_compatible((wanted, fold(text)), (only.name, *only.aliases)):
             return UnitMatch(only)
         return UnitMatch(None, (only,))
     return UnitMatch(None, tuple(loose.values()))
 
 
-def _diacritics_compatible(typed: str, names: Sequence[str]) -> bool:
+def _diacritics_compatible(typed: Sequence[str], names: Sequence[str]) -> bool:
     """True when every accented letter typed also appears, accented the same way, in a name:
-    `binh long` and `Bình Long` are compatible, `Bình Thạnh` and `Bình Thanh` are not."""
+    `binh long` and `Bình Long` are compatible, `Bình Thạnh` and `Bình Thanh` are not.
+    Typed and configured names are compared with and without their unit type."""
     for name in names:
-        target = fold(strip_unit_type(name))
-        if len(target) == len(typed) and all(
-            t == n or (key(t) == key(n) and key(t) == t) for t, n in zip(typed, target, strict=True)
-        ):
-            return True
+        for target in (fold(strip_unit_type(name)), fold(name)):
+            for text in typed:
+                if len(target) == len(text) and all(
+                    t == n or (key(t) == key(n) and key(t) == t)
+                    for t, n in zip(text, target, strict=True)
+                ):
+                    return True
     return False
 
 

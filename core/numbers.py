@@ -12,7 +12,8 @@ from core import messages as msg
 MAX_COUNT = 1_000_000_000
 
 _PLAIN = re.compile(r"[0-9]+")
-_GROUPED = {sep: re.compile(rf"[0-9]{{1,3}}(?:{re.escape(sep)}[0-9]{{3}})+") for sep in "., "}
+# Thousands groups: the first group never starts with 0 (`0,352` is a decimal, not 352).
+_GROUPED = {sep: re.compile(rf"[1-9][0-9]{{0,2}}(?:{re.escape(sep)}[0-9]{{3}})+") for sep in "., "}
 _SPACE_LIKE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " "})
 
 

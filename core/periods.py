@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _KEY = re.compile(r"(\d{4})-W(\d{1,2})")
@@ -100,7 +100,8 @@ class Calendar:
         this_week = Period.of(moment.date())
         due = self.due_at(this_week)
         last = this_week if moment >= due else this_week.previous()
-        if moment - self.due_at(last) < self.late_window:
+        # Elapsed real time: subtracting two datetimes of one zone would count wall-clock hours.
+        if moment.astimezone(UTC) - self.due_at(last).astimezone(UTC) < self.late_window:
             return Placement(last, late=True)
         return Placement(last.next(), late=False)
 

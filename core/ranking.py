@@ -110,8 +110,9 @@ def rank(
         before = previous.get(unit.code)
         old = ratio(indicator, before) if before is not None else None
         change = None
-        if old is not None and old.exact is not None and r.exact is not None:
-            change = round_half_up(r.exact - old.exact, indicator.decimals)
+        if old is not None and old.rate is not None and r.rate is not None:
+            # The difference of the printed rates, so the column agrees with what readers see.
+            change = r.rate - old.rate
         rows.append(
             Row(
                 position=position,

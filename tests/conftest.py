@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from core.catalogue import Catalogue, build_catalogue
+from core.chat import Incoming, Reply, render_plain
+from handlers.engine import Engine
 from storage import Database, normalize_url
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -57,3 +63,59 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+# --- the engine as a chat, errbot-style: `await chat.send("cb_binh_long", "/trangthai")` -------
+
+CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "binh_son.toml"
+GROUP = "nhom_bao_cao"
+# Saturday before the due Monday 2024-11-18 10:00 (ISO week 47).
+SATURDAY = datetime(2024, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return build_catalogue(tomllib.loads(CONFIG_PATH.read_text(encoding="utf-8")))
+
+
+class ChatBot:
+    """Drives the real engine and storage through neutral messages on a settable clock."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.now = SATURDAY
+        engine.clock = lambda: self.now
+        self._count = 0
+
+    async def replies(
+        self, user: str, text: str, chat: str = GROUP, chat_type: str | None = None
+    ) -> list[Reply]:
+        self._count += 1
+        kind = chat_type or ("group" if chat == GROUP else "private")
+        message = Incoming(
+            platform="sim",
+            chat_id=chat,
+            chat_type=kind,  # type: ignore[arg-type]
+            user_id=user,
+            user_name=user,
+            text=text,
+            sent_at=self.now,
+            message_id=str(self._count),
+        )
+        return await self.engine.handle(message)
+
+    async def send(
+        self, user: str, text: str, chat: str = GROUP, chat_type: str | None = None
+    ) -> str:
+        """Everything the bot answered, as plain text, replies separated by a blank line."""
+        replies = await self.replies(user, text, chat, chat_type)
+        return "\n\n".join(render_plain(r.blocks) for r in replies)
+
+    def at(self, moment: datetime) -> ChatBot:
+        self.now = moment
+        return self
+
+
+@pytest.fixture
+def chat(db: Database, catalogue: Catalogue) -> ChatBot:
+    return ChatBot(Engine(catalogue, db))

@@ -1,0 +1,147 @@
+"""The command line: simulate's JSON-lines interface, the demo, and refusals at start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import DEMO_SCENARIO, read_lines, simulate_lines
+from bot.settings import Settings
+from bot.transcript import write_transcript
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input="",
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_simulate_prints_one_json_line_per_post(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.jsonl"
+    lines = [
+        {
+            "at": "2024-11-16T08:30:00+07:00",
+            "chat": "nhom_bao_cao",
+            "user": "cb_binh_long",
+            "text": "/baocao\nĐã cấp CCCD: 6352\nĐã xác thực ĐDĐT: 5014\nĐã kích hoạt ĐDĐT: 4454\n"
+            "Trẻ 6-14 tuổi: 898\nĐã cấp Căn cước 6-14 tuổi: 286",
+        },
+        {
+            "at": "2024-11-18T09:00:00+07:00",
+            "chat": "nhom_bao_cao",
+            "user": "lanh_dao",
+            "text": "/trangthai",
+        },
+        {
+            "at": "2024-11-18T09:01:00+07:00",
+            "chat": "la",
+            "user": "x",
+            "text": "/trangthai",
+            "chat_type": "group",
+        },
+    ]
+    scenario.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    first = _run("simulate", str(scenario), "--out", str(tmp_path / "out"))
+    assert first.returncode == 0, first.stderr
+    posts = [json.loads(x) for x in first.stdout.splitlines()]
+    assert [(p["at"], p["chat"]) for p in posts] == [
+        ("2024-11-16T08:30:00+07:00", "nhom_bao_cao"),
+        ("2024-11-18T09:00:00+07:00", "nhom_bao_cao"),
+        ("2024-11-18T09:01:00+07:00", "la"),
+    ]
+    assert posts[0]["text"].startswith("✅ Đã nhận báo cáo tuần 47/2024 của Xã Bình Long")
+    assert "Đã báo cáo: 1/22 đơn vị" in posts[1]["text"]
+    assert posts[2]["text"].startswith("Nhóm này chưa được đăng ký")
+    again = _run("simulate", str(scenario), "--out", str(tmp_path / "out"))
+    assert again.stdout == first.stdout  # same inputs, same outputs
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["--config", "nope.toml"], {}, "nope.toml: không tìm thấy tệp cấu hình"),
+        ([], {"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL không hợp lệ"),
+        (["--db", "postgresql://nobody@127.0.0.1:1/none"], {}, "không mở được cơ sở dữ liệu"),
+    ],
+)
+def test_bad_start_is_one_clear_line_without_traceback(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    scenario = tmp_path / "empty.jsonl"
+    scenario.write_text("", "utf-8")
+    # simulate runs on a fresh database unless --db is given; console reads DATABASE_URL.
+    command = ["console"] if env else ["simulate", str(scenario)]
+    result = _run(*command, *args, env=env)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_config_key_names_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    text = (
+        (ROOT / "config" / "binh_son.toml")
+        .read_text("utf-8")
+        .replace("target = 80", "target = 180")
+    )
+    bad.write_text(text, "utf-8")
+    scenario = tmp_path / "empty.jsonl"
+    scenario.write_text("", "utf-8")
+    result = _run("simulate", str(scenario), "--config", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}: indicators[5].target: phải là số phần trăm trong (0, 100]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_scenario_errors_name_the_line(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.jsonl"
+    scenario.write_text(
+        '{"at": "2024-11-16T08:30:00", "chat": "a", "user": "b", "text": "x"}', "utf-8"
+    )
+    result = _run("simulate", str(scenario))
+    assert result.returncode == 2
+    assert "dòng 1: “at” phải có múi giờ" in result.stderr
+
+
+async def test_demo_week_transcript(tmp_path: Path) -> None:
+    results = await simulate_lines(read_lines(DEMO_SCENARIO), Settings(), None, None, tmp_path)
+    md, _ = write_transcript(results, tmp_path)
+    transcript = md.read_text("utf-8")
+    by_line = {step.line: "\n".join(p.text for p in posts) for step, posts in results}
+    texts = list(by_line.values())
+    # Mistakes are refused with a reason and a template, then corrected and accepted.
+    assert sum("❌ Báo cáo CHƯA được nhận" in t for t in texts) == 4
+    assert any("Không hiểu mục “Đã kích hoạ”" in t for t in texts)
+    assert any("“12,45” có thể hiểu theo hai cách" in t for t in texts)
+    assert any("Bạn chỉ được báo cáo cho Xã Bình Long" in t for t in texts)
+    assert any("• Đã xác thực ĐDĐT: 5.000 → 5.014" in t for t in texts)
+    assert any("không có gì thay đổi" in t for t in texts)
+    assert any("“Binh Thanh” có thể là: Xã Bình Thanh, Xã Bình Thạnh" in t for t in texts)
+    assert any("✅ Đã nhận báo cáo tuần 47/2024 của Xã Bình Châu, nộp muộn." in t for t in texts)
+    # The leader's last look: one commune still missing, two late.
+    assert "Đã báo cáo: 21/22 đơn vị (đúng hạn 19, muộn 2); chưa báo cáo: 1." in texts[-1]
+    assert "❌ Chưa báo cáo (1): Bình Trị" in texts[-1]
+    # The ranking the leader asked for matches the letter's e-ID table for the units reported.
+    ranking = next(t for t in texts if "Tỉ lệ xác thực định danh điện tử mức 2 — tuần 47" in t)
+    assert "Đơn vị đã hoàn thành chỉ tiêu (8)" in ranking
+    assert " 1  Bình An      2.559  3.002  85,24%          96,91%" in ranking
+    assert "## Thứ Hai 18/11/2024" in transcript
+    again = await simulate_lines(read_lines(DEMO_SCENARIO), Settings(), None, None, tmp_path)
+    assert [p.as_json() for _, ps in again for p in ps] == [
+        p.as_json() for _, ps in results for p in ps
+    ]
