@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.app import configure_logging, open_app
 from bot.config_file import StartupError
 from bot.settings import Settings
@@ -21,7 +23,13 @@ DEMO_SCENARIO = Path(__file__).parent / "scenarios" / "demo_week.jsonl"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]).upper()
+        print(f"Lỗi khởi động: {where}: {problem['msg']}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level if args.command in ("run", "console") else "WARNING")
     try:
         return int(args.func(args, settings))

@@ -466,7 +466,8 @@ def _indicators(items: list[_Reader], fields: set[str]) -> tuple[Indicator, ...]
                 target = Decimal(str(target))
             except InvalidOperation:
                 target = None
-            if isinstance(r.data["target"], bool) or target is None or not 0 < target <= 100:
+            bad = isinstance(r.data["target"], bool) or target is None or not target.is_finite()
+            if bad or not 0 < target <= 100:
                 raise ConfigError(r._key("target"), "phải là số phần trăm trong (0, 100]")
         deadline = r.get("deadline")
         if deadline is not None and not (isinstance(deadline, date) and type(deadline) is date):

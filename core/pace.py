@@ -100,6 +100,9 @@ def carry_forward(
     unit that skips a week does not make the cumulative total dip."""
     latest: dict[str, Values] = {}
     out: list[tuple[date, Values]] = []
+    # Weeks before every unit of the window has reported once would make the total jump
+    # when a unit first appears; they are left out.
+    seen = {unit for _, reports in by_period for unit in units if unit in reports}
     for on, reports in by_period:
         for unit in units:
             if unit in reports:
@@ -108,5 +111,6 @@ def carry_forward(
         for values in latest.values():
             for code, value in values.items():
                 summed[code] = summed.get(code, 0) + value
-        out.append((on, summed))
+        if set(latest) >= seen:
+            out.append((on, summed))
     return out

@@ -104,7 +104,12 @@ def rank(
                 missing.append(unit)
             continue
         scored.append((unit, values or {}, r))
-    scored.sort(key=lambda item: (-(item[2].exact or Fraction(-1)), collate(item[0].name)))
+
+    def order(item: tuple[Unit, Values, Ratio]) -> tuple[Fraction, str]:
+        exact = item[2].exact
+        return (-(exact if exact is not None else Fraction(-1)), collate(item[0].name))
+
+    scored.sort(key=order)
     rows = []
     for position, (unit, values, r) in enumerate(scored, start=1):
         before = previous.get(unit.code)

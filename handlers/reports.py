@@ -191,6 +191,8 @@ async def _store(
         ),
         received_at=req.now(),
     )
+    # A stored report supersedes anything the sender still had waiting for /xacnhan.
+    await uow.pending.delete(req.actor.sender.platform, req.actor.sender.user_id)
     changes = _changes(req, existing.values if existing else {}, values) if existing else []
     await uow.audit.add(
         req.now(),

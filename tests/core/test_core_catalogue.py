@@ -1,0 +1,232 @@
+"""core.catalogue.build_catalogue: the real config builds; every bad one names its key."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Callable
+from datetime import date, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.catalogue import ConfigError, Role, build_catalogue
+
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "binh_son.toml"
+RAW: dict[str, Any] = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
+
+
+def fresh() -> dict[str, Any]:
+    return copy.deepcopy(RAW)
+
+
+# --- the real config ------------------------------------------------------------------------
+
+
+def test_real_config_builds() -> None:
+    cat = build_catalogue(fresh())
+    assert len(cat.units) == 22
+    assert len({u.code for u in cat.units}) == 22
+    assert cat.unit("chau_o").aliases == ("Châu Ô", "TT Châu Ổ")
+    assert cat.district == "Bình Sơn"
+    assert cat.province == "Quảng Ngãi"
+    assert cat.calendar.due_weekday == 0
+    assert cat.calendar.due_time == time(10, 0)
+    assert cat.calendar.late_window == timedelta(hours=48)
+    assert str(cat.calendar.tz) == "Asia/Ho_Chi_Minh"
+    eid = cat.indicator("eid_verified")
+    assert eid.target == Decimal(80)
+    assert eid.deadline == date(2024, 12, 31)
+    assert eid.numerator == ("eid_verified",)
+    assert eid.denominator == ("citizen_id_issued",)
+    assert eid.columns == ("eid_activated",)
+    assert cat.indicator("id_card_6_14").decimals == 1
+    assert cat.rules[0].chain == ("eid_activated", "eid_verified", "citizen_id_issued")
+    assert not cat.field("child_u6_total").required
+    assert cat.field("citizen_id_issued").required
+
+
+def test_real_config_people_and_chats() -> None:
+    cat = build_catalogue(fresh())
+    assert cat.chat_by_key("nhom_bao_cao") is not None
+    roles = {p.key: p.role for p in cat.people}
+    assert roles["thuong_truc"] is Role.ADMIN
+    assert roles["lanh_dao"] is Role.LEADER
+    assert [p.key for p in cat.officers_of("binh_long")] == ["cb_binh_long"]
+
+
+def test_ranked_indicators_are_those_with_a_target() -> None:
+    cat = build_catalogue(fresh())
+    ranked = {i.code for i in cat.ranked_indicators}
+    assert "non_cash_btxh" not in ranked
+    assert {"non_cash", "eid_verified", "eid_activated"} <= ranked
+
+
+def test_platform_ids_bind_people_and_chats() -> None:
+    data = fresh()
+    data["people"]["cb_binh_long"]["telegram"] = 123456
+    data["chats"]["nhom_bao_cao"]["telegram"] = -1001
+    cat = build_catalogue(data)
+    person = cat.person_for("telegram", "123456")
+    assert person is not None
+    assert person.key == "cb_binh_long"
+    assert cat.person_for("telegram", "999") is None
+    chat = cat.chat_for("telegram", "-1001")
+    assert chat is not None
+    assert chat.key == "nhom_bao_cao"
+
+
+def test_default_timezone_comes_from_the_caller() -> None:
+    cat = build_catalogue(fresh(), default_tz="UTC")
+    assert str(cat.calendar.tz) == "UTC"
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Mutation:
+    def apply(data: dict[str, Any]) -> None:
+        target = data
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return apply
+
+
+def _delete(path: tuple[Any, ...]) -> Mutation:
+    def apply(data: dict[str, Any]) -> None:
+        target = data
+        for step in path[:-1]:
+            target = target[step]
+        del target[path[-1]]
+
+    return apply
+
+
+def _duplicate_unit_code(data: dict[str, Any]) -> None:
+    data["units"].append({"code": "binh_an", "name": "Xã Bình Mới"})
+
+
+def _duplicate_unit_name(data: dict[str, Any]) -> None:
+    data["units"].append({"code": "binh_an_2", "name": "Xã Bình An"})
+
+
+def _duplicate_name_through_alias(data: dict[str, Any]) -> None:
+    data["units"][1]["aliases"] = ["Bình An"]
+
+
+def _same_telegram_id(data: dict[str, Any]) -> None:
+    data["people"]["cb_binh_long"]["telegram"] = 42
+    data["people"]["cb_chau_o"]["telegram"] = "42"
+
+
+def _duplicate_field_label(data: dict[str, Any]) -> None:
+    data["fields"][1]["aliases"] = ["da cap cccd"]
+
+
+REFUSALS: list[tuple[str, Mutation, str]] = [
+    ("unknown top-level key", _set(("colour",), "blue"), "colour"),
+    ("unknown key in a unit", _set(("units", 3, "nickname"), "x"), "units[3].nickname"),
+    ("unknown key in group", _set(("group", "mayor"), "x"), "group.mayor"),
+    ("units missing", _delete(("units",)), "units"),
+    ("units empty", _set(("units",), []), "units"),
+    ("fields missing", _delete(("fields",)), "fields"),
+    ("duplicate unit code", _duplicate_unit_code, "units[22].code"),
+    ("two units with the same name", _duplicate_unit_name, "units[22]"),
+    ("alias equal to another unit's name", _duplicate_name_through_alias, "units[1]"),
+    ("bad unit code", _set(("units", 0, "code"), "Bình An"), "units[0].code"),
+    ("unit without name", _delete(("units", 0, "name")), "units[0].name"),
+    ("duplicate field label", _duplicate_field_label, "fields[1]"),
+    (
+        "numerator names an unknown field",
+        _set(("indicators", 0, "numerator"), ["btxh_paid", "nope"]),
+        "indicators[0].numerator",
+    ),
+    (
+        "denominator names an unknown field",
+        _set(("indicators", 5, "denominator"), ["citizen_ids"]),
+        "indicators[5].denominator",
+    ),
+    ("empty numerator", _set(("indicators", 0, "numerator"), []), "indicators[0].numerator"),
+    ("target above 100", _set(("indicators", 0, "target"), 150), "indicators[0].target"),
+    ("target zero", _set(("indicators", 0, "target"), 0), "indicators[0].target"),
+    ("target negative", _set(("indicators", 0, "target"), -5.5), "indicators[0].target"),
+    ("target a boolean", _set(("indicators", 0, "target"), True), "indicators[0].target"),
+    ("target not a number", _set(("indicators", 0, "target"), "most"), "indicators[0].target"),
+    ("target infinite", _set(("indicators", 0, "target"), float("inf")), "indicators[0].target"),
+    (
+        "deadline as a string",
+        _set(("indicators", 0, "deadline"), "2024-12-31"),
+        "indicators[0].deadline",
+    ),
+    ("decimals out of range", _set(("indicators", 0, "decimals"), 7), "indicators[0].decimals"),
+    ("unknown column", _set(("indicators", 0, "columns"), ["nope"]), "indicators[0].columns"),
+    ("rule names an unknown field", _set(("rules", 0, "chain"), ["a", "b"]), "rules[0].chain"),
+    ("rule of one field", _set(("rules", 0, "chain"), ["eid_verified"]), "rules[0].chain"),
+    ("due_weekday unknown", _set(("calendar", "due_weekday"), "someday"), "calendar.due_weekday"),
+    ("timezone unknown", _set(("calendar", "timezone"), "Mars/Base"), "calendar.timezone"),
+    ("due_time malformed", _set(("calendar", "due_time"), "25:00"), "calendar.due_time"),
+    ("late_hours too long", _set(("calendar", "late_hours"), 24 * 7), "calendar.late_hours"),
+    (
+        "officer without unit",
+        _delete(("people", "cb_binh_long", "unit")),
+        "people.cb_binh_long.unit",
+    ),
+    (
+        "person's unit unknown",
+        _set(("people", "cb_binh_long", "unit"), "binh_xyz"),
+        "people.cb_binh_long.unit",
+    ),
+    ("unknown role", _set(("people", "lanh_dao", "role"), "mayor"), "people.lanh_dao.role"),
+    ("same telegram id on two people", _same_telegram_id, "people.cb_chau_o.telegram"),
+    (
+        "chat kind unknown",
+        _set(("chats", "nhom_bao_cao", "kind"), "channel"),
+        "chats.nhom_bao_cao.kind",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key"),
+    [pytest.param(mutate, key, id=name) for name, mutate, key in REFUSALS],
+)
+def test_bad_config_is_refused_naming_the_key(mutate: Mutation, key: str) -> None:
+    data = fresh()
+    mutate(data)
+    with pytest.raises(ConfigError) as caught:
+        build_catalogue(data)
+    assert caught.value.key == key
+    assert caught.value.problem
+    assert key in str(caught.value)
+
+
+def test_mutations_do_not_leak_between_tests() -> None:
+    # the shared parsed TOML stays pristine (each refusal works on a deep copy)
+    assert build_catalogue(RAW).unit("binh_an").name == "Xã Bình An"
+
+
+def test_a_leader_with_a_unit_is_not_its_officer() -> None:
+    data = fresh()
+    data["people"]["lanh_dao"]["unit"] = "binh_long"
+    cat = build_catalogue(data)
+    assert cat.officers_of("binh_long") == tuple(p for p in cat.people if p.key == "cb_binh_long")
+
+
+def test_config_error_with_source() -> None:
+    err = ConfigError("units", "thiếu").at("config/x.toml")
+    assert err.key == "units"
+    assert str(err) == "config/x.toml: units: thiếu"
+
+
+def test_nan_target_is_a_config_error() -> None:
+    data = fresh()
+    data["indicators"][0]["target"] = float("nan")
+    with pytest.raises(ConfigError) as caught:
+        build_catalogue(data)
+    assert caught.value.key == "indicators[0].target"
