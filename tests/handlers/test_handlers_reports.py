@@ -168,3 +168,14 @@ async def test_command_with_bot_name_and_english_alias(chat) -> None:
     answer = await chat.send("cb_binh_long", REPORT.replace("/baocao", "/report@DeAn06Bot"))
     assert "✅ Đã nhận báo cáo" in answer
     assert "Bot không hiểu lệnh này" in await chat.send("cb_binh_long", "/khongco")
+
+
+async def test_a_stored_correction_drops_the_report_waiting_for_confirmation(chat) -> None:
+    await chat.send("cb_binh_long", REPORT.replace("/baocao", "/baocao\nTuần: 46/2024"))
+    held = await chat.send("cb_binh_long", REPORT.replace("5.014", "5.010"))
+    assert "CHƯA được lưu" in held
+    corrected = await chat.send("cb_binh_long", REPORT.replace("5.014", "5.020"))
+    assert "✅ Đã nhận báo cáo tuần 47/2024" in corrected
+    assert "Không có báo cáo nào đang chờ" in await chat.send("cb_binh_long", "/xacnhan")
+    [stored] = await _versions(chat)
+    assert stored.values["eid_verified"] == 5020
