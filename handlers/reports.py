@@ -74,7 +74,6 @@ async def confirm(req: Request) -> list[Reply]:
     pending = await req.uow.pending.get(sender.platform, sender.user_id)
     if pending is None or req.actor.role is None:
         return [reply(msg.NOTHING_TO_CONFIRM)]
-    await req.uow.pending.delete(sender.platform, sender.user_id)
     unit = req.catalogue.unit(pending.unit)
     placement = Placement(Period.parse(pending.period), pending.late)
     return await _store(req, unit, placement, pending.values, pending.raw_text, pending.warnings)
@@ -172,9 +171,11 @@ async def _store(
 ) -> list[Reply]:
     uow = req.uow
     period = placement.period
+    # Whatever is stored now supersedes the report the sender had waiting for /xacnhan.
+    await uow.pending.delete(req.actor.sender.platform, req.actor.sender.user_id)
     existing = await uow.submissions.current(unit.code, period.key)
     if existing is not None and dict(existing.values) == dict(values):
-        await uow.commit()  # a confirmation's pending row is gone either way
+        await uow.commit()
         return [reply(msg.unchanged(unit.name, period.label))]
     stored = await uow.submissions.add(
         Submission(
@@ -191,8 +192,6 @@ async def _store(
         ),
         received_at=req.now(),
     )
-    # A stored report supersedes anything the sender still had waiting for /xacnhan.
-    await uow.pending.delete(req.actor.sender.platform, req.actor.sender.user_id)
     changes = _changes(req, existing.values if existing else {}, values) if existing else []
     await uow.audit.add(
         req.now(),
