@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 ChatType = Literal["group", "private"]
 
@@ -32,12 +32,20 @@ class Bold:
     text: str
 
 
+PlatformIds = tuple[tuple[str, str], ...]  # (platform, id) pairs, e.g. (("telegram", "42"),)
+
+
+def id_on(ids: PlatformIds, platform: str) -> str | None:
+    return next((i for p, i in ids if p == platform), None)
+
+
 @dataclass(frozen=True)
 class Mention:
-    """Names a person so the platform notifies them."""
+    """Names a person so the platform notifies them; `ids` are their user ids per platform
+    (a platform with no id for them shows the name only)."""
 
     name: str
-    user_id: str
+    ids: PlatformIds = ()
 
 
 Span = str | Bold | Mention
@@ -91,6 +99,30 @@ class Reply:
     blocks: tuple[Block, ...]
     chat_id: str = ""
     buttons: tuple[tuple[str, str], ...] = field(default=())  # (label, action) pairs
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a post that answers no message goes (reminders, digests, nudges).
+
+    `key` is a configured chat's key or a person's key (what the simulator and the console
+    use); `ids` are the chat's or the person's ids on each platform. `group` tells a group
+    chat from a person's private chat.
+    """
+
+    key: str
+    name: str
+    ids: PlatformIds = ()
+    group: bool = True
+
+
+class Notifier(Protocol):
+    """One chat platform's way to post. Returns False when the recipient has no id on this
+    platform (nothing was sent); raises when the platform failed after its own retries."""
+
+    platform: str
+
+    async def post(self, to: Recipient, message: Reply) -> bool: ...
 
 
 def reply(*blocks: Block | str) -> Reply:

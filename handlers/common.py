@@ -6,11 +6,13 @@ import difflib
 from collections.abc import Mapping
 
 from core import messages as msg
-from core.catalogue import Catalogue, Indicator, Unit
+from core.catalogue import Catalogue, Indicator, Person, Unit
+from core.chat import Mention, PlatformIds, Recipient
 from core.numbers import format_int, format_pct
 from core.periods import Period
 from core.ranking import ratio
 from core.text import key
+from storage import UnitOfWork
 
 
 class Refusal(Exception):
@@ -74,3 +76,37 @@ def template_text(
         value = values.get(f.code)
         lines.append(f"{f.label}: {format_int(value) if value is not None else ''}")
     return "\n".join(lines)
+
+
+def _person_ids(person: Person) -> PlatformIds:
+    return tuple(sorted(person.ids.items()))
+
+
+async def officers(
+    catalogue: Catalogue, uow: UnitOfWork, units: list[str]
+) -> dict[str, list[Recipient]]:
+    """Each unit's officers as private-chat recipients: those in the config, then those
+    approved through /dangky (one recipient per person and platform id)."""
+    out: dict[str, list[Recipient]] = {u: [] for u in units}
+    for code in units:
+        for person in catalogue.officers_of(code):
+            out[code].append(Recipient(person.key, person.name, _person_ids(person), group=False))
+    registered = await uow.registrations.approved_for_units(units)
+    for code, regs in registered.items():
+        known = {ids for r in out[code] for ids in r.ids}
+        for reg in regs:
+            pair = (reg.sender.platform, reg.sender.user_id)
+            if pair not in known:
+                out[code].append(Recipient(reg.sender.user_id, reg.sender.name, (pair,), False))
+    return out
+
+
+def mentions(recipients: list[Recipient]) -> list[Mention]:
+    return [Mention(r.name, r.ids) for r in recipients]
+
+
+def chat_recipient(catalogue: Catalogue, chat_key: str) -> Recipient:
+    chat = catalogue.chat_by_key(chat_key)
+    if chat is None:
+        raise KeyError(chat_key)
+    return Recipient(chat.key, chat.title, tuple(sorted(chat.ids.items())), chat.kind == "group")

@@ -218,6 +218,24 @@ class RegistrationRepository:
     async def pending_for(self, platform: str, user_id: str) -> Registration | None:
         return await self._latest(platform, user_id, PENDING)
 
+    async def approved_for_units(self, units: Sequence[str]) -> dict[str, list[Registration]]:
+        """Approved people per unit, by each person's latest approval (a person who moved
+        to another unit counts there only)."""
+        query = (
+            select(RegistrationRow)
+            .where(RegistrationRow.status == APPROVED)
+            .order_by(RegistrationRow.created_at.desc(), RegistrationRow.id.desc())
+        )
+        latest: dict[tuple[str, str], Registration] = {}
+        for row in await self._session.scalars(query):
+            latest.setdefault((row.platform, row.user_id), _registration(row))
+        wanted = set(units)
+        out: dict[str, list[Registration]] = {}
+        for reg in latest.values():
+            if reg.unit in wanted:
+                out.setdefault(reg.unit, []).append(reg)
+        return out
+
 
 class PendingRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -53,6 +53,22 @@ async def test_approved_for_returns_most_recent(db: Database) -> None:
     assert (approved.unit, approved.role) == ("xa-moi", "leader")
 
 
+async def test_approved_for_units_counts_each_person_where_last_approved(db: Database) -> None:
+    carol = Sender("zalo", "c", "Carol")
+    async with db.unit_of_work() as uow:
+        moved = await uow.registrations.add(ALICE, "xa-cu", "officer", T0)
+        stays = await uow.registrations.add(BOB, "xa-cu", "officer", T0)
+        await uow.registrations.add(carol, "xa-cu", "officer", T0)  # never approved
+        again = await uow.registrations.add(ALICE, "xa-moi", "officer", T0 + timedelta(days=1))
+        for registration in (moved, stays, again):
+            await uow.registrations.decide(registration.id, "approved", "admin", T0)
+        found = await uow.registrations.approved_for_units(["xa-cu", "xa-moi", "xa-khac"])
+    assert {u: [r.sender for r in regs] for u, regs in found.items()} == {
+        "xa-cu": [BOB],
+        "xa-moi": [ALICE],
+    }
+
+
 def held(sender: Sender, cccd: int) -> PendingReport:
     return PendingReport(
         sender=sender,
