@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,15 +48,6 @@ async def open_app(
         ) from exc
     engine = Engine(catalogue, db, clock or (lambda: datetime.now(UTC)))
     return App(settings, catalogue, db, engine)
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs full request URLs at INFO, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _redact(url: str) -> str:

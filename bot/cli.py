@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.app import configure_logging, open_app
+from bot.app import open_app
 from bot.config_file import StartupError
+from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.simulator import Post, ScenarioError, Simulator, Step, read_scenario
 
@@ -135,11 +136,16 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    print(
-        "Chưa cấu hình nền tảng chat nào (TELEGRAM_BOT_TOKEN chưa đặt). "
-        "Lấy token từ @BotFather trên Telegram rồi đặt TELEGRAM_BOT_TOKEN trong .env.\n"
-        "Đang mở chế độ console để thử bot.",
-        file=sys.stderr,
-    )
-    args.user, args.chat = "thuong_truc", ""
-    return _console(args, settings)
+    if settings.telegram_bot_token is None:
+        print(
+            "Chưa cấu hình nền tảng chat nào (TELEGRAM_BOT_TOKEN chưa đặt). "
+            "Lấy token từ @BotFather trên Telegram rồi đặt TELEGRAM_BOT_TOKEN trong .env "
+            "(xem docs/DEPLOY.md).\nĐang mở chế độ console để thử bot.",
+            file=sys.stderr,
+        )
+        args.user, args.chat = "thuong_truc", ""
+        return _console(args, settings)
+    from bot.runtime import serve
+
+    asyncio.run(serve(settings, args.config, args.db))
+    return 0

@@ -19,6 +19,16 @@ class Settings(BaseSettings):
     config_path: Path = Field(default=DEFAULT_CONFIG_PATH)
     log_level: str = Field(default="INFO")
     telegram_bot_token: SecretStr | None = None
+    # The Bot API server's root; the bot adds /bot<token>/<method>. Change it for a
+    # self-hosted local Bot API server.
+    telegram_api_base_url: str = Field(default="https://api.telegram.org")
+    # Public HTTPS URL of this process's /telegram/webhook; empty means long polling.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    # The process's web server (webhooks; chart files later).
+    web_host: str = "0.0.0.0"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    form_timeout_minutes: float = Field(default=10, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -26,3 +36,14 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("DATABASE_URL is empty")
         return value.strip()
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        """`123456789:AA…` as BotFather gives it; an empty value means no Telegram."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        head, _, tail = value.get_secret_value().strip().partition(":")
+        if not head.isdigit() or len(tail) < 20:
+            raise ValueError("not a Telegram bot token (expected 123456789:ABC… from @BotFather)")
+        return SecretStr(value.get_secret_value().strip())

@@ -25,6 +25,9 @@ class Incoming:
     sent_at: datetime  # the message's own timestamp, timezone-aware
     message_id: str = ""
     reply_to_bot: bool = False
+    # The platform's id of the delivery (Telegram's update_id): recorded in the same
+    # transaction as the work it caused, so a redelivered update is handled once.
+    update_key: str = ""
 
 
 @dataclass(frozen=True)

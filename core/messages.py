@@ -449,3 +449,70 @@ ROLE_NAMES = {
     None: "chưa đăng ký",
 }
 WEEKDAY_NAMES = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+# --- Telegram: the step-by-step form and the command menu ----------------------------------
+
+FORM_ASK_UNIT = "📝 Báo cáo cho đơn vị nào? Trả lời bằng tên xã/phường/thị trấn (gõ /huy để hủy)."
+
+
+def form_start(unit: str) -> str:
+    return (
+        f"📝 Nhập báo cáo của {unit} từng mục một: trả lời từng câu hỏi bằng con số; "
+        "gõ /huy để hủy bất cứ lúc nào."
+    )
+
+
+def form_ask(label: str, number: int, total: int, required: bool, current: str | None) -> str:
+    text = f"({number}/{total}) {label}?"
+    if current is not None:
+        text += f" Đang là {current}; gõ . để giữ nguyên."
+    elif not required:
+        text += " Gõ - nếu đơn vị không có mục này."
+    return text
+
+
+def form_bad_value(problem: str) -> str:
+    return f"⚠️ {problem[:1].upper()}{problem[1:]}. Nhập lại."
+
+
+def form_summary(report: str) -> str:
+    return f"Kiểm tra lại báo cáo trước khi gửi:\n\n{report}\n\nBấm Gửi, Sửa hoặc Hủy."
+
+
+FORM_BUTTON_SEND = "✅ Gửi"
+FORM_BUTTON_EDIT = "✏️ Sửa"
+FORM_BUTTON_CANCEL = "✖️ Hủy"
+FORM_CANCELLED = "Đã hủy báo cáo đang nhập; chưa có gì được lưu."
+
+
+def form_timeout(minutes: int) -> str:
+    return (
+        f"⌛ Quá {minutes} phút không thấy trả lời nên bot đã dừng nhập báo cáo; "
+        "chưa có gì được lưu. Gõ /baocao để bắt đầu lại."
+    )
+
+
+BUTTON_NOT_YOURS = "Nút này không dành cho bạn."
+BUTTON_DONE = "Đã nhận."
+
+# The command menu Telegram shows beside the message box: (command, description).
+MENU_PRIVATE = (
+    ("baocao", "Gửi báo cáo tuần (từng mục hoặc dán cả mẫu)"),
+    ("mau", "Mẫu báo cáo của đơn vị"),
+    ("trangthai", "Đơn vị nào đã/chưa báo cáo"),
+    ("xephang", "Bảng xếp hạng theo chỉ tiêu"),
+    ("tiendo", "Tiến độ đến hạn chỉ tiêu"),
+    ("lichsu", "Số liệu các tuần gần đây"),
+    ("xacnhan", "Xác nhận báo cáo đang chờ"),
+    ("huy", "Hủy báo cáo đang nhập hoặc đang chờ"),
+    ("dangky", "Đăng ký làm cán bộ báo cáo"),
+    ("huongdan", "Hướng dẫn sử dụng"),
+)
+MENU_GROUP = (
+    ("baocao", "Gửi báo cáo tuần"),
+    ("trangthai", "Đơn vị nào đã/chưa báo cáo"),
+    ("xephang", "Bảng xếp hạng theo chỉ tiêu"),
+    ("tiendo", "Tiến độ đến hạn chỉ tiêu"),
+    ("huongdan", "Hướng dẫn sử dụng"),
+)

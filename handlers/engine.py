@@ -16,8 +16,8 @@ from core.report import split_line
 from handlers import help as help_cmd
 from handlers import registration, reports, views
 from handlers.common import Refusal
-from handlers.context import LOCAL_PLATFORMS, Request, resolve_actor
-from storage import Database
+from handlers.context import LOCAL_PLATFORMS, Actor, Request, resolve_actor
+from storage import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +81,45 @@ class Engine:
             return [reply(msg.UNKNOWN_COMMAND)] if command else []
         try:
             async with self.db.unit_of_work() as uow:
+                if not await self._first_delivery(uow, message):
+                    return []
                 actor = await resolve_actor(self.catalogue, uow, message)
                 if command is None and actor.role not in (Role.OFFICER, Role.ADMIN):
+                    await uow.commit()
                     return []
                 req = Request(message, actor, args, self.catalogue, uow, chat_key or "", self.clock)
-                return await handler(req)
-        except Refusal as refusal:
-            return [reply(refusal.text)]
+                try:
+                    replies = await handler(req)
+                except Refusal as refusal:
+                    # Nothing the command did stands; the delivery is still recorded.
+                    await uow.rollback()
+                    await self._first_delivery(uow, message)
+                    replies = [reply(refusal.text)]
+                await uow.commit()
+                return replies
         except (SQLAlchemyError, OSError, TimeoutError):
             log.exception("storage failed while handling /%s", name)
             return [reply(msg.BUSY_NOT_SAVED if handler in WRITING else msg.BUSY)]
         except Exception:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
+
+    async def actor(self, message: Incoming) -> Actor | None:
+        """Who sent a message, or None in a chat the bot does not serve."""
+        if message.chat_type == "group" and self._chat_key(message) is None:
+            return None
+        async with self.db.unit_of_work() as uow:
+            return await resolve_actor(self.catalogue, uow, message)
+
+    async def _first_delivery(self, uow: UnitOfWork, message: Incoming) -> bool:
+        if not message.update_key:
+            return True
+        first = await uow.updates.first_time(message.platform, message.update_key, self.clock())
+        if not first:
+            log.info(
+                "%s update %s was delivered again; ignored", message.platform, message.update_key
+            )
+        return first
 
     def _chat_key(self, message: Incoming) -> str | None:
         chat = self.catalogue.chat_for(message.platform, message.chat_id)

@@ -145,3 +145,49 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     assert [p.as_json() for _, ps in again for p in ps] == [
         p.as_json() for _, ps in results for p in ps
     ]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN"),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 30,
+                "WEBHOOK_URL": "http://bot.example.vn/telegram/webhook",
+            },
+            "WEBHOOK_URL phải là địa chỉ https://",
+        ),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 30,
+                "WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
+                "WEBHOOK_SECRET": "short",
+            },
+            "WEBHOOK_SECRET",
+        ),
+        (
+            # Nothing listens on port 1: the Bot API cannot be reached.
+            {
+                "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 30,
+                "TELEGRAM_API_BASE_URL": "http://127.0.0.1:1",
+            },
+            "không kết nối được Telegram Bot API",
+        ),
+    ],
+)
+def test_run_refuses_bad_telegram_settings_in_one_line(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    result = _run("run", "--db", f"sqlite:///{tmp_path / 'x.db'}", env=env)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "A" * 30 not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_run_without_token_explains_and_opens_the_console(tmp_path: Path) -> None:
+    result = _run("run", "--db", f"sqlite:///{tmp_path / 'x.db'}", env={"TELEGRAM_BOT_TOKEN": ""})
+    assert result.returncode == 0, result.stderr
+    assert "@BotFather" in result.stderr
