@@ -161,10 +161,16 @@ class ZaloBot:
         if key and not await self._first_time(key):
             log.info("Zalo message %s already handled", key)
             return
+        if (
+            parsed.chat_type == "group"
+            and self.engine.catalogue.chat_for(PLATFORM, parsed.chat_id) is None
+        ):
+            log.info("Zalo group %s is not in the config", parsed.chat_id)
         if isinstance(parsed, NonText):
             if parsed.chat_type == "private":
                 await self._send_reply(parsed.chat_id, reply(msg.ZALO_TEXT_ONLY))
             return
+        log.debug("Zalo message %s from user %s in chat %s", key, parsed.user_id, parsed.chat_id)
         for answer in await self.engine.handle(parsed):
             chat_id = self._chat_id(answer.chat_id) if answer.chat_id else parsed.chat_id
             if chat_id is not None:
