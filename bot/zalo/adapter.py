@@ -7,6 +7,7 @@ webhook bodies arrive bare or wrapped in `{"ok": true, "result": …}`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,24 +93,27 @@ def parse_update(
 
 
 def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
-    """`@Bot Báo Cáo /baocao …` -> (`/baocao …`, True); also a trailing `… @Bot Báo Cáo`.
+    """`@Bot Báo Cáo /baocao …` -> (`/baocao …`, True): every `@BotName` is removed, wherever
+    it is (before the command, at the end of its line, alone on the first line).
 
-    Without the bot's name (getMe failed), a leading `@Someone` before a `/command` on the
-    first line is taken for the mention."""
+    Without the bot's name (getMe failed, or Zalo shows another one), a leading `@Someone`
+    before a `/command` on the first line, or alone on a first line of several, is taken for
+    the mention."""
     out = text.strip()
     found = False
     name = bot_name.strip()
     if name:
-        tag = "@" + name
-        if out.casefold().startswith(tag.casefold()):
-            out, found = out[len(tag) :].lstrip(" \t\u00a0:,"), True
-        if out.casefold().endswith(tag.casefold()):
-            out, found = out[: -len(tag)].rstrip(" \t\u00a0"), True
+        pattern = re.compile("@" + re.escape(name) + r"[ \t\u00a0:,]*", re.IGNORECASE)
+        out, count = pattern.subn("", out)
+        found = count > 0
+        out = "\n".join(line.rstrip() for line in out.split("\n"))
     if not found and out.startswith("@"):
-        first = out.split("\n", 1)[0]
+        first, newline, rest = out.partition("\n")
         slash = first.find(" /")
         if slash > 0:
             out, found = out[slash + 1 :], True
+        elif newline and "/" not in first and ":" not in first:
+            out, found = rest, True
     return out.strip(), found
 
 

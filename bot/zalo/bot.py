@@ -22,7 +22,7 @@ from bot.media import MediaStore
 from bot.zalo import render
 from bot.zalo.adapter import PLATFORM, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
-from bot.zalo.client import ZaloClient, ZaloError
+from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
 from core import messages as msg
 from core.catalogue import Role
 from core.chat import Photo, Recipient, Reply, id_on, reply
@@ -32,6 +32,7 @@ from handlers.engine import Engine
 if TYPE_CHECKING:
     from bot.app import App
     from bot.settings import Settings
+    from core.chat import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +234,15 @@ class ZaloBot:
                 return
             for photo in photos:
                 assert self.media is not None
-                url = self.media.url_for(photo.path)
-                await self.client.send_photo(chat_id, url, photo.caption)
+                try:
+                    await self.client.send_photo(
+                        chat_id, self.media.url_for(photo.path), photo.caption
+                    )
+                except ZaloApiError as exc:
+                    # The text went already; one chart Zalo could not take must not stop
+                    # the others.
+                    log.error("Zalo refused a photo for chat %s: %s", chat_id, exc)
+                    continue
                 sent += 1
         finally:
             if sent:
@@ -343,3 +351,9 @@ async def start_zalo(app: App, settings: Settings, media: MediaStore | None) -> 
             await bot.client.aclose()
             raise
     return bot
+
+
+if TYPE_CHECKING:
+
+    def _a_notifier(bot: ZaloBot) -> Notifier:
+        return bot  # mypy checks that ZaloBot satisfies the protocol

@@ -319,3 +319,23 @@ async def test_the_token_is_never_logged_while_the_bot_works(
     await bot.handle_update_safely(update("/trangthai", message_id="t-2"))
     assert "chat gone" in caplog.text
     assert TOKEN.split(":", 1)[1] not in caplog.text
+
+
+async def test_a_photo_zalo_cannot_fetch_does_not_stop_the_others(
+    make_bot: BotFactory, fake_zalo: FakeZalo, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = MediaStore("http://placeholder")
+    runner, base = await serve(media_routes(store))
+    store.public_base_url = base
+    chart = tmp_path / "ok.png"
+    chart.write_bytes(PNG)
+    try:
+        bot = make_bot(media=store)
+        answer = Reply((Photo(tmp_path / "gone.png", "Mất"), Photo(chart, "Còn")))
+        assert await bot.post(GROUP, answer)
+    finally:
+        await runner.cleanup()
+    assert [f.status for f in fake_zalo.fetched] == [404, 200]
+    assert [caption for _, _, caption in fake_zalo.photos] == ["Còn"]
+    assert "Zalo refused a photo" in caplog.text
+    assert await _sent_count(bot) == 1

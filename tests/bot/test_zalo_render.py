@@ -116,7 +116,13 @@ def test_mentions_before_and_after_and_unknown_bot_name() -> None:
         "/xephang xác thực",
         True,
     )
+    assert strip_mention("/baocao @Bot Báo Cáo 06\nA: 1", "Bot Báo Cáo 06") == (
+        "/baocao\nA: 1",
+        True,
+    )
     assert strip_mention("@Tên Khác Của Bot /huongdan", "") == ("/huongdan", True)
+    assert strip_mention("@Tên Khác\nĐã cấp CCCD: 1", "Bot") == ("Đã cấp CCCD: 1", True)
+    assert strip_mention("@Tên Khác: xin chào", "Bot") == ("@Tên Khác: xin chào", False)
     assert strip_mention("/huongdan", "Bot") == ("/huongdan", False)
 
 
