@@ -38,7 +38,11 @@ def table_lines(table: Table) -> list[str]:
         if ratio:
             done, total = cells[cols.index(msg.COL_DONE)], cells[cols.index(msg.COL_TOTAL)]
             parts.append(f"{cells[cols.index(msg.COL_RATE)]} ({done}/{total})")
-        parts += [f"{cols[i]}: {cells[i]}" for i in range(len(cols)) if i not in skip]
+        parts += [
+            f"{cols[i]}: {cells[i]}"
+            for i in range(len(cols))
+            if i not in skip and cells[i].strip()  # an empty cell says nothing on a phone
+        ]
         lines.append(f"{head} — {', '.join(parts)}" if parts else head)
     return lines
 

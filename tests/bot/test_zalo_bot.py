@@ -339,3 +339,16 @@ async def test_a_photo_zalo_cannot_fetch_does_not_stop_the_others(
     assert [caption for _, _, caption in fake_zalo.photos] == ["Còn"]
     assert "Zalo refused a photo" in caplog.text
     assert await _sent_count(bot) == 1
+
+
+async def test_a_ranking_reads_one_unit_per_line_on_a_phone(
+    make_bot: BotFactory, fake_zalo: FakeZalo
+) -> None:
+    bot = make_bot()
+    await bot.handle_update(update(f"@{BOT_NAME} {REPORT}", message_id="r-1"))
+    await bot.handle_update(
+        update(f"@{BOT_NAME} /xephang xác thực", message_id="r-2", user=LEADER_ID, name="Duy")
+    )
+    ranking = fake_zalo.sent[-1][1]
+    assert "1. Bình Long — 78,94% (5.014/6.352), Kích hoạt ĐDĐT: 88,83%\n" in ranking
+    assert "  " not in ranking  # no padding for a monospace font
