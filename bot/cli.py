@@ -136,10 +136,10 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.telegram_bot_token is None:
+    if settings.telegram_bot_token is None and settings.zalo_bot_token is None:
         print(
-            "Chưa cấu hình nền tảng chat nào (TELEGRAM_BOT_TOKEN chưa đặt). "
-            "Lấy token từ @BotFather trên Telegram rồi đặt TELEGRAM_BOT_TOKEN trong .env "
+            "Chưa cấu hình nền tảng chat nào (TELEGRAM_BOT_TOKEN và ZALO_BOT_TOKEN chưa đặt). "
+            "Lấy token Telegram từ @BotFather, hoặc token Zalo Bot, rồi đặt vào .env "
             "(xem docs/DEPLOY.md).\nĐang mở chế độ console để thử bot.",
             file=sys.stderr,
         )

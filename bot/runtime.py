@@ -1,4 +1,4 @@
-"""`python -m bot run`: the engine on the configured chat platforms until SIGTERM or Ctrl-C."""
+"""`python -m bot run`: the engine on Telegram and/or Zalo until SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, TelegramError
 
-from bot.app import App, open_app
+from bot.app import open_app
 from bot.config_file import StartupError
+from bot.logs import hide_secret
+from bot.media import MediaStore, media_routes
 from bot.settings import Settings
 from bot.telegram.bot import TelegramBot, TelegramSettings
 from bot.web import WebServer
+from bot.zalo.bot import ZaloBot, create_zalo
+from bot.zalo.client import ZaloError
 
 log = logging.getLogger(__name__)
 
@@ -46,35 +50,61 @@ async def serve(
     database_url: str | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run until `stop` is set (or a signal arrives); everything started is stopped."""
+    """Every configured platform in one process, against one database and one config, until
+    `stop` is set (or SIGINT/SIGTERM arrives); everything started is stopped again."""
     stop = stop or asyncio.Event()
-    tg_settings = telegram_settings(settings)
+    tg_settings = telegram_settings(settings) if settings.telegram_bot_token else None
+    if tg_settings is None and settings.zalo_bot_token is None:
+        raise StartupError("chưa đặt TELEGRAM_BOT_TOKEN hay ZALO_BOT_TOKEN")
+    for secret in (settings.zalo_bot_token, settings.zalo_webhook_secret):
+        if secret is not None:
+            hide_secret(secret.get_secret_value())
     app = await open_app(settings, config_path=config, database_url=database_url)
     web = WebServer(settings.web_host, settings.web_port)
-    telegram = TelegramBot(app.engine, tg_settings)
-    started: list[TelegramBot | WebServer] = []
+    media = MediaStore(settings.public_base_url) if settings.public_base_url else None
+    telegram = TelegramBot(app.engine, tg_settings) if tg_settings else None
+    zalo = create_zalo(app, settings, media)
+    # Routes first: the web server must answer before a platform is told the webhook URL.
+    routes = []
+    if telegram is not None and tg_settings is not None and tg_settings.webhook_url:
+        routes += telegram.webhook_routes()
+    if zalo is not None:
+        routes += zalo.routes()
+    if media is not None:
+        routes += media_routes(media)
+    started: list[TelegramBot | ZaloBot | WebServer] = []
     try:
-        try:
-            await telegram.start()
-        except InvalidToken as exc:
-            raise StartupError(
-                "Telegram từ chối TELEGRAM_BOT_TOKEN; kiểm tra lại với @BotFather"
-            ) from exc
-        except TelegramError as exc:
-            raise StartupError(f"không kết nối được Telegram Bot API: {exc}") from exc
-        started.append(telegram)
-        if tg_settings.webhook_url:
-            web.add_routes(telegram.webhook_routes())
+        if routes:
+            web.add_routes(routes)
             await web.start()
             started.append(web)
+        if telegram is not None:
+            try:
+                await telegram.start()
+            except InvalidToken as exc:
+                raise StartupError(
+                    "Telegram từ chối TELEGRAM_BOT_TOKEN; kiểm tra lại với @BotFather"
+                ) from exc
+            except TelegramError as exc:
+                raise StartupError(f"không kết nối được Telegram Bot API: {exc}") from exc
+            started.append(telegram)
+        if zalo is not None:
+            try:
+                await zalo.start()
+            except ZaloError as exc:
+                await zalo.client.aclose()
+                raise StartupError(f"không kết nối được Zalo Bot API: {exc}") from exc
+            started.append(zalo)
         _on_signals(stop)
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()
     finally:
         for part in reversed(started):
-            with contextlib.suppress(Exception):
+            try:
                 await part.stop()
-        await _close(app)
+            except Exception:
+                log.exception("stopping %s failed", type(part).__name__)
+        await app.close()
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -82,7 +112,3 @@ def _on_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-
-
-async def _close(app: App) -> None:
-    await app.close()

@@ -47,3 +47,34 @@ class Settings(BaseSettings):
         if not head.isdigit() or len(tail) < 20:
             raise ValueError("not a Telegram bot token (expected 123456789:ABC… from @BotFather)")
         return SecretStr(value.get_secret_value().strip())
+
+    # --- Zalo (bot/zalo) and the public web address its photos and webhook need -----------
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = Field(default="https://bot-api.zaloplatforms.com")
+    # Set together with PUBLIC_BASE_URL for webhook mode; without it the bot long-polls.
+    zalo_webhook_secret: SecretStr | None = None
+    # Where this server is reachable from the internet, e.g. https://baocao.example.vn
+    public_base_url: str | None = None
+    zalo_monthly_limit: int = Field(default=3000, ge=1)
+
+    @field_validator("zalo_bot_token", "zalo_webhook_secret", "public_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("ZALO_WEBHOOK_SECRET must have 8 to 256 characters")
+        return value
+
+    @field_validator("public_base_url", "zalo_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http://)")
+        return value

@@ -516,3 +516,23 @@ MENU_GROUP = (
     ("tiendo", "Tiến độ đến hạn chỉ tiêu"),
     ("huongdan", "Hướng dẫn sử dụng"),
 )
+
+# --- Zalo -----------------------------------------------------------------------------------
+
+ZALO_TEXT_ONLY = "Bot chỉ đọc được tin nhắn chữ. Gõ /huongdan để xem các lệnh."
+ZALO_BUTTONS_HINT = "Gõ một trong các lệnh sau:"
+ZALO_NO_FILES = "Zalo chưa cho bot gửi tệp; xin mở tệp này trên Telegram hoặc hỏi Thường trực."
+
+
+def zalo_button_line(label: str, action: str) -> str:
+    return f"• {action} — {label}"
+
+
+def zalo_monthly_warning(count: str, limit: str, month: str) -> str:
+    """`count` and `limit` come formatted (core.numbers imports this module)."""
+    return (
+        f"⚠️ Bot Zalo đã gửi {count} tin nhắn trong tháng {month}, "
+        f"gần hết hạn mức {limit} tin/tháng của gói Zalo. "
+        "Khi vượt hạn mức, bot có thể không gửi được nhắc nhở và bảng tổng hợp; "
+        "xin cân nhắc nâng gói hoặc chuyển nhóm sang Telegram."
+    )

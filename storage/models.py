@@ -139,3 +139,14 @@ class ProcessedUpdate(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutgoingCountRow(Base):
+    """Messages a platform sent in a month, for plans that cap them (Zalo's free plan)."""
+
+    __tablename__ = "outgoing_counts"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2024-11"
+    count: Mapped[int]
+    warned: Mapped[bool]

@@ -12,7 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.submission import PendingReport, Registration, Sender, Submission
-from storage.models import AuditRow, PendingRow, ProcessedUpdate, RegistrationRow, SubmissionRow
+from storage.models import (
+    AuditRow,
+    OutgoingCountRow,
+    PendingRow,
+    ProcessedUpdate,
+    RegistrationRow,
+    SubmissionRow,
+)
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -345,3 +352,44 @@ class UpdateLog:
         )
         inserted = await self._session.scalar(statement)
         return inserted is not None
+
+
+class OutgoingCounter:
+    """Messages sent per platform and month, and whether admins were warned about it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _insert(self) -> Any:
+        dialect = self._session.get_bind().dialect.name
+        return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    async def add(self, platform: str, month: str, n: int = 1) -> int:
+        """Count `n` more messages; returns the month's new total. One statement, so two
+        processes counting at once both land."""
+        statement = self._insert()(OutgoingCountRow).values(
+            platform=platform, month=month, count=n, warned=False
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[OutgoingCountRow.platform, OutgoingCountRow.month],
+            set_={"count": OutgoingCountRow.count + n},
+        ).returning(OutgoingCountRow.count)
+        return int(await self._session.scalar(statement) or 0)
+
+    async def count(self, platform: str, month: str) -> int:
+        row = await self._session.get(OutgoingCountRow, (platform, month))
+        return 0 if row is None else row.count
+
+    async def claim_warning(self, platform: str, month: str) -> bool:
+        """True for exactly one caller per platform and month: the one that should warn."""
+        result = await self._session.execute(
+            update(OutgoingCountRow)
+            .where(
+                OutgoingCountRow.platform == platform,
+                OutgoingCountRow.month == month,
+                OutgoingCountRow.warned.is_(False),
+            )
+            .values(warned=True)
+            .returning(OutgoingCountRow.month)
+        )
+        return result.first() is not None

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.db import create_engine, migrate, session_factory
 from storage.repositories import (
     AuditRepository,
+    OutgoingCounter,
     PendingRepository,
     RegistrationRepository,
     SubmissionRepository,
@@ -25,6 +26,7 @@ class UnitOfWork:
     pending: PendingRepository
     audit: AuditRepository
     updates: UpdateLog
+    outgoing: OutgoingCounter
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -39,6 +41,7 @@ class UnitOfWork:
         self.pending = PendingRepository(session)
         self.audit = AuditRepository(session)
         self.updates = UpdateLog(session)
+        self.outgoing = OutgoingCounter(session)
         return self
 
     async def __aexit__(

@@ -96,6 +96,7 @@ class FakeBotApi:
         self.webhook: dict[str, Any] = {}
         self.fetch_files: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.port = 0
 
     # --- server -------------------------------------------------------------------------------
@@ -116,6 +117,8 @@ class FakeBotApi:
         return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
+        self._closing = True
+        self._new_update.set()  # releases long polls still waiting
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -224,7 +227,7 @@ class FakeBotApi:
         deadline = time.monotonic() + timeout
         while True:
             ready = [u for u in self.updates if u["update_id"] >= offset]
-            if ready or time.monotonic() >= deadline:
+            if ready or self._closing or time.monotonic() >= deadline:
                 return ready[: int(params.get("limit", 100) or 100)]
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):

@@ -1,0 +1,129 @@
+"""Zalo updates -> the engine's neutral `Incoming` messages.
+
+An update is `{"event_name": "message.text.received", "message": {"message_id", "date" (ms),
+"chat": {"id", "chat_type": "GROUP"|"PRIVATE"}, "from": {"id", "display_name"}, "text"}}`;
+webhook bodies arrive bare or wrapped in `{"ok": true, "result": …}`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from core.chat import ChatType, Incoming
+
+PLATFORM = "zalo"
+TEXT_EVENT = "message.text.received"
+
+
+@dataclass(frozen=True)
+class NonText:
+    """An image, a sticker or anything else the bot cannot read."""
+
+    chat_id: str
+    chat_type: ChatType
+    message_id: str
+    event_name: str
+
+
+def unwrap(body: Any) -> list[Mapping[str, Any]]:
+    """The updates in a webhook body or a getUpdates result, whatever the shape."""
+    if isinstance(body, Mapping) and "result" in body and "message" not in body:
+        body = body["result"]
+    if isinstance(body, list):
+        return [u for u in body if isinstance(u, Mapping)]
+    return [body] if isinstance(body, Mapping) else []
+
+
+def message_id(update: Mapping[str, Any]) -> str:
+    message = update.get("message")
+    if not isinstance(message, Mapping):
+        return ""
+    value = message.get("message_id")
+    return "" if value is None else str(value)
+
+
+def parse_update(
+    update: Mapping[str, Any], bot_name: str = "", now: datetime | None = None
+) -> Incoming | NonText | None:
+    """The neutral message, a NonText for media, or None for what is not a message at all."""
+    message = update.get("message")
+    if not isinstance(message, Mapping):
+        return None
+    chat = message.get("chat")
+    sender = message.get("from")
+    if not isinstance(chat, Mapping) or chat.get("id") is None:
+        return None
+    chat_id = str(chat["id"])
+    is_group = str(chat.get("chat_type", "")).upper() == "GROUP"
+    chat_type: ChatType = "group" if is_group else "private"
+    event = str(update.get("event_name") or "")
+    text = message.get("text")
+    if (event and event != TEXT_EVENT) or not isinstance(text, str) or not text.strip():
+        return NonText(chat_id, chat_type, message_id(update), event)
+    if not isinstance(sender, Mapping) or sender.get("id") is None:
+        return None
+    user_id = str(sender["id"])
+    name = next(
+        (
+            str(sender[k]).strip()
+            for k in ("display_name", "first_name", "name")
+            if isinstance(sender.get(k), str) and str(sender[k]).strip()
+        ),
+        user_id,
+    )
+    stripped, mentioned = strip_mention(text, bot_name)
+    # In a group Zalo delivers only messages that @mention the bot or reply to it, so every
+    # group message that reaches us is addressed to the bot.
+    addressed = chat_type == "group" or mentioned
+    return Incoming(
+        platform=PLATFORM,
+        chat_id=chat_id,
+        chat_type=chat_type,
+        user_id=user_id,
+        user_name=name,
+        text=stripped,
+        sent_at=_sent_at(message.get("date"), now),
+        message_id=message_id(update),
+        reply_to_bot=addressed,
+        # The engine records it in the same transaction as the report it carries.
+        update_key=message_id(update),
+    )
+
+
+def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
+    """`@Bot Báo Cáo /baocao …` -> (`/baocao …`, True): every `@BotName` is removed, wherever
+    it is (before the command, at the end of its line, alone on the first line).
+
+    Without the bot's name (getMe failed, or Zalo shows another one), a leading `@Someone`
+    before a `/command` on the first line, or alone on a first line of several, is taken for
+    the mention."""
+    out = text.strip()
+    found = False
+    name = bot_name.strip()
+    if name:
+        pattern = re.compile("@" + re.escape(name) + r"[ \t\u00a0:,]*", re.IGNORECASE)
+        out, count = pattern.subn("", out)
+        found = count > 0
+        out = "\n".join(line.rstrip() for line in out.split("\n"))
+    if not found and out.startswith("@"):
+        first, newline, rest = out.partition("\n")
+        slash = first.find(" /")
+        if slash > 0:
+            out, found = out[slash + 1 :], True
+        elif newline and "/" not in first and ":" not in first:
+            out, found = rest, True
+    return out.strip(), found
+
+
+def _sent_at(value: Any, now: datetime | None) -> datetime:
+    try:
+        millis = float(value)
+    except (TypeError, ValueError):
+        return now or datetime.now(UTC)
+    # Seconds rather than milliseconds would land in 1970: accept both.
+    seconds = millis / 1000 if millis > 1e11 else millis
+    return datetime.fromtimestamp(seconds, UTC)

@@ -1,0 +1,360 @@
+"""The bot on Zalo: updates in (webhook or long polling), the engine, pages and photos out.
+
+`ZaloBot` is also the Zalo `Notifier` the scheduler posts through. Every message it sends is
+counted per month in the database; admins are warned once a month when the count passes
+80 % of the plan's limit (`ZALO_MONTHLY_LIMIT`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import math
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.media import MediaStore
+from bot.zalo import render
+from bot.zalo.adapter import PLATFORM, NonText, parse_update, unwrap
+from bot.zalo.adapter import message_id as update_id
+from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
+from core import messages as msg
+from core.catalogue import Role
+from core.chat import Photo, Recipient, Reply, id_on, reply
+from core.numbers import format_int
+from handlers.engine import Engine
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import Settings
+    from core.chat import Notifier
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/zalo/webhook"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+MAX_BODY = 256 * 1024  # an update is a few hundred bytes; anything this big is not one
+WARN_AT = 0.8  # share of the monthly limit at which admins hear about it
+MIN_POLL_INTERVAL = 1.0
+MAX_POLL_BACKOFF = 60.0
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class ZaloBot:
+    """Owns the client; turns updates into engine calls and replies into Zalo messages."""
+
+    platform: str = PLATFORM
+
+    def __init__(
+        self,
+        client: ZaloClient,
+        engine: Engine,
+        *,
+        media: MediaStore | None = None,
+        monthly_limit: int = 3000,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        poll_timeout: int = 30,
+        poll_interval: float = MIN_POLL_INTERVAL,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.engine = engine
+        self.media = media
+        self.monthly_limit = monthly_limit
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.poll_timeout = poll_timeout
+        # Zalo asks clients not to hammer getUpdates; never less than a second between polls.
+        self.poll_interval = max(MIN_POLL_INTERVAL, poll_interval)
+        self._sleep = sleep
+        self.bot_name = ""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._said_no_media = False
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Learn the bot's name (to strip @mentions), then take updates by webhook when one
+        is configured, else by long polling."""
+        me = await self.client.get_me()
+        self.bot_name = next(
+            (str(me[k]) for k in ("display_name", "name", "account_name") if me.get(k)), ""
+        )
+        log.info("Zalo bot %r connected", self.bot_name or "?")
+        if self.webhook_url and self.webhook_secret:
+            await self.client.set_webhook(self.webhook_url, self.webhook_secret)
+            log.info("Zalo updates by webhook at %s", self.webhook_url)
+        else:
+            await self.client.delete_webhook()
+            self._poller = asyncio.create_task(self.poll_forever(), name="zalo-poll")
+            log.info("Zalo updates by long polling")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self.wait_idle(10)
+        await self.client.aclose()
+
+    async def wait_idle(self, seconds: float | None = None) -> None:
+        """Wait for updates accepted by the webhook to be processed."""
+        while self._tasks:
+            done, _ = await asyncio.wait(set(self._tasks), timeout=seconds)
+            if not done:
+                log.warning("Zalo: %d updates still in progress", len(self._tasks))
+                return
+
+    def routes(self) -> list[web.RouteDef]:
+        """The webhook route for the shared web server (none in polling mode)."""
+        if not (self.webhook_url and self.webhook_secret):
+            return []
+        return zalo_routes(self, self.webhook_secret)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` after the webhook has answered; the set keeps the task referenced."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- receiving ------------------------------------------------------------------------
+
+    async def poll_forever(self) -> None:
+        """Long-poll getUpdates until cancelled; failures back off, never end the loop."""
+        backoff = self.poll_interval
+        while True:
+            try:
+                updates = await self.client.get_updates(self.poll_timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("Zalo getUpdates failed (%s); polling again in %.0f s", exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(MAX_POLL_BACKOFF, backoff * 2)
+                continue
+            backoff = self.poll_interval
+            for update in updates:
+                await self.handle_update_safely(update)
+            await self._sleep(self.poll_interval)
+
+    async def handle_update_safely(self, update: Mapping[str, Any]) -> None:
+        try:
+            await self.handle_update(update)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Zalo update %s failed", update_id(update) or "?")
+
+    async def handle_update(self, update: Mapping[str, Any]) -> None:
+        parsed = parse_update(update, self.bot_name, self.engine.clock())
+        if parsed is None:
+            log.debug("Zalo event %r ignored", update.get("event_name"))
+            return
+        key = parsed.message_id
+        if isinstance(parsed, NonText) and key and not await self._first_time(key):
+            log.info("Zalo message %s already handled", key)
+            return
+        if (
+            parsed.chat_type == "group"
+            and self.engine.catalogue.chat_for(PLATFORM, parsed.chat_id) is None
+        ):
+            log.info("Zalo group %s is not in the config", parsed.chat_id)
+        if isinstance(parsed, NonText):
+            if parsed.chat_type == "private":
+                await self._send_reply(parsed.chat_id, reply(msg.ZALO_TEXT_ONLY))
+            return
+        log.debug("Zalo message %s from user %s in chat %s", key, parsed.user_id, parsed.chat_id)
+        for answer in await self.engine.handle(parsed):
+            chat_id = self._chat_id(answer.chat_id) if answer.chat_id else parsed.chat_id
+            if chat_id is not None:
+                await self._send_reply(chat_id, answer)
+
+    async def _first_time(self, key: str) -> bool:
+        # For messages the engine does not see. Text messages carry the key to the engine,
+        # which records it in the transaction of the work it causes: a report is stored once,
+        # and one lost to a crash before its commit is handled again when redelivered.
+        async with self.engine.db.unit_of_work() as uow:
+            first = await uow.updates.first_time(PLATFORM, key, self.engine.clock())
+            await uow.commit()
+        return first
+
+    def _chat_id(self, target: str) -> str | None:
+        """A reply's `chat_id`: a configured chat's key (its Zalo id, if any) or a Zalo id."""
+        chat = self.engine.catalogue.chat_by_key(target)
+        if chat is None:
+            return target
+        return chat.ids.get(PLATFORM)
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def post(self, to: Recipient, message: Reply) -> bool:
+        """Notifier: post to a chat or person; False when they have no Zalo id."""
+        chat_id = id_on(to.ids, PLATFORM)
+        if chat_id is None:
+            return False
+        await self._send_reply(chat_id, message)
+        return True
+
+    async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool:
+        """Several replies to one chat, compacted into as few messages as possible (the
+        weekly digest), then their photos."""
+        chat_id = id_on(to.ids, PLATFORM)
+        if chat_id is None:
+            return False
+        with_captions = self.media is None
+        pages = render.render_compact(messages, captions=with_captions)
+        photo_list = [p for m in messages for p in render.photos(m)]
+        await self._send(chat_id, pages, photo_list)
+        return True
+
+    async def _send_reply(self, chat_id: str, answer: Reply) -> None:
+        pages = render.render(answer, captions=self.media is None)
+        await self._send(chat_id, pages, render.photos(answer))
+
+    async def _send(self, chat_id: str, pages: list[str], photos: list[Photo]) -> None:
+        sent = 0
+        try:
+            for page in pages:
+                await self.client.send_message(chat_id, page)
+                sent += 1
+            if photos and self.media is None:
+                if not self._said_no_media:
+                    self._said_no_media = True
+                    log.warning(
+                        "Zalo takes photos only by public URL and PUBLIC_BASE_URL is not set: "
+                        "charts go as their captions only"
+                    )
+                return
+            for photo in photos:
+                assert self.media is not None
+                try:
+                    await self.client.send_photo(
+                        chat_id, self.media.url_for(photo.path), photo.caption
+                    )
+                except ZaloApiError as exc:
+                    # The text went already; one chart Zalo could not take must not stop
+                    # the others.
+                    log.error("Zalo refused a photo for chat %s: %s", chat_id, exc)
+                    continue
+                sent += 1
+        finally:
+            if sent:
+                await self._count(sent)
+
+    # --- the monthly limit ----------------------------------------------------------------
+
+    async def _count(self, n: int) -> None:
+        month = self.engine.catalogue.calendar.local(self.engine.clock()).strftime("%Y-%m")
+        threshold = math.ceil(self.monthly_limit * WARN_AT)
+        try:
+            async with self.engine.db.unit_of_work() as uow:
+                total = await uow.outgoing.add(PLATFORM, month, n)
+                warn = total >= threshold and await uow.outgoing.claim_warning(PLATFORM, month)
+                await uow.commit()
+        except (SQLAlchemyError, OSError):
+            log.exception("Zalo: could not count %d sent messages", n)
+            return
+        if warn:
+            await self._warn_admins(total, month)
+
+    async def _warn_admins(self, total: int, month: str) -> None:
+        log.warning(
+            "Zalo sent %d messages in %s, limit %d: warning the admins",
+            total,
+            month,
+            self.monthly_limit,
+        )
+        text = msg.zalo_monthly_warning(format_int(total), format_int(self.monthly_limit), month)
+        for person in self.engine.catalogue.people:
+            if person.role is not Role.ADMIN:
+                continue
+            to = Recipient(person.key, person.name, tuple(sorted(person.ids.items())), False)
+            try:
+                if not await self.post(to, reply(text)):
+                    log.warning("Zalo: admin %s has no Zalo id to warn", person.key)
+            except ZaloError as exc:
+                log.error("Zalo: warning admin %s failed: %s", person.key, exc)
+
+
+def zalo_routes(bot: ZaloBot, secret: str) -> list[web.RouteDef]:
+    """`POST /zalo/webhook`: secret checked first, 200 at once, the update handled after."""
+    expected = secret.encode()
+
+    async def webhook(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER)
+        if given is None:
+            return web.Response(status=401)
+        if not hmac.compare_digest(given.encode(), expected):
+            return web.Response(status=403)
+        body = await _read_limited(request, MAX_BODY)
+        if body is None:
+            return web.Response(status=413)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return web.Response(status=400)
+        for update in unwrap(data):
+            bot.spawn(bot.handle_update_safely(update))
+        return web.json_response({"ok": True})
+
+    return [web.post(WEBHOOK_PATH, webhook)]
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_zalo(app: App, settings: Settings, media: MediaStore | None) -> ZaloBot | None:
+    """The bot from the settings, not yet started; None when ZALO_BOT_TOKEN is unset."""
+    if settings.zalo_bot_token is None:
+        return None
+    client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
+    secret = settings.zalo_webhook_secret
+    webhook_url = None
+    if secret is not None and settings.public_base_url:
+        webhook_url = settings.public_base_url + WEBHOOK_PATH
+    elif secret is not None:
+        log.warning("ZALO_WEBHOOK_SECRET is set but PUBLIC_BASE_URL is not: Zalo long-polls")
+    return ZaloBot(
+        client,
+        app.engine,
+        media=media,
+        monthly_limit=settings.zalo_monthly_limit,
+        webhook_url=webhook_url,
+        webhook_secret=secret.get_secret_value() if secret is not None else None,
+    )
+
+
+async def start_zalo(app: App, settings: Settings, media: MediaStore | None) -> ZaloBot | None:
+    """Create and start the Zalo bot; mount `bot.routes()` on the web server (webhook mode
+    registers its URL with Zalo here, so serve the route soon after)."""
+    bot = create_zalo(app, settings, media)
+    if bot is not None:
+        try:
+            await bot.start()
+        except BaseException:
+            await bot.client.aclose()
+            raise
+    return bot
+
+
+if TYPE_CHECKING:
+
+    def _a_notifier(bot: ZaloBot) -> Notifier:
+        return bot  # mypy checks that ZaloBot satisfies the protocol

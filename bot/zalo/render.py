@@ -1,0 +1,119 @@
+"""Neutral replies -> Zalo messages: plain text (Zalo shows no HTML), pages of at most 2000
+characters split on line boundaries, tables as one line per row (phones have no monospace
+font, so padded columns would not line up)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from core import messages as msg
+from core.chat import Block, Bold, Document, Mention, Photo, Reply, Span, Table, Text
+
+PAGE = 2000
+
+
+def span_text(span: Span) -> str:
+    if isinstance(span, Mention):
+        return "@" + span.name
+    if isinstance(span, Bold):
+        return span.text
+    return span
+
+
+def table_lines(table: Table) -> list[str]:
+    """`1. Bình Long — 98,5% (1.234/1.250), ±tuần: +0,3`: the row's label first, the rate
+    with its counts when the table has them, the other columns as `name: value`."""
+    cols = list(table.columns)
+    lines = [table.title] if table.title else []
+    numbered = bool(cols) and cols[0] in (msg.COL_NO, "#", "STT")
+    label = 1 if numbered and len(cols) > 1 else 0
+    ratio = all(c in cols for c in (msg.COL_DONE, msg.COL_TOTAL, msg.COL_RATE))
+    skip = {0, label} if numbered else {label}
+    if ratio:
+        skip |= {cols.index(msg.COL_DONE), cols.index(msg.COL_TOTAL), cols.index(msg.COL_RATE)}
+    for row in table.rows:
+        cells = list(row) + [""] * (len(cols) - len(row))
+        head = (f"{cells[0]}. " if numbered else "") + cells[label]
+        parts = []
+        if ratio:
+            done, total = cells[cols.index(msg.COL_DONE)], cells[cols.index(msg.COL_TOTAL)]
+            parts.append(f"{cells[cols.index(msg.COL_RATE)]} ({done}/{total})")
+        parts += [
+            f"{cols[i]}: {cells[i]}"
+            for i in range(len(cols))
+            if i not in skip and cells[i].strip()  # an empty cell says nothing on a phone
+        ]
+        lines.append(f"{head} — {', '.join(parts)}" if parts else head)
+    return lines
+
+
+def block_text(block: Block) -> str:
+    """A block as plain text; photos and documents give their caption."""
+    if isinstance(block, Text):
+        return "".join(span_text(s) for s in block.spans)
+    if isinstance(block, Table):
+        return "\n".join(table_lines(block))
+    if isinstance(block, Document):
+        return "\n".join(p for p in (block.caption, msg.ZALO_NO_FILES) if p)
+    return block.caption
+
+
+def buttons_text(buttons: Sequence[tuple[str, str]]) -> str:
+    """Zalo has no inline buttons: the commands they would send, to type."""
+    if not buttons:
+        return ""
+    return "\n".join([msg.ZALO_BUTTONS_HINT, *(msg.zalo_button_line(lb, a) for lb, a in buttons)])
+
+
+def reply_text(reply: Reply, captions: bool = False) -> str:
+    """Everything of `reply` that goes as text; photos go separately, by URL, unless
+    `captions` (no public URL to send them by): then their captions go with the text."""
+    parts = [block_text(b) for b in reply.blocks if captions or not isinstance(b, Photo)]
+    parts.append(buttons_text(reply.buttons))
+    return "\n\n".join(p for p in parts if p.strip())
+
+
+def paginate(text: str, limit: int = PAGE) -> list[str]:
+    """Pages of at most `limit` characters, cut between lines; a single longer line is cut
+    hard as a last resort. Blank lines at a page's edges are dropped, nothing else is."""
+    pages: list[str] = []
+    current: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal current, size
+        page = "\n".join(current).strip("\n")
+        if page.strip():
+            pages.append(page)
+        current, size = [], 0
+
+    for line in text.split("\n"):
+        while len(line) > limit:
+            flush()
+            pages.append(line[:limit])
+            line = line[limit:]
+        added = len(line) + (1 if current else 0)
+        if size + added > limit:
+            flush()
+            added = len(line)
+        current.append(line)
+        size += added
+    flush()
+    return pages
+
+
+def render(reply: Reply, captions: bool = False, limit: int = PAGE) -> list[str]:
+    return paginate(reply_text(reply, captions), limit)
+
+
+def render_compact(
+    replies: Iterable[Reply], captions: bool = False, limit: int = PAGE
+) -> list[str]:
+    """Several replies to one chat in as few pages as possible (the weekly digest: each
+    message counts against the plan's monthly limit)."""
+    texts = [t for t in (reply_text(r, captions) for r in replies) if t]
+    return paginate("\n\n".join(texts), limit)
+
+
+def photos(reply: Reply) -> list[Photo]:
+    return [b for b in reply.blocks if isinstance(b, Photo)]

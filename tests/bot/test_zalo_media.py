@@ -1,0 +1,108 @@
+"""The media store behind `PUBLIC_BASE_URL/media/…`, and the Zalo settings and start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+from pydantic import ValidationError
+from zalo_fake import PNG, serve
+
+from bot.app import App
+from bot.media import MediaStore, media_routes
+from bot.settings import Settings
+from bot.zalo.bot import WEBHOOK_PATH, create_zalo, start_zalo
+from core.catalogue import Catalogue
+from handlers.engine import Engine
+from storage import Database
+
+
+async def test_tokens_are_unguessable_and_expire() -> None:
+    now = [100.0]
+    store = MediaStore("https://baocao.example.vn/", ttl=60, clock=lambda: now[0])
+    first, second = store.add_bytes(PNG), store.add_bytes(PNG)
+    assert first.startswith("https://baocao.example.vn/media/")
+    assert first != second
+    token = first.rsplit("/", 1)[1].removesuffix(".png")
+    assert len(token) == 32  # secrets.token_urlsafe(24)
+    assert await store.get(token) == PNG
+    assert await store.get("guessed") is None
+    now[0] = 160.0
+    assert await store.get(token) is None
+    assert len(store) == 0
+
+
+async def test_routes_serve_files_and_404_unknown_expired_or_gone(tmp_path: Path) -> None:
+    now = [0.0]
+    store = MediaStore("http://placeholder", ttl=10, clock=lambda: now[0])
+    runner, base = await serve(media_routes(store))
+    store.public_base_url = base
+    chart = tmp_path / "c.png"
+    chart.write_bytes(PNG)
+    gone = tmp_path / "gone.png"
+    gone.write_bytes(PNG)
+    try:
+        url, gone_url = store.url_for(chart), store.url_for(gone)
+        gone.unlink()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as response:
+                assert response.status == 200
+                assert response.content_type == "image/png"
+                assert await response.read() == PNG
+            for missing in (gone_url, f"{base}/media/nothing.png"):
+                async with http.get(missing) as response:
+                    assert response.status == 404
+            now[0] = 11.0
+            async with http.get(url) as response:
+                assert response.status == 404
+    finally:
+        await runner.cleanup()
+
+
+def test_media_store_needs_an_http_url() -> None:
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        MediaStore("baocao.example.vn")
+
+
+def test_zalo_settings_defaults_and_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ZALO_BOT_TOKEN", "ZALO_WEBHOOK_SECRET", "PUBLIC_BASE_URL", "ZALO_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.zalo_bot_token is None
+    assert settings.zalo_api_base_url == "https://bot-api.zaloplatforms.com"
+    assert settings.zalo_monthly_limit == 3000
+    monkeypatch.setenv("ZALO_WEBHOOK_SECRET", "short")
+    with pytest.raises(ValidationError, match="8 to 256"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("ZALO_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "baocao.example.vn")
+    with pytest.raises(ValidationError, match="https://"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+async def test_start_zalo_is_off_without_a_token_and_picks_the_mode(
+    db: Database, catalogue: Catalogue
+) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = App(settings, catalogue, db, Engine(catalogue, db))
+    assert await start_zalo(app, settings, None) is None
+
+    hooked = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        zalo_bot_token="1:abc",
+        zalo_webhook_secret="secret-1234",
+        public_base_url="https://baocao.example.vn/",
+        zalo_monthly_limit=2000,
+    )
+    bot = create_zalo(app, hooked, None)
+    assert bot is not None
+    assert bot.webhook_url == "https://baocao.example.vn" + WEBHOOK_PATH
+    assert bot.webhook_secret == "secret-1234"
+    assert bot.monthly_limit == 2000
+    await bot.client.aclose()
+
+    polling = create_zalo(app, Settings(_env_file=None, zalo_bot_token="1:abc"), None)  # type: ignore[call-arg]
+    assert polling is not None
+    assert polling.webhook_url is None
+    await polling.client.aclose()
