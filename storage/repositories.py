@@ -12,7 +12,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.submission import PendingReport, Registration, Sender, Submission
-from storage.models import AuditRow, PendingRow, ProcessedUpdate, RegistrationRow, SubmissionRow
+from storage.models import (
+    AuditRow,
+    NudgeRow,
+    PendingRow,
+    PostRow,
+    ProcessedUpdate,
+    RegistrationRow,
+    SubmissionRow,
+)
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -345,3 +353,47 @@ class UpdateLog:
         )
         inserted = await self._session.scalar(statement)
         return inserted is not None
+
+
+class PostLog:
+    """Posts made by scheduled jobs and nudges, one row per job, recipient and platform."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def made(self, job_id: str) -> set[tuple[str, str]]:
+        """(recipient, platform) pairs already posted for the job."""
+        rows = await self._session.execute(
+            select(PostRow.recipient, PostRow.platform).where(PostRow.job_id == job_id)
+        )
+        return {(recipient, platform) for recipient, platform in rows}
+
+    async def record(
+        self, job_id: str, recipient: str, platform: str, period: str, at: datetime
+    ) -> None:
+        # ON CONFLICT DO NOTHING: a post recorded twice (a duplicate after a crash) stays one row.
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(PostRow)
+            .values(job_id=job_id, recipient=recipient, platform=platform, period=period, at=at)
+            .on_conflict_do_nothing()
+        )
+
+
+class NudgeLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def recent(self, units: Sequence[str], since: datetime) -> set[str]:
+        """Units nudged at or after `since`."""
+        if not units:
+            return set()
+        rows = await self._session.scalars(
+            select(NudgeRow.unit).where(NudgeRow.unit.in_(units), NudgeRow.at >= since).distinct()
+        )
+        return set(rows)
+
+    async def add(self, units: Sequence[str], period: str, at: datetime, by: str) -> None:
+        self._session.add_all(NudgeRow(unit=u, period=period, at=at, by=by) for u in units)
+        await self._session.flush()

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.db import create_engine, migrate, session_factory
 from storage.repositories import (
     AuditRepository,
+    NudgeLog,
     PendingRepository,
+    PostLog,
     RegistrationRepository,
     SubmissionRepository,
     UpdateLog,
@@ -25,6 +27,8 @@ class UnitOfWork:
     pending: PendingRepository
     audit: AuditRepository
     updates: UpdateLog
+    posts: PostLog
+    nudges: NudgeLog
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -39,6 +43,8 @@ class UnitOfWork:
         self.pending = PendingRepository(session)
         self.audit = AuditRepository(session)
         self.updates = UpdateLog(session)
+        self.posts = PostLog(session)
+        self.nudges = NudgeLog(session)
         return self
 
     async def __aexit__(
