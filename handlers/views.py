@@ -54,7 +54,10 @@ async def status(req: Request) -> list[Reply]:
     totals = _totals_table(cat, [s.values for s in subs.values()])
     if totals.rows:
         blocks += [Text.of(msg.TOTALS_HEADER), totals]
-    return [Reply(tuple(blocks))]
+    buttons = (
+        ((msg.NUDGE_BUTTON, f"/nhacnho {period.key}"),) if missing and req.actor.is_staff else ()
+    )
+    return [Reply(tuple(blocks), buttons=buttons)]
 
 
 async def ranking(req: Request) -> list[Reply]:
