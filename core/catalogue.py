@@ -7,6 +7,7 @@ raises `ConfigError` naming the key and what is wrong; reading the file is the c
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -548,12 +549,17 @@ def _calendar(r: _Reader, default_tz: str) -> Calendar:
 HOLIDAY_YEARS = range(2020, 2041)
 
 
+@functools.cache
+def _vietnam_holidays() -> frozenset[date]:
+    import holidays  # lazy: only a catalogue with holidays on pays for the tables
+
+    return frozenset(holidays.country_holidays("VN", years=HOLIDAY_YEARS))
+
+
 def _closed_days(r: _Reader) -> frozenset[date]:
     days: set[date] = set()
     if r.boolean("holidays", True):
-        import holidays  # lazy: only a catalogue with holidays on pays for the tables
-
-        days |= set(holidays.country_holidays("VN", years=HOLIDAY_YEARS))
+        days |= _vietnam_holidays()
     extra = r.get("extra_holidays")
     if extra is not None:
         if not isinstance(extra, list) or not all(type(d) is date for d in extra):

@@ -134,7 +134,9 @@ def plan(
             if schedule.last_call is not None:
                 jobs.append(Job(due - schedule.last_call, JobKind.LAST_CALL, "", period))
             for slot in schedule.digest:
-                jobs.append(Job(_after(calendar, due, slot), JobKind.DIGEST, "", period, slot.slug))
+                # A due date moved by a holiday moves its digest by as many days.
+                at = _after(calendar, regular, slot) + (due.date() - regular.date())
+                jobs.append(Job(at, JobKind.DIGEST, "", period, slot.slug))
         period = period.next()
     for code, deadline in deadlines:
         for days in schedule.countdown_days:
