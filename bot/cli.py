@@ -130,12 +130,20 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import run_console
+    from bot.console import ConsoleNotifier, run_console
+    from scheduler.service import start_scheduler
 
     async def session() -> None:
         app = await open_app(settings, config_path=args.config, database_url=args.db)
+        notifier = ConsoleNotifier()
+        app.engine.notifiers.append(notifier)
         try:
-            await run_console(app, args.user, args.chat)
+            # Reminders and the digest print here in real time, like posts to the group.
+            scheduler = await start_scheduler(app, [notifier])
+            try:
+                await run_console(app, args.user, args.chat)
+            finally:
+                await scheduler.stop()
         finally:
             await app.close()
 
