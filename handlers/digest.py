@@ -35,26 +35,35 @@ class Digest:
     at_risk: tuple[tuple[Indicator, tuple[Unit, ...]], ...]  # by pace, per indicator
 
 
+Series = list[tuple[date, dict[str, Values]]]
+
+
+async def recent_reports(
+    catalogue: Catalogue, uow: UnitOfWork, last: Period
+) -> tuple[Series, list[Submission]]:
+    """The current reports of the weeks up to `last` (one query): per due date, ascending,
+    each unit's values; and the submissions themselves."""
+    cal = catalogue.calendar
+    periods = [last.shift(-n) for n in range(SERIES_WEEKS - 1, -1, -1)]
+    subs = await uow.submissions.current_for_periods([p.key for p in periods])
+    by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
+    for s in subs:
+        by_period[s.period][s.unit] = s.values
+    return [(cal.due_at(p).date(), by_period[p.key]) for p in periods], subs
+
+
 async def build_digest(
     catalogue: Catalogue, uow: UnitOfWork, period: Period, now: datetime
 ) -> Digest:
     cal = catalogue.calendar
-    periods = [period.shift(-n) for n in range(SERIES_WEEKS - 1, -1, -1)]
-    subs = await uow.submissions.current_for_periods([p.key for p in periods])
-    by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
-    current: dict[str, Submission] = {}
-    for s in subs:
-        by_period[s.period][s.unit] = s.values
-        if s.period == period.key:
-            current[s.unit] = s
+    series, subs = await recent_reports(catalogue, uow, period)
+    current = {s.unit: s for s in subs if s.period == period.key}
     units = catalogue.active_units
-    values_now = by_period[period.key]
-    values_before = by_period[period.previous().key]
+    values_before, values_now = series[-2][1], series[-1][1]
     rankings = tuple(
         rank(catalogue, ind, values_now, values_before) for ind in catalogue.ranked_indicators
     )
     today = cal.local(now).date()
-    series = [(cal.due_at(p).date(), by_period[p.key]) for p in periods]
     return Digest(
         period=period,
         due=cal.due_at(period),
@@ -68,7 +77,7 @@ async def build_digest(
 
 
 def _at_risk(
-    catalogue: Catalogue, series: list[tuple[date, dict[str, Values]]], today: date
+    catalogue: Catalogue, series: Series, today: date
 ) -> tuple[tuple[Indicator, tuple[Unit, ...]], ...]:
     out = []
     for ind in catalogue.ranked_indicators:

@@ -20,9 +20,8 @@ from core.ranking import ratio
 from core.schedule import Job, JobKind
 from handlers.common import Refusal, chat_recipient, mentions, officers, target_text
 from handlers.context import Request
-from handlers.digest import build_digest, digest_replies
+from handlers.digest import build_digest, digest_replies, recent_reports
 from handlers.notify import Outgoing, deliver
-from handlers.views import SERIES_WEEKS
 from storage import UnitOfWork
 
 Values = Mapping[str, int]
@@ -108,12 +107,7 @@ async def _countdown(
     ind = catalogue.indicator(code)
     assert ind.deadline is not None  # planned only for indicators with a deadline
     today = cal.local(now).date()
-    last = cal.current(now)
-    periods = [last.shift(-n) for n in range(SERIES_WEEKS - 1, -1, -1)]
-    by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
-    for s in await uow.submissions.current_for_periods([p.key for p in periods]):
-        by_period[s.period][s.unit] = s.values
-    series = [(cal.due_at(p).date(), by_period[p.key]) for p in periods]
+    series, _ = await recent_reports(catalogue, uow, cal.current(now))
     lines = [msg.countdown_title(ind.short, days, ind.deadline, target_text(ind))]
     group = compute_pace(
         ind, points(ind, carry_forward([u.code for u in catalogue.units], series)), today

@@ -95,15 +95,17 @@ class SchedulerHandle:
             return
         if await self._lock.try_acquire():
             log.info("scheduler: this process runs the jobs")
-            self.is_leader = True
             now = self.clock()
             await self.catch_up(now)
+            # Leader from here on: timed jobs may fire; the missed ones were made first.
+            self.is_leader = True
             if self.realtime:
                 await self._plan_ahead()
                 self._scheduler.resume()
 
     async def catch_up(self, now: datetime) -> int:
-        """Run the jobs of the grace window before `now` that have posts still to make."""
+        """Run the jobs of the grace window before `now` that have posts still to make.
+        Only for the process holding the lock (`elect` calls it on taking the lead)."""
         start = now - self.catalogue.schedule.grace
         made = 0
         for job in planned(self.catalogue, start, now):
@@ -111,8 +113,6 @@ class SchedulerHandle:
         return made
 
     async def _run(self, job: Job, now: datetime) -> int:
-        if not self.is_leader:
-            return 0
         async with self._busy:  # one job at a time: posts keep their order
             try:
                 made = await run_job(self.catalogue, self.db, self.notifiers, job, now)
@@ -123,7 +123,8 @@ class SchedulerHandle:
         return made
 
     async def _fire(self, job: Job) -> None:
-        await self._run(job, self.clock())
+        if self.is_leader:
+            await self._run(job, self.clock())
 
     async def _plan_ahead(self) -> None:
         now = self.clock()
