@@ -197,6 +197,11 @@ class Catalogue:
     def officers_of(self, unit_code: str) -> tuple[Person, ...]:
         return tuple(p for p in self.people if p.role is Role.OFFICER and p.unit == unit_code)
 
+    def expected_units(self, period: Period) -> tuple[Unit, ...]:
+        """Units expected to report for the period: not exempt, not excused that week."""
+        excused = self.calendar.excused
+        return tuple(u for u in self.active_units if (period.key, u.code) not in excused)
+
     @property
     def schedule_chats(self) -> tuple[str, ...]:
         """The chats scheduled posts go to: `[schedule] chats`, else every group chat."""
@@ -281,7 +286,7 @@ def build_catalogue(data: Mapping[str, Any], default_tz: str = "Asia/Ho_Chi_Minh
     rules = tuple(
         Rule(tuple(_field_refs(item, "chain", field_codes, min_len=2))) for item in r.array("rules")
     )
-    calendar = _calendar(r.table("calendar"), default_tz)
+    calendar = _calendar(r.table("calendar"), default_tz, {u.code for u in units})
     chats = _chats(r.table("chats"))
     people = _people(r.table("people"), {u.code for u in units})
     schedule = _schedule(r.table("schedule"), {c.key for c in chats})
@@ -524,7 +529,7 @@ def _parse_time(r: _Reader, name: str, default: time) -> time:
     raise ConfigError(r._key(name), f'phải là giờ dạng "10:00", không phải {raw!r}')
 
 
-def _calendar(r: _Reader, default_tz: str) -> Calendar:
+def _calendar(r: _Reader, default_tz: str, units: set[str]) -> Calendar:
     tz_name = r.string("timezone", default=default_tz)
     try:
         tz = ZoneInfo(tz_name)
@@ -540,6 +545,7 @@ def _calendar(r: _Reader, default_tz: str) -> Calendar:
         late_window=timedelta(hours=r.integer("late_hours", 48, 0, 24 * 6)),
         closed_days=_closed_days(r),
         skip_weeks=_skip_weeks(r),
+        excused=_excused(r.array("excused"), units),
     )
     r.done()
     return calendar
@@ -568,14 +574,26 @@ def _closed_days(r: _Reader) -> frozenset[date]:
     return frozenset(days)
 
 
-def _skip_weeks(r: _Reader) -> frozenset[str]:
+def _skip_weeks(r: _Reader, name: str = "skip_weeks") -> frozenset[str]:
     weeks = set()
-    for text in r.strings("skip_weeks"):
+    for text in r.strings(name):
         try:
             weeks.add(Period.parse(text).key)
         except ValueError as exc:
-            raise ConfigError(r._key("skip_weeks"), f"{text!r} phải là tuần dạng 2025-W05") from exc
+            raise ConfigError(r._key(name), f"{text!r} phải là tuần dạng 2025-W05") from exc
     return frozenset(weeks)
+
+
+def _excused(items: list[_Reader], units: set[str]) -> frozenset[tuple[str, str]]:
+    pairs = set()
+    for r in items:
+        unit = r.code("unit")
+        if unit not in units:
+            raise ConfigError(r._key("unit"), f"đơn vị {unit!r} không có trong [[units]]")
+        for week in _skip_weeks(r, "weeks"):
+            pairs.add((week, unit))
+        r.done()
+    return frozenset(pairs)
 
 
 def _weekly_times(r: _Reader, name: str, default: tuple[WeeklyTime, ...]) -> tuple[WeeklyTime, ...]:

@@ -87,6 +87,8 @@ class Calendar:
     closed_days: frozenset[date] = frozenset()
     # Period keys with no reporting at all: no reminders, no last call, no digest.
     skip_weeks: frozenset[str] = frozenset()
+    # (period key, unit code): a unit excused from reporting for one week.
+    excused: frozenset[tuple[str, str]] = frozenset()
 
     def regular_due_at(self, period: Period) -> datetime:
         day = period.monday + timedelta(days=self.due_weekday)

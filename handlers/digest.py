@@ -7,7 +7,7 @@ it stays cheap at national scale; `digest_replies` turns it into the posts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from core import messages as msg
@@ -58,10 +58,14 @@ async def build_digest(
     cal = catalogue.calendar
     series, subs = await recent_reports(catalogue, uow, period)
     current = {s.unit: s for s in subs if s.period == period.key}
-    units = catalogue.active_units
+    units = catalogue.expected_units(period)
     values_before, values_now = series[-2][1], series[-1][1]
+    expected = set(units)
     rankings = tuple(
-        rank(catalogue, ind, values_now, values_before) for ind in catalogue.ranked_indicators
+        replace(r, missing=tuple(u for u in r.missing if u in expected))
+        for r in (
+            rank(catalogue, i, values_now, values_before) for i in catalogue.ranked_indicators
+        )
     )
     today = cal.local(now).date()
     return Digest(
@@ -96,7 +100,7 @@ def _at_risk(
 
 def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
     """Completeness first, then one ranked table per indicator, then the highlights."""
-    units = catalogue.active_units
+    units = catalogue.expected_units(digest.period)
     label = digest.period.label
     head = Reply(
         (

@@ -30,9 +30,10 @@ BEHIND_LIMIT = 5
 
 
 async def missing_units(catalogue: Catalogue, uow: UnitOfWork, period: Period) -> list[Unit]:
-    """Active (not exempt) units with no current report for the period, in config order."""
+    """Units expected to report (not exempt, not excused that week) with no current report
+    for the period, in config order."""
     reported = {s.unit for s in await uow.submissions.current_for_period(period.key)}
-    return [u for u in catalogue.active_units if u.code not in reported]
+    return [u for u in catalogue.expected_units(period) if u.code not in reported]
 
 
 async def job_posts(
@@ -58,7 +59,7 @@ async def job_posts(
 async def _early(catalogue: Catalogue, uow: UnitOfWork, period: Period) -> Reply:
     cal = catalogue.calendar
     missing = await missing_units(catalogue, uow, period)
-    total = len(catalogue.active_units)
+    total = len(catalogue.expected_units(period))
     due = cal.due_at(period)
     lines = [msg.early_reminder(period.label, due, total - len(missing), total)]
     if cal.due_moved(period):

@@ -30,7 +30,7 @@ async def status(req: Request) -> list[Reply]:
     cat = req.catalogue
     period = _period_arg(req) or cat.calendar.current(req.message.sent_at)
     subs = {s.unit: s for s in await req.uow.submissions.current_for_period(period.key)}
-    units = cat.active_units
+    units = cat.expected_units(period)
     on_time = [u for u in units if u.code in subs and not subs[u.code].late]
     late = [u for u in units if u.code in subs and subs[u.code].late]
     missing = [u for u in units if u.code not in subs]

@@ -181,6 +181,13 @@ def test_schedule_keys() -> None:
         (None, {"holidays": "yes"}, "calendar.holidays"),
         (None, {"extra_holidays": ["2024-12-31"]}, "calendar.extra_holidays"),
         (None, {"skip_weeks": ["tuần 60"]}, "calendar.skip_weeks"),
+        (None, {"excused": [{"unit": "khong_co", "weeks": []}]}, "calendar.excused[0].unit"),
+        (None, {"excused": [{"unit": "binh_an", "weeks": ["W47"]}]}, "calendar.excused[0].weeks"),
+        (
+            None,
+            {"excused": [{"unit": "binh_an", "week": ["2024-W47"]}]},
+            "calendar.excused[0].week",
+        ),
     ],
 )
 def test_bad_keys_are_named(
@@ -189,3 +196,10 @@ def test_bad_keys_are_named(
     with pytest.raises(ConfigError) as caught:
         catalogue(schedule, **calendar)
     assert caught.value.key == key
+
+
+def test_a_unit_excused_for_a_week() -> None:
+    cat = catalogue(excused=[{"unit": "binh_an", "weeks": ["2024-W47", "48/2024"]}])
+    assert cat.calendar.excused == {("2024-W47", "binh_an"), ("2024-W48", "binh_an")}
+    assert "binh_an" not in {u.code for u in cat.expected_units(Period(2024, 47))}
+    assert "binh_an" in {u.code for u in cat.expected_units(Period(2024, 49))}

@@ -24,8 +24,14 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
 
 
-def variant(schedule: dict[str, Any] | None = None, exempt: tuple[str, ...] = ()) -> Catalogue:
+def variant(
+    schedule: dict[str, Any] | None = None,
+    exempt: tuple[str, ...] = (),
+    excused: list[dict[str, Any]] | None = None,
+) -> Catalogue:
     data = copy.deepcopy(RAW)
+    if excused is not None:
+        data["calendar"]["excused"] = excused
     if schedule is not None:
         data["schedule"] = schedule
     for unit in data["units"]:

@@ -4,6 +4,9 @@ digest; a holiday; quiet hours; exempt units. Real SQLite and PostgreSQL (`db` f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from core.catalogue import Catalogue
 from storage import Database
@@ -115,8 +118,17 @@ async def test_quiet_hours_post_no_reminder_and_refuse_a_nudge(
     assert answer.text.startswith("🌙 Đang trong giờ nghỉ (21:00–07:00)")
 
 
-async def test_exempt_units_are_never_listed_missing(db: Database, tmp_path: Path) -> None:
-    cat = variant(exempt=("binh_chau",))
+@pytest.mark.parametrize(
+    "exempted",
+    [
+        pytest.param({"exempt": ("binh_chau",)}, id="exempt-unit"),
+        pytest.param({"excused": [{"unit": "binh_chau", "weeks": ["47/2024"]}]}, id="excused-week"),
+    ],
+)
+async def test_exempt_units_are_never_listed_missing(
+    db: Database, tmp_path: Path, exempted: dict[str, Any]
+) -> None:
+    cat = variant(**exempted)
     run = Run(cat, db, tmp_path)
     await reported_week(run, 47, at(2024, 11, 16, 9, 0), ("binh_chau", "binh_thanh"))
     await run.until(at(2024, 11, 18, 12, 0))
@@ -129,3 +141,4 @@ async def test_exempt_units_are_never_listed_missing(db: Database, tmp_path: Pat
     assert "Bình Châu" not in "\n".join(p.text for p in nudged)
     [status] = await run.send(at(2024, 11, 18, 13, 1), "lanh_dao", "/trangthai", GROUP)
     assert "❌ Chưa báo cáo (1): Bình Thanh" in status.text
+    assert "Đã báo cáo: 20/21 đơn vị" in status.text
