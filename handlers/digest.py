@@ -16,9 +16,9 @@ from core.chat import Reply, Text
 from core.pace import compute_pace, points
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved, rank
-from core.submission import Submission
 from handlers.views import SERIES_WEEKS, _signed, ranking_blocks
 from storage import UnitOfWork
+from storage.repositories import ReportedValues
 
 Values = Mapping[str, int]
 
@@ -40,12 +40,12 @@ Series = list[tuple[date, dict[str, Values]]]
 
 async def recent_reports(
     catalogue: Catalogue, uow: UnitOfWork, last: Period
-) -> tuple[Series, list[Submission]]:
+) -> tuple[Series, list[ReportedValues]]:
     """The current reports of the weeks up to `last` (one query): per due date, ascending,
-    each unit's values; and the submissions themselves."""
+    each unit's values; and the rows themselves."""
     cal = catalogue.calendar
     periods = [last.shift(-n) for n in range(SERIES_WEEKS - 1, -1, -1)]
-    subs = await uow.submissions.current_for_periods([p.key for p in periods])
+    subs = await uow.submissions.current_values([p.key for p in periods])
     by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
     for s in subs:
         by_period[s.period][s.unit] = s.values
