@@ -16,7 +16,7 @@ from bot.app import open_app
 from bot.config_file import StartupError
 from bot.logs import configure_logging
 from bot.settings import Settings
-from bot.simulator import Post, ScenarioError, Simulator, Step, read_scenario
+from bot.simulator import Post, ScenarioError, Simulator, Step, read_scenario, read_until
 
 DEMO_SCENARIO = Path(__file__).parent / "scenarios" / "demo_week.jsonl"
 
@@ -84,15 +84,24 @@ def read_lines(path: Path) -> list[str]:
 
 async def simulate_lines(
     lines: list[str], settings: Settings, config: Path | None, db: str | None, out: Path
-) -> list[tuple[Step, list[Post]]]:
-    """Run a scenario; with no database given, a fresh one, so reruns give the same output."""
+) -> list[tuple[Step | None, list[Post]]]:
+    """Run a scenario; with no database given, a fresh one, so reruns give the same output.
+    Scheduled posts made between two steps come as `(None, posts)` before the later step."""
     with tempfile.TemporaryDirectory() as tmp:
         url = db or f"sqlite:///{Path(tmp) / 'simulation.db'}"
         app = await open_app(settings, config_path=config, database_url=url)
         try:
             steps = read_scenario(lines, app.catalogue)
+            until = read_until(lines)
             simulator = Simulator(app.engine, out)
-            return [(step, await simulator.step(step)) for step in steps]
+            results: list[tuple[Step | None, list[Post]]] = []
+            for moment, step in [*((s.at, s) for s in steps), *([(until, None)] if until else [])]:
+                scheduled = await simulator.advance(moment)
+                if scheduled:
+                    results.append((None, scheduled))
+                if step is not None:
+                    results.append((step, await simulator.step(step)))
+            return results
         finally:
             await app.close()
 
@@ -122,12 +131,20 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import run_console
+    from bot.console import ConsoleNotifier, run_console
+    from scheduler.service import start_scheduler
 
     async def session() -> None:
         app = await open_app(settings, config_path=args.config, database_url=args.db)
+        notifier = ConsoleNotifier()
+        app.engine.notifiers.append(notifier)
         try:
-            await run_console(app, args.user, args.chat)
+            # Reminders and the digest print here in real time, like posts to the group.
+            scheduler = await start_scheduler(app, [notifier])
+            try:
+                await run_console(app, args.user, args.chat)
+            finally:
+                await scheduler.stop()
         finally:
             await app.close()
 

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 
 from bot.app import App
-from core.chat import Incoming, render_plain
+from core.chat import Incoming, Recipient, Reply, render_plain
 
 PROMPT = "> "
 
@@ -67,3 +67,14 @@ def _read(prompt: str) -> str | None:
         return None
     finally:
         sys.stdout.flush()
+
+
+class ConsoleNotifier:
+    """Scheduled posts and nudges, printed with the chat or person they go to."""
+
+    platform = "console"
+
+    async def post(self, to: Recipient, message: Reply) -> bool:
+        now = datetime.now(UTC).astimezone()
+        print(f"\n[{now:%H:%M} bot → {to.key}]\n{render_plain(message.blocks)}\n")
+        return True

@@ -19,6 +19,7 @@ from bot.telegram.bot import TelegramBot, TelegramSettings
 from bot.web import WebServer
 from bot.zalo.bot import ZaloBot, create_zalo
 from bot.zalo.client import ZaloError
+from scheduler.service import SchedulerHandle, start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ async def serve(
         routes += zalo.routes()
     if media is not None:
         routes += media_routes(media)
-    started: list[TelegramBot | ZaloBot | WebServer] = []
+    started: list[TelegramBot | ZaloBot | WebServer | SchedulerHandle] = []
     try:
         if routes:
             web.add_routes(routes)
@@ -95,6 +96,9 @@ async def serve(
                 await zalo.client.aclose()
                 raise StartupError(f"không kết nối được Zalo Bot API: {exc}") from exc
             started.append(zalo)
+        notifiers = [p for p in (telegram, zalo) if p is not None]
+        app.engine.notifiers.extend(notifiers)  # leaders' /nhacnho posts through them
+        started.append(await start_scheduler(app, notifiers))
         _on_signals(stop)
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()

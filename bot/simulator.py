@@ -3,20 +3,26 @@
 A scenario line is `{"at": "2024-11-11T08:30:00+07:00", "chat": "...", "user": "...",
 "text": "..."}`; chats and users are keys from the config, and an optional `"chat_type"`
 describes a chat the config does not know. The same inputs give the same outputs.
+
+Scheduled posts (reminders, last call, digest, countdowns) run on the same virtual clock: the
+jobs due between two steps run, in time order and at their own times, before the later step.
+A line `{"until": "2024-11-19T12:00:00+07:00"}` runs the jobs up to that time after the last
+step.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from core.catalogue import Catalogue
-from core.chat import Document, Incoming, Photo, Reply, render_plain
+from core.chat import Document, Incoming, Photo, Recipient, Reply, render_plain
 from handlers.engine import Engine
+from scheduler.virtual import VirtualScheduler
 
 PLATFORM = "sim"
 
@@ -42,31 +48,93 @@ class Post:
     text: str = ""
     photo: str = ""
     document: str = ""
-    in_reply_to: int = 0  # scenario line that caused it
+    in_reply_to: int = 0  # scenario line that caused it; 0 for a scheduled post
+    buttons: tuple[tuple[str, str], ...] = ()
 
-    def as_json(self) -> dict[str, str]:
-        out = {"at": self.at.isoformat(), "chat": self.chat}
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"at": self.at.isoformat(), "chat": self.chat}
         if self.photo:
             out["photo"] = self.photo
         elif self.document:
             out["document"] = self.document
         else:
             out["text"] = self.text
+        if self.buttons:
+            out["buttons"] = [list(b) for b in self.buttons]
         return out
+
+
+def posts_of(r: Reply, chat: str, at: datetime, line: int = 0) -> list[Post]:
+    """One post for the reply's text and tables, one per photo or document."""
+    posts = []
+    text = render_plain(tuple(b for b in r.blocks if not isinstance(b, Photo | Document)))
+    if text:
+        posts.append(Post(at, chat, text=text, in_reply_to=line, buttons=r.buttons))
+    for block in r.blocks:
+        if isinstance(block, Photo):
+            posts.append(Post(at, chat, photo=str(block.path), in_reply_to=line))
+        elif isinstance(block, Document):
+            posts.append(Post(at, chat, document=str(block.path), in_reply_to=line))
+    return posts
+
+
+class SimNotifier:
+    """Posts from jobs and nudges, addressed by config key, stamped with the virtual time."""
+
+    platform = PLATFORM
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self.posts: list[Post] = []
+
+    async def post(self, to: Recipient, message: Reply) -> bool:
+        self.posts.extend(posts_of(message, to.key, self.clock()))
+        return True
+
+    def drain(self, line: int = 0) -> list[Post]:
+        posts, self.posts = self.posts, []
+        return [replace(p, in_reply_to=line) for p in posts]
 
 
 def read_scenario(lines: Iterable[str], catalogue: Catalogue) -> list[Step]:
     steps = []
+    for n, item in _items(lines):
+        if not (isinstance(item, dict) and set(item) == {"until"}):
+            steps.append(_step(n, item, catalogue))
+    # Stable: lines with the same timestamp keep their order in the file.
+    return sorted(steps, key=lambda s: s.at)
+
+
+def read_until(lines: Iterable[str]) -> datetime | None:
+    """The latest `{"until": …}` time of the scenario, if any."""
+    until = None
+    for n, item in _items(lines):
+        if isinstance(item, dict) and set(item) == {"until"}:
+            at = _moment(n, item["until"], "until")
+            until = at if until is None else max(until, at)
+    return until
+
+
+def _items(lines: Iterable[str]) -> Iterable[tuple[int, Any]]:
     for n, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            item = json.loads(raw)
+            yield n, json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"dòng {n}: không phải JSON hợp lệ ({exc.msg})") from exc
-        steps.append(_step(n, item, catalogue))
-    # Stable: lines with the same timestamp keep their order in the file.
-    return sorted(steps, key=lambda s: s.at)
+
+
+def _moment(n: int, text: Any, name: str) -> datetime:
+    if not isinstance(text, str):
+        raise ScenarioError(f"dòng {n}: thiếu khóa “{name}” (chuỗi)")
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ScenarioError(f"dòng {n}: “{name}” không phải thời điểm ISO 8601") from exc
+    if at.tzinfo is None:
+        raise ScenarioError(f"dòng {n}: “{name}” phải có múi giờ, ví dụ +07:00")
+    return at
 
 
 def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
@@ -75,12 +143,7 @@ def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
     for name in ("at", "chat", "user", "text"):
         if not isinstance(item.get(name), str):
             raise ScenarioError(f"dòng {n}: thiếu khóa “{name}” (chuỗi)")
-    try:
-        at = datetime.fromisoformat(item["at"])
-    except ValueError as exc:
-        raise ScenarioError(f"dòng {n}: “at” không phải thời điểm ISO 8601") from exc
-    if at.tzinfo is None:
-        raise ScenarioError(f"dòng {n}: “at” phải có múi giờ, ví dụ +07:00")
+    at = _moment(n, item["at"], "at")
     chat = catalogue.chat_by_key(item["chat"])
     chat_type = chat.kind if chat else item.get("chat_type")
     if chat_type is None:
@@ -91,23 +154,44 @@ def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
 
 
 class Simulator:
-    """Feeds steps to the engine with the clock set to each step's time."""
+    """Feeds steps to the engine with the clock set to each step's time, and runs the
+    scheduled jobs due in between (unless `scheduled` is False)."""
 
-    def __init__(self, engine: Engine, out_dir: Path) -> None:
+    def __init__(self, engine: Engine, out_dir: Path, scheduled: bool = True) -> None:
         self.engine = engine
         self.out_dir = out_dir
         self.now: datetime | None = None
         engine.clock = self._clock
+        self.notifier = SimNotifier(self._clock)
+        engine.notifiers = [self.notifier]
+        self.scheduler: VirtualScheduler | None = None
+        if scheduled:
+            self.scheduler = VirtualScheduler(
+                engine.catalogue, engine.db, [self.notifier], self._set_now
+            )
+
+    def _set_now(self, moment: datetime) -> None:
+        self.now = moment
+
+    async def advance(self, to: datetime) -> list[Post]:
+        """Run the scheduled jobs due up to `to`; their posts, in time order."""
+        if self.scheduler is None:
+            return []
+        await self.scheduler.advance(to)
+        return self.notifier.drain()
 
     def _clock(self) -> datetime:
         if self.now is None:
             raise RuntimeError("the simulator's clock is read before the first step")
         return self.now
 
-    async def run(self, steps: Iterable[Step]) -> list[Post]:
+    async def run(self, steps: Iterable[Step], until: datetime | None = None) -> list[Post]:
         posts = []
         for step in steps:
+            posts.extend(await self.advance(step.at))
             posts.extend(await self.step(step))
+        if until is not None:
+            posts.extend(await self.advance(until))
         return posts
 
     async def step(self, step: Step) -> list[Post]:
@@ -123,17 +207,8 @@ class Simulator:
             message_id=str(step.line),
         )
         replies = await self.engine.handle(message)
-        return [post for r in replies for post in self._posts(step, r)]
-
-    def _posts(self, step: Step, r: Reply) -> list[Post]:
-        chat = r.chat_id or step.chat
-        posts = []
-        text = render_plain(tuple(b for b in r.blocks if not isinstance(b, Photo | Document)))
-        if text:
-            posts.append(Post(step.at, chat, text=text, in_reply_to=step.line))
-        for block in r.blocks:
-            if isinstance(block, Photo):
-                posts.append(Post(step.at, chat, photo=str(block.path), in_reply_to=step.line))
-            elif isinstance(block, Document):
-                posts.append(Post(step.at, chat, document=str(block.path), in_reply_to=step.line))
+        # Posts a command made elsewhere (a nudge to the group and officers) come first.
+        posts = self.notifier.drain(step.line)
+        for r in replies:
+            posts += posts_of(r, r.chat_id or step.chat, step.at, step.line)
         return posts

@@ -7,6 +7,7 @@ raises `ConfigError` naming the key and what is wrong; reading the file is the c
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.periods import Calendar
+from core.periods import Calendar, Period
+from core.schedule import Schedule, WeeklyTime
 from core.text import clean, fold, key, label_key
 
 UNIT_TYPES = ("thị trấn", "đặc khu", "phường", "xã", "tt", "p", "x")
@@ -124,6 +126,7 @@ class Catalogue:
     calendar: Calendar
     chats: tuple[Chat, ...] = ()
     people: tuple[Person, ...] = ()
+    schedule: Schedule = field(default_factory=Schedule)
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)
@@ -193,6 +196,21 @@ class Catalogue:
 
     def officers_of(self, unit_code: str) -> tuple[Person, ...]:
         return tuple(p for p in self.people if p.role is Role.OFFICER and p.unit == unit_code)
+
+    def expected_units(self, period: Period) -> tuple[Unit, ...]:
+        """Units expected to report for the period: not exempt, not excused that week."""
+        excused = self.calendar.excused
+        return tuple(u for u in self.active_units if (period.key, u.code) not in excused)
+
+    @property
+    def schedule_chats(self) -> tuple[str, ...]:
+        """The chats scheduled posts go to: `[schedule] chats`, else every group chat."""
+        return self.schedule.chats or tuple(c.key for c in self.chats if c.kind == "group")
+
+    @property
+    def deadlines(self) -> tuple[tuple[str, date], ...]:
+        """(code, deadline) of the ranked indicators that have a deadline."""
+        return tuple((i.code, i.deadline) for i in self.ranked_indicators if i.deadline)
 
 
 def strip_unit_type(name: str) -> str:
@@ -268,9 +286,10 @@ def build_catalogue(data: Mapping[str, Any], default_tz: str = "Asia/Ho_Chi_Minh
     rules = tuple(
         Rule(tuple(_field_refs(item, "chain", field_codes, min_len=2))) for item in r.array("rules")
     )
-    calendar = _calendar(r.table("calendar"), default_tz)
+    calendar = _calendar(r.table("calendar"), default_tz, {u.code for u in units})
     chats = _chats(r.table("chats"))
     people = _people(r.table("people"), {u.code for u in units})
+    schedule = _schedule(r.table("schedule"), {c.key for c in chats})
     group_fields = (
         group.string("name", default="Tổ Công tác Đề án 06"),
         group.string("province", default=""),
@@ -292,6 +311,7 @@ def build_catalogue(data: Mapping[str, Any], default_tz: str = "Asia/Ho_Chi_Minh
         calendar=calendar,
         chats=chats,
         people=people,
+        schedule=schedule,
     )
 
 
@@ -509,7 +529,7 @@ def _parse_time(r: _Reader, name: str, default: time) -> time:
     raise ConfigError(r._key(name), f'phải là giờ dạng "10:00", không phải {raw!r}')
 
 
-def _calendar(r: _Reader, default_tz: str) -> Calendar:
+def _calendar(r: _Reader, default_tz: str, units: set[str]) -> Calendar:
     tz_name = r.string("timezone", default=default_tz)
     try:
         tz = ZoneInfo(tz_name)
@@ -523,9 +543,106 @@ def _calendar(r: _Reader, default_tz: str) -> Calendar:
         due_weekday=WEEKDAYS.index(weekday),
         due_time=_parse_time(r, "due_time", time(10, 0)),
         late_window=timedelta(hours=r.integer("late_hours", 48, 0, 24 * 6)),
+        closed_days=_closed_days(r),
+        skip_weeks=_skip_weeks(r),
+        excused=_excused(r.array("excused"), units),
     )
     r.done()
     return calendar
+
+
+# Years whose public holidays are computed; a due date outside them is never moved.
+HOLIDAY_YEARS = range(2020, 2041)
+
+
+@functools.cache
+def _vietnam_holidays() -> frozenset[date]:
+    import holidays  # lazy: only a catalogue with holidays on pays for the tables
+
+    return frozenset(holidays.country_holidays("VN", years=HOLIDAY_YEARS))
+
+
+def _closed_days(r: _Reader) -> frozenset[date]:
+    days: set[date] = set()
+    if r.boolean("holidays", True):
+        days |= _vietnam_holidays()
+    extra = r.get("extra_holidays")
+    if extra is not None:
+        if not isinstance(extra, list) or not all(type(d) is date for d in extra):
+            raise ConfigError(r._key("extra_holidays"), "phải là danh sách ngày dạng 2024-12-31")
+        days |= set(extra)
+    return frozenset(days)
+
+
+def _skip_weeks(r: _Reader, name: str = "skip_weeks") -> frozenset[str]:
+    weeks = set()
+    for text in r.strings(name):
+        try:
+            weeks.add(Period.parse(text).key)
+        except ValueError as exc:
+            raise ConfigError(r._key(name), f"{text!r} phải là tuần dạng 2025-W05") from exc
+    return frozenset(weeks)
+
+
+def _excused(items: list[_Reader], units: set[str]) -> frozenset[tuple[str, str]]:
+    pairs = set()
+    for r in items:
+        unit = r.code("unit")
+        if unit not in units:
+            raise ConfigError(r._key("unit"), f"đơn vị {unit!r} không có trong [[units]]")
+        for week in _skip_weeks(r, "weeks"):
+            pairs.add((week, unit))
+        r.done()
+    return frozenset(pairs)
+
+
+def _weekly_times(r: _Reader, name: str, default: tuple[WeeklyTime, ...]) -> tuple[WeeklyTime, ...]:
+    if r.get(name) is None:
+        return default
+    out = []
+    for text in r.strings(name):
+        day, _, clock = text.lower().partition(" ")
+        m = re.fullmatch(r"(\d{1,2})[:h](\d{2})", clock.strip())
+        if day not in WEEKDAYS or m is None or int(m[1]) > 23 or int(m[2]) > 59:
+            raise ConfigError(r._key(name), f'{text!r} phải có dạng "friday 16:00"')
+        out.append(WeeklyTime(WEEKDAYS.index(day), time(int(m[1]), int(m[2]))))
+    return tuple(dict.fromkeys(out))
+
+
+def _schedule(r: _Reader, chats: set[str]) -> Schedule:
+    base = Schedule()
+    enabled = r.boolean("enabled", True)
+    targets = r.strings("chats")
+    for chat in targets:
+        if chat not in chats:
+            raise ConfigError(r._key("chats"), f"nhóm {chat!r} không có trong [chats]")
+    early = _weekly_times(r, "early_reminders", base.early)
+    last_call = r.integer("last_call_minutes", 60, 0, 24 * 60)
+    digest = _weekly_times(r, "digest", base.digest)
+    days = r.get("countdown_days")
+    if days is None:
+        countdown = base.countdown_days
+    elif isinstance(days, list) and all(
+        isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 366 for d in days
+    ):
+        countdown = tuple(sorted(set(days), reverse=True))
+    else:
+        raise ConfigError(r._key("countdown_days"), "phải là danh sách số nguyên từ 1 đến 366")
+    schedule = Schedule(
+        enabled=enabled,
+        chats=targets,
+        early=early,
+        last_call=timedelta(minutes=last_call) if last_call else None,
+        digest=digest,
+        countdown_days=countdown,
+        countdown_time=_parse_time(r, "countdown_time", base.countdown_time),
+        quiet_start=_parse_time(r, "quiet_start", base.quiet_start),
+        quiet_end=_parse_time(r, "quiet_end", base.quiet_end),
+        grace=timedelta(minutes=r.integer("grace_minutes", 120, 1, 24 * 60)),
+        nudge_interval=timedelta(minutes=r.integer("nudge_interval_minutes", 60, 0, 24 * 60)),
+    )
+    r.done()
+    return schedule
 
 
 def _platform_ids(r: _Reader) -> dict[str, str]:

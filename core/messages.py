@@ -536,3 +536,97 @@ def zalo_monthly_warning(count: str, limit: str, month: str) -> str:
         "Khi vượt hạn mức, bot có thể không gửi được nhắc nhở và bảng tổng hợp; "
         "xin cân nhắc nâng gói hoặc chuyển nhóm sang Telegram."
     )
+
+
+# --- scheduler: reminders, last call, digest, countdowns, nudges ------------------------------
+
+
+def fmt_due(moment: datetime) -> str:
+    """`10:00 thứ Hai 18/11/2024`."""
+    return f"{moment:%H:%M} {WEEKDAY_NAMES[moment.weekday()]} {fmt_date(moment.date())}"
+
+
+def early_reminder(period: str, due: datetime, reported: int, total: int) -> str:
+    return (
+        f"📢 Nhắc báo cáo {period}: hạn nộp {fmt_due(due)}.\n"
+        f"Đã có {reported}/{total} đơn vị báo cáo. "
+        "Gõ /mau để lấy mẫu báo cáo của đơn vị, điền số rồi gửi /baocao."
+    )
+
+
+def due_moved(regular: datetime, due: datetime) -> str:
+    return (
+        f"📅 Lưu ý: {WEEKDAY_NAMES[regular.weekday()]} {fmt_date(regular.date())} là ngày nghỉ lễ, "
+        f"hạn nộp chuyển sang {fmt_due(due)}."
+    )
+
+
+def last_call_header(period: str, due: datetime, minutes: int, count: int) -> str:
+    return (
+        f"⏰ Còn {minutes} phút đến hạn báo cáo {period} ({fmt_due(due)}). "
+        f"{count} đơn vị chưa báo cáo:"
+    )
+
+
+def missing_private(unit: str, period: str, due: datetime) -> str:
+    return (
+        f"⏰ {unit} chưa gửi báo cáo {period}; hạn nộp {fmt_due(due)}. "
+        "Gõ /mau để lấy mẫu, điền số rồi gửi /baocao."
+    )
+
+
+def digest_title(period: str, due: datetime) -> str:
+    return f"📊 TỔNG HỢP BÁO CÁO {period.upper()} (hạn {fmt_due(due)})"
+
+
+DIGEST_IMPROVED = "📈 Tiến bộ nhất so với tuần trước:"
+DIGEST_NO_IMPROVED = "📈 Chưa có đơn vị nào tăng tỉ lệ so với tuần trước."
+DIGEST_AT_RISK = "⚠️ Theo tốc độ hiện tại, có nguy cơ không đạt chỉ tiêu đúng hạn:"
+DIGEST_NO_RISK = "✅ Theo tốc độ hiện tại, không đơn vị nào có nguy cơ trễ hạn chỉ tiêu."
+
+
+def improved_line(unit: str, indicator: str, change: str) -> str:
+    return f"• {unit}: {indicator} {change} điểm %"
+
+
+def countdown_title(indicator: str, days: int, deadline: date, target: str) -> str:
+    return f"⏳ Còn {days} ngày đến hạn {fmt_date(deadline)} của chỉ tiêu “{indicator}” ({target})."
+
+
+def countdown_group(rate: str, remaining: str, per_day: str) -> str:
+    return f"Toàn đơn vị: {rate}, còn thiếu {remaining}, cần trung bình {per_day}/ngày."
+
+
+def countdown_met(rate: str) -> str:
+    return f"Toàn đơn vị: {rate} — ✅ đã đạt chỉ tiêu."
+
+
+COUNTDOWN_BEHIND = "Đơn vị còn thiếu nhiều nhất:"
+
+
+def countdown_unit(unit: str, rate: str, remaining: str, per_day: str) -> str:
+    return f"• {unit}: {rate}, còn thiếu {remaining} (cần {per_day}/ngày)"
+
+
+NUDGE_BUTTON = "Nhắc đơn vị chưa báo cáo"
+HELP_NUDGE = "/nhacnho [tuần] — nhắc ngay các đơn vị chưa báo cáo (mỗi đơn vị tối đa 1 lần/giờ)"
+
+
+def nudge_header(period: str, due: datetime, count: int) -> str:
+    return f"🔔 Lãnh đạo nhắc: {count} đơn vị chưa gửi báo cáo {period} (hạn {fmt_due(due)}):"
+
+
+def nudge_done(names: Sequence[str]) -> str:
+    return f"Đã nhắc {len(names)} đơn vị: {_join(names)}."
+
+
+def nudge_recent(names: Sequence[str], minutes: int) -> str:
+    return f"Đã nhắc trong {minutes} phút qua, chưa nhắc lại: {_join(names)}."
+
+
+def nudge_nobody(period: str) -> str:
+    return f"✅ Tất cả đơn vị đã báo cáo {period}; không cần nhắc."
+
+
+def quiet_hours(start: str, end: str) -> str:
+    return f"🌙 Đang trong giờ nghỉ ({start}–{end}), bot không gửi nhắc nhở. Vui lòng thử lại sau."

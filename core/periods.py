@@ -83,10 +83,36 @@ class Calendar:
     due_weekday: int = 0  # Monday
     due_time: time = time(10, 0)
     late_window: timedelta = timedelta(hours=48)
+    # Public holidays and other days off: a due date on one of them moves (see `due_at`).
+    closed_days: frozenset[date] = frozenset()
+    # Period keys with no reporting at all: no reminders, no last call, no digest.
+    skip_weeks: frozenset[str] = frozenset()
+    # (period key, unit code): a unit excused from reporting for one week.
+    excused: frozenset[tuple[str, str]] = frozenset()
 
-    def due_at(self, period: Period) -> datetime:
+    def regular_due_at(self, period: Period) -> datetime:
         day = period.monday + timedelta(days=self.due_weekday)
         return datetime.combine(day, self.due_time, tzinfo=self.tz)
+
+    def due_at(self, period: Period) -> datetime:
+        """The due time, moved off a closed day to the next working day (Monday to Friday,
+        not closed) before the next period's usual due day; failing that (Tết can close a
+        whole week) to the next day that is not closed; failing that it stays."""
+        regular = self.regular_due_at(period)
+        if regular.date() not in self.closed_days:
+            return regular
+        days = [regular.date() + timedelta(days=n) for n in range(1, 7)]
+        open_days = [d for d in days if d not in self.closed_days]
+        day = next((d for d in open_days if d.weekday() < 5), None)
+        if day is None and open_days:
+            day = open_days[0]
+        return regular if day is None else datetime.combine(day, self.due_time, tzinfo=self.tz)
+
+    def due_moved(self, period: Period) -> bool:
+        return self.due_at(period) != self.regular_due_at(period)
+
+    def skipped(self, period: Period) -> bool:
+        return period.key in self.skip_weeks
 
     def local(self, moment: datetime) -> datetime:
         if moment.tzinfo is None:
@@ -98,8 +124,13 @@ class Calendar:
         for that period until the late window closes, then for the next one."""
         moment = self.local(sent_at)
         this_week = Period.of(moment.date())
-        due = self.due_at(this_week)
-        last = this_week if moment >= due else this_week.previous()
+        # The latest period whose due time has passed; a holiday can move a due time up to
+        # six days later, into the next ISO week, so look two periods back.
+        last = this_week.previous().previous()
+        for candidate in (this_week, this_week.previous()):
+            if moment >= self.due_at(candidate):
+                last = candidate
+                break
         # Elapsed real time: subtracting two datetimes of one zone would count wall-clock hours.
         if moment.astimezone(UTC) - self.due_at(last).astimezone(UTC) < self.late_window:
             return Placement(last, late=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.catalogue import Catalogue, Role, Unit
-from core.chat import Incoming
+from core.chat import Incoming, Notifier
 from core.submission import Sender
 from storage import UnitOfWork
 
@@ -39,6 +39,7 @@ class Request:
     uow: UnitOfWork
     chat_key: str  # the configured chat's key, or "" for a private chat
     now: Callable[[], datetime]  # the engine's clock (virtual in the simulator)
+    notifiers: Sequence[Notifier] = ()  # for commands that post elsewhere (/nhacnho)
 
 
 async def resolve_actor(catalogue: Catalogue, uow: UnitOfWork, message: Incoming) -> Actor:

@@ -11,10 +11,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core import messages as msg
 from core.catalogue import Catalogue, Role
-from core.chat import Incoming, Reply, reply
+from core.chat import Incoming, Notifier, Reply, reply
 from core.report import split_line
 from handlers import help as help_cmd
-from handlers import registration, reports, views
+from handlers import registration, reminders, reports, views
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Actor, Request, resolve_actor
 from storage import Database, UnitOfWork
@@ -37,6 +37,7 @@ _TABLE: list[tuple[tuple[str, ...], Command]] = [
     (("dangky", "register"), registration.register),
     (("duyet", "approve"), registration.approve),
     (("huongdan", "help", "start"), help_cmd.help_),
+    (("nhacnho", "nudge"), reminders.nudge),
 ]
 for _names, _command in _TABLE:
     for _name in _names:
@@ -62,6 +63,8 @@ class Engine:
     catalogue: Catalogue
     db: Database
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The platforms' posting side, for commands that post to other chats (/nhacnho).
+    notifiers: list[Notifier] = field(default_factory=list)
 
     async def handle(self, message: Incoming) -> list[Reply]:
         chat_key = self._chat_key(message)
@@ -87,7 +90,16 @@ class Engine:
                 if command is None and actor.role not in (Role.OFFICER, Role.ADMIN):
                     await uow.commit()
                     return []
-                req = Request(message, actor, args, self.catalogue, uow, chat_key or "", self.clock)
+                req = Request(
+                    message,
+                    actor,
+                    args,
+                    self.catalogue,
+                    uow,
+                    chat_key or "",
+                    self.clock,
+                    self.notifiers,
+                )
                 try:
                     replies = await handler(req)
                 except Refusal as refusal:

@@ -19,6 +19,8 @@ async def help_(req: Request) -> list[Reply]:
         lines = msg.HELP_COMMON + msg.HELP_ADMIN
     else:
         lines = msg.HELP_COMMON
+    if req.actor.is_staff:
+        lines = [*lines, msg.HELP_NUDGE]
     cal = req.catalogue.calendar
     due = f"{msg.WEEKDAY_NAMES[cal.due_weekday]} hằng tuần, trước {cal.due_time:%H:%M}"
     role_name = msg.ROLE_NAMES[role.value if role else None]

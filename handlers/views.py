@@ -30,7 +30,7 @@ async def status(req: Request) -> list[Reply]:
     cat = req.catalogue
     period = _period_arg(req) or cat.calendar.current(req.message.sent_at)
     subs = {s.unit: s for s in await req.uow.submissions.current_for_period(period.key)}
-    units = cat.active_units
+    units = cat.expected_units(period)
     on_time = [u for u in units if u.code in subs and not subs[u.code].late]
     late = [u for u in units if u.code in subs and subs[u.code].late]
     missing = [u for u in units if u.code not in subs]
@@ -54,7 +54,10 @@ async def status(req: Request) -> list[Reply]:
     totals = _totals_table(cat, [s.values for s in subs.values()])
     if totals.rows:
         blocks += [Text.of(msg.TOTALS_HEADER), totals]
-    return [Reply(tuple(blocks))]
+    buttons = (
+        ((msg.NUDGE_BUTTON, f"/nhacnho {period.key}"),) if missing and req.actor.is_staff else ()
+    )
+    return [Reply(tuple(blocks), buttons=buttons)]
 
 
 async def ranking(req: Request) -> list[Reply]:

@@ -1,0 +1,1 @@
+"""Scheduled posts: reminders, last calls, weekly digests and deadline countdowns."""

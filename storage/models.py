@@ -150,3 +150,29 @@ class OutgoingCountRow(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2024-11"
     count: Mapped[int]
     warned: Mapped[bool]
+
+
+class PostRow(Base):
+    """A scheduled or nudged post made on one platform: recorded after it was sent, so a job
+    run again (after a restart, or by the process that took over) never repeats it."""
+
+    __tablename__ = "posts_made"
+
+    job_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), index=True)
+    at: Mapped[datetime]
+
+
+class NudgeRow(Base):
+    """A leader's nudge of one unit, for the once-per-hour limit."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (Index("ix_nudges_unit_at", "unit", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(200))

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.submission import PendingReport, Registration, Sender, Submission
 from storage.models import (
     AuditRow,
+    NudgeRow,
     OutgoingCountRow,
     PendingRow,
+    PostRow,
     ProcessedUpdate,
     RegistrationRow,
     SubmissionRow,
@@ -40,6 +42,14 @@ def _submission(row: SubmissionRow) -> Submission:
         warnings=tuple(row.warnings),
         current=row.is_current,
     )
+
+
+@dataclass(frozen=True)
+class ReportedValues:
+    period: str
+    unit: str
+    values: dict[str, int]
+    late: bool
 
 
 class SubmissionRepository:
@@ -73,6 +83,20 @@ class SubmissionRepository:
             SubmissionRow.is_current.is_(True),
             order=(SubmissionRow.period, SubmissionRow.unit),
         )
+
+    async def current_values(self, periods: Sequence[str]) -> list[ReportedValues]:
+        """Only what tables need (period, unit, values, late) of the current reports: no
+        ORM objects, so a national digest reads tens of thousands of rows quickly."""
+        if not periods:
+            return []
+        rows = await self._session.execute(
+            select(
+                SubmissionRow.period, SubmissionRow.unit, SubmissionRow.values, SubmissionRow.late
+            )
+            .where(SubmissionRow.period.in_(periods), SubmissionRow.is_current.is_(True))
+            .order_by(SubmissionRow.period, SubmissionRow.unit)
+        )
+        return [ReportedValues(p, u, dict(v), late) for p, u, v, late in rows]
 
     async def history(self, unit: str, before: str, limit: int) -> list[Submission]:
         """Current reports of `unit` for periods before `before`, newest first.
@@ -393,3 +417,47 @@ class OutgoingCounter:
             .returning(OutgoingCountRow.month)
         )
         return result.first() is not None
+
+
+class PostLog:
+    """Posts made by scheduled jobs and nudges, one row per job, recipient and platform."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def made(self, job_id: str) -> set[tuple[str, str]]:
+        """(recipient, platform) pairs already posted for the job."""
+        rows = await self._session.execute(
+            select(PostRow.recipient, PostRow.platform).where(PostRow.job_id == job_id)
+        )
+        return {(recipient, platform) for recipient, platform in rows}
+
+    async def record(
+        self, job_id: str, recipient: str, platform: str, period: str, at: datetime
+    ) -> None:
+        # ON CONFLICT DO NOTHING: a post recorded twice (a duplicate after a crash) stays one row.
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(PostRow)
+            .values(job_id=job_id, recipient=recipient, platform=platform, period=period, at=at)
+            .on_conflict_do_nothing()
+        )
+
+
+class NudgeLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def recent(self, units: Sequence[str], since: datetime) -> set[str]:
+        """Units nudged at or after `since`."""
+        if not units:
+            return set()
+        rows = await self._session.scalars(
+            select(NudgeRow.unit).where(NudgeRow.unit.in_(units), NudgeRow.at >= since).distinct()
+        )
+        return set(rows)
+
+    async def add(self, units: Sequence[str], period: str, at: datetime, by: str) -> None:
+        self._session.add_all(NudgeRow(unit=u, period=period, at=at, by=by) for u in units)
+        await self._session.flush()

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.db import create_engine, migrate, session_factory
 from storage.repositories import (
     AuditRepository,
+    NudgeLog,
     OutgoingCounter,
     PendingRepository,
+    PostLog,
     RegistrationRepository,
     SubmissionRepository,
     UpdateLog,
@@ -28,6 +30,9 @@ class UnitOfWork:
     updates: UpdateLog
     outgoing: OutgoingCounter
 
+    posts: PostLog
+    nudges: NudgeLog
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
@@ -42,6 +47,9 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.updates = UpdateLog(session)
         self.outgoing = OutgoingCounter(session)
+
+        self.posts = PostLog(session)
+        self.nudges = NudgeLog(session)
         return self
 
     async def __aexit__(

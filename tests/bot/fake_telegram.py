@@ -387,7 +387,9 @@ def text_update(
     return {"message": message}
 
 
-def button_update(chat_id: int, user_id: int, data: str, message_id: int = 999) -> dict[str, Any]:
+def button_update(
+    chat_id: int, user_id: int, data: str, message_id: int = 999, date: datetime | None = None
+) -> dict[str, Any]:
     chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
     return {
         "callback_query": {
@@ -397,7 +399,7 @@ def button_update(chat_id: int, user_id: int, data: str, message_id: int = 999) 
             "data": data,
             "message": {
                 "message_id": message_id,
-                "date": int(datetime.now(UTC).timestamp()),
+                "date": int((date or datetime.now(UTC)).timestamp()),
                 "chat": chat,
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Đề án 06"},
                 "text": "…",

@@ -58,14 +58,23 @@ def test_simulate_prints_one_json_line_per_post(tmp_path: Path) -> None:
     first = _run("simulate", str(scenario), "--out", str(tmp_path / "out"))
     assert first.returncode == 0, first.stderr
     posts = [json.loads(x) for x in first.stdout.splitlines()]
+    # The virtual clock also runs the scheduled posts due between the steps, in time order:
+    # Monday's early reminder, then the last call (group, then each missing unit's officer).
+    officers = ["cb_binh_chau", "cb_binh_thanh", "cb_binh_thuan", "cb_chau_o"]  # unit order
     assert [(p["at"], p["chat"]) for p in posts] == [
         ("2024-11-16T08:30:00+07:00", "nhom_bao_cao"),
+        ("2024-11-18T07:30:00+07:00", "nhom_bao_cao"),
+        ("2024-11-18T09:00:00+07:00", "nhom_bao_cao"),
+        *(("2024-11-18T09:00:00+07:00", officer) for officer in officers),
         ("2024-11-18T09:00:00+07:00", "nhom_bao_cao"),
         ("2024-11-18T09:01:00+07:00", "la"),
     ]
     assert posts[0]["text"].startswith("✅ Đã nhận báo cáo tuần 47/2024 của Xã Bình Long")
-    assert "Đã báo cáo: 1/22 đơn vị" in posts[1]["text"]
-    assert posts[2]["text"].startswith("Nhóm này chưa được đăng ký")
+    assert posts[1]["text"].startswith("📢 Nhắc báo cáo tuần 47/2024")
+    assert posts[2]["text"].startswith("⏰ Còn 60 phút đến hạn báo cáo tuần 47/2024")
+    assert "Đã báo cáo: 1/22 đơn vị" in posts[-2]["text"]
+    assert posts[-2]["buttons"] == [["Nhắc đơn vị chưa báo cáo", "/nhacnho 2024-W47"]]
+    assert posts[-1]["text"].startswith("Nhóm này chưa được đăng ký")
     again = _run("simulate", str(scenario), "--out", str(tmp_path / "out"))
     assert again.stdout == first.stdout  # same inputs, same outputs
 
@@ -122,7 +131,7 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     results = await simulate_lines(read_lines(DEMO_SCENARIO), Settings(), None, None, tmp_path)
     md, _ = write_transcript(results, tmp_path)
     transcript = md.read_text("utf-8")
-    by_line = {step.line: "\n".join(p.text for p in posts) for step, posts in results}
+    by_line = {step.line: "\n".join(p.text for p in posts) for step, posts in results if step}
     texts = list(by_line.values())
     # Mistakes are refused with a reason and a template, then corrected and accepted.
     assert sum("❌ Báo cáo CHƯA được nhận" in t for t in texts) == 4

@@ -9,6 +9,7 @@ import logging
 import tomllib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -84,7 +85,9 @@ async def start_bot(api: FakeBotApi, db: Database, **settings: Any) -> TelegramB
         group_per_minute=10_000,
         **settings,
     )
-    bot = TelegramBot(Engine(telegram_catalogue(), db), config)
+    engine = Engine(telegram_catalogue(), db)
+    bot = TelegramBot(engine, config)
+    engine.notifiers.append(bot)
     await bot.start()
     return bot
 
@@ -493,3 +496,28 @@ async def test_run_serves_telegram_until_stopped(fake_api: FakeBotApi, tmp_path:
     finally:
         stop.set()
     await asyncio.wait_for(task, 15)
+
+
+async def test_status_button_nudges_only_when_a_leader_presses_it(polling: Harness) -> None:
+    from zoneinfo import ZoneInfo
+
+    monday = datetime(2024, 11, 18, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    polling.bot.engine.clock = lambda: monday
+    api = polling.api
+    api.push(text_update(GROUP, LEADER, "/trangthai", date=monday))
+    await polling.said(GROUP, "Tình hình báo cáo")
+    [status] = [c for c in api.sent() if "Tình hình báo cáo" in c.params["text"]]
+    [[button]] = status.params["reply_markup"]["inline_keyboard"]
+    assert button["text"] == msg.NUDGE_BUTTON
+    assert button["callback_data"] == "/nhacnho 2024-W47"
+    # An officer pressing the leader's button is checked like one typing the command.
+    api.push(button_update(GROUP, LAN, button["callback_data"], date=monday))
+    await polling.said(GROUP, msg.LEADERS_ONLY)
+    assert not api.texts(LAN)
+    api.push(button_update(GROUP, LEADER, button["callback_data"], date=monday))
+    [nudge] = await polling.said(GROUP, "Lãnh đạo nhắc")
+    assert f'• Bình Long: <a href="tg://user?id={LAN}">Lê Thị Lan</a>' in nudge
+    [call] = [c for c in api.sent() if "Lãnh đạo nhắc" in c.params["text"]]
+    assert f'<a href="tg://user?id={LAN}">' in call.params["text"]
+    await polling.said(LAN, "")  # and Lan hears it in private too
+    await polling.said(GROUP, "Đã nhắc")

@@ -43,6 +43,7 @@ async def test_migrate_twice_is_harmless(db: Database) -> None:
     await migrate(db.engine)
     async with db.engine.connect() as connection:
         version = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+
         assert version.scalars().all() == ["0003"]  # the newest revision
 
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-# The scheduler's 0002 is written in parallel; whoever merges second re-chains this to it.
-down_revision: str | None = "0001"
+
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 

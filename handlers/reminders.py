@@ -1,0 +1,199 @@
+"""What scheduled jobs post (early reminder, last call, digest, countdown) and /nhacnho.
+
+`job_posts` composes a job's posts from the database; `handlers.notify.deliver` sends them
+exactly once. The scheduler package decides *when*; this module decides *what*.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from core import messages as msg
+from core.catalogue import Catalogue, Unit
+from core.chat import Mention, Recipient, Reply, Span, Text, reply
+from core.numbers import format_int, format_pct, rate_pct
+from core.pace import carry_forward, compute_pace, points
+from core.periods import Period
+from core.ranking import ratio
+from core.schedule import Job, JobKind
+from handlers.common import Refusal, chat_recipient, mentions, officers, target_text
+from handlers.context import Request
+from handlers.digest import build_digest, digest_replies, recent_reports
+from handlers.notify import Outgoing, deliver
+from storage import UnitOfWork
+
+Values = Mapping[str, int]
+# Units listed in a countdown as furthest behind.
+BEHIND_LIMIT = 5
+
+
+async def missing_units(catalogue: Catalogue, uow: UnitOfWork, period: Period) -> list[Unit]:
+    """Units expected to report (not exempt, not excused that week) with no current report
+    for the period, in config order."""
+    reported = {s.unit for s in await uow.submissions.current_for_period(period.key)}
+    return [u for u in catalogue.expected_units(period) if u.code not in reported]
+
+
+async def job_posts(
+    catalogue: Catalogue, uow: UnitOfWork, job: Job, now: datetime
+) -> list[Outgoing]:
+    group = chat_recipient(catalogue, job.chat)
+    if job.kind is JobKind.EARLY:
+        return [Outgoing(group, await _early(catalogue, uow, job.period))]
+    if job.kind is JobKind.LAST_CALL:
+        due = catalogue.calendar.due_at(job.period)
+        minutes = max(1, round((due - now).total_seconds() / 60))
+        missing = await missing_units(catalogue, uow, job.period)
+        header = msg.last_call_header(job.period.label, due, minutes, len(missing))
+        return await _chase(catalogue, uow, [group], job.period, missing, header)
+    if job.kind is JobKind.DIGEST:
+        digest = await build_digest(catalogue, uow, job.period, now)
+        return [Outgoing(group, r, n) for n, r in enumerate(digest_replies(catalogue, digest))]
+    code, days = job.countdown
+    countdown = await _countdown(catalogue, uow, code, days, now)
+    return [] if countdown is None else [Outgoing(group, countdown)]
+
+
+async def _early(catalogue: Catalogue, uow: UnitOfWork, period: Period) -> Reply:
+    cal = catalogue.calendar
+    missing = await missing_units(catalogue, uow, period)
+    total = len(catalogue.expected_units(period))
+    due = cal.due_at(period)
+    lines = [msg.early_reminder(period.label, due, total - len(missing), total)]
+    if cal.due_moved(period):
+        lines.append(msg.due_moved(cal.regular_due_at(period), due))
+    return reply(*lines)
+
+
+async def _chase(
+    catalogue: Catalogue,
+    uow: UnitOfWork,
+    chats: Sequence[Recipient],
+    period: Period,
+    missing: Sequence[Unit],
+    header: str,
+) -> list[Outgoing]:
+    """The missing units named in the group with their officers mentioned, and a private
+    message to each of those officers."""
+    if not missing:
+        return []
+    people = await officers(catalogue, uow, [u.code for u in missing])
+    spans: list[Span] = [header]
+    for unit in missing:
+        spans.append(f"\n• {unit.short_name}")
+        named: list[Mention] = mentions(people[unit.code])
+        for n, mention in enumerate(named):
+            spans += [", ", mention] if n else [": ", mention]
+    group_post = Reply((Text(tuple(spans)),))
+    out = [Outgoing(chat, group_post) for chat in chats]
+    due = catalogue.calendar.due_at(period)
+    seen: set[str] = set()
+    for unit in missing:
+        for person in people[unit.code]:
+            if person.key in seen:
+                continue
+            seen.add(person.key)
+            text = msg.missing_private(unit.name, period.label, due)
+            out.append(Outgoing(person, reply(text)))
+    return out
+
+
+async def _countdown(
+    catalogue: Catalogue, uow: UnitOfWork, code: str, days: int, now: datetime
+) -> Reply | None:
+    """None when no unit has reported the indicator lately: nothing useful to say."""
+    cal = catalogue.calendar
+    ind = catalogue.indicator(code)
+    assert ind.deadline is not None  # planned only for indicators with a deadline
+    today = cal.local(now).date()
+    series, _ = await recent_reports(catalogue, uow, cal.current(now))
+    lines = [msg.countdown_title(ind.short, days, ind.deadline, target_text(ind))]
+    group = compute_pace(
+        ind, points(ind, carry_forward([u.code for u in catalogue.units], series)), today
+    )
+    if group is None:
+        return None
+    group_rate = format_pct(
+        rate_pct(group.numerator, group.denominator, ind.decimals), ind.decimals
+    )
+    if group.met:
+        lines.append(msg.countdown_met(group_rate))
+    else:
+        group_day = format_int(math.ceil(group.per_day or 0))
+        lines.append(msg.countdown_group(group_rate, format_int(group.remaining), group_day))
+    behind: list[tuple[Unit, str, int, str]] = []
+    for unit in catalogue.active_units:
+        latest = next((r[unit.code] for _, r in reversed(series) if unit.code in r), None)
+        result = ratio(ind, latest) if latest is not None else None
+        if latest is None or result is None:
+            continue
+        pace = compute_pace(ind, points(ind, [(today, latest)]), today)
+        if pace is not None and pace.remaining > 0:
+            rate = format_pct(result.rate, ind.decimals)
+            per_day = format_int(math.ceil(pace.per_day or 0))
+            behind.append((unit, rate, pace.remaining, per_day))
+    behind.sort(key=lambda item: (-item[2], item[0].name))
+    if behind:
+        lines.append(msg.COUNTDOWN_BEHIND)
+        for unit, rate, remaining, per_day in behind[:BEHIND_LIMIT]:
+            lines.append(msg.countdown_unit(unit.short_name, rate, format_int(remaining), per_day))
+    return reply("\n".join(lines))
+
+
+# --- /nhacnho: a leader's nudge ----------------------------------------------------------------
+
+
+async def nudge(req: Request) -> list[Reply]:
+    if req.actor.role is None:
+        return [reply(msg.not_registered())]
+    if not req.actor.is_staff:
+        raise Refusal(msg.LEADERS_ONLY)
+    cat = req.catalogue
+    schedule = cat.schedule
+    now = req.message.sent_at
+    if schedule.quiet(cat.calendar.local(now)):
+        start, end = f"{schedule.quiet_start:%H:%M}", f"{schedule.quiet_end:%H:%M}"
+        return [reply(msg.quiet_hours(start, end))]
+    period = _period_arg(req.args) or cat.calendar.current(now)
+    missing = await missing_units(cat, req.uow, period)
+    if not missing:
+        return [reply(msg.nudge_nobody(period.label))]
+    recent = await req.uow.nudges.recent([u.code for u in missing], now - schedule.nudge_interval)
+    todo = [u for u in missing if u.code not in recent]
+    answer = []
+    if todo:
+        await req.uow.nudges.add([u.code for u in todo], period.key, now, req.actor.sender.name)
+        due = cat.calendar.due_at(period)
+        header = msg.nudge_header(period.label, due, len(todo))
+        chats = [chat_recipient(cat, c) for c in _nudge_chats(req)]
+        posts = await _chase(cat, req.uow, chats, period, todo, header)
+        job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
+        if req.notifiers:
+            await deliver(req.uow, req.notifiers, job_id, period.key, posts, now)
+        else:
+            # No platform to post through (a bare engine): the group post is the answer.
+            await req.uow.commit()
+            return [p.message for p in posts if p.to.group][:1]
+        answer.append(msg.nudge_done([u.short_name for u in todo]))
+    skipped = [u.short_name for u in missing if u.code in recent]
+    if skipped:
+        minutes = int(schedule.nudge_interval.total_seconds() // 60)
+        answer.append(msg.nudge_recent(skipped, minutes))
+    return [reply("\n".join(answer))]
+
+
+def _nudge_chats(req: Request) -> list[str]:
+    """The group the leader typed in, else the groups scheduled posts go to."""
+    chat = req.catalogue.chat_by_key(req.chat_key) if req.chat_key else None
+    if chat is not None and chat.kind == "group":
+        return [chat.key]
+    return list(req.catalogue.schedule_chats)
+
+
+def _period_arg(args: str) -> Period | None:
+    try:
+        return Period.parse(args.strip()) if args.strip() else None
+    except ValueError:
+        return None

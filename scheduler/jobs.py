@@ -1,0 +1,60 @@
+"""Running one planned job: compose its posts and deliver each exactly once.
+
+`run_job` is what the APScheduler trigger calls at the job's time and what the simulator's
+virtual clock calls at the job's virtual time; it never reads the wall clock itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from core.catalogue import Catalogue
+from core.chat import Notifier
+from core.schedule import REMINDERS, Job, JobKind, plan
+from handlers.notify import deliver
+from handlers.reminders import job_posts
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+
+def planned(catalogue: Catalogue, start: datetime, end: datetime) -> list[Job]:
+    """The catalogue's jobs with `start < at <= end`, in the order they run."""
+    return plan(
+        catalogue.calendar,
+        catalogue.schedule,
+        catalogue.schedule_chats,
+        catalogue.deadlines,
+        start,
+        end,
+    )
+
+
+def still_useful(catalogue: Catalogue, job: Job, now: datetime) -> bool:
+    """A reminder run late (after a restart) is dropped once the due time has passed or
+    when it would land in quiet hours; a digest or countdown is still worth posting."""
+    cal = catalogue.calendar
+    chasing = job.kind in REMINDERS or job.kind is JobKind.COUNTDOWN
+    if chasing and catalogue.schedule.quiet(cal.local(now)):
+        return False
+    return not (job.kind in REMINDERS and now >= cal.due_at(job.period))
+
+
+async def run_job(
+    catalogue: Catalogue,
+    db: Database,
+    notifiers: Sequence[Notifier],
+    job: Job,
+    now: datetime,
+) -> int:
+    """Make the job's posts that have not been made yet; returns how many were made."""
+    if not still_useful(catalogue, job, now):
+        log.info("job %s skipped at %s", job.id, now.isoformat())
+        return 0
+    async with db.unit_of_work() as uow:
+        posts = await job_posts(catalogue, uow, job, now)
+        made = await deliver(uow, notifiers, job.id, job.period.key, posts, now)
+    log.info("job %s: %d post(s) made", job.id, made)
+    return made

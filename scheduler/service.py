@@ -1,0 +1,173 @@
+"""The scheduler in a running bot: APScheduler on the bot's event loop, one leader at a time.
+
+Every process calls `start_scheduler`; only the one holding the PostgreSQL advisory lock
+(`storage.leader`) runs jobs. The others poll for the lock and take over when the holder's
+connection closes. Taking the lead (at start-up or on take-over) first runs the jobs missed
+within the grace window (`catch_up`); the post log makes that safe to repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from core.catalogue import Catalogue
+from core.chat import Notifier
+from core.schedule import Job
+from scheduler.jobs import planned, run_job
+from storage import Database
+from storage.leader import LeaderLock
+
+log = logging.getLogger(__name__)
+
+# How far ahead date jobs are added to APScheduler; re-planned every REPLAN.
+HORIZON = timedelta(days=8)
+REPLAN = timedelta(hours=6)
+
+
+class AppLike(Protocol):
+    catalogue: Catalogue
+    db: Database
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SchedulerHandle:
+    catalogue: Catalogue
+    db: Database
+    notifiers: Sequence[Notifier]
+    clock: Callable[[], datetime] = _wall_clock
+    poll_seconds: float = 30.0
+    realtime: bool = True  # add APScheduler date jobs (False: catch-up only, for tests)
+    is_leader: bool = False
+    posts_made: int = 0
+    _lock: LeaderLock = field(init=False)
+    _scheduler: AsyncIOScheduler = field(init=False)
+    _watcher: asyncio.Task[None] | None = None
+    _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self._lock = LeaderLock(self.db.engine)
+        schedule = self.catalogue.schedule
+        self._scheduler = AsyncIOScheduler(
+            timezone=self.catalogue.calendar.tz,
+            job_defaults={
+                "coalesce": True,
+                "misfire_grace_time": int(schedule.grace.total_seconds()),
+                "max_instances": 1,
+            },
+        )
+
+    async def start(self) -> None:
+        self._scheduler.start(paused=True)
+        await self.elect()
+        self._watcher = asyncio.create_task(self._watch(), name="scheduler-leader-watch")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        if self._scheduler.running:
+            self._scheduler.remove_all_jobs()
+            self._scheduler.shutdown(wait=False)
+        self.is_leader = False
+        await self._lock.release()
+
+    async def elect(self) -> None:
+        """Lead if the lock is free; step down if the lock's connection was lost."""
+        if self.is_leader:
+            if not await self._lock.alive():
+                log.warning("scheduler: lost the lead")
+                self.is_leader = False
+                self._scheduler.remove_all_jobs()
+            return
+        if await self._lock.try_acquire():
+            log.info("scheduler: this process runs the jobs")
+            now = self.clock()
+            await self.catch_up(now)
+            # Leader from here on: timed jobs may fire; the missed ones were made first.
+            self.is_leader = True
+            if self.realtime:
+                await self._plan_ahead()
+                self._scheduler.resume()
+
+    async def catch_up(self, now: datetime) -> int:
+        """Run the jobs of the grace window before `now` that have posts still to make.
+        Only for the process holding the lock (`elect` calls it on taking the lead)."""
+        start = now - self.catalogue.schedule.grace
+        made = 0
+        for job in planned(self.catalogue, start, now):
+            made += await self._run(job, now)
+        return made
+
+    async def _run(self, job: Job, now: datetime) -> int:
+        async with self._busy:  # one job at a time: posts keep their order
+            try:
+                made = await run_job(self.catalogue, self.db, self.notifiers, job, now)
+            except Exception:
+                log.exception("scheduler: job %s failed", job.id)
+                return 0
+        self.posts_made += made
+        return made
+
+    async def _fire(self, job: Job) -> None:
+        if self.is_leader:
+            await self._run(job, self.clock())
+
+    async def _plan_ahead(self) -> None:
+        now = self.clock()
+        for job in planned(self.catalogue, now, now + HORIZON):
+            self._scheduler.add_job(
+                self._fire,
+                "date",
+                run_date=job.at,
+                args=[job],
+                id=job.id,
+                replace_existing=True,
+            )
+        self._scheduler.add_job(
+            self._plan_ahead,
+            "interval",
+            seconds=int(REPLAN.total_seconds()),
+            id="plan",
+            replace_existing=True,
+        )
+
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self._scheduler.get_jobs()]
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                await self.elect()
+            except Exception:
+                log.exception("scheduler: leader election failed; trying again")
+
+
+async def start_scheduler(
+    app: AppLike,
+    notifiers: Sequence[Notifier],
+    *,
+    clock: Callable[[], datetime] = _wall_clock,
+    poll_seconds: float = 30.0,
+    realtime: bool = True,
+) -> SchedulerHandle:
+    """Start the scheduler on the running event loop; `await handle.stop()` at shutdown."""
+    handle = SchedulerHandle(
+        app.catalogue, app.db, notifiers, clock=clock, poll_seconds=poll_seconds, realtime=realtime
+    )
+    await handle.start()
+    return handle
