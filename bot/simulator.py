@@ -98,6 +98,7 @@ class Simulator:
         self.out_dir = out_dir
         self.now: datetime | None = None
         engine.clock = self._clock
+        engine.files_dir = out_dir
 
     def _clock(self) -> datetime:
         if self.now is None:

@@ -529,8 +529,9 @@ def chart_kind_unknown(text: str) -> str:
 
 def chart_indicator_unknown(text: str, options: Sequence[str]) -> str:
     return (
-        f"Không có chỉ tiêu “{text}”. Các chỉ tiêu: {_join(options)}. "
-        "Ví dụ: /bieudo Xác thực ĐDĐT xuhuong"
+        f"Không có chỉ tiêu hay đơn vị “{text}”. Các chỉ tiêu: {_join(options)}. "
+        "Loại biểu đồ: xephang, xuhuong, tiendo, nhiet. "
+        "Ví dụ: /bieudo Xác thực ĐDĐT xuhuong hoặc /bieudo Xác thực ĐDĐT Bình Long tiendo"
     )
 
 

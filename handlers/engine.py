@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -13,8 +14,8 @@ from core import messages as msg
 from core.catalogue import Catalogue, Role
 from core.chat import Incoming, Reply, reply
 from core.report import split_line
+from handlers import files, registration, reports, views
 from handlers import help as help_cmd
-from handlers import registration, reports, views
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Request, resolve_actor
 from storage import Database
@@ -37,6 +38,8 @@ _TABLE: list[tuple[tuple[str, ...], Command]] = [
     (("dangky", "register"), registration.register),
     (("duyet", "approve"), registration.approve),
     (("huongdan", "help", "start"), help_cmd.help_),
+    (("bieudo", "chart"), files.chart),
+    (("xuat", "export"), files.export),
 ]
 for _names, _command in _TABLE:
     for _name in _names:
@@ -62,6 +65,8 @@ class Engine:
     catalogue: Catalogue
     db: Database
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Where /bieudo and /xuat write their files (the simulator uses its out directory).
+    files_dir: Path = field(default_factory=files.default_files_dir)
 
     async def handle(self, message: Incoming) -> list[Reply]:
         chat_key = self._chat_key(message)
@@ -84,7 +89,16 @@ class Engine:
                 actor = await resolve_actor(self.catalogue, uow, message)
                 if command is None and actor.role not in (Role.OFFICER, Role.ADMIN):
                     return []
-                req = Request(message, actor, args, self.catalogue, uow, chat_key or "", self.clock)
+                req = Request(
+                    message,
+                    actor,
+                    args,
+                    self.catalogue,
+                    uow,
+                    chat_key or "",
+                    self.clock,
+                    files_dir=self.files_dir,
+                )
                 return await handler(req)
         except Refusal as refusal:
             return [reply(refusal.text)]

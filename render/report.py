@@ -101,13 +101,12 @@ def columns(catalogue: Catalogue, ranking: Ranking) -> list[Column]:
     """After TT and Đơn vị: for the indicator and each of its side columns, the total, the
     count done and the rate; then the change since last week."""
     out = []
-    for n, ind in enumerate(_groups(ranking)):
+    for ind in _groups(ranking):
         group = ind.short if ranking.columns else ""
-        rate_header = msg.COL_RATE_FULL if n or not ranking.columns else msg.COL_GROUP_TOTAL
         out += [
             Column(_labels(catalogue, ind.denominator), group, "int"),
             Column(_labels(catalogue, ind.numerator), group, "int"),
-            Column(rate_header, group, "rate", ind.decimals),
+            Column(msg.COL_RATE_FULL, group, "rate", ind.decimals),
         ]
     out.append(Column(msg.COL_CHANGE_FULL, "", "change", ranking.indicator.decimals))
     return out
