@@ -560,6 +560,10 @@ def export_format_unknown(text: str) -> str:
     )
 
 
+def export_bad_period(text: str) -> str:
+    return f"Lỗi: “{text}” không phải một tuần, ví dụ 2024-W45 hoặc 45/2024."
+
+
 EXPORT_NAMES = {"xlsx": "bảng Excel", "csv": "tệp CSV", "docx": "dự thảo báo cáo tuần (Word)"}
 
 

