@@ -650,3 +650,8 @@ def docx_at_risk(names: Sequence[str]) -> str:
         "Theo tốc độ 4 tuần gần đây, các đơn vị có nguy cơ không đạt chỉ tiêu đúng hạn: "
         f"{_join(names)}."
     )
+
+HELP_STAFF = [
+    "/bieudo [chỉ tiêu] [đơn vị] [loại] — biểu đồ: xephang, xuhuong, tiendo, nhiet",
+    "/xuat [xlsx|csv|docx] [tuần] — tệp Excel, CSV hoặc dự thảo báo cáo tuần (Word)",
+]

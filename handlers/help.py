@@ -16,9 +16,9 @@ async def help_(req: Request) -> list[Reply]:
     elif role is Role.OFFICER:
         lines = msg.HELP_OFFICER + msg.HELP_COMMON
     elif role is Role.ADMIN:
-        lines = msg.HELP_COMMON + msg.HELP_ADMIN
+        lines = msg.HELP_COMMON + msg.HELP_STAFF + msg.HELP_ADMIN
     else:
-        lines = msg.HELP_COMMON
+        lines = msg.HELP_COMMON + msg.HELP_STAFF
     cal = req.catalogue.calendar
     due = f"{msg.WEEKDAY_NAMES[cal.due_weekday]} hằng tuần, trước {cal.due_time:%H:%M}"
     role_name = msg.ROLE_NAMES[role.value if role else None]

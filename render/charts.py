@@ -3,6 +3,7 @@ pixels) and a render step (matplotlib's `Figure` on Agg, imported lazily) giving
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ MUTED = "#5f6b7a"
 MISSING = "#eceff1"
 
 MAX_BARS = 40  # per image; more units give several images
+LABEL_SHARE = 0.085  # a bar label's width, as a share of the x axis (`100,00%` at 9 pt)
 FONT = "DejaVu Sans"  # ships with matplotlib and has every Vietnamese glyph
 WIDTH_IN = 8.0
 DPI = 150
@@ -64,6 +66,7 @@ class Bar:
     rate: float
     label: str  # the rate as the letters print it, `92,86%`
     colour: str
+    label_at: float = 0.0  # where the label starts: past the bar, and clear of the target line
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,15 @@ def ranking_specs(
         rate = row.ratio.rate
         bars.append(Bar(row.unit.short_name, _float(rate), format_pct(rate, ind.decimals), colour))
     top = max([b.rate for b in bars] + [target or 0.0, 100.0])
+    xmax = top * 1.16
+    pad, width = xmax * 0.008, xmax * LABEL_SHARE
+    placed = []
+    for bar in bars:
+        at = bar.rate + pad
+        if target is not None and at < target + pad and at + width > target - pad:
+            at = target + 2 * pad  # the label would sit on the target line: move past it
+        placed.append(dataclasses.replace(bar, label_at=at))
+    bars = placed
     legend: tuple[tuple[str, str], ...] = ((NEUTRAL, msg.CHART_NO_TARGET),)
     if target is not None:
         legend = ((MET, msg.CHART_MET), (NOT_MET, msg.CHART_NOT_MET))
@@ -106,7 +118,7 @@ def ranking_specs(
                 bars=tuple(chunk),
                 target=target,
                 target_label=msg.chart_target(_target_text(ind)) if target is not None else "",
-                xmax=top * 1.16,
+                xmax=xmax,
                 legend=legend,
             )
         )
@@ -358,10 +370,9 @@ def _draw_ranking(fig: Figure, spec: RankingSpec, height: float) -> None:
     ax.set_xlim(0, spec.xmax)
     ax.xaxis.grid(True, color=GRID, linewidth=0.8, zorder=0)
     ax.set_xlabel(msg.CHART_RATE_AXIS, fontsize=9.5, color=MUTED, family=FONT)
-    pad = spec.xmax * 0.008
     for y, bar in zip(ys, spec.bars, strict=True):
         ax.text(
-            bar.rate + pad,
+            bar.label_at,
             y,
             bar.label,
             va="center",

@@ -129,3 +129,11 @@ async def test_export_docx_and_csv(reported, tmp_path: Path) -> None:  # type: i
     assert any("tuần 47/2024" in p.text for p in word.paragraphs)
     (sheet,) = _blocks(await reported.replies("lanh_dao", "/xuat csv"), Document)
     assert sheet.path.read_text(encoding="utf-8-sig").startswith("indicator,section,position")
+
+
+async def test_help_lists_charts_and_files_for_leaders_only(files) -> None:  # type: ignore[no-untyped-def]
+    leader = await files.send("lanh_dao", "/huongdan")
+    assert "/bieudo" in leader
+    assert "/xuat" in leader
+    officer = await files.send("cb_binh_long", "/huongdan")
+    assert "/bieudo" not in officer

@@ -70,6 +70,11 @@ def test_ranking_spec_follows_the_golden_order_colours_and_labels(catalogue: Cat
     )
     # Room to the right of the longest bar for its label.
     assert spec.xmax > max(b.rate for b in spec.bars)
+    # Labels start past their bar and never straddle the target line (units near 80%).
+    width = spec.xmax * charts.LABEL_SHARE
+    assert all(b.label_at > b.rate for b in spec.bars)
+    assert not [b.unit for b in spec.bars if b.label_at < 80 < b.label_at + width]
+    assert spec.bars[8].label_at > 80  # Bình Nguyên, 79,71%: its label moved past the line
 
 
 def test_ranking_spec_of_the_combined_non_cash_rate(catalogue: Catalogue) -> None:
