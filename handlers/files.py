@@ -22,7 +22,7 @@ from core.ranking import rank
 from core.text import key
 from handlers.common import Refusal
 from handlers.context import Request
-from handlers.views import SERIES_WEEKS, _reported_period, _values_for
+from handlers.views import SERIES_WEEKS, _reported_period
 from render import charts
 from render.report import WeeklyReport, build_report
 from storage import UnitOfWork
@@ -106,14 +106,9 @@ async def chart(req: Request) -> list[Reply]:
     period = wanted.period or await _reported_period(req)
     specs: list[tuple[Indicator, list[charts.ChartSpec]]] = []
     if wanted.kind == "xephang":
-        current = await _values_for(req, period)
-        if not current:
+        specs = await ranking_chart_specs(cat, req.uow, period, wanted.indicators)
+        if not specs:
             return [reply(msg.no_reports_yet(period.label))]
-        previous = await _values_for(req, period.previous())
-        start, end = _window(cat, period)
-        for ind in wanted.indicators:
-            result = rank(cat, ind, current, previous)
-            specs.append((ind, list(charts.ranking_specs(result, period, start, end))))
     else:
         weeks = await recent_weeks(req.uow, cat, period)
         for ind in wanted.indicators:
@@ -130,10 +125,48 @@ async def chart(req: Request) -> list[Reply]:
             replies.append(reply(msg.chart_no_data(ind.short)))
             continue
         stem = f"bieudo_{wanted.kind}_{ind.code}_{scope}_{period.key}"
-        paths = await asyncio.to_thread(_write_charts, folder, stem, ind_specs)
-        caption = msg.chart_caption(ind.short, period.label)
-        replies.append(Reply(tuple(Photo(p, caption) for p in paths)))
+        photos = await _photos(folder, stem, ind, period, ind_specs)
+        replies.append(Reply(tuple(photos)))
     return replies
+
+
+async def ranking_chart_specs(
+    cat: Catalogue, uow: UnitOfWork, period: Period, indicators: Sequence[Indicator]
+) -> list[tuple[Indicator, list[charts.ChartSpec]]]:
+    """Each indicator's ranking images for a period; empty when nobody has reported."""
+    current = {s.unit: s.values for s in await uow.submissions.current_for_period(period.key)}
+    if not current:
+        return []
+    before = await uow.submissions.current_for_period(period.previous().key)
+    previous = {s.unit: s.values for s in before}
+    start, end = _window(cat, period)
+    out: list[tuple[Indicator, list[charts.ChartSpec]]] = []
+    for ind in indicators:
+        result = rank(cat, ind, current, previous)
+        out.append((ind, list(charts.ranking_specs(result, period, start, end))))
+    return out
+
+
+async def ranking_photos(
+    cat: Catalogue, uow: UnitOfWork, period: Period, folder: Path
+) -> list[Photo]:
+    """The ranking charts of every ranked indicator, for a post that answers no message
+    (the weekly digest attaches them)."""
+    photos = []
+    for ind, specs in await ranking_chart_specs(cat, uow, period, cat.ranked_indicators):
+        if specs:
+            stem = f"bieudo_xephang_{ind.code}_all_{period.key}"
+            photos += await _photos(folder, stem, ind, period, specs)
+    return photos
+
+
+async def _photos(
+    folder: Path, stem: str, ind: Indicator, period: Period, specs: Sequence[charts.ChartSpec]
+) -> list[Photo]:
+    """Render off the event loop: drawing a chart takes a noticeable fraction of a second."""
+    paths = await asyncio.to_thread(_write_charts, folder, stem, specs)
+    caption = msg.chart_caption(ind.short, period.label)
+    return [Photo(p, caption) for p in paths]
 
 
 def _series_spec(

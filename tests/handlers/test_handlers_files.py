@@ -137,3 +137,19 @@ async def test_help_lists_charts_and_files_for_leaders_only(files) -> None:  # t
     assert "/xuat" in leader
     officer = await files.send("cb_binh_long", "/huongdan")
     assert "/bieudo" not in officer
+
+
+async def test_ranking_photos_for_the_digest(
+    reported, tmp_path: Path, catalogue: Catalogue
+) -> None:  # type: ignore[no-untyped-def]
+    from core.periods import Period
+    from handlers.files import ranking_photos
+
+    async with reported.engine.db.unit_of_work() as uow:
+        photos = await ranking_photos(catalogue, uow, Period(2024, 47), tmp_path / "digest")
+    # One image per ranked indicator with figures (the worker survey has none).
+    assert [p.path.name for p in photos] == [
+        f"bieudo_xephang_{code}_all_2024-W47.png"
+        for code in ("non_cash", "id_card_u6", "id_card_6_14", "eid_verified", "eid_activated")
+    ]
+    assert all(p.path.read_bytes().startswith(PNG) for p in photos)
