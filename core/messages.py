@@ -651,6 +651,7 @@ def docx_at_risk(names: Sequence[str]) -> str:
         f"{_join(names)}."
     )
 
+
 HELP_STAFF = [
     "/bieudo [chỉ tiêu] [đơn vị] [loại] — biểu đồ: xephang, xuhuong, tiendo, nhiet",
     "/xuat [xlsx|csv|docx] [tuần] — tệp Excel, CSV hoặc dự thảo báo cáo tuần (Word)",
