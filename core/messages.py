@@ -647,7 +647,7 @@ def docx_section(number: str, title: str) -> str:
 
 def docx_at_risk(names: Sequence[str]) -> str:
     return (
-        "Theo tốc độ 4 tuần gần đây, các đơn vị có nguy cơ không đạt chỉ tiêu đúng hạn: "
+        "Theo tốc độ các tuần gần đây, các đơn vị có nguy cơ không đạt chỉ tiêu đúng hạn: "
         f"{_join(names)}."
     )
 

@@ -17,7 +17,7 @@ from render.report import WeeklyReport, cell_text, cells, columns, sections, tot
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
-    from docx.table import Table
+    from docx.table import Table, _Cell
 
 FONT = "Times New Roman"  # the font of Vietnamese administrative documents
 SIZE = 13
@@ -158,31 +158,58 @@ def _results(doc: DocumentObject, report: WeeklyReport) -> None:
 
 
 def _table(doc: DocumentObject, cat: Catalogue, ranking: Ranking, rows: Sequence[Row]) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
+    """As in the letters: with side columns, a first header row names each group (merged
+    across its columns) and TT / Đơn vị span both header rows."""
     cols = columns(cat, ranking)
-    headers = [msg.COL_NO, msg.COL_UNIT]
-    headers += [f"{c.group}: {c.header}" if c.group else c.header for c in cols]
-    table: Table = doc.add_table(rows=1, cols=len(headers))
+    grouped = any(c.group for c in cols)
+    heads = 2 if grouped else 1
+    table: Table = doc.add_table(rows=heads, cols=2 + len(cols))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.paragraphs[0].text = ""
-        run = cell.paragraphs[0].add_run(text)
-        run.bold = True
-        run.font.size = Pt(10.5)
-        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    last = table.rows[heads - 1].cells
+    for cell, text in zip(last, [msg.COL_NO, msg.COL_UNIT, *(c.header for c in cols)], strict=True):
+        _cell(cell, text, bold=True, align="center")
+    if grouped:
+        top = table.rows[0].cells
+        for i in (0, 1):
+            text = last[i].text
+            merged = top[i].merge(last[i])
+            _cell(merged, text, bold=True, align="center")
+        start = 0
+        while start < len(cols):
+            end = start
+            while end + 1 < len(cols) and cols[end + 1].group == cols[start].group:
+                end += 1
+            if not cols[start].group:  # a column of its own spans both header rows
+                for i in range(start, end + 1):
+                    _cell(top[2 + i].merge(last[2 + i]), cols[i].header, True, "center")
+            else:
+                merged = top[2 + start].merge(top[2 + end]) if end > start else top[2 + start]
+                _cell(merged, cols[start].group, bold=True, align="center")
+            start = end + 1
     for n, row in enumerate(rows, start=1):
         texts = [str(n), row.unit.name]
         texts += [cell_text(c, v) for c, v in zip(cols, cells(ranking, row), strict=True)]
-        out = table.add_row().cells
-        for i, (cell, text) in enumerate(zip(out, texts, strict=True)):
-            cell.paragraphs[0].text = ""
-            run = cell.paragraphs[0].add_run(text)
-            run.font.size = Pt(10.5)
-            if i != 1:
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for i, (cell, text) in enumerate(zip(table.add_row().cells, texts, strict=True)):
+            _cell(cell, text, align="left" if i == 1 else "right")
     _para(doc, "", size=6)
+
+
+def _cell(cell: _Cell, text: str, bold: bool = False, align: str = "left") -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph = cell.paragraphs[0]
+    for extra in cell.paragraphs[1:]:  # a merge leaves the merged cells' paragraphs behind
+        extra._element.getparent().remove(extra._element)
+    paragraph.text = ""
+    run = paragraph.add_run(text)
+    run.bold = bold
+    run.font.size = Pt(10.5)
+    paragraph.alignment = {
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    }[align]
 
 
 def _closing(doc: DocumentObject) -> None:

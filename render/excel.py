@@ -117,6 +117,11 @@ def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> Non
             if group and end > start:
                 ws.merge_cells(start_row=3, start_column=start, end_row=3, end_column=end)
             start = end + 1
+        # TT, Đơn vị and columns outside any group span both header rows.
+        for col in range(1, width + 1):
+            if col <= 2 or not cols[col - 3].group:
+                ws.cell(3, col).value, ws.cell(4, col).value = ws.cell(4, col).value, None
+                ws.merge_cells(start_row=3, start_column=col, end_row=4, end_column=col)
     for r in range(header_rows[0], header_rows[1] + 1):
         ws.row_dimensions[r].height = 20 if r < header_rows[1] else 48
         for col in range(1, width + 1):

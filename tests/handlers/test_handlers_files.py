@@ -19,13 +19,13 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def files(chat, tmp_path: Path):  # type: ignore[no-untyped-def]
+def files(chat, tmp_path: Path):
     chat.engine.files_dir = tmp_path / "files"
     return chat
 
 
 @pytest.fixture
-async def reported(files):  # type: ignore[no-untyped-def]
+async def reported(files):
     """The golden figures of all 22 units, reported by the standing office for week 47."""
     for unit, values in _reports().items():
         body = "\n".join(f"{label}: {value}" for label, value in values.items())
@@ -33,12 +33,12 @@ async def reported(files):  # type: ignore[no-untyped-def]
     return files
 
 
-def _blocks(replies: list[Reply], kind: type) -> list:  # type: ignore[type-arg]
+def _blocks(replies: list[Reply], kind: type) -> list:
     return [b for r in replies for b in r.blocks if isinstance(b, kind)]
 
 
 @pytest.mark.parametrize("command", ["/bieudo", "/chart Xác thực ĐDĐT", "/xuat", "/export docx"])
-async def test_officers_are_refused_clearly(files, command: str) -> None:  # type: ignore[no-untyped-def]
+async def test_officers_are_refused_clearly(files, command: str) -> None:
     answer = await files.send("cb_binh_long", command)
     wanted = (
         msg.CHARTS_LEADERS_ONLY
@@ -49,11 +49,11 @@ async def test_officers_are_refused_clearly(files, command: str) -> None:  # typ
     assert not (files.engine.files_dir).exists()
 
 
-async def test_strangers_are_told_to_register(files) -> None:  # type: ignore[no-untyped-def]
+async def test_strangers_are_told_to_register(files) -> None:
     assert await files.send("nguoi_la", "/xuat", chat="nguoi_la") == msg.not_registered()
 
 
-async def test_ranking_chart_for_one_indicator(reported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_ranking_chart_for_one_indicator(reported, tmp_path: Path) -> None:
     replies = await reported.replies("lanh_dao", "/bieudo Xác thực ĐDĐT")
     (photo,) = _blocks(replies, Photo)
     assert photo.path.parent == tmp_path / "files"
@@ -61,7 +61,7 @@ async def test_ranking_chart_for_one_indicator(reported, tmp_path: Path) -> None
     assert photo.caption == "Xác thực ĐDĐT — tuần 47/2024"
 
 
-async def test_every_ranked_indicator_without_arguments(reported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_every_ranked_indicator_without_arguments(reported) -> None:
     replies = await reported.replies("thuong_truc", "/chart", chat="thuong_truc")
     photos = _blocks(replies, Photo)
     # Five indicators have figures; the worker survey has none and says so.
@@ -79,13 +79,13 @@ async def test_every_ranked_indicator_without_arguments(reported, tmp_path: Path
         ("/bieudo Căn cước 6-14 heatmap 2024-W47", "bieudo_nhiet_id_card_6_14_all"),
     ],
 )
-async def test_other_kinds(reported, tmp_path: Path, command: str, stem: str) -> None:  # type: ignore[no-untyped-def]
+async def test_other_kinds(reported, command: str, stem: str) -> None:
     (photo,) = _blocks(await reported.replies("lanh_dao", command), Photo)
     assert photo.path.name == f"{stem}_2024-W47.png"
     assert photo.path.read_bytes().startswith(PNG)
 
 
-async def test_unknown_indicator_or_kind_gets_a_helpful_answer(reported) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_indicator_or_kind_gets_a_helpful_answer(reported) -> None:
     answer = await reported.send("lanh_dao", "/bieudo Dịch vụ công")
     assert answer.startswith("Không có chỉ tiêu hay đơn vị “Dịch vụ công”")
     assert "Xác thực ĐDĐT" in answer
@@ -94,18 +94,18 @@ async def test_unknown_indicator_or_kind_gets_a_helpful_answer(reported) -> None
     assert answer == msg.chart_kind_unknown("hinhtron")
 
 
-async def test_no_reports_yet(files) -> None:  # type: ignore[no-untyped-def]
+async def test_no_reports_yet(files) -> None:
     assert await files.send("lanh_dao", "/xuat") == msg.no_reports_yet("tuần 47/2024")
     assert await files.send("lanh_dao", "/bieudo") == msg.no_reports_yet("tuần 47/2024")
 
 
-async def test_unknown_export_format(files) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_export_format(files) -> None:
     assert await files.send("lanh_dao", "/xuat pdf") == msg.export_format_unknown("pdf")
 
 
 async def test_export_xlsx_reproduces_the_golden_eid_table(
     reported, tmp_path: Path, catalogue: Catalogue
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     (doc,) = _blocks(await reported.replies("lanh_dao", "/xuat xlsx 2024-W47"), Document)
     assert doc.path == tmp_path / "files" / "bao_cao_2024-W47.xlsx"
     assert doc.caption == "📎 Bảng Excel tuần 47/2024"
@@ -123,7 +123,7 @@ async def test_export_xlsx_reproduces_the_golden_eid_table(
     assert rates == [float(g["verified_rate_pct"]) for g in golden]
 
 
-async def test_export_docx_and_csv(reported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_export_docx_and_csv(reported) -> None:
     (doc,) = _blocks(await reported.replies("thuong_truc", "/export docx"), Document)
     word = WordDocument(str(doc.path))
     assert any("tuần 47/2024" in p.text for p in word.paragraphs)
@@ -131,7 +131,7 @@ async def test_export_docx_and_csv(reported, tmp_path: Path) -> None:  # type: i
     assert sheet.path.read_text(encoding="utf-8-sig").startswith("indicator,section,position")
 
 
-async def test_help_lists_charts_and_files_for_leaders_only(files) -> None:  # type: ignore[no-untyped-def]
+async def test_help_lists_charts_and_files_for_leaders_only(files) -> None:
     leader = await files.send("lanh_dao", "/huongdan")
     assert "/bieudo" in leader
     assert "/xuat" in leader
@@ -141,7 +141,7 @@ async def test_help_lists_charts_and_files_for_leaders_only(files) -> None:  # t
 
 async def test_ranking_photos_for_the_digest(
     reported, tmp_path: Path, catalogue: Catalogue
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from core.periods import Period
     from handlers.files import ranking_photos
 

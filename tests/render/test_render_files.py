@@ -48,7 +48,7 @@ def _report(catalogue: Catalogue) -> WeeklyReport:
 
 
 @pytest.fixture(scope="module")
-def workbook(catalogue: Catalogue):  # type: ignore[no-untyped-def]
+def workbook(catalogue: Catalogue):
     return load_workbook(io.BytesIO(workbook_bytes(_report(catalogue))))
 
 
@@ -69,7 +69,7 @@ def _rate(printed: str) -> float:
     return float(Decimal(printed) / 100)
 
 
-def test_one_sheet_per_indicator_then_raw_values_and_history(workbook) -> None:  # type: ignore[no-untyped-def]
+def test_one_sheet_per_indicator_then_raw_values_and_history(workbook) -> None:
     assert workbook.sheetnames == [
         "Chi trả KDTM",
         "Căn cước <6",
@@ -82,7 +82,7 @@ def test_one_sheet_per_indicator_then_raw_values_and_history(workbook) -> None: 
     ]
 
 
-def test_eid_sheet_reproduces_the_golden_table(workbook, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_eid_sheet_reproduces_the_golden_table(workbook, catalogue: Catalogue) -> None:
     ws = workbook["Xác thực ĐDĐT"]
     rows = _rows("binh_son_2024_eid.csv")
     sections = _sections(ws)
@@ -112,13 +112,14 @@ def test_eid_sheet_reproduces_the_golden_table(workbook, catalogue: Catalogue) -
         ]
 
 
-def test_headers_formats_and_frozen_panes(workbook) -> None:  # type: ignore[no-untyped-def]
+def test_headers_formats_and_frozen_panes(workbook) -> None:
     ws = workbook["Xác thực ĐDĐT"]
     assert ws["A1"].value == "Tỉ lệ xác thực định danh điện tử mức 2"
     assert ws["A2"].value.startswith("Tuần 47/2024")
+    # TT and Đơn vị span both header rows; the groups span their three columns.
     assert [c.value for c in ws[3]][:8] == [
-        None,
-        None,
+        "TT",
+        "Đơn vị",
         "Xác thực ĐDĐT",
         None,
         None,
@@ -126,9 +127,11 @@ def test_headers_formats_and_frozen_panes(workbook) -> None:  # type: ignore[no-
         None,
         None,
     ]
+    assert ws[3][8].value == "Thay đổi so với tuần trước (điểm %)"
+    assert {str(r) for r in ws.merged_cells.ranges} >= {"A3:A4", "B3:B4", "C3:E3", "I3:I4"}
     assert [c.value for c in ws[4]][:5] == [
-        "TT",
-        "Đơn vị",
+        None,
+        None,
         "Đã cấp CCCD",
         "Đã xác thực ĐDĐT",
         "Đạt tỉ lệ",
@@ -147,7 +150,7 @@ def test_headers_formats_and_frozen_panes(workbook) -> None:  # type: ignore[no-
     assert ws.cell(5, 5).number_format == "0.0%"
 
 
-def test_identity_card_sheets_reproduce_the_golden_rates(workbook, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_identity_card_sheets_reproduce_the_golden_rates(workbook, catalogue: Catalogue) -> None:
     for sheet, name in (
         ("Căn cước 6-14", "binh_son_2024_id_card_6_14.csv"),
         ("Căn cước <6", "binh_son_2024_id_card_under_6_partial.csv"),
@@ -161,7 +164,7 @@ def test_identity_card_sheets_reproduce_the_golden_rates(workbook, catalogue: Ca
         ]
 
 
-def test_non_cash_sheet_has_the_groups_and_the_ratio_of_sums(workbook) -> None:  # type: ignore[no-untyped-def]
+def test_non_cash_sheet_has_the_groups_and_the_ratio_of_sums(workbook) -> None:
     ws = workbook["Chi trả KDTM"]
     rows = _rows("binh_son_2024_non_cash.csv")
     got = [r for section in _sections(ws).values() for r in section]
@@ -181,7 +184,7 @@ def test_non_cash_sheet_has_the_groups_and_the_ratio_of_sums(workbook) -> None: 
     assert "Xã Bình An" in notes[0]  # 7 communes have no non-cash figures
 
 
-def test_raw_and_history_sheets(workbook) -> None:  # type: ignore[no-untyped-def]
+def test_raw_and_history_sheets(workbook) -> None:
     raw = list(workbook["Số liệu gốc"].iter_rows(values_only=True))
     assert raw[0][:5] == ("Đơn vị", "Tuần", "Thời điểm gửi", "Người gửi", "Trễ hạn")
     assert len(raw) == 1 + 22
@@ -243,13 +246,19 @@ def test_docx_draft_has_the_letterhead_sections_and_tables(catalogue: Catalogue)
     tables = doc.tables[1:-1]
     eid_met, eid_not = tables[4], tables[5]
     golden = _rows("binh_son_2024_eid.csv")
-    assert [r.cells[1].text for r in eid_met.rows[1:]] == [
-        catalogue.match_unit(g["unit"]).unit.name  # type: ignore[union-attr]
-        for g in golden
-        if g["target_met"] == "yes"
+    # Two header rows: the groups (Xác thực ĐDĐT, Kích hoạt ĐDĐT), then the columns.
+    assert [c.text for c in eid_met.rows[0].cells][:3] == ["TT", "Đơn vị", "Xác thực ĐDĐT"]
+    assert eid_met.rows[0].cells[5].text == "Kích hoạt ĐDĐT"
+    assert [c.text for c in eid_met.rows[1].cells][2:5] == [
+        "Đã cấp CCCD",
+        "Đã xác thực ĐDĐT",
+        "Đạt tỉ lệ",
     ]
-    assert eid_met.rows[1].cells[4].text == "85,24%"
-    assert eid_met.rows[1].cells[2].text == "3.002"
+    assert [r.cells[1].text for r in eid_met.rows[2:]] == [
+        catalogue.match_unit(g["unit"]).unit.name for g in golden if g["target_met"] == "yes"
+    ]
+    assert eid_met.rows[2].cells[4].text == "85,24%"
+    assert eid_met.rows[2].cells[2].text == "3.002"
     assert eid_not.rows[-1].cells[4].text == "76,16%"
     assert "Tổng chung: 137.364/173.391 = 79,22%" in text
     # Pace: each unit rose by 10 a week, far too slow for the units short of the target.
