@@ -1,4 +1,4 @@
-"""`python -m bot …`: simulate, console, demo and run."""
+"""`python -m bot …`: simulate, console, demo, export and run."""
 
 from __future__ import annotations
 
@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="simulate a reporting week of Bình Sơn, write a transcript")
     _common(demo)
     demo.set_defaults(func=_demo)
+
+    export = sub.add_parser("export", help="write one period's Excel, CSV or draft report")
+    export.add_argument("--period", required=True, help="ISO week, e.g. 2024-W45")
+    export.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "docx"), default="xlsx")
+    _common(export)
+    export.set_defaults(func=_export)
 
     run = sub.add_parser("run", help="start the bot on the configured chat platforms")
     _common(run)
@@ -128,6 +134,41 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     for path in paths:
         print(f"  {path}")
     return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    """`--out` is the file to write; a directory gets the default name inside it."""
+    from datetime import UTC, datetime
+
+    from core import messages as msg
+    from core.periods import Period
+    from handlers.files import export_file, export_name
+
+    try:
+        period = Period.parse(args.period)
+    except ValueError:
+        print(msg.export_bad_period(args.period), file=sys.stderr)
+        return 2
+    out: Path = args.out
+    if out.is_dir() or not out.suffix:
+        out = out / export_name(period, args.fmt)
+
+    async def write() -> int:
+        app = await open_app(settings, config_path=args.config, database_url=args.db)
+        try:
+            cal = app.catalogue.calendar
+            async with app.db.unit_of_work() as uow:
+                if not await uow.submissions.current_for_period(period.key):
+                    print(msg.no_reports_yet(period.label), file=sys.stderr)
+                    return 1
+                today = cal.local(datetime.now(UTC)).date()
+                await export_file(app.catalogue, uow, period, args.fmt, out, today)
+        finally:
+            await app.close()
+        print(out)
+        return 0
+
+    return asyncio.run(write())
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:

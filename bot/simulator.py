@@ -162,6 +162,7 @@ class Simulator:
         self.out_dir = out_dir
         self.now: datetime | None = None
         engine.clock = self._clock
+        engine.files_dir = out_dir
         self.notifier = SimNotifier(self._clock)
         engine.notifiers = [self.notifier]
         self.scheduler: VirtualScheduler | None = None

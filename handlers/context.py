@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from core.catalogue import Catalogue, Role, Unit
 from core.chat import Incoming, Notifier
@@ -40,6 +42,7 @@ class Request:
     chat_key: str  # the configured chat's key, or "" for a private chat
     now: Callable[[], datetime]  # the engine's clock (virtual in the simulator)
     notifiers: Sequence[Notifier] = ()  # for commands that post elsewhere (/nhacnho)
+    files_dir: Path = Path(tempfile.gettempdir())  # where charts and exports are written
 
 
 async def resolve_actor(catalogue: Catalogue, uow: UnitOfWork, message: Incoming) -> Actor:

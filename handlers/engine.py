@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -13,8 +14,8 @@ from core import messages as msg
 from core.catalogue import Catalogue, Role
 from core.chat import Incoming, Notifier, Reply, reply
 from core.report import split_line
+from handlers import files, registration, reminders, reports, views
 from handlers import help as help_cmd
-from handlers import registration, reminders, reports, views
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Actor, Request, resolve_actor
 from storage import Database, UnitOfWork
@@ -38,6 +39,8 @@ _TABLE: list[tuple[tuple[str, ...], Command]] = [
     (("duyet", "approve"), registration.approve),
     (("huongdan", "help", "start"), help_cmd.help_),
     (("nhacnho", "nudge"), reminders.nudge),
+    (("bieudo", "chart"), files.chart),
+    (("xuat", "export"), files.export),
 ]
 for _names, _command in _TABLE:
     for _name in _names:
@@ -65,6 +68,8 @@ class Engine:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # The platforms' posting side, for commands that post to other chats (/nhacnho).
     notifiers: list[Notifier] = field(default_factory=list)
+    # Where /bieudo and /xuat write their files (the simulator uses its out directory).
+    files_dir: Path = field(default_factory=files.default_files_dir)
 
     async def handle(self, message: Incoming) -> list[Reply]:
         chat_key = self._chat_key(message)
@@ -99,6 +104,7 @@ class Engine:
                     chat_key or "",
                     self.clock,
                     self.notifiers,
+                    files_dir=self.files_dir,
                 )
                 try:
                     replies = await handler(req)

@@ -16,9 +16,9 @@ async def help_(req: Request) -> list[Reply]:
     elif role is Role.OFFICER:
         lines = msg.HELP_OFFICER + msg.HELP_COMMON
     elif role is Role.ADMIN:
-        lines = msg.HELP_COMMON + msg.HELP_ADMIN
+        lines = msg.HELP_COMMON + msg.HELP_STAFF + msg.HELP_ADMIN
     else:
-        lines = msg.HELP_COMMON
+        lines = msg.HELP_COMMON + msg.HELP_STAFF
     if req.actor.is_staff:
         lines = [*lines, msg.HELP_NUDGE]
     cal = req.catalogue.calendar

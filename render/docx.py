@@ -1,0 +1,230 @@
+"""The draft weekly report (python-docx), headed like the standing office's letters: the
+period, who reported, and for each indicator the ranked table split met / not met with the
+units the current pace leaves short of the deadline."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from core import messages as msg
+from core.catalogue import Catalogue
+from core.numbers import format_pct
+from core.ranking import Ranking, Row
+from render.report import WeeklyReport, cell_text, cells, columns, sections, total_cells
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject
+    from docx.table import Table, _Cell
+
+FONT = "Times New Roman"  # the font of Vietnamese administrative documents
+SIZE = 13
+
+
+def docx_bytes(report: WeeklyReport, today: date) -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    # A4 landscape: the ranked tables of the letters are wide.
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(2.0))
+    section.top_margin = section.bottom_margin = Cm(1.8)
+    style = doc.styles["Normal"]
+    style.font.name = FONT
+    style.font.size = Pt(SIZE)
+    _letterhead(doc, report.catalogue, today)
+    _title(doc, report)
+    _status(doc, report)
+    _results(doc, report)
+    _closing(doc)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _para(
+    doc: DocumentObject,
+    text: str = "",
+    bold: bool = False,
+    italic: bool = False,
+    align: str = "justify",
+    size: float = SIZE,
+) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    p.alignment = {
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+        "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+    }[align]
+    p.paragraph_format.space_after = Pt(4)
+    run = p.add_run(text)
+    run.bold, run.italic = bold, italic
+    run.font.size = Pt(size)
+
+
+def _letterhead(doc: DocumentObject, cat: Catalogue, today: date) -> None:
+    """Left: the issuing office and the number; right: the national motto, place and date."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    office = [part.strip().upper() for part in cat.office.replace("–", "-").split(" - ")]
+    place = cat.district or cat.province
+    left = [(line, i == len(office) - 1, False) for i, line in enumerate(office)]
+    left.append((msg.DOCX_NUMBER, False, False))
+    right = [
+        (msg.DOCX_NATION, True, False),
+        (msg.DOCX_MOTTO, True, False),
+        (msg.docx_place_date(place, today), False, True),
+    ]
+    table = doc.add_table(rows=1, cols=2)
+    for cell, lines in zip(table.rows[0].cells, (left, right), strict=True):
+        cell.paragraphs[0].text = ""
+        for n, (text, bold, italic) in enumerate(lines):
+            p = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            p.paragraph_format.space_after = Pt(0)
+            run = p.add_run(text)
+            run.bold, run.italic = bold, italic
+            run.font.size = Pt(12)
+
+
+def _title(doc: DocumentObject, report: WeeklyReport) -> None:
+    _para(doc)
+    _para(doc, msg.DOCX_KIND, bold=True, align="center", size=14)
+    _para(doc, msg.docx_subject(report.period.label, report.due), bold=True, align="center")
+    _para(doc, msg.DOCX_DRAFT, italic=True, align="center", size=11)
+    _para(doc, msg.docx_to(report.catalogue.title), align="center")
+    _para(doc, msg.docx_intro(report.catalogue.office, report.period.label))
+
+
+def _status(doc: DocumentObject, report: WeeklyReport) -> None:
+    cat = report.catalogue
+    units = cat.active_units
+    by_unit = {s.unit: s for s in report.reports}
+    late = [u.name for u in units if u.code in by_unit and by_unit[u.code].late]
+    missing = [u.name for u in units if u.code not in by_unit]
+    on_time = len(units) - len(late) - len(missing)
+    _para(doc, msg.DOCX_PART_STATUS, bold=True)
+    _para(doc, msg.docx_completeness(on_time, len(late), len(missing), len(units)))
+    if late:
+        _para(doc, msg.docx_late(late))
+    if missing:
+        _para(doc, msg.docx_missing(missing))
+
+
+def _results(doc: DocumentObject, report: WeeklyReport) -> None:
+    _para(doc, msg.DOCX_PART_RESULTS, bold=True)
+    for n, ranking in enumerate(report.rankings, start=1):
+        ind = ranking.indicator
+        target = ""
+        if ind.target is not None:
+            whole = ind.target == ind.target.to_integral()
+            target = format_pct(ind.target, 0 if whole else 2)
+        _para(doc, msg.docx_indicator(n, ind.name, msg.chart_goal(target, ind.deadline)), bold=True)
+        if not ranking.rows:
+            _para(doc, msg.no_reports_yet(report.period.label))
+            continue
+        for m, (title, rows) in enumerate(sections(ranking), start=1):
+            _para(doc, msg.docx_section(f"{n}.{m}", title), italic=True)
+            _table(doc, report.catalogue, ranking, rows)
+        totals = total_cells(ranking)
+        if ranking.total is not None and totals:
+            cols = columns(report.catalogue, ranking)
+            t = ranking.total
+            _para(
+                doc,
+                msg.group_total(
+                    cell_text(cols[1], t.numerator),
+                    cell_text(cols[0], t.denominator),
+                    cell_text(cols[2], t.rate),
+                ),
+            )
+        if ranking.missing:
+            _para(doc, msg.no_figures([u.name for u in ranking.missing]))
+        if ind.target is not None:
+            risk = report.at_risk.get(ind.code, ())
+            _para(doc, msg.docx_at_risk(risk) if risk else msg.DOCX_NO_RISK)
+
+
+def _table(doc: DocumentObject, cat: Catalogue, ranking: Ranking, rows: Sequence[Row]) -> None:
+    """As in the letters: with side columns, a first header row names each group (merged
+    across its columns) and TT / Đơn vị span both header rows."""
+    cols = columns(cat, ranking)
+    grouped = any(c.group for c in cols)
+    heads = 2 if grouped else 1
+    table: Table = doc.add_table(rows=heads, cols=2 + len(cols))
+    table.style = "Table Grid"
+    last = table.rows[heads - 1].cells
+    for cell, text in zip(last, [msg.COL_NO, msg.COL_UNIT, *(c.header for c in cols)], strict=True):
+        _cell(cell, text, bold=True, align="center")
+    if grouped:
+        top = table.rows[0].cells
+        for i in (0, 1):
+            text = last[i].text
+            merged = top[i].merge(last[i])
+            _cell(merged, text, bold=True, align="center")
+        start = 0
+        while start < len(cols):
+            end = start
+            while end + 1 < len(cols) and cols[end + 1].group == cols[start].group:
+                end += 1
+            if not cols[start].group:  # a column of its own spans both header rows
+                for i in range(start, end + 1):
+                    _cell(top[2 + i].merge(last[2 + i]), cols[i].header, True, "center")
+            else:
+                merged = top[2 + start].merge(top[2 + end]) if end > start else top[2 + start]
+                _cell(merged, cols[start].group, bold=True, align="center")
+            start = end + 1
+    for n, row in enumerate(rows, start=1):
+        texts = [str(n), row.unit.name]
+        texts += [cell_text(c, v) for c, v in zip(cols, cells(ranking, row), strict=True)]
+        for i, (cell, text) in enumerate(zip(table.add_row().cells, texts, strict=True)):
+            _cell(cell, text, align="left" if i == 1 else "right")
+    _para(doc, "", size=6)
+
+
+def _cell(cell: _Cell, text: str, bold: bool = False, align: str = "left") -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph = cell.paragraphs[0]
+    for extra in cell.paragraphs[1:]:  # a merge leaves the merged cells' paragraphs behind
+        extra._element.getparent().remove(extra._element)
+    paragraph.text = ""
+    run = paragraph.add_run(text)
+    run.bold = bold
+    run.font.size = Pt(10.5)
+    paragraph.alignment = {
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    }[align]
+
+
+def _closing(doc: DocumentObject) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    table = doc.add_table(rows=1, cols=2)
+    left, right = table.rows[0].cells
+    left.paragraphs[0].text = ""
+    run = left.paragraphs[0].add_run(msg.DOCX_RECIPIENTS_TITLE)
+    run.bold, run.italic = True, True
+    run.font.size = Pt(12)
+    for line in msg.DOCX_RECIPIENTS:
+        left.add_paragraph().add_run(line).font.size = Pt(11)
+    right.paragraphs[0].text = ""
+    run = right.paragraphs[0].add_run(msg.DOCX_SIGNER)
+    run.bold = True
+    right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -1,0 +1,273 @@
+"""The weekly workbook (openpyxl) and CSV: one sheet per indicator laid out like the official
+tables, the raw values of every current report, and the version history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from core import messages as msg
+from core.numbers import format_pct
+from core.ranking import Ranking
+from core.submission import Submission
+from render.report import Cell, Column, WeeklyReport, cells, columns, sections, total_cells
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# Excel number formats; Excel shows them with the reader's separators (12.446 and 92,86% on a
+# Vietnamese system). Rates are stored already rounded half up, so every reader sees the
+# letter's digits.
+INT_FORMAT = "#,##0"
+DATE_FORMAT = "dd/mm/yyyy hh:mm"
+HEADER_FILL = "DCE6F0"
+SECTION_FILL = "F2F2F2"
+MAX_WIDTH = 48
+
+
+def rate_format(decimals: int) -> str:
+    return "0%" if decimals == 0 else "0." + "0" * decimals + "%"
+
+
+def change_format(decimals: int) -> str:
+    body = "0" if decimals == 0 else "0." + "0" * decimals
+    return f"+{body};-{body};{body}"
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """Excel forbids []:*?/\\ and more than 31 characters; titles must be unique."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", text)[:31] or "Sheet"
+    title, n = base, 2
+    while title.casefold() in taken:
+        suffix = f" ({n})"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(title.casefold())
+    return title
+
+
+def _value(column: Column, value: Cell) -> int | float | None:
+    if value is None:
+        return None
+    if column.kind == "int":
+        return int(value)
+    # Rates are percent in the domain and fractions in Excel's `0.00%`.
+    return float(Decimal(value) / 100) if column.kind == "rate" else float(value)
+
+
+def _format(column: Column) -> str:
+    if column.kind == "int":
+        return INT_FORMAT
+    if column.kind == "rate":
+        return rate_format(column.decimals)
+    return change_format(column.decimals)
+
+
+def workbook_bytes(report: WeeklyReport) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    taken: set[str] = set()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for ranking in report.rankings:
+        ws = wb.create_sheet(sheet_title(ranking.indicator.short, taken))
+        _ranking_sheet(ws, report, ranking)
+    _raw_sheet(wb.create_sheet(sheet_title(msg.XLSX_RAW_SHEET, taken)), report, report.reports)
+    history = wb.create_sheet(sheet_title(msg.XLSX_HISTORY_SHEET, taken))
+    _raw_sheet(history, report, report.versions, versions=True)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ind = ranking.indicator
+    cat = report.catalogue
+    cols = columns(cat, ranking)
+    width = 2 + len(cols)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    goal = msg.chart_goal(_target(ranking), ind.deadline)
+    ws.append([ind.name])
+    ws.append(
+        [f"{msg.capital(report.period.label)} · {cat.title}" + (f" · {goal}" if goal else "")]
+    )
+    ws["A1"].font = Font(bold=True, size=13)
+    # Two header rows: the group a column belongs to, then the column itself.
+    ws.append(["", "", *(c.group for c in cols)])
+    ws.append([msg.COL_NO, msg.COL_UNIT, *(c.header for c in cols)])
+    header_rows = (3, 4)
+    if not any(c.group for c in cols):
+        ws.delete_rows(3)
+        header_rows = (3, 3)
+    else:
+        start = 3
+        while start <= width:
+            group = cols[start - 3].group
+            end = start
+            while end + 1 <= width and cols[end - 2].group == group:
+                end += 1
+            if group and end > start:
+                ws.merge_cells(start_row=3, start_column=start, end_row=3, end_column=end)
+            start = end + 1
+        # TT, Đơn vị and columns outside any group span both header rows.
+        for col in range(1, width + 1):
+            if col <= 2 or not cols[col - 3].group:
+                ws.cell(3, col).value, ws.cell(4, col).value = ws.cell(4, col).value, None
+                ws.merge_cells(start_row=3, start_column=col, end_row=4, end_column=col)
+    for r in range(header_rows[0], header_rows[1] + 1):
+        ws.row_dimensions[r].height = 20 if r < header_rows[1] else 48
+        for col in range(1, width + 1):
+            cell = ws.cell(r, col)
+            cell.font = bold
+            cell.fill = fill
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.freeze_panes = f"C{header_rows[1] + 1}"
+    for title, rows in sections(ranking):
+        ws.append([title])
+        r = ws.max_row
+        ws.cell(r, 1).font = bold
+        for col in range(1, width + 1):
+            ws.cell(r, col).fill = PatternFill("solid", fgColor=SECTION_FILL)
+        for n, row in enumerate(rows, start=1):
+            values = cells(ranking, row)
+            ws.append(
+                [n, row.unit.name, *(_value(c, v) for c, v in zip(cols, values, strict=True))]
+            )
+            _number_formats(ws, ws.max_row, cols)
+    totals = total_cells(ranking)
+    if totals:
+        ws.append(
+            ["", msg.COL_GROUP_TOTAL, *(_value(c, v) for c, v in zip(cols, totals, strict=True))]
+        )
+        _number_formats(ws, ws.max_row, cols)
+        for col in range(1, width + 1):
+            ws.cell(ws.max_row, col).font = bold
+    if ranking.missing:
+        ws.append([msg.no_figures([u.name for u in ranking.missing])])
+    _fit(ws, header_rows[0])
+
+
+def _target(ranking: Ranking) -> str:
+    t = ranking.indicator.target
+    if t is None:
+        return ""
+    return format_pct(t, 0 if t == t.to_integral() else 2)
+
+
+def _number_formats(ws: Worksheet, row: int, cols: Sequence[Column]) -> None:
+    for i, column in enumerate(cols, start=3):
+        ws.cell(row, i).number_format = _format(column)
+
+
+def _raw_sheet(
+    ws: Worksheet, report: WeeklyReport, subs: Sequence[Submission], versions: bool = False
+) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    cat = report.catalogue
+    fields = cat.fields
+    head = [msg.COL_UNIT, msg.COL_PERIOD]
+    if versions:
+        head += [msg.COL_VERSION, msg.COL_CURRENT]
+    head += [msg.COL_SENT_AT, msg.COL_SENDER, msg.COL_LATE]
+    head += [f.label for f in fields]
+    if versions:
+        head.append(msg.COL_WARNINGS)
+    ws.append(head)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.freeze_panes = "B2"
+    tz = cat.calendar.tz
+    for s in subs:
+        name = cat.unit(s.unit).name if cat.has_unit(s.unit) else s.unit
+        # Excel has no time zones: the local wall-clock time of the office.
+        sent = s.sent_at.astimezone(tz).replace(tzinfo=None)
+        row: list[object] = [name, s.period]
+        if versions:
+            row += [s.version, msg.YES if s.current else ""]
+        row += [sent, s.sender.name, msg.YES if s.late else ""]
+        row += [s.values.get(f.code) for f in fields]
+        if versions:
+            row.append("; ".join(s.warnings))
+        ws.append(row)
+        r = ws.max_row
+        first_field = len(row) - len(fields) - (1 if versions else 0) + 1
+        ws.cell(r, head.index(msg.COL_SENT_AT) + 1).number_format = DATE_FORMAT
+        for col in range(first_field, first_field + len(fields)):
+            ws.cell(r, col).number_format = INT_FORMAT
+    _fit(ws, 1)
+
+
+def _fit(ws: Worksheet, header_row: int) -> None:
+    """Column widths from the longest shown text; long headers wrap instead of widening."""
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows(min_row=header_row):
+        for cell in row:
+            if cell.value is None or type(cell).__name__ == "MergedCell":
+                continue
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                length = len(f"{cell.value:,.2f}") + 1
+            elif cell.row <= header_row + 1 and isinstance(cell.value, str):
+                length = min(len(cell.value), 18)
+            else:
+                length = len(str(cell.value))
+            if isinstance(cell.value, str) and cell.column == 1 and len(cell.value) > 12:
+                continue  # section titles and notes run across the row
+            widths[cell.column] = max(widths.get(cell.column, 0), length)
+    for column, length in widths.items():
+        ws.column_dimensions[get_column_letter(column)].width = min(length + 2, MAX_WIDTH)
+    ws.column_dimensions["A"].width = 5
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+CSV_HEADER = (
+    "indicator",
+    "section",
+    "position",
+    "unit",
+    "numerator",
+    "denominator",
+    "rate_pct",
+    "target_met",
+    "change_pct_points",
+)
+
+
+def csv_bytes(report: WeeklyReport) -> bytes:
+    """Every ranked row, machine-readable like shared/data (dot decimals), UTF-8 with a BOM
+    so Excel shows the diacritics."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for ranking in report.rankings:
+        ind = ranking.indicator
+        for title, rows in sections(ranking):
+            for n, row in enumerate(rows, start=1):
+                met = "" if row.met is None else "yes" if row.met else "no"
+                writer.writerow(
+                    (
+                        ind.code,
+                        title,
+                        n,
+                        row.unit.name,
+                        row.ratio.numerator,
+                        row.ratio.denominator,
+                        "" if row.ratio.rate is None else str(row.ratio.rate),
+                        met,
+                        "" if row.change is None else str(row.change),
+                    )
+                )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
