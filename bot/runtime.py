@@ -98,7 +98,7 @@ async def serve(
             started.append(zalo)
         notifiers = [p for p in (telegram, zalo) if p is not None]
         app.engine.notifiers.extend(notifiers)  # leaders' /nhacnho posts through them
-        started.append(await start_scheduler(app, notifiers))
+        started.append(await start_scheduler(app, notifiers, files_dir=app.engine.files_dir))
         _on_signals(stop)
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()

@@ -168,7 +168,7 @@ class Simulator:
         self.scheduler: VirtualScheduler | None = None
         if scheduled:
             self.scheduler = VirtualScheduler(
-                engine.catalogue, engine.db, [self.notifier], self._set_now
+                engine.catalogue, engine.db, [self.notifier], self._set_now, out_dir
             )
 
     def _set_now(self, moment: datetime) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from core import messages as msg
 from core.catalogue import Catalogue, Unit
@@ -21,6 +22,7 @@ from core.schedule import Job, JobKind
 from handlers.common import Refusal, chat_recipient, mentions, officers, target_text
 from handlers.context import Request
 from handlers.digest import build_digest, digest_replies, recent_reports
+from handlers.files import ranking_photos
 from handlers.notify import Outgoing, deliver
 from storage import UnitOfWork
 
@@ -37,8 +39,9 @@ async def missing_units(catalogue: Catalogue, uow: UnitOfWork, period: Period) -
 
 
 async def job_posts(
-    catalogue: Catalogue, uow: UnitOfWork, job: Job, now: datetime
+    catalogue: Catalogue, uow: UnitOfWork, job: Job, now: datetime, files_dir: Path | None = None
 ) -> list[Outgoing]:
+    """The posts a job makes; with `files_dir`, the digest carries its ranking charts."""
     group = chat_recipient(catalogue, job.chat)
     if job.kind is JobKind.EARLY:
         return [Outgoing(group, await _early(catalogue, uow, job.period))]
@@ -50,7 +53,12 @@ async def job_posts(
         return await _chase(catalogue, uow, [group], job.period, missing, header)
     if job.kind is JobKind.DIGEST:
         digest = await build_digest(catalogue, uow, job.period, now)
-        return [Outgoing(group, r, n) for n, r in enumerate(digest_replies(catalogue, digest))]
+        replies = digest_replies(catalogue, digest)
+        if files_dir is not None:
+            photos = await ranking_photos(catalogue, uow, job.period, files_dir)
+            if photos:
+                replies.append(Reply(tuple(photos)))
+        return [Outgoing(group, r, n) for n, r in enumerate(replies)]
     code, days = job.countdown
     countdown = await _countdown(catalogue, uow, code, days, now)
     return [] if countdown is None else [Outgoing(group, countdown)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from core.catalogue import Catalogue
 from core.chat import Notifier
@@ -48,13 +49,14 @@ async def run_job(
     notifiers: Sequence[Notifier],
     job: Job,
     now: datetime,
+    files_dir: Path | None = None,
 ) -> int:
     """Make the job's posts that have not been made yet; returns how many were made."""
     if not still_useful(catalogue, job, now):
         log.info("job %s skipped at %s", job.id, now.isoformat())
         return 0
     async with db.unit_of_work() as uow:
-        posts = await job_posts(catalogue, uow, job, now)
+        posts = await job_posts(catalogue, uow, job, now, files_dir)
         made = await deliver(uow, notifiers, job.id, job.period.key, posts, now)
     log.info("job %s: %d post(s) made", job.id, made)
     return made

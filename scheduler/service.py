@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -49,6 +50,7 @@ class SchedulerHandle:
     clock: Callable[[], datetime] = _wall_clock
     poll_seconds: float = 30.0
     realtime: bool = True  # add APScheduler date jobs (False: catch-up only, for tests)
+    files_dir: Path | None = None  # where the digest's charts are drawn; None: no charts
     is_leader: bool = False
     posts_made: int = 0
     _lock: LeaderLock = field(init=False)
@@ -115,7 +117,9 @@ class SchedulerHandle:
     async def _run(self, job: Job, now: datetime) -> int:
         async with self._busy:  # one job at a time: posts keep their order
             try:
-                made = await run_job(self.catalogue, self.db, self.notifiers, job, now)
+                made = await run_job(
+                    self.catalogue, self.db, self.notifiers, job, now, self.files_dir
+                )
             except Exception:
                 log.exception("scheduler: job %s failed", job.id)
                 return 0
@@ -164,10 +168,17 @@ async def start_scheduler(
     clock: Callable[[], datetime] = _wall_clock,
     poll_seconds: float = 30.0,
     realtime: bool = True,
+    files_dir: Path | None = None,
 ) -> SchedulerHandle:
     """Start the scheduler on the running event loop; `await handle.stop()` at shutdown."""
     handle = SchedulerHandle(
-        app.catalogue, app.db, notifiers, clock=clock, poll_seconds=poll_seconds, realtime=realtime
+        app.catalogue,
+        app.db,
+        notifiers,
+        clock=clock,
+        poll_seconds=poll_seconds,
+        realtime=realtime,
+        files_dir=files_dir,
     )
     await handle.start()
     return handle

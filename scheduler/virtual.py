@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from core.catalogue import Catalogue
 from core.chat import Notifier
@@ -23,7 +24,9 @@ class VirtualScheduler:
         db: Database,
         notifiers: Sequence[Notifier],
         set_clock: Callable[[datetime], None] = lambda _: None,
+        files_dir: Path | None = None,
     ) -> None:
+        self.files_dir = files_dir
         self.catalogue = catalogue
         self.db = db
         self.notifiers = notifiers
@@ -38,7 +41,7 @@ class VirtualScheduler:
         ran = []
         for job in planned(self.catalogue, self.last, to):
             self.set_clock(job.at)
-            await run_job(self.catalogue, self.db, self.notifiers, job, job.at)
+            await run_job(self.catalogue, self.db, self.notifiers, job, job.at, self.files_dir)
             ran.append(job)
         self.last = max(self.last, to)
         return ran

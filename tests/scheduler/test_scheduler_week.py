@@ -50,7 +50,16 @@ async def test_week_with_two_missing_at_last_call_one_late_and_the_digest(
 
     digest = [p for p in posts if p.at == at(2024, 11, 18, 11, 0)]
     assert all(p.chat == GROUP for p in digest)
-    head, *tables, highlights = (p.text for p in digest)
+    charts = [Path(p.photo) for p in digest if p.photo]
+    head, *tables, highlights = (p.text for p in digest if not p.photo)
+    # The digest ends with the ranking charts, one per indicator with figures.
+    assert digest[-len(charts) :] == [p for p in digest if p.photo]
+    assert [c.name for c in charts] == [
+        "bieudo_xephang_id_card_6_14_all_2024-W47.png",
+        "bieudo_xephang_eid_verified_all_2024-W47.png",
+        "bieudo_xephang_eid_activated_all_2024-W47.png",
+    ]
+    assert all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
     assert head == (
         "📊 TỔNG HỢP BÁO CÁO TUẦN 47/2024 (hạn 10:00 thứ Hai 18/11/2024)\n\n"
         "Đã báo cáo: 21/22 đơn vị (đúng hạn 20, muộn 1); chưa báo cáo: 1.\n\n"
