@@ -269,6 +269,21 @@ class TelegramBot:
         incoming = self._incoming(update, message, message.text)
         if incoming is None:
             return
+        log.debug(
+            "telegram: message %s from user_id=%s in chat_id=%s",
+            message.message_id,
+            incoming.user_id,
+            incoming.chat_id,
+        )
+        if incoming.chat_type == "group" and not self.catalogue.chat_for(
+            PLATFORM, incoming.chat_id
+        ):
+            # How an administrator learns the id to put in the config (docs/DEPLOY.md).
+            log.info(
+                "telegram: group %r is not in the config: chat_id=%s",
+                message.chat.title,
+                incoming.chat_id,
+            )
         replies = await self.engine.handle(incoming)
         await self.deliver(message.chat.id, replies, reply_to=message)
 
