@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,25 @@ def _submission(row: SubmissionRow) -> Submission:
         warnings=tuple(row.warnings),
         current=row.is_current,
     )
+
+
+def _submission_row(sub: Submission, version: int, received_at: datetime) -> dict[str, Any]:
+    return {
+        "unit": sub.unit,
+        "period": sub.period,
+        "version": version,
+        "is_current": True,
+        "values": dict(sub.values),
+        "raw_text": sub.raw_text,
+        "warnings": list(sub.warnings),
+        "sender_platform": sub.sender.platform,
+        "sender_id": sub.sender.user_id,
+        "sender_name": sub.sender.name,
+        "chat": sub.chat,
+        "sent_at": sub.sent_at,
+        "received_at": received_at,
+        "late": sub.late,
+    }
 
 
 class SubmissionRepository:
@@ -107,26 +126,17 @@ class SubmissionRepository:
             )
             .values(is_current=False)
         )
-        self._session.add(
-            SubmissionRow(
-                unit=sub.unit,
-                period=sub.period,
-                version=version,
-                is_current=True,
-                values=dict(sub.values),
-                raw_text=sub.raw_text,
-                warnings=list(sub.warnings),
-                sender_platform=sub.sender.platform,
-                sender_id=sub.sender.user_id,
-                sender_name=sub.sender.name,
-                chat=sub.chat,
-                sent_at=sub.sent_at,
-                received_at=received_at,
-                late=sub.late,
-            )
-        )
+        self._session.add(SubmissionRow(**_submission_row(sub, version, received_at)))
         await self._session.flush()
         return replace(sub, version=version, current=True)
+
+    async def add_first_versions(self, items: Sequence[tuple[Submission, datetime]]) -> None:
+        """A bulk load (synthetic data, imports): store each submission, with the time it was
+        received, as the first and current version of its unit and period, the very row `add`
+        stores for a first report. A unit and period that already has one fails the load."""
+        if items:
+            rows = [_submission_row(sub, 1, received_at) for sub, received_at in items]
+            await self._session.execute(insert(SubmissionRow), rows)
 
     async def periods_with_reports(self, limit: int) -> list[str]:
         query = (
@@ -292,6 +302,17 @@ class AuditEntry:
     detail: Mapping[str, Any]
 
 
+def _audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "actor": entry.actor,
+        "action": entry.action,
+        "unit": entry.unit,
+        "period": entry.period,
+        "detail": dict(entry.detail),
+    }
+
+
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -306,16 +327,14 @@ class AuditRepository:
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         self._session.add(
-            AuditRow(
-                at=at,
-                actor=actor,
-                action=action,
-                unit=unit,
-                period=period,
-                detail=dict(detail or {}),
-            )
+            AuditRow(**_audit_row(AuditEntry(at, actor, action, unit, period, detail or {})))
         )
         await self._session.flush()
+
+    async def add_many(self, entries: Sequence[AuditEntry]) -> None:
+        """A bulk load: the same rows `add` stores, one per entry."""
+        if entries:
+            await self._session.execute(insert(AuditRow), [_audit_row(e) for e in entries])
 
     async def recent(self, limit: int) -> list[AuditEntry]:
         """Newest first."""
