@@ -191,6 +191,7 @@ async def _store(
             warnings=warnings,
         ),
         received_at=req.now(),
+        replacing=existing,
     )
     changes = _changes(req, existing.values if existing else {}, values) if existing else []
     await uow.audit.add(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -106,28 +107,46 @@ class SubmissionRepository:
             order=(SubmissionRow.version,),
         )
 
-    async def add(self, sub: Submission, received_at: datetime) -> Submission:
-        """Store `sub` as the new current version; `sub.version` is ignored and reassigned."""
-        latest = await self._session.scalar(
-            select(func.max(SubmissionRow.version)).where(
-                SubmissionRow.unit == sub.unit, SubmissionRow.period == sub.period
+    async def add(
+        self,
+        sub: Submission,
+        received_at: datetime,
+        replacing: Submission | EllipsisType | None = ...,
+    ) -> Submission:
+        """Store `sub` as the new current version; `sub.version` is ignored and reassigned.
+
+        `replacing` is the current version the caller has just read in this unit of work
+        (None: there is none); it saves reading it again, one of the few statements a report
+        costs. Left out, the newest version is looked up.
+        """
+        if isinstance(replacing, EllipsisType):
+            latest = await self._session.scalar(
+                select(func.max(SubmissionRow.version)).where(
+                    SubmissionRow.unit == sub.unit, SubmissionRow.period == sub.period
+                )
             )
-        )
-        version = (latest or 0) + 1
-        # Executed (not just queued) before the INSERT, so the one-current-row index never
-        # sees two current rows. A concurrent add for the same report fails on the unique
-        # version instead of silently forking history.
+            version, stale = (latest or 0) + 1, latest is not None
+        else:
+            # The current version is the newest one: versions are only ever added as current.
+            version = replacing.version + 1 if replacing is not None else 1
+            stale = replacing is not None
+        if stale:
+            # Executed before the INSERT, so the one-current-row index never sees two current
+            # rows. A concurrent add for the same report fails on the unique version instead
+            # of silently forking history.
+            await self._session.execute(
+                update(SubmissionRow)
+                .where(
+                    SubmissionRow.unit == sub.unit,
+                    SubmissionRow.period == sub.period,
+                    SubmissionRow.is_current.is_(True),
+                )
+                .values(is_current=False)
+            )
+        # Parameters apart from the statement, so its compiled form is cached across reports.
         await self._session.execute(
-            update(SubmissionRow)
-            .where(
-                SubmissionRow.unit == sub.unit,
-                SubmissionRow.period == sub.period,
-                SubmissionRow.is_current.is_(True),
-            )
-            .values(is_current=False)
+            insert(SubmissionRow), [_submission_row(sub, version, received_at)]
         )
-        self._session.add(SubmissionRow(**_submission_row(sub, version, received_at)))
-        await self._session.flush()
         return replace(sub, version=version, current=True)
 
     async def add_first_versions(self, items: Sequence[tuple[Submission, datetime]]) -> None:
@@ -326,10 +345,8 @@ class AuditRepository:
         period: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        self._session.add(
-            AuditRow(**_audit_row(AuditEntry(at, actor, action, unit, period, detail or {})))
-        )
-        await self._session.flush()
+        entry = AuditEntry(at, actor, action, unit, period, detail or {})
+        await self._session.execute(insert(AuditRow), [_audit_row(entry)])
 
     async def add_many(self, entries: Sequence[AuditEntry]) -> None:
         """A bulk load: the same rows `add` stores, one per entry."""
