@@ -71,7 +71,7 @@ class BenchContext:
     units: int = 3321
     weeks: int = 52
     province_units: int = 100
-    ingest_batch: int = 500
+    ingest_batch: int = 400
     seed: int = 0
     postgres_url: str = field(
         default_factory=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES_URL)

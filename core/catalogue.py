@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,7 +57,7 @@ class Unit:
     district: str | None = None
     exempt: bool = False
 
-    @property
+    @cached_property  # shown for every row of a national table
     def short_name(self) -> str:
         return strip_unit_type(self.name)
 
@@ -82,7 +83,7 @@ class Indicator:
     decimals: int = 2
     columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
 
-    @property
+    @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.numerator + self.denominator))
 

@@ -34,6 +34,15 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class CurrentReport:
+    """The parts of a unit's current report for a period that overviews read."""
+
+    unit: str
+    late: bool
+    values: Mapping[str, int]
+
+
+@dataclass(frozen=True)
 class Registration:
     id: int
     sender: Sender

@@ -308,7 +308,8 @@ def _unit_series(
                 given -= group
                 changed = True
     people = rng.randint(3_000, 30_000)
-    bases = {code: _base_size(rng, code, people) for code in given}
+    # In field order, never set order: string hashes change between processes.
+    bases = {f.code: _base_size(rng, f.code, people) for f in catalogue.fields if f.code in given}
     # One rising share per (numerator, denominator) pair, chained so that rules hold.
     tracks = _tracks(rng, catalogue, given)
     habit_late = 0.3 if rng.random() < 0.05 else 0.05

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
+import subprocess
+import sys
 import tomllib
 from contextlib import closing
 from pathlib import Path
@@ -138,3 +141,28 @@ def test_cli_synth_writes_config_and_reports(
         (periods,) = con.execute("SELECT count(DISTINCT period) FROM submissions").fetchone()
         (units,) = con.execute("SELECT count(DISTINCT unit) FROM submissions").fetchone()
     assert (periods, units) == (3, 8)
+
+
+def test_the_same_seed_gives_the_same_data_in_another_process() -> None:
+    # String hashing differs between processes; nothing may depend on set order.
+    code = (
+        "import hashlib, tomllib, pathlib;"
+        "from core.catalogue import build_catalogue;"
+        "from core.periods import Period;"
+        "from core.synthetic import config_data, hierarchy, series;"
+        "base = tomllib.loads(pathlib.Path('config/binh_son.toml').read_text('utf-8'));"
+        "cat = build_catalogue(config_data(base, hierarchy(30, 5)));"
+        "print(hashlib.sha256(repr(series(cat, 6, Period(2024, 47), 5)).encode()).hexdigest())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
