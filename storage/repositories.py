@@ -119,6 +119,17 @@ class SubmissionRepository:
             limit=limit,
         )
 
+    async def recent(self, unit: str, period: str, limit: int) -> list[Submission]:
+        """Current reports of `unit` up to and including `period`, newest first: the
+        period's own (if any) and `limit` before it, in one query."""
+        return await self._list(
+            SubmissionRow.unit == unit,
+            SubmissionRow.period <= period,
+            SubmissionRow.is_current.is_(True),
+            order=(SubmissionRow.period.desc(),),
+            limit=limit + 1,
+        )
+
     async def versions(self, unit: str, period: str) -> list[Submission]:
         return await self._list(
             SubmissionRow.unit == unit,
