@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,7 +59,7 @@ class Unit:
     district: str | None = None
     exempt: bool = False
 
-    @property
+    @cached_property  # shown for every row of a national table
     def short_name(self) -> str:
         return strip_unit_type(self.name)
 
@@ -84,7 +85,7 @@ class Indicator:
     decimals: int = 2
     columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
 
-    @property
+    @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.numerator + self.denominator))
 
@@ -132,6 +133,9 @@ class Catalogue:
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)
     _indicators: dict[str, Indicator] = field(init=False, repr=False, compare=False)
     _labels: dict[str, str] = field(init=False, repr=False, compare=False)
+    _unit_index: UnitIndex = field(init=False, repr=False, compare=False)
+    _people_by_id: dict[tuple[str, str], Person] = field(init=False, repr=False, compare=False)
+    _people_by_key: dict[str, Person] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_units", {u.code: u for u in self.units})
@@ -142,6 +146,14 @@ class Catalogue:
             for text in (f.label, f.code, *f.aliases):
                 labels.setdefault(label_key(text), f.code)
         object.__setattr__(self, "_labels", labels)
+        # A national set-up has thousands of units and officers: look them up, never scan.
+        object.__setattr__(self, "_unit_index", UnitIndex(self.units))
+        by_id: dict[tuple[str, str], Person] = {}
+        for p in self.people:
+            for platform, ident in p.ids.items():
+                by_id.setdefault((platform, ident), p)
+        object.__setattr__(self, "_people_by_id", by_id)
+        object.__setattr__(self, "_people_by_key", {p.key: p for p in self.people})
 
     def unit(self, code: str) -> Unit:
         return self._units[code]
@@ -183,7 +195,7 @@ class Catalogue:
         return matches[0] if len(matches) == 1 else None
 
     def match_unit(self, text: str) -> UnitMatch:
-        return match_unit(self.units, text)
+        return self._unit_index.match(text)
 
     def chat_by_key(self, key: str) -> Chat | None:
         return next((c for c in self.chats if c.key == key), None)
@@ -192,7 +204,10 @@ class Catalogue:
         return next((c for c in self.chats if c.ids.get(platform) == chat_id), None)
 
     def person_for(self, platform: str, user_id: str) -> Person | None:
-        return next((p for p in self.people if p.ids.get(platform) == user_id), None)
+        return self._people_by_id.get((platform, user_id))
+
+    def person_by_key(self, key: str) -> Person | None:
+        return self._people_by_key.get(key)
 
     def officers_of(self, unit_code: str) -> tuple[Person, ...]:
         return tuple(p for p in self.people if p.role is Role.OFFICER and p.unit == unit_code)
@@ -231,30 +246,67 @@ class UnitMatch:
 def match_unit(units: Sequence[Unit], text: str) -> UnitMatch:
     """Match with or without the unit type and diacritics, through aliases, but never
     silently between units whose names differ only in diacritics."""
-    wanted = fold(strip_unit_type(text))
-    if not wanted:
-        return UnitMatch(None)
-    exact: dict[str, Unit] = {}
-    loose: dict[str, Unit] = {}
-    for unit in units:
-        names = (unit.name, unit.code, *unit.aliases)
-        for name in names:
-            bare = fold(strip_unit_type(name))
-            if bare == wanted or fold(name) == fold(text):
-                exact[unit.code] = unit
-            if key(bare) == key(wanted) or key(name) == key(text):
-                loose[unit.code] = unit
-    if len(exact) == 1:
-        return UnitMatch(next(iter(exact.values())))
-    if len(exact) > 1:
-        return UnitMatch(None, tuple(exact.values()))
-    if len(loose) == 1:
-        only = next(iter(loose.values()))
-        # A diacritic-free spelling is fine; a different diacritic is another name.
-        if _diacritics_compatible((wanted, fold(text)), (only.name, *only.aliases)):
-            return UnitMatch(only)
-        return UnitMatch(None, (only,))
-    return UnitMatch(None, tuple(loose.values()))
+    return UnitIndex(units).match(text)
+
+
+class UnitIndex:
+    """Every written form of every unit's names, so a match costs a few dictionary lookups
+    instead of normalising every name of every unit (3,321 units nationally)."""
+
+    def __init__(self, units: Sequence[Unit]) -> None:
+        self._position = {u.code: i for i, u in enumerate(units)}
+        # exact: folded (diacritics kept), bare (type stripped) or full; loose: without diacritics
+        self._exact: dict[str, list[Unit]] = {}
+        self._loose: dict[str, list[Unit]] = {}
+        for unit in units:
+            for name in (unit.name, unit.code, *unit.aliases):
+                bare = fold(strip_unit_type(name))
+                for index, form in (
+                    (self._exact, bare),
+                    (self._exact, fold(name)),
+                    (self._loose, key(bare)),
+                    (self._loose, key(name)),
+                ):
+                    found = index.setdefault(form, [])
+                    if unit not in found:
+                        found.append(unit)
+
+    def _lookup(self, index: dict[str, list[Unit]], *forms: str) -> list[Unit]:
+        units = {u.code: u for form in forms for u in index.get(form, ())}
+        return sorted(units.values(), key=lambda u: self._position[u.code])
+
+    def match(self, text: str) -> UnitMatch:
+        wanted = fold(strip_unit_type(text))
+        if not wanted:
+            return UnitMatch(None)
+        # A typed bare name may equal a unit's full name and vice versa; both count, as before.
+        exact = self._lookup(self._exact, wanted, fold(text))
+        exact = [u for u in exact if _exact_match(u, wanted, text)]
+        if len(exact) == 1:
+            return UnitMatch(exact[0])
+        if len(exact) > 1:
+            return UnitMatch(None, tuple(exact))
+        loose = self._lookup(self._loose, key(wanted), key(text))
+        loose = [u for u in loose if _loose_match(u, wanted, text)]
+        if len(loose) == 1:
+            only = loose[0]
+            # A diacritic-free spelling is fine; a different diacritic is another name.
+            if _diacritics_compatible((wanted, fold(text)), (only.name, *only.aliases)):
+                return UnitMatch(only)
+            return UnitMatch(None, (only,))
+        return UnitMatch(None, tuple(loose))
+
+
+def _names(unit: Unit) -> tuple[str, ...]:
+    return (unit.name, unit.code, *unit.aliases)
+
+
+def _exact_match(unit: Unit, wanted: str, text: str) -> bool:
+    return any(fold(strip_unit_type(n)) == wanted or fold(n) == fold(text) for n in _names(unit))
+
+
+def _loose_match(unit: Unit, wanted: str, text: str) -> bool:
+    return any(key(strip_unit_type(n)) == key(wanted) or key(n) == key(text) for n in _names(unit))
 
 
 def _diacritics_compatible(typed: Sequence[str], names: Sequence[str]) -> bool:

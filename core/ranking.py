@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from core.catalogue import Catalogue, Indicator, Unit
-from core.numbers import percent, round_half_up
+from core.numbers import percent, rate_pct
 from core.text import collate
 
 Values = Mapping[str, int]
@@ -20,14 +21,14 @@ class Ratio:
     denominator: int
     decimals: int
 
-    @property
+    # Cached: a national ranking reads them several times for each of 3,321 rows.
+    @cached_property
     def exact(self) -> Fraction | None:
         return percent(self.numerator, self.denominator)
 
-    @property
+    @cached_property
     def rate(self) -> Decimal | None:
-        exact = self.exact
-        return None if exact is None else round_half_up(exact, self.decimals)
+        return rate_pct(self.numerator, self.denominator, self.decimals)
 
 
 def ratio(indicator: Indicator, values: Values) -> Ratio | None:
@@ -42,13 +43,18 @@ def ratio(indicator: Indicator, values: Values) -> Ratio | None:
 
 
 def total_ratio(indicator: Indicator, reports: Sequence[Values]) -> Ratio | None:
-    """A total is the ratio of the sums, never the mean of the rates."""
-    ratios = [r for r in (ratio(indicator, v) for v in reports) if r is not None]
-    if not ratios:
+    """A total is the ratio of the sums, never the mean of the rates (over the reports that
+    have every field of the indicator)."""
+    fields, num_fields, den_fields = indicator.fields, indicator.numerator, indicator.denominator
+    numerator = denominator = counted = 0
+    for values in reports:
+        if all(code in values for code in fields):
+            numerator += sum(values[c] for c in num_fields)
+            denominator += sum(values[c] for c in den_fields)
+            counted += 1
+    if not counted:
         return None
-    return Ratio(
-        sum(r.numerator for r in ratios), sum(r.denominator for r in ratios), indicator.decimals
-    )
+    return Ratio(numerator, denominator, indicator.decimals)
 
 
 def meets(indicator: Indicator, r: Ratio) -> bool | None:
@@ -105,9 +111,13 @@ def rank(
             continue
         scored.append((unit, values or {}, r))
 
-    def order(item: tuple[Unit, Values, Ratio]) -> tuple[Fraction, str]:
+    def order(item: tuple[Unit, Values, Ratio]) -> tuple[float, Fraction, str]:
         exact = item[2].exact
-        return (-(exact if exact is not None else Fraction(-1)), collate(item[0].name))
+        exact = exact if exact is not None else Fraction(-1)
+        # The float first only to be quick: int / int is correctly rounded, so a smaller
+        # float means a smaller rate, and equal floats fall through to the exact Fraction.
+        quick = item[2].numerator * 100 / item[2].denominator if item[2].denominator > 0 else -1.0
+        return (-quick, -exact, collate(item[0].name))
 
     scored.sort(key=order)
     rows = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 # Zero-width and direction marks people paste from other apps; they are never meaningful here.
@@ -38,6 +39,7 @@ def key(text: str) -> str:
     return strip_diacritics(fold(text))
 
 
+@lru_cache(maxsize=16384)  # unit names, sorted again for every ranking
 def collate(text: str) -> str:
     """Sort key in Vietnamese alphabetical order, close enough: d before đ, a before á."""
     folded = fold(text).replace("đ", "d\uffff")

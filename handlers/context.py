@@ -50,7 +50,7 @@ async def resolve_actor(catalogue: Catalogue, uow: UnitOfWork, message: Incoming
     person = catalogue.person_for(message.platform, message.user_id)
     if person is None and message.platform in LOCAL_PLATFORMS:
         # The simulator and the console name people by their config key.
-        person = next((p for p in catalogue.people if p.key == message.user_id), None)
+        person = catalogue.person_by_key(message.user_id)
     if person is not None:
         unit = catalogue.unit(person.unit) if person.unit else None
         return Actor(Sender(sender.platform, sender.user_id, person.name), person.role, unit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import EllipsisType
 
 from core import messages as msg
 from core.catalogue import Role, Unit
@@ -47,7 +48,10 @@ async def report(req: Request) -> list[Reply]:
         placement = None
     if problems or placement is None:
         return _refuse(req, problems, unit, parsed.values)
-    history = await req.uow.submissions.history(unit.code, placement.period.key, HISTORY_WEEKS)
+    # One query for the weeks before and the period itself: a report costs few statements.
+    recent = await req.uow.submissions.recent(unit.code, placement.period.key, HISTORY_WEEKS)
+    existing = recent[0] if recent and recent[0].period == placement.period.key else None
+    history = recent[1:] if existing is not None else recent[:HISTORY_WEEKS]
     verdict = review(parsed.values, req.catalogue, [h.values for h in history])
     if not verdict.accepted:
         return _refuse(req, list(verdict.errors), unit, parsed.values)
@@ -66,7 +70,9 @@ async def report(req: Request) -> list[Reply]:
         await req.uow.pending.put(pending, req.now())
         await req.uow.commit()
         return [reply(msg.confirm_needed(verdict.confirmations))]
-    return await _store(req, unit, placement, parsed.values, req.message.text, verdict.warnings)
+    return await _store(
+        req, unit, placement, parsed.values, req.message.text, verdict.warnings, existing
+    )
 
 
 async def confirm(req: Request) -> list[Reply]:
@@ -168,12 +174,16 @@ async def _store(
     values: Mapping[str, int],
     raw_text: str,
     warnings: tuple[str, ...],
+    existing: Submission | EllipsisType | None = ...,
 ) -> list[Reply]:
+    """Store the report; `existing` is the current report of the unit and period when the
+    caller has read it in this unit of work (None: there is none)."""
     uow = req.uow
     period = placement.period
     # Whatever is stored now supersedes the report the sender had waiting for /xacnhan.
     await uow.pending.delete(req.actor.sender.platform, req.actor.sender.user_id)
-    existing = await uow.submissions.current(unit.code, period.key)
+    if isinstance(existing, EllipsisType):
+        existing = await uow.submissions.current(unit.code, period.key)
     if existing is not None and dict(existing.values) == dict(values):
         await uow.commit()
         return [reply(msg.unchanged(unit.name, period.label))]
@@ -191,6 +201,7 @@ async def _store(
             warnings=warnings,
         ),
         received_at=req.now(),
+        replacing=existing,
     )
     changes = _changes(req, existing.values if existing else {}, values) if existing else []
     await uow.audit.add(

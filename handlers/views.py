@@ -29,7 +29,7 @@ async def status(req: Request) -> list[Reply]:
         return [reply(msg.not_registered())]
     cat = req.catalogue
     period = _period_arg(req) or cat.calendar.current(req.message.sent_at)
-    subs = {s.unit: s for s in await req.uow.submissions.current_for_period(period.key)}
+    subs = {s.unit: s for s in await req.uow.submissions.current_values([period.key])}
     units = cat.expected_units(period)
     on_time = [u for u in units if u.code in subs and not subs[u.code].late]
     late = [u for u in units if u.code in subs and subs[u.code].late]
@@ -291,14 +291,14 @@ def _unit_arg(req: Request) -> Unit | None:
 async def _reported_period(req: Request) -> Period:
     """The current period if anyone has reported for it, else the latest one with reports."""
     current = req.catalogue.calendar.current(req.message.sent_at)
-    if await req.uow.submissions.current_for_period(current.key):
+    if await req.uow.submissions.has_reports(current.key):
         return current
     latest = await req.uow.submissions.periods_with_reports(1)
     return Period.parse(latest[0]) if latest else current
 
 
 async def _values_for(req: Request, period: Period) -> dict[str, Values]:
-    return {s.unit: s.values for s in await req.uow.submissions.current_for_period(period.key)}
+    return {s.unit: s.values for s in await req.uow.submissions.current_values([period.key])}
 
 
 async def _series(req: Request) -> list[tuple[date, dict[str, Values]]]:

@@ -67,6 +67,8 @@ class SubmissionRow(Base):
             postgresql_where=text("is_current"),
         ),
         Index("ix_submissions_period_current", "period", "is_current"),
+        # A unit's current report and its history (migration 0004).
+        Index("ix_submissions_unit_current", "unit", "is_current", "period"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

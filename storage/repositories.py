@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from types import EllipsisType
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +51,25 @@ class ReportedValues:
     unit: str
     values: dict[str, int]
     late: bool
+
+
+def _submission_row(sub: Submission, version: int, received_at: datetime) -> dict[str, Any]:
+    return {
+        "unit": sub.unit,
+        "period": sub.period,
+        "version": version,
+        "is_current": True,
+        "values": dict(sub.values),
+        "raw_text": sub.raw_text,
+        "warnings": list(sub.warnings),
+        "sender_platform": sub.sender.platform,
+        "sender_id": sub.sender.user_id,
+        "sender_name": sub.sender.name,
+        "chat": sub.chat,
+        "sent_at": sub.sent_at,
+        "received_at": received_at,
+        "late": sub.late,
+    }
 
 
 class SubmissionRepository:
@@ -98,6 +118,14 @@ class SubmissionRepository:
         )
         return [ReportedValues(p, u, dict(v), late) for p, u, v, late in rows]
 
+    async def has_reports(self, period: str) -> bool:
+        query = (
+            select(SubmissionRow.id)
+            .where(SubmissionRow.period == period, SubmissionRow.is_current.is_(True))
+            .limit(1)
+        )
+        return await self._session.scalar(query) is not None
+
     async def history(self, unit: str, before: str, limit: int) -> list[Submission]:
         """Current reports of `unit` for periods before `before`, newest first.
 
@@ -111,6 +139,17 @@ class SubmissionRepository:
             limit=limit,
         )
 
+    async def recent(self, unit: str, period: str, limit: int) -> list[Submission]:
+        """Current reports of `unit` up to and including `period`, newest first: the
+        period's own (if any) and `limit` before it, in one query."""
+        return await self._list(
+            SubmissionRow.unit == unit,
+            SubmissionRow.period <= period,
+            SubmissionRow.is_current.is_(True),
+            order=(SubmissionRow.period.desc(),),
+            limit=limit + 1,
+        )
+
     async def versions(self, unit: str, period: str) -> list[Submission]:
         return await self._list(
             SubmissionRow.unit == unit,
@@ -118,46 +157,57 @@ class SubmissionRepository:
             order=(SubmissionRow.version,),
         )
 
-    async def add(self, sub: Submission, received_at: datetime) -> Submission:
-        """Store `sub` as the new current version; `sub.version` is ignored and reassigned."""
-        latest = await self._session.scalar(
-            select(func.max(SubmissionRow.version)).where(
-                SubmissionRow.unit == sub.unit, SubmissionRow.period == sub.period
+    async def add(
+        self,
+        sub: Submission,
+        received_at: datetime,
+        replacing: Submission | EllipsisType | None = ...,
+    ) -> Submission:
+        """Store `sub` as the new current version; `sub.version` is ignored and reassigned.
+
+        `replacing` is the current version the caller has just read in this unit of work
+        (None: there is none); it saves reading it again, one of the few statements a report
+        costs. Left out, the newest version is looked up.
+        """
+        if isinstance(replacing, EllipsisType):
+            latest = await self._session.scalar(
+                select(func.max(SubmissionRow.version)).where(
+                    SubmissionRow.unit == sub.unit, SubmissionRow.period == sub.period
+                )
             )
-        )
-        version = (latest or 0) + 1
-        # Executed (not just queued) before the INSERT, so the one-current-row index never
-        # sees two current rows. A concurrent add for the same report fails on the unique
-        # version instead of silently forking history.
+            version, stale = (latest or 0) + 1, latest is not None
+        else:
+            # The current version is the newest one: versions are only ever added as current.
+            version = replacing.version + 1 if replacing is not None else 1
+            stale = replacing is not None
+        if stale:
+            # Executed before the INSERT, so the one-current-row index never sees two current
+            # rows. A concurrent add for the same report fails on the unique version instead
+            # of silently forking history.
+            await self._session.execute(
+                update(SubmissionRow)
+                .where(
+                    SubmissionRow.unit == sub.unit,
+                    SubmissionRow.period == sub.period,
+                    SubmissionRow.is_current.is_(True),
+                )
+                .values(is_current=False)
+            )
+        # Parameters apart from the statement, so its compiled form is cached across reports.
         await self._session.execute(
-            update(SubmissionRow)
-            .where(
-                SubmissionRow.unit == sub.unit,
-                SubmissionRow.period == sub.period,
-                SubmissionRow.is_current.is_(True),
-            )
-            .values(is_current=False)
+            insert(SubmissionRow), [_submission_row(sub, version, received_at)]
         )
-        self._session.add(
-            SubmissionRow(
-                unit=sub.unit,
-                period=sub.period,
-                version=version,
-                is_current=True,
-                values=dict(sub.values),
-                raw_text=sub.raw_text,
-                warnings=list(sub.warnings),
-                sender_platform=sub.sender.platform,
-                sender_id=sub.sender.user_id,
-                sender_name=sub.sender.name,
-                chat=sub.chat,
-                sent_at=sub.sent_at,
-                received_at=received_at,
-                late=sub.late,
-            )
-        )
-        await self._session.flush()
         return replace(sub, version=version, current=True)
+
+    async def add_first_versions(self, items: Sequence[tuple[Submission, datetime]]) -> None:
+        """A bulk load (synthetic data, imports): store each submission, with the time it was
+        received, as the first and current version of its unit and period, the very row `add`
+        stores for a first report. A unit and period that already has one fails the load."""
+        if items:
+            rows = [_submission_row(sub, 1, received_at) for sub, received_at in items]
+            # Core, not the ORM's bulk path: the same columns and types, a fraction of the work.
+            connection = await self._session.connection()
+            await connection.execute(insert(cast(Table, SubmissionRow.__table__)), rows)
 
     async def periods_with_reports(self, limit: int) -> list[str]:
         query = (
@@ -323,6 +373,17 @@ class AuditEntry:
     detail: Mapping[str, Any]
 
 
+def _audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "actor": entry.actor,
+        "action": entry.action,
+        "unit": entry.unit,
+        "period": entry.period,
+        "detail": dict(entry.detail),
+    }
+
+
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -336,17 +397,16 @@ class AuditRepository:
         period: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        self._session.add(
-            AuditRow(
-                at=at,
-                actor=actor,
-                action=action,
-                unit=unit,
-                period=period,
-                detail=dict(detail or {}),
+        entry = AuditEntry(at, actor, action, unit, period, detail or {})
+        await self._session.execute(insert(AuditRow), [_audit_row(entry)])
+
+    async def add_many(self, entries: Sequence[AuditEntry]) -> None:
+        """A bulk load: the same rows `add` stores, one per entry."""
+        if entries:
+            connection = await self._session.connection()
+            await connection.execute(
+                insert(cast(Table, AuditRow.__table__)), [_audit_row(e) for e in entries]
             )
-        )
-        await self._session.flush()
 
     async def recent(self, limit: int) -> list[AuditEntry]:
         """Newest first."""

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` measures every figure and writes out/bench.json."""
