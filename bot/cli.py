@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the bot on the configured chat platforms")
     _common(run)
     run.set_defaults(func=_run)
+
+    backup = sub.add_parser("backup", help="copy the live SQLite database (online backup)")
+    backup.add_argument("--out", type=Path, required=True, help="backup file to write")
+    backup.add_argument("--db", default=None, help="database URL (default DATABASE_URL)")
+    backup.set_defaults(func=_backup)
     return parser
 
 
@@ -143,3 +148,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     )
     args.user, args.chat = "thuong_truc", ""
     return _console(args, settings)
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from core import messages as msg
+    from storage.backup import BackupError, backup
+
+    try:
+        result = asyncio.run(backup(args.db or settings.database_url, args.out))
+    except ValueError as exc:  # the URL's scheme is not one we know
+        raise StartupError(f"DATABASE_URL không hợp lệ: {exc}") from exc
+    except BackupError as exc:
+        print(f"Lỗi sao lưu: {exc}", file=sys.stderr)
+        return 2
+    print(msg.backup_done(str(result.path), result.submissions, result.size))
+    return 0

@@ -449,3 +449,29 @@ ROLE_NAMES = {
     None: "chưa đăng ký",
 }
 WEEKDAY_NAMES = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+# --- reliability: backups and start-up ---------------------------------------------------------
+
+
+def backup_postgres_refused() -> str:
+    return (
+        "Lệnh backup chỉ sao lưu SQLite; với PostgreSQL hãy dùng pg_dump "
+        '(ví dụ: pg_dump -Fc -f baocao.dump "$DATABASE_URL"), xem docs/RELIABILITY.md.'
+    )
+
+
+def backup_memory_refused() -> str:
+    return "Cơ sở dữ liệu SQLite trong bộ nhớ (sqlite://) không có gì để sao lưu."
+
+
+def backup_source_missing(path: str) -> str:
+    return f"Không tìm thấy tệp cơ sở dữ liệu {path} để sao lưu."
+
+
+def backup_failed(reason: str) -> str:
+    return f"Sao lưu không thành công: {reason}"
+
+
+def backup_done(path: str, reports: int, size: int) -> str:
+    return f"Đã sao lưu {reports} phiên bản báo cáo vào {path} ({size} byte)."
