@@ -39,6 +39,14 @@ _SQLITE_PRAGMAS = (
 )
 
 
+# PostgreSQL outages: a dead or unreachable server must cost an officer seconds, not minutes,
+# and the pool must heal by itself once the server is back (no restart).
+PG_CONNECT_TIMEOUT = 5  # seconds to open a connection (asyncpg's default is 60)
+PG_COMMAND_TIMEOUT = 15  # seconds for one statement before the unit of work gives up
+PG_POOL_TIMEOUT = 10  # seconds to wait for a free pooled connection
+PG_POOL_RECYCLE = 1800  # replace connections older than this (firewalls drop idle ones)
+
+
 def normalize_url(url: str) -> str:
     """Map a user-facing database URL to the async driver we use for it."""
     scheme, sep, rest = url.strip().partition("://")
@@ -51,7 +59,15 @@ def normalize_url(url: str) -> str:
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True)
+        return create_async_engine(
+            parsed,
+            # Test each pooled connection before use: after an outage the dead ones are
+            # replaced instead of failing the next message.
+            pool_pre_ping=True,
+            pool_recycle=PG_POOL_RECYCLE,
+            pool_timeout=PG_POOL_TIMEOUT,
+            connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
+        )
 
     if (
         parsed.database

@@ -1,0 +1,229 @@
+"""Database outage: an officer is told the report was NOT saved, nothing is half-written, and
+the bot recovers by itself when the database is back.
+
+PostgreSQL is "stopped" by a TCP proxy between the bot and the server that drops every
+connection and refuses new ones, then resumes. SQLite's outage is another process holding an
+exclusive lock for longer than busy_timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from core import messages as msg
+from core.catalogue import Catalogue
+from core.chat import Incoming, render_plain
+from handlers.engine import Engine
+from storage import Database, normalize_url
+
+SATURDAY = datetime(2024, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+@dataclass
+class Proxy:
+    """127.0.0.1:<random port> -> the PostgreSQL server, with a switch to cut it off."""
+
+    host: str
+    port: int
+    up: bool = True
+    hanging: bool = False  # accept connections but never answer (a frozen server)
+    server: asyncio.Server | None = None
+    links: set[asyncio.StreamWriter] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        if self.hanging:
+            self.links.add(client_w)
+            return
+        if not self.up:
+            client_w.transport.abort()  # "connection reset": the server is not there
+            return
+        try:
+            server_r, server_w = await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            client_w.transport.abort()
+            return
+        self.links |= {client_w, server_w}
+        for source, sink in ((client_r, server_w), (server_r, client_w)):
+            task = asyncio.create_task(self._pipe(source, sink))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        except OSError:
+            pass
+        finally:
+            sink.transport.abort()
+            self.links.discard(sink)
+
+    def stop(self) -> None:
+        """PostgreSQL goes away: every open connection dies, new ones are refused."""
+        self.up = False
+        for link in list(self.links):
+            link.transport.abort()
+        self.links.clear()
+
+    def hang(self) -> None:
+        self.stop()
+        self.hanging = True
+
+    def resume(self) -> None:
+        self.up, self.hanging = True, False
+
+    async def close(self) -> None:
+        self.stop()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+@dataclass
+class Outage:
+    url: str  # what the bot connects to
+    stop: Callable[[], None]
+    resume: Callable[[], None]
+    hang: Callable[[], None] | None = None
+
+
+@contextlib.asynccontextmanager
+async def outage_switch(database_url: str) -> AsyncIterator[Outage]:
+    url = make_url(normalize_url(database_url))
+    if url.get_backend_name() == "sqlite":
+        path = url.database
+        assert path
+        holder: list[sqlite3.Connection] = []
+
+        def lock() -> None:
+            # Another process (a stuck maintenance script, say) takes the write lock and
+            # keeps it past busy_timeout.
+            other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            other.execute("BEGIN EXCLUSIVE")
+            holder.append(other)
+
+        def unlock() -> None:
+            while holder:
+                other = holder.pop()
+                other.rollback()
+                other.close()
+
+        try:
+            yield Outage(database_url, lock, unlock)
+        finally:
+            unlock()
+        return
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    port = await proxy.start()
+    try:
+        yield Outage(
+            url.set(port=port).render_as_string(hide_password=False),
+            proxy.stop,
+            proxy.resume,
+            proxy.hang,
+        )
+    finally:
+        await proxy.close()
+
+
+def _report(n: int) -> str:
+    return (
+        f"/baocao\nĐã cấp CCCD: {6000 + n}\nĐã xác thực ĐDĐT: {5000 + n}\n"
+        f"Đã kích hoạt ĐDĐT: {4000 + n}\nTrẻ 6-14 tuổi: 900\nĐã cấp Căn cước 6-14 tuổi: 300"
+    )
+
+
+async def test_outage_refuses_reports_as_not_saved_and_recovers_without_restart(
+    database_url: str, catalogue: Catalogue
+) -> None:
+    # Migrate directly, so the outage only ever touches the bot's own connections.
+    await (await Database.open(database_url)).close()
+    async with outage_switch(database_url) as outage:
+        db = await Database.open(outage.url)
+        engine = Engine(catalogue, db, clock=lambda: SATURDAY)
+        acked: list[int] = []
+        refused: list[int] = []
+        count = 0
+
+        async def send(n: int) -> str:
+            nonlocal count
+            count += 1
+            message = Incoming(
+                "sim",
+                "nhom_bao_cao",
+                "group",
+                "cb_binh_long",
+                "cb_binh_long",
+                _report(n),
+                SATURDAY,
+                str(count),
+            )
+            answer = "\n".join(render_plain(r.blocks) for r in await engine.handle(message))
+            if answer.startswith("✅ Đã nhận"):
+                acked.append(5000 + n)
+            elif answer == msg.BUSY_NOT_SAVED:
+                refused.append(5000 + n)
+            else:
+                pytest.fail(answer)
+            return answer
+
+        during = 1 if "sqlite" in database_url else 3  # each SQLite attempt waits busy_timeout
+        try:
+            for n in (1, 2, 3):
+                assert (await send(n)).startswith("✅ Đã nhận")
+            outage.stop()
+            for n in range(4, 4 + during):
+                assert await send(n) == msg.BUSY_NOT_SAVED
+            # A read-only command gets the plain "busy" answer, not a crash.
+            busy = Incoming(
+                "sim", "nhom_bao_cao", "group", "lanh_dao", "lanh_dao", "/trangthai", SATURDAY
+            )
+            assert [render_plain(r.blocks) for r in await engine.handle(busy)] == [msg.BUSY]
+            if outage.hang is not None:
+                # A server that accepts but never answers costs the connect timeout, not minutes.
+                outage.hang()
+                assert await send(7) == msg.BUSY_NOT_SAVED
+            outage.resume()
+            for n in range(10, 13):
+                assert (await send(n)).startswith("✅ Đã nhận")  # no restart in between
+        finally:
+            await db.close()
+
+    hung = [5007] if outage.hang is not None else []
+    assert refused == [5000 + n for n in range(4, 4 + during)] + hung
+    # Exactly the acknowledged reports are stored, each with its audit entry; nothing else.
+    check = await Database.open(database_url)
+    try:
+        async with check.unit_of_work() as uow:
+            versions = await uow.submissions.versions("binh_long", "2024-W47")
+            assert [v.values["eid_verified"] for v in versions] == acked
+        assert len(acked) == 6
+        assert await _count(check, "audit_log") == len(acked)
+        assert await _count(check, "pending_reports") == 0
+    finally:
+        await check.close()
+
+
+async def _count(db: Database, table: str) -> int:
+    async with db.engine.connect() as connection:
+        result = await connection.execute(text(f"SELECT count(*) FROM {table}"))
+        return int(result.scalar_one())
