@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from bot.app import configure_logging, open_app
 from bot.config_file import StartupError
-from bot.settings import Settings
+from bot.settings import Settings, check_env_file
 from bot.simulator import Post, ScenarioError, Simulator, Step, read_scenario
 
 DEMO_SCENARIO = Path(__file__).parent / "scenarios" / "demo_week.jsonl"
@@ -24,11 +24,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        check_env_file()
         settings = Settings()
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"]).upper()
-        print(f"Lỗi khởi động: {where}: {problem['msg']}", file=sys.stderr)
+        reason = problem["msg"].removeprefix("Value error, ")
+        print(f"Lỗi khởi động: {where}: {reason}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:  # .env unreadable or malformed
+        print(f"Lỗi khởi động: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level if args.command in ("run", "console") else "WARNING")
     try:

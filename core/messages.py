@@ -475,3 +475,14 @@ def backup_failed(reason: str) -> str:
 
 def backup_done(path: str, reports: int, size: int) -> str:
     return f"Đã sao lưu {reports} phiên bản báo cáo vào {path} ({size} byte)."
+
+
+SETTING_EMPTY = "không được để trống"
+
+
+def env_file_not_utf8(path: str) -> str:
+    return f"{path}: tệp không phải văn bản UTF-8"
+
+
+def env_file_bad_line(path: str, line: int) -> str:
+    return f"{path}: dòng {line} không đúng dạng TÊN=giá trị"

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -53,7 +54,15 @@ def normalize_url(url: str) -> str:
     driver = _SCHEMES.get(scheme.lower())
     if not sep or driver is None:
         raise ValueError(f"unsupported database URL: {_ACCEPTED}")
-    return f"{driver}://{rest}"
+    normalized = f"{driver}://{rest}"
+    try:
+        make_url(normalized)  # a bad port or host fails here, not as a traceback later
+    except ArgumentError:
+        # SQLAlchemy's message repeats the URL, password included.
+        raise ValueError("cannot parse the database URL") from None
+    except ValueError as exc:  # a port that is not a number: the message shows only the port
+        raise ValueError(f"cannot parse the database URL ({exc})") from None
+    return normalized
 
 
 def create_engine(url: str) -> AsyncEngine:
