@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 from dotenv.parser import parse_stream
-
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
