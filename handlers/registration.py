@@ -9,6 +9,8 @@ from core.text import key
 from handlers.common import Refusal, find_unit
 from handlers.context import Request
 
+MAX_REGISTRATION_ID = 2**63 - 1  # BIGINT on PostgreSQL
+
 
 async def register(req: Request) -> list[Reply]:
     actor = req.actor
@@ -47,7 +49,9 @@ async def approve(req: Request) -> list[Reply]:
         return [reply(msg.registration_list(lines))]
     number = words[0].lstrip("#")
     reject = key(" ".join(words[1:])).replace(" ", "") in {"tuchoi", "khong", "reject", "no"}
-    found = await uow.registrations.get(int(number)) if number.isdecimal() else None
+    # A number no registration can have (beyond the id column's range) is simply not found.
+    valid = number.isdecimal() and 0 < int(number) <= MAX_REGISTRATION_ID
+    found = await uow.registrations.get(int(number)) if valid else None
     if found is None or found.status != "pending":
         raise Refusal(msg.registration_missing(number))
     status = "rejected" if reject else "approved"
