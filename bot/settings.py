@@ -18,7 +18,8 @@ DEFAULT_CONFIG_PATH = Path("config/binh_son.toml")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = Field(default=DEFAULT_DATABASE_URL)
+    # repr=False: the URL may carry a password, and settings objects end up in logs and errors.
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     config_path: Path = Field(default=DEFAULT_CONFIG_PATH)
     log_level: str = Field(default="INFO")
