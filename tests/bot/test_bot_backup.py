@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime
@@ -168,3 +169,29 @@ def test_backup_command_refuses_a_missing_database(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Không tìm thấy tệp cơ sở dữ liệu" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+async def test_backup_does_not_wait_for_or_copy_a_transaction_in_progress(tmp_path: Path) -> None:
+    """The bot in the middle of writing (its write lock held, nothing committed yet): the backup
+    goes ahead at once and holds the last committed state."""
+    live = tmp_path / "bot.db"
+    app = await open_app(Settings(), database_url=f"sqlite:///{live}")
+    try:
+        await _write(app, {}, range(1, 2))
+    finally:
+        await app.close()
+    writer = sqlite3.connect(live, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE submissions SET raw_text = 'UNCOMMITTED'")
+        result = await backup(f"sqlite:///{live}", tmp_path / "copy.db")
+    finally:
+        writer.rollback()
+        writer.close()
+    copy = sqlite3.connect(result.path)
+    try:
+        texts = [row[0] for row in copy.execute("SELECT raw_text FROM submissions")]
+    finally:
+        copy.close()
+    assert len(texts) == len(UNITS)
+    assert "UNCOMMITTED" not in texts
