@@ -22,6 +22,8 @@ class Proxy:
     port: int
     up: bool = True
     hanging: bool = False  # accept connections but never answer (a frozen server)
+    # Cut the connection when the client sends these bytes, before they reach the server.
+    cut_on: bytes | None = None
     server: asyncio.Server | None = None
     links: set[asyncio.StreamWriter] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -43,14 +45,23 @@ class Proxy:
             client_w.transport.abort()
             return
         self.links |= {client_w, server_w}
-        for source, sink in ((client_r, server_w), (server_r, client_w)):
-            task = asyncio.create_task(self._pipe(source, sink))
+        for source, sink, pair in ((client_r, server_w, client_w), (server_r, client_w, None)):
+            task = asyncio.create_task(self._pipe(source, sink, pair))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        client: asyncio.StreamWriter | None,  # set on the client -> server direction
+    ) -> None:
         try:
             while data := await source.read(65536):
+                if client is not None and self.cut_on is not None and self.cut_on in data:
+                    self.cut_on = None
+                    client.transport.abort()
+                    break
                 sink.write(data)
                 await sink.drain()
         except OSError:
@@ -89,6 +100,7 @@ class Outage:
     stop: Callable[[], None]
     resume: Callable[[], None]
     hang: Callable[[], None] | None = None
+    proxy: Proxy | None = None  # PostgreSQL only
 
 
 @contextlib.asynccontextmanager
@@ -125,6 +137,7 @@ async def outage_switch(database_url: str) -> AsyncIterator[Outage]:
             proxy.stop,
             proxy.resume,
             proxy.hang,
+            proxy,
         )
     finally:
         await proxy.close()

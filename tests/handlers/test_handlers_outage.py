@@ -8,6 +8,7 @@ exclusive lock for longer than busy_timeout.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from core.catalogue import Catalogue
 from core.chat import Incoming, render_plain
 from handlers.engine import Engine
 from storage import Database
+from tests.conftest import DEFAULT_POSTGRES_URL, _reset_postgres
 from tests.outage import outage_switch
 
 SATURDAY = datetime(2024, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -106,3 +108,52 @@ async def _count(db: Database, table: str) -> int:
     async with db.engine.connect() as connection:
         result = await connection.execute(text(f"SELECT count(*) FROM {table}"))
         return int(result.scalar_one())
+
+
+# PostgreSQL's simple-query message for asyncpg's `COMMIT;` (BEGIN's "READ COMMITTED;" differs).
+COMMIT = b"COMMIT;\x00"
+
+
+async def test_connection_lost_before_commit_stores_nothing_and_says_so(
+    catalogue: Catalogue,
+) -> None:
+    """The report's statements have run in an open transaction when the connection dies on
+    its way to COMMIT: the server rolls all of them back, the officer is told it was not
+    saved, and the next report goes through on a fresh connection."""
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
+    await _reset_postgres(url)
+    await (await Database.open(url)).close()
+    async with outage_switch(url) as outage:
+        proxy = outage.proxy
+        assert proxy is not None
+        db = await Database.open(outage.url)
+        engine = Engine(catalogue, db, clock=lambda: SATURDAY)
+        try:
+            answers = []
+            for n, cut in ((1, False), (2, True), (3, False)):
+                proxy.cut_on = COMMIT if cut else None
+                message = Incoming(
+                    "sim",
+                    "nhom_bao_cao",
+                    "group",
+                    "cb_binh_long",
+                    "cb_binh_long",
+                    _report(n),
+                    SATURDAY,
+                    str(n),
+                )
+                answers.append(render_plain((await engine.handle(message))[0].blocks))
+            assert proxy.cut_on is None  # the cut happened
+        finally:
+            await db.close()
+    assert answers[0].startswith("✅ Đã nhận")
+    assert answers[1] == msg.BUSY_NOT_SAVED
+    assert answers[2].startswith("✅ Đã nhận")
+    check = await Database.open(url)
+    try:
+        async with check.unit_of_work() as uow:
+            versions = await uow.submissions.versions("binh_long", "2024-W47")
+        assert [v.values["eid_verified"] for v in versions] == [5001, 5003]
+        assert await _count(check, "audit_log") == 2
+    finally:
+        await check.close()
