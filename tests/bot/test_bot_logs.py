@@ -68,6 +68,8 @@ async def test_no_secret_in_any_log_of_a_full_run(
     # A whole reporting week: reports, refusals, corrections, views.
     results = await simulate_lines(read_lines(DEMO_SCENARIO), settings, None, url, tmp_path)
     posts = [p.text for _, ps in results for p in ps]
+    # While the whole week is at hand: every reply fits one Telegram message (4,096 characters).
+    assert max(len(p) for p in posts) <= 4096
 
     # The database goes away mid-run and comes back: failures are logged with tracebacks.
     async with outage_switch(url) as outage:
