@@ -1,11 +1,12 @@
 """Database outages for tests: a TCP proxy that "stops" PostgreSQL, and for SQLite another
-connection holding the write lock past busy_timeout."""
+process holding the write lock past busy_timeout."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -103,26 +104,45 @@ class Outage:
     proxy: Proxy | None = None  # PostgreSQL only
 
 
+LOCKER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()
+connection.rollback()
+"""
+
+
 @contextlib.asynccontextmanager
 async def outage_switch(database_url: str) -> AsyncIterator[Outage]:
     url = make_url(normalize_url(database_url))
     if url.get_backend_name() == "sqlite":
         path = url.database
         assert path
-        holder: list[sqlite3.Connection] = []
+        holder: list[subprocess.Popen[str]] = []
 
         def lock() -> None:
             # Another process (a stuck maintenance script, say) takes the write lock and
-            # keeps it past busy_timeout.
-            other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            other.execute("BEGIN EXCLUSIVE")
+            # keeps it past busy_timeout, until its stdin closes.
+            other = subprocess.Popen(
+                [sys.executable, "-c", LOCKER, path],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             holder.append(other)
+            assert other.stdout is not None
+            assert other.stdout.readline().strip() == "locked"
 
         def unlock() -> None:
             while holder:
                 other = holder.pop()
-                other.rollback()
-                other.close()
+                assert other.stdin is not None
+                assert other.stdout is not None
+                other.stdin.close()
+                other.wait(timeout=30)
+                other.stdout.close()
 
         try:
             yield Outage(database_url, lock, unlock)
