@@ -216,5 +216,10 @@ async def test_every_hostile_value_in_every_field_is_refused_and_stores_nothing(
         "/baocao\n" + "".join(f"mục {i}: {i}\n" for i in range(1000)),
     ):
         await exchange(engine, db, text, officer, group)
+    # Arguments far longer than any name or number: refused quickly, quoted back only in part.
+    for value in ("9" * 5000, "٣" * 5000, "x" * 100_000, "Bình " * 20_000):
+        for command in ("duyet", "xephang", "tiendo", "lichsu", "mau", "trangthai", "dangky"):
+            for user in ("thuong_truc", officer, "nguoi_la"):
+                await exchange(engine, db, f"/{command} {value}", user, ("rieng", "private"))
     # Only invisible marks around plain digits are forgiven (they are stripped, see CONFIG.md).
     assert accepted == {"6\u200d352", "\u200b12\u200b", "\u202e123", "\ufeff6352"}
