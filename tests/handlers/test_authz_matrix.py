@@ -264,3 +264,26 @@ async def test_matrix(chat: ChatBot, db: Database, command: str) -> None:
             if problems:
                 failures.append(f"/{command} {kind} {role} -> {expected}: {problems}\n{answer}")
     assert not failures, "\n\n".join(failures)
+
+
+async def test_an_officer_approved_through_dangky_is_held_to_their_unit(chat: ChatBot) -> None:
+    """The matrix's officers come from the config; one approved through /dangky gets exactly
+    the same limits."""
+    answer = await chat.send("moi", "/dangky Xã Bình Long", "rieng")
+    number = re.search(r"đăng ký số (\d+)", answer)
+    assert number, answer
+    assert (await chat.send("moi", f"/duyet {number.group(1)}")) == msg.ADMINS_ONLY
+    assert (await chat.send("thuong_truc", f"/duyet {number.group(1)}")).startswith("✅ Đã duyệt")
+    assert (await chat.send("moi", REPORT_A)).startswith(
+        "✅ Đã nhận báo cáo tuần 47/2024 của Xã Bình Long"
+    )
+    other = REPORT_B.replace("/baocao\n", "/baocao\nĐơn vị: Xã Bình Thuận\n")
+    assert "Bạn chỉ được báo cáo cho Xã Bình Long" in await chat.send("moi", other)
+    assert await chat.send("moi", "/lichsu Xã Bình Thuận") == msg.LEADERS_ONLY
+    assert await chat.send("moi", "/mau Xã Bình Thuận") == msg.not_your_unit(
+        "Xã Bình Long", "Xã Bình Thuận"
+    )
+    assert await chat.send("moi", "/duyet") == msg.ADMINS_ONLY
+    status = await chat.send("moi", "/trangthai")
+    assert "Đơn vị của bạn — Xã Bình Long: đã báo cáo." in status
+    assert "✅ Đúng hạn" not in status
