@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from bot.app import open_app
 from bot.config_file import StartupError
 from bot.logs import configure_logging
-from bot.settings import Settings
+from bot.settings import Settings, check_env_file
 from bot.simulator import Post, ScenarioError, Simulator, Step, read_scenario, read_until
 
 DEMO_SCENARIO = Path(__file__).parent / "scenarios" / "demo_week.jsonl"
@@ -25,11 +25,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        check_env_file()
         settings = Settings()
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"]).upper()
-        print(f"Lỗi khởi động: {where}: {problem['msg']}", file=sys.stderr)
+        reason = problem["msg"].removeprefix("Value error, ")
+        print(f"Lỗi khởi động: {where}: {reason}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:  # .env unreadable or malformed
+        print(f"Lỗi khởi động: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level if args.command in ("run", "console") else "WARNING")
     try:
@@ -74,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_run)
 
     _synth_parser(sub)
+    backup = sub.add_parser("backup", help="copy the live SQLite database (online backup)")
+    backup.add_argument("--out", type=Path, required=True, help="backup file to write")
+    backup.add_argument("--db", default=None, help="database URL (default DATABASE_URL)")
+    backup.set_defaults(func=_backup)
     return parser
 
 
@@ -252,4 +261,19 @@ def _synth(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     asyncio.run(fill())
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from core import messages as msg
+    from storage.backup import BackupError, backup
+
+    try:
+        result = asyncio.run(backup(args.db or settings.database_url, args.out))
+    except ValueError as exc:  # the URL's scheme is not one we know
+        raise StartupError(f"DATABASE_URL không hợp lệ: {exc}") from exc
+    except BackupError as exc:
+        print(f"Lỗi sao lưu: {exc}", file=sys.stderr)
+        return 2
+    print(msg.backup_done(str(result.path), result.submissions, result.size))
     return 0

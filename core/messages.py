@@ -837,3 +837,39 @@ HELP_STAFF = [
     "/bieudo [chỉ tiêu] [đơn vị] [loại] — biểu đồ: xephang, xuhuong, tiendo, nhiet",
     "/xuat [xlsx|csv|docx] [tuần] — tệp Excel, CSV hoặc dự thảo báo cáo tuần (Word)",
 ]
+
+# --- reliability: backups and start-up ---------------------------------------------------------
+
+
+def backup_postgres_refused() -> str:
+    return (
+        "Lệnh backup chỉ sao lưu SQLite; với PostgreSQL hãy dùng pg_dump "
+        '(ví dụ: pg_dump -Fc -f baocao.dump "$DATABASE_URL"), xem docs/RELIABILITY.md.'
+    )
+
+
+def backup_memory_refused() -> str:
+    return "Cơ sở dữ liệu SQLite trong bộ nhớ (sqlite://) không có gì để sao lưu."
+
+
+def backup_source_missing(path: str) -> str:
+    return f"Không tìm thấy tệp cơ sở dữ liệu {path} để sao lưu."
+
+
+def backup_failed(reason: str) -> str:
+    return f"Sao lưu không thành công: {reason}"
+
+
+def backup_done(path: str, reports: int, size: int) -> str:
+    return f"Đã sao lưu {reports} phiên bản báo cáo vào {path} ({size} byte)."
+
+
+SETTING_EMPTY = "không được để trống"
+
+
+def env_file_not_utf8(path: str) -> str:
+    return f"{path}: tệp không phải văn bản UTF-8"
+
+
+def env_file_bad_line(path: str, line: int) -> str:
+    return f"{path}: dòng {line} không đúng dạng TÊN=giá trị"

@@ -23,16 +23,28 @@ class Refusal(Exception):
         self.text = text
 
 
+# Longer than any unit's name: not looked up, and quoted back only in part.
+MAX_NAME = 200
+QUOTE = 60
+
+
+def clip(text: str, limit: int = QUOTE) -> str:
+    """User text quoted back in a reply: never so long that the reply outgrows a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def find_unit(catalogue: Catalogue, text: str) -> Unit:
     """The unit a typed name means, or a Refusal that asks or suggests."""
+    if len(text) > MAX_NAME:
+        raise Refusal(msg.unit_unknown(clip(text), []))
     match = catalogue.match_unit(text)
     if match.unit is not None:
         return match.unit
     if match.candidates:
-        raise Refusal(msg.unit_ambiguous(text, [u.name for u in match.candidates]))
+        raise Refusal(msg.unit_ambiguous(clip(text), [u.name for u in match.candidates]))
     names = {key(u.short_name): u.name for u in catalogue.units}
     close = difflib.get_close_matches(key(text), list(names), n=3, cutoff=0.6)
-    raise Refusal(msg.unit_unknown(text, [names[c] for c in close]))
+    raise Refusal(msg.unit_unknown(clip(text), [names[c] for c in close]))
 
 
 def target_text(indicator: Indicator) -> str:

@@ -6,8 +6,10 @@ from core import messages as msg
 from core.catalogue import Role
 from core.chat import Reply, reply
 from core.text import key
-from handlers.common import Refusal, find_unit
+from handlers.common import Refusal, clip, find_unit
 from handlers.context import Request
+
+MAX_REGISTRATION_ID = 2**63 - 1  # BIGINT on PostgreSQL
 
 
 async def register(req: Request) -> list[Reply]:
@@ -47,9 +49,12 @@ async def approve(req: Request) -> list[Reply]:
         return [reply(msg.registration_list(lines))]
     number = words[0].lstrip("#")
     reject = key(" ".join(words[1:])).replace(" ", "") in {"tuchoi", "khong", "reject", "no"}
-    found = await uow.registrations.get(int(number)) if number.isdecimal() else None
+    # A number no registration can have (beyond the id column's range) is simply not found.
+    # (checked by length first: int() refuses strings of thousands of digits).
+    valid = number.isdecimal() and len(number) <= 19 and 0 < int(number) <= MAX_REGISTRATION_ID
+    found = await uow.registrations.get(int(number)) if valid else None
     if found is None or found.status != "pending":
-        raise Refusal(msg.registration_missing(number))
+        raise Refusal(msg.registration_missing(clip(number, 20)))
     status = "rejected" if reject else "approved"
     decided = await uow.registrations.decide(found.id, status, _actor_id(req), req.now())
     assert decided is not None

@@ -16,7 +16,7 @@ from core.pace import Pace, carry_forward, compute_pace, points
 from core.periods import Period
 from core.ranking import Ranking, Ratio, Row, rank, total_ratio
 from core.submission import Submission
-from handlers.common import Refusal, find_unit, target_text
+from handlers.common import Refusal, clip, find_unit, target_text
 from handlers.context import Request
 
 Values = Mapping[str, int]
@@ -70,7 +70,7 @@ async def ranking(req: Request) -> list[Reply]:
     if words and period is None:
         found = cat.find_indicator(words)
         if found is None:
-            raise Refusal(msg.indicator_unknown(words, [i.short for i in cat.indicators]))
+            raise Refusal(msg.indicator_unknown(clip(words), [i.short for i in cat.indicators]))
         indicators = [found]
     period = period or await _reported_period(req)
     current = await _values_for(req, period)

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,19 +40,43 @@ _SQLITE_PRAGMAS = (
 )
 
 
+# PostgreSQL outages: a dead or unreachable server must cost an officer seconds, not minutes,
+# and the pool must heal by itself once the server is back (no restart).
+PG_CONNECT_TIMEOUT = 5  # seconds to open a connection (asyncpg's default is 60)
+PG_COMMAND_TIMEOUT = 15  # seconds for one statement before the unit of work gives up
+PG_POOL_TIMEOUT = 10  # seconds to wait for a free pooled connection
+PG_POOL_RECYCLE = 1800  # replace connections older than this (firewalls drop idle ones)
+
+
 def normalize_url(url: str) -> str:
     """Map a user-facing database URL to the async driver we use for it."""
     scheme, sep, rest = url.strip().partition("://")
     driver = _SCHEMES.get(scheme.lower())
     if not sep or driver is None:
         raise ValueError(f"unsupported database URL: {_ACCEPTED}")
-    return f"{driver}://{rest}"
+    normalized = f"{driver}://{rest}"
+    try:
+        make_url(normalized)  # a bad port or host fails here, not as a traceback later
+    except ArgumentError:
+        # SQLAlchemy's message repeats the URL, password included.
+        raise ValueError("cannot parse the database URL") from None
+    except ValueError as exc:  # a port that is not a number: the message shows only the port
+        raise ValueError(f"cannot parse the database URL ({exc})") from None
+    return normalized
 
 
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True)
+        return create_async_engine(
+            parsed,
+            # Test each pooled connection before use: after an outage the dead ones are
+            # replaced instead of failing the next message.
+            pool_pre_ping=True,
+            pool_recycle=PG_POOL_RECYCLE,
+            pool_timeout=PG_POOL_TIMEOUT,
+            connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
+        )
 
     if (
         parsed.database
