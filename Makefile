@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts unit run console bench clean
+.PHONY: demo test lint typecheck contracts unit run console bench soak clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON)) / Python 3.11 is required"; exit 1; }
@@ -38,6 +38,11 @@ unit: $(STAMP)
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck contracts unit
+
+# The long crash soak: 1,000 reports while the bot is SIGKILLed 15 times (make test runs a
+# short one). Prints its figures; docs/RELIABILITY.md has the latest.
+soak: $(STAMP)
+	SOAK_REPORTS=1000 SOAK_KILLS=15 $(VENV)/bin/pytest -q -s -m soak
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -54,6 +54,7 @@ async def serve(
     """Every configured platform in one process, against one database and one config, until
     `stop` is set (or SIGINT/SIGTERM arrives); everything started is stopped again."""
     stop = stop or asyncio.Event()
+    _on_signals(stop)  # from the start: a SIGTERM during start-up still ends cleanly
     tg_settings = telegram_settings(settings) if settings.telegram_bot_token else None
     if tg_settings is None and settings.zalo_bot_token is None:
         raise StartupError("chưa đặt TELEGRAM_BOT_TOKEN hay ZALO_BOT_TOKEN")
@@ -99,11 +100,13 @@ async def serve(
         notifiers = [p for p in (telegram, zalo) if p is not None]
         app.engine.notifiers.extend(notifiers)  # leaders' /nhacnho posts through them
         started.append(await start_scheduler(app, notifiers, files_dir=app.engine.files_dir))
-        _on_signals(stop)
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()
     finally:
-        for part in reversed(started):
+        # The scheduler first, then the web server (finishing requests in hand), then the
+        # platforms.
+        first = {SchedulerHandle: 0, WebServer: 1}
+        for part in sorted(started, key=lambda part: first.get(type(part), 2)):
             try:
                 await part.stop()
             except Exception:

@@ -10,11 +10,12 @@ after `retry_after`) and our own retry on 5xx, timeouts and dropped connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import re
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -117,12 +118,15 @@ class TelegramBot:
                 )
             )
             .get_updates_read_timeout(settings.poll_timeout_s + 10)
+            # We poll ourselves (see `_poll_forever`): PTB's Updater confirms updates as soon
+            # as it has fetched them, so a crash would lose the ones not yet handled.
+            .updater(None)
         )
-        if settings.webhook_url:
-            builder = builder.updater(None)
         self.application = builder.build()
         self._seen: OrderedDict[int, None] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._stopping = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
         self.username = ""
         self.bot_id = 0
         self._add_handlers()
@@ -147,23 +151,80 @@ class TelegramBot:
             )
             log.info("telegram: webhook mode as @%s", self.username)
         else:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=self.settings.poll_timeout_s,
-                allowed_updates=["message", "callback_query"],
-                error_callback=lambda exc: log.warning("telegram: polling failed: %s", exc),
+            # getUpdates is refused while a webhook is set; pending updates are kept.
+            await self._call(
+                lambda: app.bot.delete_webhook(drop_pending_updates=False), what="deleteWebhook"
             )
+            self._stopping.clear()
+            self._poller = asyncio.create_task(self._poll_forever(), name="telegram-poll")
             log.info("telegram: polling as @%s", self.username)
 
     async def stop(self) -> None:
+        """Stop polling (an update batch in hand is finished and confirmed first)."""
+        self._stopping.set()
+        if self._poller is not None:
+            await self._poller
+            self._poller = None
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
         if app.running:
             await app.stop()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
         await app.shutdown()
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        """Long polling that confirms an update (the next call's `offset`) only after it was
+        handled. Killed in between, the bot gets the update again at the next start and the
+        engine's update record makes sure it is handled once: at least once from Telegram,
+        exactly once in the database."""
+        bot = self.application.bot
+        offset: int | None = None
+        delay = self.settings.backoff_s
+        stopping = asyncio.create_task(self._stopping.wait())
+        try:
+            while not self._stopping.is_set():
+                fetch = asyncio.ensure_future(
+                    bot.get_updates(
+                        offset=offset,
+                        timeout=self.settings.poll_timeout_s,
+                        allowed_updates=["message", "callback_query"],
+                    )
+                )
+                await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():
+                    fetch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                        await fetch
+                    break
+                try:
+                    updates = fetch.result()
+                except TelegramError as exc:
+                    log.warning("telegram: getUpdates failed (%s); again in %.1f s", exc, delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(stopping), delay)
+                    delay = min(delay * 2, 30)
+                    continue
+                delay = self.settings.backoff_s
+                if updates:
+                    await asyncio.gather(*(self.process(u) for u in updates))
+                    offset = updates[-1].update_id + 1
+            if offset is not None:
+                # Confirm the last batch, so the next start does not fetch it again. An update
+                # this call returns is not confirmed by it and comes again next time.
+                with contextlib.suppress(TelegramError):
+                    await bot.get_updates(offset=offset, timeout=0, limit=1)
+        finally:
+            stopping.cancel()
+
+    async def process(self, update: Update) -> None:
+        """Handle one update completely (replies sent). Updates of one chat are handled in
+        order; different chats at once."""
+        chat = update.effective_chat
+        async with self._chat_locks[chat.id if chat else 0]:
+            try:
+                await self.application.process_update(update)
+            except Exception:
+                log.exception("telegram: update %s failed", update.update_id)
 
     async def _set_menu(self) -> None:
         bot = self.application.bot
@@ -190,7 +251,8 @@ class TelegramBot:
             update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400, text="not an update")
-        await self.application.update_queue.put(update)
+        # Handled before answering: if the process dies first, Telegram delivers it again.
+        await self.process(update)
         return web.Response(text="ok")
 
     # --- handlers -----------------------------------------------------------------------------
@@ -220,8 +282,8 @@ class TelegramBot:
         # One group: the first handler that wants an update takes it. The form comes first,
         # so a member's answers go to their form and nowhere else.
         app.add_handler(form)
-        app.add_handler(MessageHandler(text, self._on_text, block=False))
-        app.add_handler(CallbackQueryHandler(self._on_button, block=False))
+        app.add_handler(MessageHandler(text, self._on_text))
+        app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_error_handler(self._on_error)
 
     async def _drop_replayed(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:

@@ -521,3 +521,34 @@ async def test_status_button_nudges_only_when_a_leader_presses_it(polling: Harne
     assert f'<a href="tg://user?id={LAN}">' in call.params["text"]
     await polling.said(LAN, "")  # and Lan hears it in private too
     await polling.said(GROUP, "Đã nhắc")
+
+
+async def test_supplied_text_is_shown_literally_in_html(fake_api: FakeBotApi, db: Database) -> None:
+    """A unit name from the config and text from a user, full of HTML and command look-alikes,
+    reach the chat exactly as written (escaped), inside and outside <pre> tables."""
+    data = tomllib.loads(CONFIG_PATH.read_text(encoding="utf-8"))
+    data["chats"]["nhom_bao_cao"]["telegram"] = GROUP
+    data["people"]["lanh_dao"]["telegram"] = LEADER
+    data["people"]["cb_binh_long"]["telegram"] = LAN
+    hostile = "Xã <b>Bình</b> & </pre> /duyet 1"
+    data["units"][[u["code"] for u in data["units"]].index("binh_long")]["name"] = hostile
+    engine = Engine(build_catalogue(data), db)
+    bot = TelegramBot(
+        engine, TelegramSettings(token=TOKEN, api_root=fake_api.root, poll_timeout_s=1)
+    )
+    await bot.start()
+    try:
+        harness = Harness(fake_api, bot, db)
+        fake_api.push(text_update(GROUP, LAN, f"/baocao\n{REPORT}"))
+        fake_api.push(text_update(GROUP, LAN, "/baocao\n<i>Đã cấp</i> & </pre>: 5"))
+        fake_api.push(text_update(GROUP, LEADER, "/xephang Xác thực ĐDĐT"))
+        await harness.said(GROUP, "", count=4)
+    finally:
+        await bot.stop()
+    calls = fake_api.sent()
+    assert all(html_problem(c.params["text"]) is None for c in calls)
+    shown = [parsed(c.params["text"]) for c in calls]
+    assert hostile in shown[0]  # "Đã nhận báo cáo … của Xã <b>Bình</b> & </pre> /duyet 1"
+    assert "<i>Đã cấp</i> & </pre>" in shown[1]
+    ranking = next(c.params["text"] for c in calls if "<pre>" in c.params["text"])
+    assert "&lt;b&gt;Bình&lt;/b&gt; &amp; &lt;/pre&gt;" in ranking
