@@ -6,10 +6,11 @@ them its own way (Telegram HTML, Zalo plain text, the console and simulator plai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 ChatType = Literal["group", "private"]
 
@@ -126,6 +127,13 @@ class Notifier(Protocol):
     platform: str
 
     async def post(self, to: Recipient, message: Reply) -> bool: ...
+
+
+@runtime_checkable
+class BatchNotifier(Notifier, Protocol):
+    """A platform that can put several posts to one recipient into fewer messages."""
+
+    async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool: ...
 
 
 def reply(*blocks: Block | str) -> Reply:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.chat import Notifier, Recipient, Reply
+from core.chat import BatchNotifier, Notifier, Recipient, Reply
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -41,28 +41,44 @@ async def deliver(
 ) -> int:
     """Send each post on every platform that has not had it yet; returns the posts made.
 
-    Commits the unit of work before each send so no transaction (and, on SQLite, no write
-    lock) is held across network I/O.
+    Several posts in a row to one recipient go as one batch to a platform that can compact
+    them (`post_many`: Zalo puts the weekly digest in as few messages as it can). Commits the
+    unit of work before each send so no transaction (and, on SQLite, no write lock) is held
+    across network I/O.
     """
     made = await uow.posts.made(job_id)
     await uow.commit()
     count = 0
-    for post in posts:
-        for notifier in notifiers:
-            if (post.record_key, notifier.platform) in made:
-                continue
+    for notifier in notifiers:
+        todo = [p for p in posts if (p.record_key, notifier.platform) not in made]
+        for batch in _runs(todo, compact=isinstance(notifier, BatchNotifier)):
             try:
-                sent = await notifier.post(post.to, post.message)
+                if len(batch) > 1 and isinstance(notifier, BatchNotifier):
+                    sent = await notifier.post_many(batch[0].to, [p.message for p in batch])
+                else:
+                    sent = await notifier.post(batch[0].to, batch[0].message)
             except Exception:
                 # Not recorded: the next run of this job (a restart's catch-up) tries again.
                 log.exception(
-                    "posting %s to %s on %s failed", job_id, post.to.key, notifier.platform
+                    "posting %s to %s on %s failed", job_id, batch[0].to.key, notifier.platform
                 )
                 continue
             if not sent:
                 continue
-            await uow.posts.record(job_id, post.record_key, notifier.platform, period, now)
+            for post in batch:
+                await uow.posts.record(job_id, post.record_key, notifier.platform, period, now)
+                made.add((post.record_key, notifier.platform))
             await uow.commit()
-            made.add((post.record_key, notifier.platform))
-            count += 1
+            count += len(batch)
     return count
+
+
+def _runs(posts: Sequence[Outgoing], compact: bool) -> list[list[Outgoing]]:
+    """Posts in order, grouped into runs to the same recipient when `compact`."""
+    runs: list[list[Outgoing]] = []
+    for post in posts:
+        if compact and runs and runs[-1][0].to == post.to:
+            runs[-1].append(post)
+        else:
+            runs.append([post])
+    return runs
