@@ -7,7 +7,7 @@ it stays cheap at national scale; `digest_replies` turns it into the posts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from core import messages as msg
@@ -15,8 +15,8 @@ from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Text
 from core.pace import compute_pace, points
 from core.periods import Period
-from core.ranking import Ranking, Row, most_improved, rank
-from handlers.views import SERIES_WEEKS, _signed, ranking_blocks
+from core.ranking import Ranking, Row, most_improved
+from handlers.views import SERIES_WEEKS, _signed, rank_expected, ranking_blocks
 from storage import UnitOfWork
 from storage.repositories import ReportedValues
 
@@ -60,12 +60,9 @@ async def build_digest(
     current = {s.unit: s for s in subs if s.period == period.key}
     units = catalogue.expected_units(period)
     values_before, values_now = series[-2][1], series[-1][1]
-    expected = set(units)
     rankings = tuple(
-        replace(r, missing=tuple(u for u in r.missing if u in expected))
-        for r in (
-            rank(catalogue, i, values_now, values_before) for i in catalogue.ranked_indicators
-        )
+        rank_expected(catalogue, i, period, values_now, values_before)
+        for i in catalogue.ranked_indicators
     )
     today = cal.local(now).date()
     return Digest(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -79,12 +80,26 @@ async def ranking(req: Request) -> list[Reply]:
     previous = await _values_for(req, period.previous())
     replies = []
     for ind in indicators:
-        result = rank(cat, ind, current, previous)
+        result = rank_expected(cat, ind, period, current, previous)
         if req.actor.is_staff:
             replies.append(Reply(tuple(ranking_blocks(result, period))))
         else:
             replies.append(Reply(tuple(_own_ranking(req, result, period))))
     return replies
+
+
+def rank_expected(
+    cat: Catalogue,
+    ind: Indicator,
+    period: Period,
+    current: Mapping[str, Values],
+    previous: Mapping[str, Values],
+) -> Ranking:
+    """The ranking, with only units expected to report that week listed as without figures
+    (an exempt or excused unit is not missing)."""
+    result = rank(cat, ind, current, previous)
+    expected = {u.code for u in cat.expected_units(period)}
+    return replace(result, missing=tuple(u for u in result.missing if u.code in expected))
 
 
 def ranking_blocks(result: Ranking, period: Period) -> list[Text | Table]:

@@ -151,3 +151,5 @@ async def test_exempt_units_are_never_listed_missing(
     [status] = await run.send(at(2024, 11, 18, 13, 1), "lanh_dao", "/trangthai", GROUP)
     assert "❌ Chưa báo cáo (1): Bình Thanh" in status.text
     assert "Đã báo cáo: 20/21 đơn vị" in status.text
+    ranking = await run.send(at(2024, 11, 18, 13, 2), "lanh_dao", "/xephang Xác thực ĐDĐT", GROUP)
+    assert "Chưa có số liệu (1): Bình Thanh" in "\n".join(p.text for p in ranking)
