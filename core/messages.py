@@ -458,13 +458,22 @@ FORM_ASK_UNIT = "📝 Báo cáo cho đơn vị nào? Trả lời bằng tên xã
 
 def form_start(unit: str) -> str:
     return (
-        f"📝 Nhập báo cáo của {unit} từng mục một: trả lời từng câu hỏi bằng con số; "
-        "gõ /huy để hủy bất cứ lúc nào."
+        f"📝 Nhập báo cáo của {unit} từng mục một: trả lời từng câu hỏi bằng con số lũy kế; "
+        "gõ /huy để hủy bất cứ lúc nào. Có thêm mục khác thì gửi cả mẫu (/mau) thay cho cách này."
     )
 
 
-def form_ask(label: str, number: int, total: int, required: bool, current: str | None) -> str:
+def form_ask(
+    label: str,
+    number: int,
+    total: int,
+    required: bool,
+    current: str | None,
+    previous: str | None = None,
+) -> str:
     text = f"({number}/{total}) {label}?"
+    if previous is not None and current is None:
+        text += f" (lần trước: {previous})"
     if current is not None:
         text += f" Đang là {current}; gõ . để giữ nguyên."
     elif not required:

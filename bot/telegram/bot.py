@@ -16,7 +16,7 @@ import logging
 import re
 import warnings
 from collections import OrderedDict, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -52,7 +52,7 @@ from telegram.warnings import PTBUserWarning
 from bot.logs import hide_secret
 from bot.telegram.render import PLATFORM, to_html
 from core import messages as msg
-from core.catalogue import Catalogue, Role, Unit
+from core.catalogue import Catalogue, Field, Role, Unit
 from core.chat import Document, Incoming, Photo, Recipient, Reply, Text, id_on
 from core.numbers import NumberError, format_int, parse_count
 from handlers.common import Refusal, find_unit, template_text
@@ -90,7 +90,8 @@ class _Form:
     unit: Unit | None = None
     values: dict[str, int] = field(default_factory=dict)
     index: int = 0
-    editing: bool = False
+    fields: tuple[Field, ...] = ()  # the ones asked: required, and those the unit reports
+    previous: Mapping[str, int] = field(default_factory=dict)  # the unit's latest report
 
 
 class TelegramBot:
@@ -385,22 +386,34 @@ class TelegramBot:
         if form.unit is None:
             await self._ask(message, msg.FORM_ASK_UNIT)
             return ASK_UNIT
-        return await self._next_field(message, form, intro=msg.form_start(form.unit.name))
+        return await self._first_field(message, form, form.unit)
+
+    async def _first_field(self, message: Message, form: _Form, unit: Unit) -> int:
+        """Ask the required fields and the optional ones the unit reported last time, each
+        with last time's figure beside it: the usual report in as few questions as it takes."""
+        period = self.catalogue.calendar.place(message.date).period
+        async with self.engine.db.unit_of_work() as uow:
+            latest = await uow.submissions.recent(unit.code, period.key, 1)
+        form.previous = dict(latest[0].values) if latest else {}
+        form.fields = tuple(
+            f for f in self.catalogue.fields if f.required or f.code in form.previous
+        )
+        return await self._next_field(message, form, intro=msg.form_start(unit.name))
 
     async def _form_unit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         message, text = _text_of(update)
         form = _get_form(context, update)
         try:
-            form.unit = find_unit(self.catalogue, text)
+            form.unit = unit = find_unit(self.catalogue, text)
         except Refusal as refusal:
             await self._ask(message, refusal.text)
             return ASK_UNIT
-        return await self._next_field(message, form, intro=msg.form_start(form.unit.name))
+        return await self._first_field(message, form, unit)
 
     async def _form_field(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         message, text = _text_of(update)
         form = _get_form(context, update)
-        fld = self.catalogue.fields[form.index]
+        fld = form.fields[form.index]
         answer = text.strip()
         if answer == "." and fld.code in form.values:
             pass
@@ -416,10 +429,11 @@ class TelegramBot:
         return await self._next_field(message, form)
 
     async def _next_field(self, message: Message, form: _Form, intro: str = "") -> int:
-        fields = self.catalogue.fields
+        fields = form.fields
         if form.index < len(fields):
             fld = fields[form.index]
             current = form.values.get(fld.code)
+            before = form.previous.get(fld.code)
             await self._ask(
                 message,
                 (intro + "\n\n" if intro else "")
@@ -429,6 +443,7 @@ class TelegramBot:
                     len(fields),
                     fld.required,
                     format_int(current) if current is not None else None,
+                    format_int(before) if before is not None else None,
                 ),
             )
             return ASK_FIELD

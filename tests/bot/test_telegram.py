@@ -9,7 +9,7 @@ import logging
 import tomllib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -218,20 +218,17 @@ async def test_stranger_group_is_refused_without_any_figure(polling: Harness) ->
 
 
 def answers_for(catalogue: Catalogue, base: int) -> list[str]:
-    """Answers to every field: required ones a figure, optional ones skipped."""
-    out = []
-    for n, field in enumerate(catalogue.fields):
-        out.append(str(base - n * 10) if field.required else "-")
-    return out
+    """Answers to the fields a first form asks: the required ones."""
+    return [str(base - n * 10) for n, f in enumerate(catalogue.fields) if f.required]
 
 
 async def test_form_for_two_members_at_once_keeps_their_answers_apart(polling: Harness) -> None:
     catalogue = polling.bot.catalogue
     api = polling.api
-    fields = catalogue.fields
+    required = [f for f in catalogue.fields if f.required]
     api.push(text_update(GROUP, LAN, "/baocao", name="Lan"))
     api.push(text_update(GROUP, THUAN, "/baocao", name="Thuận"))
-    await polling.said(GROUP, f"(1/{len(fields)})", count=2)
+    await polling.said(GROUP, f"(1/{len(required)})", count=2)
     lan, thuan = answers_for(catalogue, 6000), answers_for(catalogue, 3000)
     for mine, theirs in zip(lan, thuan, strict=True):
         count = len(api.sent())
@@ -260,14 +257,32 @@ async def test_form_for_two_members_at_once_keeps_their_answers_apart(polling: H
     await polling.said(GROUP, "Đã nhận báo cáo", count=2)
     [lan_report] = await polling.reports("binh_long")
     [thuan_report] = await polling.reports("binh_thuan")
-    required = [f.code for f in fields if f.required]
-    assert [lan_report.values[c] for c in required] == [
-        6000 - n * 10 for n, f in enumerate(fields) if f.required
-    ]
-    assert [thuan_report.values[c] for c in required] == [
-        3000 - n * 10 for n, f in enumerate(fields) if f.required
-    ]
-    assert set(lan_report.values) == set(required)
+    codes = [f.code for f in required]
+    assert [lan_report.values[c] for c in codes] == [int(a) for a in lan]
+    assert [thuan_report.values[c] for c in codes] == [int(a) for a in thuan]
+    assert set(lan_report.values) == set(codes)
+
+
+async def test_form_asks_what_the_unit_reports_with_last_weeks_figures(polling: Harness) -> None:
+    api = polling.api
+    last_week = datetime.now(UTC) - timedelta(days=7)
+    with_btxh = f"{REPORT}\nĐối tượng BTXH: 440\nBTXH chi trả qua tài khoản: 401"
+    with_btxh += "\nĐối tượng NCC: 106\nNCC chi trả qua tài khoản: 106"
+    api.push(text_update(LAN, LAN, f"/baocao\n{with_btxh}", date=last_week))
+    await polling.said(LAN, "Đã nhận báo cáo")
+    api.push(text_update(LAN, LAN, "/baocao"))
+    [first] = await polling.said(LAN, "(1/9)")  # 5 required + the 4 BTXH/NCC it reports
+    assert "Đã cấp CCCD? (lần trước: 6.352)" in first
+    answers = ["6.400", "5.100", "4.900", "1.240", "1.130", "445", "405", "106", "106"]
+    for n, answer in enumerate(answers, start=1):
+        count = len(api.sent())
+        api.push(text_update(LAN, LAN, answer))
+        await api.wait_for(lambda a, c=count: len(a.sent()) > c)
+        if n < len(answers):
+            assert f"({n + 1}/9)" in api.texts(LAN)[-1]
+    [summary] = await polling.said(LAN, "Kiểm tra lại báo cáo")
+    assert "Đối tượng BTXH: 445" in summary
+    assert "Trẻ dưới 6 tuổi" not in summary  # never reported, never asked
 
 
 async def test_form_rejects_a_bad_number_and_cancels_with_huy(polling: Harness) -> None:
