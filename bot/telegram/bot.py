@@ -14,20 +14,18 @@ import contextlib
 import hmac
 import logging
 import re
-import warnings
 from collections import OrderedDict, defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -42,20 +40,17 @@ from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ContextTypes,
-    ConversationHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.logs import hide_secret
+from bot.telegram.form import ReportForm
 from bot.telegram.render import PLATFORM, to_html
 from core import messages as msg
-from core.catalogue import Catalogue, Field, Role, Unit
-from core.chat import Document, Incoming, Photo, Recipient, Reply, Text, id_on
-from core.numbers import NumberError, format_int, parse_count
-from handlers.common import Refusal, find_unit, template_text
+from core.catalogue import Catalogue
+from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on
 from handlers.engine import Engine, split_command
 
 log = logging.getLogger(__name__)
@@ -63,10 +58,6 @@ T = TypeVar("T")
 
 # Commands a button may carry; anything else in callback data is refused.
 BUTTON_COMMANDS = frozenset({"nhacnho", "nudge", "trangthai", "status"})
-# Form states.
-ASK_UNIT, ASK_FIELD, CONFIRM = range(3)
-_FORM_START = re.compile(r"^\s*/(baocao|report)(@\w+)?\s*$", re.IGNORECASE)
-_CANCEL = re.compile(r"^\s*/(huy|cancel)(@\w+)?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -81,17 +72,6 @@ class TelegramSettings:
     group_per_minute: float = 20  # and its limit per group
     send_attempts: int = 5  # tries for 5xx, timeouts and resets (429 is the rate limiter's)
     backoff_s: float = 1.0
-
-
-@dataclass
-class _Form:
-    """A report being typed field by field."""
-
-    unit: Unit | None = None
-    values: dict[str, int] = field(default_factory=dict)
-    index: int = 0
-    fields: tuple[Field, ...] = ()  # the ones asked: required, and those the unit reports
-    previous: Mapping[str, int] = field(default_factory=dict)  # the unit's latest report
 
 
 class TelegramBot:
@@ -139,10 +119,10 @@ class TelegramBot:
         await app.initialize()
         me = app.bot.bot
         self.username, self.bot_id = (me.username or "").casefold(), me.id
-        await self._call(lambda: self._set_menu(), what="setMyCommands")
+        await self.call(lambda: self._set_menu(), what="setMyCommands")
         await app.start()
         if self.settings.webhook_url:
-            await self._call(
+            await self.call(
                 lambda: app.bot.set_webhook(
                     self.settings.webhook_url,
                     secret_token=self.settings.webhook_secret or None,
@@ -153,7 +133,7 @@ class TelegramBot:
             log.info("telegram: webhook mode as @%s", self.username)
         else:
             # getUpdates is refused while a webhook is set; pending updates are kept.
-            await self._call(
+            await self.call(
                 lambda: app.bot.delete_webhook(drop_pending_updates=False), what="deleteWebhook"
             )
             self._stopping.clear()
@@ -262,27 +242,9 @@ class TelegramBot:
         app = self.application
         app.add_handler(TypeHandler(Update, self._drop_replayed), group=-1)
         text = filters.TEXT & ~filters.UpdateType.EDITED
-        with warnings.catch_warnings():
-            # CallbackQueryHandler in a per-chat-and-user form is what we want (the buttons
-            # belong to the form's last message); PTB warns about the general case.
-            warnings.simplefilter("ignore", PTBUserWarning)
-            form = ConversationHandler(
-                entry_points=[MessageHandler(text & filters.Regex(_FORM_START), self._form_start)],
-                states={
-                    ASK_UNIT: [MessageHandler(text & ~filters.COMMAND, self._form_unit)],
-                    ASK_FIELD: [MessageHandler(text & ~filters.COMMAND, self._form_field)],
-                    CONFIRM: [CallbackQueryHandler(self._form_button, pattern=r"^form:")],
-                    ConversationHandler.TIMEOUT: [TypeHandler(Update, self._form_timeout)],
-                },
-                fallbacks=[MessageHandler(text & filters.Regex(_CANCEL), self._form_cancel)],
-                per_chat=True,
-                per_user=True,
-                conversation_timeout=self.settings.form_timeout_s,
-                name="baocao_form",
-            )
         # One group: the first handler that wants an update takes it. The form comes first,
         # so a member's answers go to their form and nowhere else.
-        app.add_handler(form)
+        app.add_handler(ReportForm(self).handler())
         app.add_handler(MessageHandler(text, self._on_text))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_error_handler(self._on_error)
@@ -300,7 +262,7 @@ class TelegramBot:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: handler failed: %r", context.error, exc_info=context.error)
 
-    def _incoming(self, update: Update, message: Message, text: str) -> Incoming | None:
+    def incoming(self, update: Update, message: Message, text: str) -> Incoming | None:
         user = update.effective_user
         if user is None or user.is_bot:
             return None
@@ -320,16 +282,16 @@ class TelegramBot:
             update_key=str(update.update_id),
         )
 
-    def _for_other_bot(self, text: str) -> bool:
+    def for_other_bot(self, text: str) -> bool:
         """`/baocao@OtherBot` in a group is not ours."""
         match = re.match(r"^\s*/\w+@(\w+)", text)
         return bool(match and match.group(1).casefold() != self.username)
 
     async def _on_text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or message.text is None or self._for_other_bot(message.text):
+        if message is None or message.text is None or self.for_other_bot(message.text):
             return
-        incoming = self._incoming(update, message, message.text)
+        incoming = self.incoming(update, message, message.text)
         if incoming is None:
             return
         log.debug(
@@ -357,157 +319,15 @@ class TelegramBot:
         command = split_command(query.data or "")
         if command is None or command[0] not in BUTTON_COMMANDS:
             # A form button of someone else's form, or callback data we never sent.
-            await self._call(lambda: query.answer(msg.BUTTON_NOT_YOURS), what="answerCallbackQuery")
+            await self.call(lambda: query.answer(msg.BUTTON_NOT_YOURS), what="answerCallbackQuery")
             return
-        await self._call(lambda: query.answer(msg.BUTTON_DONE), what="answerCallbackQuery")
-        incoming = self._incoming(update, query.message, query.data or "")
+        await self.call(lambda: query.answer(msg.BUTTON_DONE), what="answerCallbackQuery")
+        incoming = self.incoming(update, query.message, query.data or "")
         if incoming is None:
             return
         # The presser is checked by the engine like anyone typing the command.
         replies = await self.engine.handle(incoming)
         await self.deliver(query.message.chat.id, replies)
-
-    # --- the form -----------------------------------------------------------------------------
-
-    async def _form_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        message, text = _text_of(update)
-        if self._for_other_bot(text):
-            return ConversationHandler.END
-        incoming = self._incoming(update, message, text)
-        actor = await self.engine.actor(incoming) if incoming else None
-        if incoming is None or actor is None or actor.role not in (Role.OFFICER, Role.ADMIN):
-            # Strangers, leaders and unknown groups get the engine's own answer.
-            if incoming is not None:
-                await self.deliver(message.chat.id, await self.engine.handle(incoming), message)
-            return ConversationHandler.END
-        form = _set_form(
-            context, update, _Form(unit=actor.unit if actor.role is Role.OFFICER else None)
-        )
-        if form.unit is None:
-            await self._ask(message, msg.FORM_ASK_UNIT)
-            return ASK_UNIT
-        return await self._first_field(message, form, form.unit)
-
-    async def _first_field(self, message: Message, form: _Form, unit: Unit) -> int:
-        """Ask the required fields and the optional ones the unit reported last time, each
-        with last time's figure beside it: the usual report in as few questions as it takes."""
-        period = self.catalogue.calendar.place(message.date).period
-        async with self.engine.db.unit_of_work() as uow:
-            latest = await uow.submissions.recent(unit.code, period.key, 1)
-        form.previous = dict(latest[0].values) if latest else {}
-        form.fields = tuple(
-            f for f in self.catalogue.fields if f.required or f.code in form.previous
-        )
-        return await self._next_field(message, form, intro=msg.form_start(unit.name))
-
-    async def _form_unit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        message, text = _text_of(update)
-        form = _get_form(context, update)
-        try:
-            form.unit = unit = find_unit(self.catalogue, text)
-        except Refusal as refusal:
-            await self._ask(message, refusal.text)
-            return ASK_UNIT
-        return await self._first_field(message, form, unit)
-
-    async def _form_field(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        message, text = _text_of(update)
-        form = _get_form(context, update)
-        fld = form.fields[form.index]
-        answer = text.strip()
-        if answer == "." and fld.code in form.values:
-            pass
-        elif answer == "-" and not fld.required:
-            form.values.pop(fld.code, None)
-        else:
-            try:
-                form.values[fld.code] = parse_count(answer)
-            except NumberError as exc:
-                await self._ask(message, msg.form_bad_value(str(exc)))
-                return ASK_FIELD
-        form.index += 1
-        return await self._next_field(message, form)
-
-    async def _next_field(self, message: Message, form: _Form, intro: str = "") -> int:
-        fields = form.fields
-        if form.index < len(fields):
-            fld = fields[form.index]
-            current = form.values.get(fld.code)
-            before = form.previous.get(fld.code)
-            await self._ask(
-                message,
-                (intro + "\n\n" if intro else "")
-                + msg.form_ask(
-                    fld.label,
-                    form.index + 1,
-                    len(fields),
-                    fld.required,
-                    format_int(current) if current is not None else None,
-                    format_int(before) if before is not None else None,
-                ),
-            )
-            return ASK_FIELD
-        summary = template_text(self.catalogue, form.unit, form.values, only_given=True)
-        buttons = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(msg.FORM_BUTTON_SEND, callback_data="form:send"),
-                    InlineKeyboardButton(msg.FORM_BUTTON_EDIT, callback_data="form:edit"),
-                    InlineKeyboardButton(msg.FORM_BUTTON_CANCEL, callback_data="form:cancel"),
-                ]
-            ]
-        )
-        for page in to_html((Text.of(msg.form_summary(summary)),)):
-            await self._call(
-                partial(message.reply_html, page, reply_markup=buttons), what="sendMessage"
-            )
-        return CONFIRM
-
-    async def _form_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        query = update.callback_query
-        if query is None or not isinstance(query.message, Message):
-            return ConversationHandler.END
-        await self._call(lambda: query.answer(), what="answerCallbackQuery")
-        form = _get_form(context, update)
-        message = query.message
-        await self._call(lambda: message.edit_reply_markup(None), what="editMessageReplyMarkup")
-        if query.data == "form:cancel":
-            await self._say(message, msg.FORM_CANCELLED)
-            return ConversationHandler.END
-        if query.data == "form:edit":
-            form.index = 0
-            return await self._next_field(message, form)
-        text = template_text(self.catalogue, form.unit, form.values, only_given=True)
-        incoming = self._incoming(update, message, text)
-        if incoming is not None:
-            # Sent as if typed: the engine validates and stores it like any report. Its time
-            # is the summary's (the member's last answer), not the button press.
-            await self.deliver(message.chat.id, await self.engine.handle(incoming))
-        return ConversationHandler.END
-
-    async def _form_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        message, _ = _text_of(update)
-        await self._say(message, msg.FORM_CANCELLED)
-        return ConversationHandler.END
-
-    async def _form_timeout(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        if message is not None:
-            await self._say(
-                message, msg.form_timeout(max(1, round(self.settings.form_timeout_s / 60)))
-            )
-
-    async def _ask(self, message: Message, text: str, question: bool = True) -> None:
-        """A question to one member: in a group it is a reply with a selective ForceReply, so
-        the member's answer reaches the bot even with privacy mode on."""
-        markup = ForceReply(selective=True) if question and message.chat.type != "private" else None
-        for page in to_html((Text.of(text),)):
-            await self._call(
-                partial(message.reply_html, page, reply_markup=markup), what="sendMessage"
-            )
-
-    async def _say(self, message: Message, text: str) -> None:
-        await self._ask(message, text, question=False)
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -536,7 +356,7 @@ class TelegramBot:
         pages = to_html(r.blocks)
         for n, page in enumerate(pages):
             last = n == len(pages) - 1
-            await self._call(
+            await self.call(
                 partial(
                     bot.send_message,
                     chat_id,
@@ -569,7 +389,7 @@ class TelegramBot:
             with path.open("rb") as handle:
                 return await method(chat_id, handle, caption=caption[:1024] or None)
 
-        await self._call(once, what=f"send_{kind}", chat=chat_id, payload=str(path))
+        await self.call(once, what=f"send_{kind}", chat=chat_id, payload=str(path))
 
     async def post(self, to: Recipient, message: Reply) -> bool:
         """`Notifier`: a scheduled post to a configured chat or a person's private chat."""
@@ -579,7 +399,7 @@ class TelegramBot:
         await self.send(chat_id, message)
         return True
 
-    async def _call(
+    async def call(
         self,
         call: Callable[[], Awaitable[T]],
         *,
@@ -622,30 +442,3 @@ class TelegramBot:
                 log.error("telegram: %s to %s failed: %s; payload=%r", what, chat, exc, payload)
                 return None
         return None
-
-
-def _text_of(update: Update) -> tuple[Message, str]:
-    """The message and its text, for handlers whose filters admit text messages only."""
-    message = update.effective_message
-    if message is None or message.text is None:
-        raise TypeError(f"update {update.update_id} carries no text message")
-    return message, message.text
-
-
-def _forms(context: ContextTypes.DEFAULT_TYPE) -> dict[Any, Any]:
-    """The user's forms, one per chat (the ConversationHandler keys on chat and user)."""
-    if context.user_data is None:
-        raise RuntimeError("a form needs user data")
-    return context.user_data
-
-
-def _get_form(context: ContextTypes.DEFAULT_TYPE, update: Update) -> _Form:
-    chat = update.effective_chat
-    form = _forms(context).get(("form", chat.id if chat else 0))
-    return form if isinstance(form, _Form) else _set_form(context, update, _Form())
-
-
-def _set_form(context: ContextTypes.DEFAULT_TYPE, update: Update, form: _Form) -> _Form:
-    chat = update.effective_chat
-    _forms(context)[("form", chat.id if chat else 0)] = form
-    return form
