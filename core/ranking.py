@@ -58,6 +58,12 @@ class Ratio:
 
 def ratio(indicator: Indicator, values: Values) -> Ratio | None:
     """The indicator's ratio for one report, or None when a field is missing."""
+    counts = _counts(indicator, values)
+    return None if counts is None else Ratio(counts[0], counts[1], indicator.decimals)
+
+
+def _counts(indicator: Indicator, values: Values) -> tuple[int, int] | None:
+    """`ratio`'s numerator and denominator without the Ratio."""
     # The numerator and denominator together are exactly the indicator's fields, so a
     # missing field is a KeyError here (cheaper than checking every field first).
     numerator = denominator = 0
@@ -68,7 +74,7 @@ def ratio(indicator: Indicator, values: Values) -> Ratio | None:
             denominator += values[code]
     except KeyError:
         return None
-    return Ratio(numerator, denominator, indicator.decimals)
+    return numerator, denominator
 
 
 def total_ratio(indicator: Indicator, reports: Sequence[Values]) -> Ratio | None:
@@ -154,19 +160,18 @@ def rank(
     rows = []
     for position, (unit, values, r) in enumerate(scored, start=1):
         before = previous.get(unit.code)
-        old = ratio(indicator, before) if before is not None else None
+        old = _counts(indicator, before) if before is not None else None
         change = None
-        if old is not None and old.denominator > 0 and r.denominator > 0:
+        if old is not None and old[1] > 0 and r.denominator > 0:
             # The difference of the printed rates, so the column agrees with what readers see.
-            if r.numerator >= 0 and old.numerator >= 0:
+            if r.numerator >= 0 and old[0] >= 0:
                 # rate_pct's integers, subtracted before making the Decimal (same value and
                 # exponent as subtracting the two Decimals).
                 change = Decimal(
-                    _scaled(r.numerator, r.denominator, scale)
-                    - _scaled(old.numerator, old.denominator, scale)
+                    _scaled(r.numerator, r.denominator, scale) - _scaled(*old, scale)
                 ).scaleb(-indicator.decimals)
             else:
-                change = r.rate - old.rate  # type: ignore[operator]  # not None: den > 0
+                change = r.rate - rate_pct(*old, indicator.decimals)  # type: ignore[operator]
         rows.append(
             Row(
                 position,

@@ -57,7 +57,8 @@ async def build_digest(
 ) -> Digest:
     cal = catalogue.calendar
     series, subs = await recent_reports(catalogue, uow, period)
-    current = {s.unit: s for s in subs if s.period == period.key}
+    key = period.key  # a property: computed once, not for each of 26,000 rows
+    current = {s.unit: s for s in subs if s.period == key}
     units = catalogue.expected_units(period)
     values_before, values_now = series[-2][1], series[-1][1]
     expected = {u.code for u in units}  # codes: hashing a Unit hashes every field
