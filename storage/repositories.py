@@ -106,8 +106,9 @@ class SubmissionRepository:
         )
 
     async def current_values(self, periods: Sequence[str]) -> list[ReportedValues]:
-        """Only what tables need (period, unit, values, late) of the current reports: no
-        ORM objects, so a national digest reads tens of thousands of rows quickly."""
+        """Only what tables need (period, unit, values, late) of the current reports, in no
+        particular order: no ORM objects, so a national digest reads tens of thousands of rows
+        quickly."""
         if not periods:
             return []
         # Core columns (no ORM layer per row); on SQLite the values as their JSON text, decoded
