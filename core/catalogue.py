@@ -609,9 +609,11 @@ HOLIDAY_YEARS = range(2020, 2041)
 
 @functools.cache
 def _vietnam_holidays() -> frozenset[date]:
-    import holidays  # lazy: only a catalogue with holidays on pays for the tables
+    # A table checked against the `holidays` package by the tests: importing the package at
+    # start-up loaded every country's rules (~12 MB, see core/holidays_vn.py).
+    from core.holidays_vn import VIETNAM_HOLIDAYS
 
-    return frozenset(holidays.country_holidays("VN", years=HOLIDAY_YEARS))
+    return VIETNAM_HOLIDAYS
 
 
 def _closed_days(r: _Reader) -> frozenset[date]:

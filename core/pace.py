@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -91,6 +91,67 @@ def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) ->
         projected=projected,
         deadline=indicator.deadline,
     )
+
+
+Series = Sequence[tuple[date, Values]]
+
+
+def risk_check(indicator: Indicator, today: date) -> Callable[[Series], bool]:
+    """A function of one unit's series (ascending by date) giving exactly
+    `compute_pace(indicator, points(indicator, series), today).at_risk` (False for None),
+    in integers: the digest asks it for every unit and indicator of the country."""
+    target, deadline = indicator.target, indicator.deadline
+    if target is None or deadline is None:
+        return lambda series: False
+    exact = Fraction(target)
+    # target_count = ceil(target · den / 100) = ceil(tn · den / (100 · td)).
+    tn, scale = exact.numerator, exact.denominator * 100
+    days_to_deadline = (deadline - today).days
+    window = timedelta(weeks=PACE_WEEKS)
+    num_fields, den_fields = indicator.numerator, indicator.denominator
+
+    def counts(values: Values) -> tuple[int, int] | None:
+        n = d = 0
+        try:
+            for code in num_fields:
+                n += values[code]
+            for code in den_fields:
+                d += values[code]
+        except KeyError:
+            return None
+        return n, d
+
+    def check(series: Series) -> bool:
+        # From the newest point back: the last point, then the oldest one of the window.
+        i = len(series) - 1
+        while i >= 0:
+            last = counts(series[i][1])
+            if last is not None:
+                break
+            i -= 1
+        else:
+            return False  # no point
+        numerator, denominator = last
+        remaining = -(-tn * denominator // scale) - numerator
+        if remaining <= 0:
+            return False  # met
+        last_on = series[i][0]
+        cutoff = last_on - window
+        first_on, first_numerator = last_on, numerator
+        for on, values in reversed(series[:i]):
+            if on < cutoff:
+                break
+            point = counts(values)
+            if point is not None:
+                first_on, first_numerator = on, point[0]
+        rise = numerator - first_numerator
+        if first_on >= last_on or rise <= 0:
+            return True  # no pace to project: short of the target with a deadline
+        days = (last_on - first_on).days
+        # projected = today + ceil(remaining / (rise / (days / 7)) · 7) days.
+        return -(-remaining * days // rise) > days_to_deadline
+
+    return check
 
 
 def carry_forward(

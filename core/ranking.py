@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
 
 from core.catalogue import Catalogue, Indicator, Unit
 from core.numbers import percent, rate_pct
 from core.text import collate
 
 Values = Mapping[str, int]
+T = TypeVar("T")
+
+
+class _Once(Generic[T]):
+    """`functools.cached_property` without its lock (Python 3.11 takes an RLock on every
+    first read, which cost more than the rate itself in a national digest)."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Once[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | _Once[T]:
+        if obj is None:
+            return self
+        value = self.compute(obj)
+        obj.__dict__[self.name] = value  # later reads find it before this (non-data) descriptor
+        return value
 
 
 @dataclass(frozen=True)
@@ -22,36 +47,54 @@ class Ratio:
     decimals: int
 
     # Cached: a national ranking reads them several times for each of 3,321 rows.
-    @cached_property
+    @_Once
     def exact(self) -> Fraction | None:
         return percent(self.numerator, self.denominator)
 
-    @cached_property
+    @_Once
     def rate(self) -> Decimal | None:
         return rate_pct(self.numerator, self.denominator, self.decimals)
 
 
 def ratio(indicator: Indicator, values: Values) -> Ratio | None:
     """The indicator's ratio for one report, or None when a field is missing."""
-    if not all(code in values for code in indicator.fields):
+    counts = _counts(indicator, values)
+    return None if counts is None else Ratio(counts[0], counts[1], indicator.decimals)
+
+
+def _counts(indicator: Indicator, values: Values) -> tuple[int, int] | None:
+    """`ratio`'s numerator and denominator without the Ratio."""
+    # The numerator and denominator together are exactly the indicator's fields, so a
+    # missing field is a KeyError here (cheaper than checking every field first).
+    numerator = denominator = 0
+    try:
+        for code in indicator.numerator:
+            numerator += values[code]
+        for code in indicator.denominator:
+            denominator += values[code]
+    except KeyError:
         return None
-    return Ratio(
-        sum(values[c] for c in indicator.numerator),
-        sum(values[c] for c in indicator.denominator),
-        indicator.decimals,
-    )
+    return numerator, denominator
 
 
 def total_ratio(indicator: Indicator, reports: Sequence[Values]) -> Ratio | None:
     """A total is the ratio of the sums, never the mean of the rates (over the reports that
     have every field of the indicator)."""
-    fields, num_fields, den_fields = indicator.fields, indicator.numerator, indicator.denominator
+    num_fields, den_fields = indicator.numerator, indicator.denominator
     numerator = denominator = counted = 0
     for values in reports:
-        if all(code in values for code in fields):
-            numerator += sum(values[c] for c in num_fields)
-            denominator += sum(values[c] for c in den_fields)
-            counted += 1
+        # As in `ratio`: the two lists are the fields, a missing one a KeyError.
+        n = d = 0
+        try:
+            for code in num_fields:
+                n += values[code]
+            for code in den_fields:
+                d += values[code]
+        except KeyError:
+            continue
+        numerator += n
+        denominator += d
+        counted += 1
     if not counted:
         return None
     return Ratio(numerator, denominator, indicator.decimals)
@@ -111,36 +154,100 @@ def rank(
             continue
         scored.append((unit, values or {}, r))
 
-    def order(item: tuple[Unit, Values, Ratio]) -> tuple[float, Fraction, str]:
-        exact = item[2].exact
-        exact = exact if exact is not None else Fraction(-1)
-        # The float first only to be quick: int / int is correctly rounded, so a smaller
-        # float means a smaller rate, and equal floats fall through to the exact Fraction.
-        quick = item[2].numerator * 100 / item[2].denominator if item[2].denominator > 0 else -1.0
-        return (-quick, -exact, collate(item[0].name))
-
-    scored.sort(key=order)
+    scored = _sorted(scored)
+    met = _meets(indicator)
+    scale = 100 * 10**indicator.decimals
     rows = []
     for position, (unit, values, r) in enumerate(scored, start=1):
         before = previous.get(unit.code)
-        old = ratio(indicator, before) if before is not None else None
+        old = _counts(indicator, before) if before is not None else None
         change = None
-        if old is not None and old.rate is not None and r.rate is not None:
+        if old is not None and old[1] > 0 and r.denominator > 0:
             # The difference of the printed rates, so the column agrees with what readers see.
-            change = r.rate - old.rate
+            if r.numerator >= 0 and old[0] >= 0:
+                # rate_pct's integers, subtracted before making the Decimal (same value and
+                # exponent as subtracting the two Decimals).
+                change = Decimal(
+                    _scaled(r.numerator, r.denominator, scale) - _scaled(*old, scale)
+                ).scaleb(-indicator.decimals)
+            else:
+                change = r.rate - rate_pct(*old, indicator.decimals)  # type: ignore[operator]
         rows.append(
             Row(
-                position=position,
-                unit=unit,
-                values=values,
-                ratio=r,
-                met=meets(indicator, r),
-                change=change,
-                extras=tuple(ratio(col, values) for col in columns),
+                position,
+                unit,
+                values,
+                r,
+                met(r),
+                change,
+                tuple([ratio(col, values) for col in columns]) if columns else (),
             )
         )
     total = total_ratio(indicator, [values for _, values, _ in scored])
     return Ranking(indicator, tuple(rows), total, tuple(missing), tuple(columns))
+
+
+def _exact_key(r: Ratio) -> Fraction:
+    return r.exact if r.exact is not None else Fraction(-1)
+
+
+def _sorted(scored: list[tuple[Unit, Values, Ratio]]) -> list[tuple[Unit, Values, Ratio]]:
+    """By (-exact rate, collated name), a rate of nothing counting as -1. The float first only
+    to be quick: int / int is correctly rounded, so a smaller float means a smaller rate; a run
+    of equal floats whose exact rates differ (beyond float precision: rare) is sorted again by
+    the exact Fraction."""
+    keyed = sorted(
+        (
+            (-(r.numerator * 100 / r.denominator) if r.denominator > 0 else 1.0, collate(u.name), n)
+            for n, (u, _, r) in enumerate(scored)
+        )
+    )
+    out = [scored[n] for _, _, n in keyed]
+    start = 0
+    for end in range(1, len(keyed) + 1):
+        if end == len(keyed) or keyed[end][0] != keyed[start][0]:
+            if end - start > 1 and not _same_rate(out[start:end]):
+                out[start:end] = sorted(
+                    out[start:end], key=lambda i: (-_exact_key(i[2]), collate(i[0].name))
+                )
+            start = end
+    return out
+
+
+def _scaled(numerator: int, denominator: int, scale: int) -> int:
+    """round_half_up(numerator / denominator · scale) for numerator >= 0 < denominator:
+    `rate_pct` in integers, before the Decimal is made."""
+    return (2 * numerator * scale + denominator) // (2 * denominator)
+
+
+def _same_rate(items: Sequence[tuple[Unit, Values, Ratio]]) -> bool:
+    """Whether every item has the same exact rate (cross-multiplied, no Fractions)."""
+
+    def parts(r: Ratio) -> tuple[int, int]:
+        return (r.numerator * 100, r.denominator) if r.denominator > 0 else (-1, 1)
+
+    a, b = parts(items[0][2])
+    for item in items[1:]:
+        c, d = parts(item[2])
+        if a * d != c * b:
+            return False
+    return True
+
+
+def _meets(indicator: Indicator) -> Callable[[Ratio], bool | None]:
+    """`meets(indicator, r)` with the target's Fraction made once: exact >= target compared
+    in integers (num·100·t.den >= t.num·den, the denominator being positive)."""
+    if indicator.target is None:
+        return lambda r: None
+    target = Fraction(indicator.target)
+    tn, td = target.numerator, target.denominator
+
+    def met(r: Ratio) -> bool | None:
+        if r.denominator <= 0:
+            return None
+        return r.numerator * 100 * td >= tn * r.denominator
+
+    return met
 
 
 def most_improved(rankings: Sequence[Ranking], limit: int = 3) -> list[tuple[Row, Indicator]]:

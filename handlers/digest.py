@@ -13,7 +13,7 @@ from datetime import date, datetime
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Text
-from core.pace import compute_pace, points
+from core.pace import risk_check
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved
 from handlers.views import SERIES_WEEKS, _signed, rank_expected, ranking_blocks
@@ -57,7 +57,8 @@ async def build_digest(
 ) -> Digest:
     cal = catalogue.calendar
     series, subs = await recent_reports(catalogue, uow, period)
-    current = {s.unit: s for s in subs if s.period == period.key}
+    key = period.key  # a property: computed once, not for each of 26,000 rows
+    current = {s.unit: s for s in subs if s.period == key}
     units = catalogue.expected_units(period)
     values_before, values_now = series[-2][1], series[-1][1]
     rankings = tuple(
@@ -80,18 +81,18 @@ async def build_digest(
 def _at_risk(
     catalogue: Catalogue, series: Series, today: date
 ) -> tuple[tuple[Indicator, tuple[Unit, ...]], ...]:
+    by_unit: dict[str, list[tuple[date, Values]]] = {}
+    for on, reports in series:
+        for code, values in reports.items():
+            by_unit.setdefault(code, []).append((on, values))
     out = []
     for ind in catalogue.ranked_indicators:
         if ind.deadline is None:
             continue
-        names = []
-        for unit in catalogue.active_units:
-            history = [(on, reports[unit.code]) for on, reports in series if unit.code in reports]
-            result = compute_pace(ind, points(ind, history), today)
-            if result is not None and result.at_risk:
-                names.append(unit)
+        at_risk = risk_check(ind, today)
+        names = tuple(u for u in catalogue.active_units if at_risk(by_unit.get(u.code, ())))
         if names:
-            out.append((ind, tuple(names)))
+            out.append((ind, names))
     return tuple(out)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import EllipsisType
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import String, Table, delete, func, insert, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,18 +106,33 @@ class SubmissionRepository:
         )
 
     async def current_values(self, periods: Sequence[str]) -> list[ReportedValues]:
-        """Only what tables need (period, unit, values, late) of the current reports: no
-        ORM objects, so a national digest reads tens of thousands of rows quickly."""
+        """Only what tables need (period, unit, values, late) of the current reports, in no
+        particular order: no ORM objects, so a national digest reads tens of thousands of rows
+        quickly."""
         if not periods:
             return []
-        rows = await self._session.execute(
-            select(
-                SubmissionRow.period, SubmissionRow.unit, SubmissionRow.values, SubmissionRow.late
+        # Core columns (no ORM layer per row); on SQLite the values as their JSON text, decoded
+        # below in one call, which shares the field names' strings: a national digest reads
+        # 26,000 rows, and decoding each on its own was the largest part of its time.
+        table = cast(Table, SubmissionRow.__table__)
+        c = table.c
+        result = await self._session.execute(
+            select(c.period, c.unit, type_coerce(c["values"], String), c.late).where(
+                c.period.in_(periods), c.is_current.is_(True)
             )
-            .where(SubmissionRow.period.in_(periods), SubmissionRow.is_current.is_(True))
-            .order_by(SubmissionRow.period, SubmissionRow.unit)
         )
-        return [ReportedValues(p, u, dict(v), late) for p, u, v, late in rows]
+        rows = result.all()
+        if not rows:
+            return []
+        raw = [row[2] for row in rows]
+        if isinstance(raw[0], str):
+            decoded = json.loads("[" + ",".join(raw) + "]")
+        else:  # asyncpg decodes JSON itself
+            decoded = [dict(v) for v in raw]
+        return [
+            ReportedValues(row[0], row[1], values, bool(row[3]))
+            for row, values in zip(rows, decoded, strict=True)
+        ]
 
     async def has_reports(self, period: str) -> bool:
         query = (
