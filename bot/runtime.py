@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import open_app
 from bot.config_file import StartupError
 from bot.logs import hide_secret
-from bot.media import MediaStore, media_routes
 from bot.settings import Settings
 from bot.telegram.bot import TelegramBot, TelegramSettings
-from bot.web import WebServer
-from bot.zalo.bot import ZaloBot, create_zalo
-from bot.zalo.client import ZaloError
 from scheduler.service import SchedulerHandle, start_scheduler
+
+if TYPE_CHECKING:
+    from aiohttp.web import RouteDef
+
+    from bot.web import WebServer
+    from bot.zalo.bot import ZaloBot
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +66,32 @@ async def serve(
         if secret is not None:
             hide_secret(secret.get_secret_value())
     app = await open_app(settings, config_path=config, database_url=database_url)
-    web = WebServer(settings.web_host, settings.web_port)
-    media = MediaStore(settings.public_base_url) if settings.public_base_url else None
+    # Zalo, the media store and the web server are imported only when configured: a
+    # Telegram bot that polls never loads aiohttp's server (memory, start-up time).
+    media = None
+    routes: list[RouteDef] = []
+    if settings.public_base_url:
+        from bot.media import MediaStore, media_routes
+
+        media = MediaStore(settings.public_base_url)
+        routes += media_routes(media)
     telegram = TelegramBot(app.engine, tg_settings) if tg_settings else None
-    zalo = create_zalo(app, settings, media)
+    zalo = None
+    if settings.zalo_bot_token is not None:
+        from bot.zalo.bot import create_zalo
+
+        zalo = create_zalo(app, settings, media)
     # Routes first: the web server must answer before a platform is told the webhook URL.
-    routes = []
     if telegram is not None and tg_settings is not None and tg_settings.webhook_url:
         routes += telegram.webhook_routes()
     if zalo is not None:
         routes += zalo.routes()
-    if media is not None:
-        routes += media_routes(media)
     started: list[TelegramBot | ZaloBot | WebServer | SchedulerHandle] = []
     try:
         if routes:
+            from bot.web import WebServer
+
+            web = WebServer(settings.web_host, settings.web_port)
             web.add_routes(routes)
             await web.start()
             started.append(web)
@@ -91,6 +106,8 @@ async def serve(
                 raise StartupError(f"không kết nối được Telegram Bot API: {exc}") from exc
             started.append(telegram)
         if zalo is not None:
+            from bot.zalo.client import ZaloError
+
             try:
                 await zalo.start()
             except ZaloError as exc:
@@ -100,13 +117,16 @@ async def serve(
         notifiers = [p for p in (telegram, zalo) if p is not None]
         app.engine.notifiers.extend(notifiers)  # leaders' /nhacnho posts through them
         started.append(await start_scheduler(app, notifiers, files_dir=app.engine.files_dir))
+        # Everything loaded so far lives as long as the process: keep the collector from
+        # walking it again and again.
+        gc.freeze()
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()
     finally:
         # The scheduler first, then the web server (finishing requests in hand), then the
         # platforms.
-        first = {SchedulerHandle: 0, WebServer: 1}
-        for part in sorted(started, key=lambda part: first.get(type(part), 2)):
+        first = {"SchedulerHandle": 0, "WebServer": 1}
+        for part in sorted(started, key=lambda part: first.get(type(part).__name__, 2)):
             try:
                 await part.stop()
             except Exception:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import re
 from collections import OrderedDict, defaultdict
@@ -19,9 +18,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -52,6 +50,9 @@ from core import messages as msg
 from core.catalogue import Catalogue
 from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on
 from handlers.engine import Engine, split_command
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -219,26 +220,10 @@ class TelegramBot:
         ):
             await bot.set_my_commands([BotCommand(c, d) for c, d in menu], scope=scope)
 
-    # --- webhook ------------------------------------------------------------------------------
-
     def webhook_routes(self, path: str = "/telegram/webhook") -> list[web.RouteDef]:
-        return [web.post(path, self._webhook)]
+        from bot.telegram.webhook import webhook_routes
 
-    async def _webhook(self, request: web.Request) -> web.Response:
-        # The secret is checked before the body is read.
-        sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not sent:
-            return web.Response(status=401, text="missing secret")
-        if not hmac.compare_digest(sent.encode(), self.settings.webhook_secret.encode()):
-            return web.Response(status=403, text="wrong secret")
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400, text="not an update")
-        # Handled before answering: if the process dies first, Telegram delivers it again.
-        await self.process(update)
-        return web.Response(text="ok")
+        return webhook_routes(self, path)
 
     # --- handlers -----------------------------------------------------------------------------
 
