@@ -33,7 +33,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -45,6 +44,7 @@ from telegram.ext import (
 
 from bot.logs import hide_secret
 from bot.telegram.form import ReportForm
+from bot.telegram.limiter import TelegramRateLimiter
 from bot.telegram.render import PLATFORM, to_html
 from core import messages as msg
 from core.catalogue import Catalogue
@@ -69,11 +69,10 @@ class TelegramSettings:
     webhook_secret: str = ""
     form_timeout_s: float = 600
     poll_timeout_s: int = 30
-    # Telegram allows about 30 messages a second in all. Paced evenly, one every 1/28 s, with
-    # no burst allowance: a bucket of 30 lets up to 60 through in some one-second window and
-    # earns 429s, each of which stops every send for `retry_after` (measured in make bench).
-    overall_per_second: float = 28
-    group_per_minute: float = 20  # Telegram's limit per group
+    # Telegram allows about 30 messages a second in all, 20 a minute in one group; counted
+    # in sliding windows (bot/telegram/limiter.py), one below the limit for clock skew.
+    overall_per_second: int = 29
+    group_per_minute: int = 20
     send_attempts: int = 5  # tries for 5xx, timeouts and resets (429 is the rate limiter's)
     backoff_s: float = 1.0
 
@@ -96,12 +95,7 @@ class TelegramBot:
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
             .rate_limiter(
-                AIORateLimiter(
-                    overall_max_rate=1,
-                    overall_time_period=1 / settings.overall_per_second,
-                    group_max_rate=settings.group_per_minute,
-                    max_retries=8,
-                )
+                TelegramRateLimiter(settings.overall_per_second, settings.group_per_minute)
             )
             .get_updates_read_timeout(settings.poll_timeout_s + 10)
             # We poll ourselves (see `_poll_forever`): PTB's Updater confirms updates as soon
