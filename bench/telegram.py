@@ -1,4 +1,4 @@
-"""Figures through the real Telegram adapter (python-telegram-bot and its AIORateLimiter)
+"""Figures through the real Telegram adapter (python-telegram-bot and our rate limiter)
 against the fake Bot API server of the tests (real HTTP on 127.0.0.1)."""
 
 from __future__ import annotations

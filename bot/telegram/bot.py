@@ -3,8 +3,9 @@
 Updates arrive by long polling or through the shared aiohttp web server (webhook); both end
 in the same handlers. Text goes to `Engine.handle`; `/baocao` without values opens a
 step-by-step form (a ConversationHandler per chat *and* user, so other members of a group are
-never captured). Every outgoing call passes through PTB's AIORateLimiter (which retries 429
-after `retry_after`) and our own retry on 5xx, timeouts and dropped connections.
+never captured). Every outgoing call passes through our sliding-window rate limiter in PTB's
+rate-limiter hook (`bot/telegram/limiter.py`, which retries 429 after `retry_after`) and our
+own retry on 5xx, timeouts and dropped connections.
 """
 
 from __future__ import annotations
