@@ -20,7 +20,7 @@ from core.pace import carry_forward, points
 from core.periods import Period
 from core.ranking import rank
 from core.text import key
-from handlers.common import Refusal
+from handlers.common import Refusal, require_staff
 from handlers.context import Request
 from handlers.views import SERIES_WEEKS, _reported_period
 from render import charts
@@ -97,10 +97,7 @@ def _split_indicator_unit(
 
 
 async def chart(req: Request) -> list[Reply]:
-    if req.actor.role is None:
-        return [reply(msg.not_registered())]
-    if not req.actor.is_staff:
-        raise Refusal(msg.CHARTS_LEADERS_ONLY)
+    require_staff(req.actor, msg.CHARTS_LEADERS_ONLY)
     cat = req.catalogue
     wanted = parse_chart_args(cat, req.args)
     period = wanted.period or await _reported_period(req)
@@ -219,10 +216,7 @@ def parse_export_args(text: str) -> tuple[str, Period | None]:
 
 
 async def export(req: Request) -> list[Reply]:
-    if req.actor.role is None:
-        return [reply(msg.not_registered())]
-    if not req.actor.is_staff:
-        raise Refusal(msg.FILES_LEADERS_ONLY)
+    require_staff(req.actor, msg.FILES_LEADERS_ONLY)
     fmt, period = parse_export_args(req.args)
     period = period or await _reported_period(req)
     if not await req.uow.submissions.current_for_period(period.key):

@@ -19,7 +19,7 @@ from core.pace import carry_forward, compute_pace, points
 from core.periods import Period
 from core.ranking import ratio
 from core.schedule import Job, JobKind
-from handlers.common import Refusal, chat_recipient, mentions, officers, target_text
+from handlers.common import chat_recipient, mentions, officers, require_staff, target_text
 from handlers.context import Request
 from handlers.digest import build_digest, digest_replies, recent_reports
 from handlers.files import ranking_photos
@@ -154,10 +154,7 @@ async def _countdown(
 
 
 async def nudge(req: Request) -> list[Reply]:
-    if req.actor.role is None:
-        return [reply(msg.not_registered())]
-    if not req.actor.is_staff:
-        raise Refusal(msg.LEADERS_ONLY)
+    require_staff(req.actor, msg.LEADERS_ONLY)
     cat = req.catalogue
     schedule = cat.schedule
     now = req.message.sent_at
