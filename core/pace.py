@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from core.catalogue import Indicator
-from core.ranking import Values, ratio
+from core.ranking import Values, counts, ratio
 
 # Weeks of history the current weekly pace is averaged over.
 PACE_WEEKS = 4
@@ -108,24 +108,12 @@ def risk_check(indicator: Indicator, today: date) -> Callable[[Series], bool]:
     tn, scale = exact.numerator, exact.denominator * 100
     days_to_deadline = (deadline - today).days
     window = timedelta(weeks=PACE_WEEKS)
-    num_fields, den_fields = indicator.numerator, indicator.denominator
-
-    def counts(values: Values) -> tuple[int, int] | None:
-        n = d = 0
-        try:
-            for code in num_fields:
-                n += values[code]
-            for code in den_fields:
-                d += values[code]
-        except KeyError:
-            return None
-        return n, d
 
     def check(series: Series) -> bool:
         # From the newest point back: the last point, then the oldest one of the window.
         i = len(series) - 1
         while i >= 0:
-            last = counts(series[i][1])
+            last = counts(indicator, series[i][1])
             if last is not None:
                 break
             i -= 1
@@ -141,7 +129,7 @@ def risk_check(indicator: Indicator, today: date) -> Callable[[Series], bool]:
         for on, values in reversed(series[:i]):
             if on < cutoff:
                 break
-            point = counts(values)
+            point = counts(indicator, values)
             if point is not None:
                 first_on, first_numerator = on, point[0]
         rise = numerator - first_numerator

@@ -58,12 +58,12 @@ class Ratio:
 
 def ratio(indicator: Indicator, values: Values) -> Ratio | None:
     """The indicator's ratio for one report, or None when a field is missing."""
-    counts = _counts(indicator, values)
-    return None if counts is None else Ratio(counts[0], counts[1], indicator.decimals)
+    both = counts(indicator, values)
+    return None if both is None else Ratio(both[0], both[1], indicator.decimals)
 
 
-def _counts(indicator: Indicator, values: Values) -> tuple[int, int] | None:
-    """`ratio`'s numerator and denominator without the Ratio."""
+def counts(indicator: Indicator, values: Values) -> tuple[int, int] | None:
+    """`ratio`'s numerator and denominator without the Ratio (None: a field is missing)."""
     # The numerator and denominator together are exactly the indicator's fields, so a
     # missing field is a KeyError here (cheaper than checking every field first).
     numerator = denominator = 0
@@ -80,18 +80,12 @@ def _counts(indicator: Indicator, values: Values) -> tuple[int, int] | None:
 def total_ratio(indicator: Indicator, reports: Sequence[Values]) -> Ratio | None:
     """A total is the ratio of the sums, never the mean of the rates (over the reports that
     have every field of the indicator)."""
-    num_fields, den_fields = indicator.numerator, indicator.denominator
     numerator = denominator = counted = 0
     for values in reports:
-        # As in `ratio`: the two lists are the fields, a missing one a KeyError.
-        n = d = 0
-        try:
-            for code in num_fields:
-                n += values[code]
-            for code in den_fields:
-                d += values[code]
-        except KeyError:
+        both = counts(indicator, values)
+        if both is None:
             continue
+        n, d = both
         numerator += n
         denominator += d
         counted += 1
@@ -160,7 +154,7 @@ def rank(
     rows = []
     for position, (unit, values, r) in enumerate(scored, start=1):
         before = previous.get(unit.code)
-        old = _counts(indicator, before) if before is not None else None
+        old = counts(indicator, before) if before is not None else None
         change = None
         if old is not None and old[1] > 0 and r.denominator > 0:
             # The difference of the printed rates, so the column agrees with what readers see.
