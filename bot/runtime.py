@@ -62,9 +62,8 @@ async def serve(
     tg_settings = telegram_settings(settings) if settings.telegram_bot_token else None
     if tg_settings is None and settings.zalo_bot_token is None:
         raise StartupError("chưa đặt TELEGRAM_BOT_TOKEN hay ZALO_BOT_TOKEN")
-    for secret in (settings.zalo_bot_token, settings.zalo_webhook_secret):
-        if secret is not None:
-            hide_secret(secret.get_secret_value())
+    if settings.zalo_webhook_secret is not None:  # the tokens hide themselves (their clients)
+        hide_secret(settings.zalo_webhook_secret.get_secret_value())
     app = await open_app(settings, config_path=config, database_url=database_url)
     # Zalo, the media store and the web server are imported only when configured: a
     # Telegram bot that polls never loads aiohttp's server (memory, start-up time).

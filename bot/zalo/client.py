@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot.logs import hide_secret
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
@@ -60,34 +62,6 @@ class _Retry(Exception):
         self.delay = delay
 
 
-class _Redact(logging.Filter):
-    """Blanks tokens out of records of the `httpx` logger, which logs full request URLs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            if any(s in text for s in self.secrets):
-                for s in self.secrets:
-                    text = text.replace(s, "***")
-                record.msg, record.args = text, None
-        return True
-
-
-_REDACT = _Redact()
-
-
-def _guard_logs(token: str) -> None:
-    _REDACT.secrets.add(token)
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if _REDACT not in logger.filters:
-            logger.addFilter(_REDACT)
-
-
 class ZaloClient:
     def __init__(
         self,
@@ -107,7 +81,7 @@ class ZaloClient:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._token = secret
-        _guard_logs(secret)
+        hide_secret(secret)  # httpx logs request URLs, and Zalo's carry the token
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), transport=transport, timeout=timeout
         )
