@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.synth import message_text, store, submissions, write_config
 from core.catalogue import Catalogue
@@ -16,7 +20,8 @@ from core.chat import Incoming
 from core.periods import Period
 from core.submission import Submission
 from core.synthetic import SynthReport, officer_key, series
-from storage import Database
+from storage import Database, normalize_url
+from storage.db import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_CONFIG = ROOT / "config" / "binh_son.toml"
@@ -111,3 +116,27 @@ class BenchContext:
             gc.collect()
             gc.freeze()
         return self._datasets[name]
+
+
+@asynccontextmanager
+async def postgres_database(ctx: BenchContext, schema: str) -> AsyncIterator[Database]:
+    """A migrated, empty database in its own schema of the bench's PostgreSQL, dropped after."""
+    url = normalize_url(ctx.postgres_url)
+    admin = create_async_engine(url, connect_args={"timeout": 5})
+    try:
+        async with admin.begin() as con:
+            await con.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            await con.execute(text(f"CREATE SCHEMA {schema}"))
+        engine = create_async_engine(
+            url, pool_pre_ping=True, connect_args={"server_settings": {"search_path": schema}}
+        )
+        await migrate(engine)
+        db = Database(engine)
+        try:
+            yield db
+        finally:
+            await db.close()
+            async with admin.begin() as con:
+                await con.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    finally:
+        await admin.dispose()

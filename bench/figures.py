@@ -10,17 +10,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import event
 
-from bench.context import LAST, BenchContext, Dataset, during, leader_message
+from bench.context import LAST, BenchContext, Dataset, during, leader_message, postgres_database
 from bench.registry import Measurement, Registry, median
 from bot.synth import store
 from core.chat import Incoming, render_plain
 from core.submission import Submission
 from handlers.engine import Engine
-from storage import Database, normalize_url
-from storage.db import migrate
+from storage import Database
 
 REGISTRY = Registry()
 figure = REGISTRY.figure
@@ -217,28 +215,7 @@ PG_WEEKS = 6
 async def ingest_postgres(ctx: BenchContext) -> Measurement:
     """/baocao messages of the held week into PostgreSQL holding the last weeks nationally."""
     data = await ctx.national()
-    url = normalize_url(ctx.postgres_url)
-    admin = create_async_engine(url, connect_args={"timeout": 5})
-    try:
-        async with admin.begin() as con:
-            await con.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-            await con.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
-        engine = create_async_engine(
-            url,
-            pool_pre_ping=True,
-            connect_args={"server_settings": {"search_path": PG_SCHEMA}},
-        )
-        await migrate(engine)
-        db = Database(engine)
-        try:
-            await store(db, data.stored[-PG_WEEKS:])
-            rates = [
-                await _ingest(db, data, batch) for batch in _batches(data.ingest_messages(), ctx)
-            ]
-        finally:
-            await db.close()
-        async with admin.begin() as con:
-            await con.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    finally:
-        await admin.dispose()
+    async with postgres_database(ctx, PG_SCHEMA) as db:
+        await store(db, data.stored[-PG_WEEKS:])
+        rates = [await _ingest(db, data, batch) for batch in _batches(data.ingest_messages(), ctx)]
     return Measurement(median(rates), note=f"{PG_WEEKS} weeks stored before")

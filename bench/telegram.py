@@ -16,10 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from bench.context import BASE_CONFIG, LAST, ROOT, BenchContext
+from bench.context import BASE_CONFIG, LAST, ROOT, BenchContext, postgres_database
 from bench.figures import REGISTRY
 from bench.registry import Measurement, median
 from bot.synth import message_text
@@ -30,8 +27,7 @@ from core.chat import Recipient, Reply, Text
 from core.synthetic import series, toml_text
 from handlers.engine import Engine
 from handlers.notify import Outgoing, deliver
-from storage import Database, normalize_url
-from storage.db import migrate
+from storage import Database
 from tests.bot.fake_telegram import TOKEN, FakeBotApi, text_update
 
 figure = REGISTRY.figure
@@ -351,27 +347,3 @@ async def _reply_p95(ctx: BenchContext, database: Database | None) -> Measuremen
         f"{len(latencies)} replies: median {median(latencies):.0f} ms, max {latencies[-1]:.0f} ms"
     )
     return Measurement(p95, note=note)
-
-
-@asynccontextmanager
-async def postgres_database(ctx: BenchContext, schema: str) -> AsyncIterator[Database]:
-    """A migrated, empty database in its own schema of the bench's PostgreSQL, dropped after."""
-    url = normalize_url(ctx.postgres_url)
-    admin = create_async_engine(url, connect_args={"timeout": 5})
-    try:
-        async with admin.begin() as con:
-            await con.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            await con.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = create_async_engine(
-            url, pool_pre_ping=True, connect_args={"server_settings": {"search_path": schema}}
-        )
-        await migrate(engine)
-        db = Database(engine)
-        try:
-            yield db
-        finally:
-            await db.close()
-            async with admin.begin() as con:
-                await con.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    finally:
-        await admin.dispose()
