@@ -18,7 +18,7 @@ from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Document, Photo, Reply, reply
 from core.pace import carry_forward, points
 from core.periods import Period
-from core.ranking import rank
+from core.ranking import Ranking, rank
 from core.text import key
 from handlers.common import Refusal, require_staff
 from handlers.context import Request
@@ -131,26 +131,28 @@ async def ranking_chart_specs(
     cat: Catalogue, uow: UnitOfWork, period: Period, indicators: Sequence[Indicator]
 ) -> list[tuple[Indicator, list[charts.ChartSpec]]]:
     """Each indicator's ranking images for a period; empty when nobody has reported."""
-    current = {s.unit: s.values for s in await uow.submissions.current_for_period(period.key)}
+    rows = await uow.submissions.current_values([period.key, period.previous().key])
+    current = {r.unit: r.values for r in rows if r.period == period.key}
     if not current:
         return []
-    before = await uow.submissions.current_for_period(period.previous().key)
-    previous = {s.unit: s.values for s in before}
+    previous = {r.unit: r.values for r in rows if r.period != period.key}
+    return _ranking_specs(cat, [rank(cat, ind, current, previous) for ind in indicators], period)
+
+
+def _ranking_specs(
+    cat: Catalogue, rankings: Sequence[Ranking], period: Period
+) -> list[tuple[Indicator, list[charts.ChartSpec]]]:
     start, end = _window(cat, period)
-    out: list[tuple[Indicator, list[charts.ChartSpec]]] = []
-    for ind in indicators:
-        result = rank(cat, ind, current, previous)
-        out.append((ind, list(charts.ranking_specs(result, period, start, end))))
-    return out
+    return [(r.indicator, list(charts.ranking_specs(r, period, start, end))) for r in rankings]
 
 
 async def ranking_photos(
-    cat: Catalogue, uow: UnitOfWork, period: Period, folder: Path
+    cat: Catalogue, rankings: Sequence[Ranking], period: Period, folder: Path
 ) -> list[Photo]:
-    """The ranking charts of every ranked indicator, for a post that answers no message
-    (the weekly digest attaches them)."""
+    """The charts of rankings already made, for a post that answers no message (the weekly
+    digest attaches the ones it printed)."""
     photos = []
-    for ind, specs in await ranking_chart_specs(cat, uow, period, cat.ranked_indicators):
+    for ind, specs in _ranking_specs(cat, rankings, period):
         if specs:
             stem = f"bieudo_xephang_{ind.code}_all_{period.key}"
             photos += await _photos(folder, stem, ind, period, specs)

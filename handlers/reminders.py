@@ -55,7 +55,7 @@ async def job_posts(
         digest = await build_digest(catalogue, uow, job.period, now)
         replies = digest_replies(catalogue, digest)
         if files_dir is not None:
-            photos = await ranking_photos(catalogue, uow, job.period, files_dir)
+            photos = await ranking_photos(catalogue, digest.rankings, job.period, files_dir)
             if photos:
                 replies.append(Reply(tuple(photos)))
         return [Outgoing(group, r, n) for n, r in enumerate(replies)]

@@ -143,10 +143,13 @@ async def test_ranking_photos_for_the_digest(
     reported, tmp_path: Path, catalogue: Catalogue
 ) -> None:
     from core.periods import Period
+    from handlers.digest import build_digest
     from handlers.files import ranking_photos
 
+    week = Period(2024, 47)
     async with reported.engine.db.unit_of_work() as uow:
-        photos = await ranking_photos(catalogue, uow, Period(2024, 47), tmp_path / "digest")
+        digest = await build_digest(catalogue, uow, week, catalogue.calendar.due_at(week))
+    photos = await ranking_photos(catalogue, digest.rankings, week, tmp_path / "digest")
     # One image per ranked indicator with figures (the worker survey has none).
     assert [p.path.name for p in photos] == [
         f"bieudo_xephang_{code}_all_2024-W47.png"
