@@ -7,17 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from core import messages as msg
-from core.chat import Block, Bold, Document, Mention, Photo, Reply, Span, Table, Text
+from core.chat import Block, Document, Photo, Reply, Table, Text
 
 PAGE = 2000
-
-
-def span_text(span: Span) -> str:
-    if isinstance(span, Mention):
-        return "@" + span.name
-    if isinstance(span, Bold):
-        return span.text
-    return span
 
 
 def table_lines(table: Table) -> list[str]:
@@ -50,7 +42,7 @@ def table_lines(table: Table) -> list[str]:
 def block_text(block: Block) -> str:
     """A block as plain text; photos and documents give their caption."""
     if isinstance(block, Text):
-        return "".join(span_text(s) for s in block.spans)
+        return block.plain  # mentions as @Name: Zalo has no links
     if isinstance(block, Table):
         return "\n".join(table_lines(block))
     if isinstance(block, Document):
