@@ -46,6 +46,7 @@ def collate(text: str) -> str:
     return strip_diacritics(folded) + "\0" + folded
 
 
+@lru_cache(maxsize=4096)  # the same few dozen labels arrive in every report
 def label_key(text: str) -> str:
     """Key for field labels: punctuation other than digits and letters is ignored."""
     return _SPACES.sub(" ", re.sub(r"[^\w]+", " ", key(text))).strip()

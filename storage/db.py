@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
@@ -17,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.util import await_only
+
+from storage.sqlite_inline import connector
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +40,7 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
 )
+SQLITE_POOL_SIZE = 32  # connections kept open (see create_engine)
 SQLITE_GATE_WAIT = 5.0  # seconds a unit of work waits for this process's other writers
 
 
@@ -80,26 +82,20 @@ def create_engine(url: str) -> AsyncEngine:
             connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
         )
 
-    if (
-        parsed.database
-        and parsed.database != ":memory:"
-        and not parsed.database.startswith("file:")
-    ):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(parsed)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # The sqlite driver opens transactions lazily and behind SQLAlchemy's back, which breaks
-        # SAVEPOINTs and lets PRAGMAs land inside a transaction (where foreign_keys is ignored).
-        # Turn that off and let the "begin" hook below open transactions itself.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            for pragma in _SQLITE_PRAGMAS:
-                cursor.execute(pragma)
-        finally:
-            cursor.close()
+    database = parsed.database or ":memory:"
+    pool: dict[str, int] = {}
+    if database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Units of work hold a connection while they queue at the writer gate below; with the
+        # default 5 + 10 overflow, 20 simultaneous messages opened and closed ten connections
+        # each time (PRAGMAs and the schema read again). Idle connections cost little.
+        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+    # Statements run in the event loop; only BEGIN and COMMIT may wait, in a thread (see
+    # storage/sqlite_inline.py). The connector also turns off the sqlite3 module's own
+    # transaction handling, which opens transactions lazily and behind SQLAlchemy's back (that
+    # breaks SAVEPOINTs and lets PRAGMAs land inside a transaction, where foreign_keys is
+    # ignored): the "begin" hook below opens them itself.
+    engine = create_async_engine(parsed, async_creator=connector(database, _SQLITE_PRAGMAS), **pool)
 
     # One writer at a time. Within this process writers queue on an asyncio lock, each woken
     # the moment the one before it ends; SQLite's own busy handler polls with sleeps of up to
