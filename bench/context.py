@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.synth import message_text, store, submissions, write_config
@@ -138,5 +139,27 @@ async def postgres_database(ctx: BenchContext, schema: str) -> AsyncIterator[Dat
             await db.close()
             async with admin.begin() as con:
                 await con.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    finally:
+        await admin.dispose()
+
+
+@asynccontextmanager
+async def postgres_scratch_database(ctx: BenchContext, name: str) -> AsyncIterator[str]:
+    """The URL of a new, empty database `name` on the bench's PostgreSQL server (for a bot
+    process, which is configured by URL alone), dropped afterwards."""
+    url = make_url(normalize_url(ctx.postgres_url))
+    admin = create_async_engine(url, connect_args={"timeout": 5}, isolation_level="AUTOCOMMIT")
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        async with admin.connect() as con:
+            await con.execute(drop)
+            await con.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.set(drivername="postgresql", database=name).render_as_string(
+                hide_password=False
+            )
+        finally:
+            async with admin.connect() as con:
+                await con.execute(drop)
     finally:
         await admin.dispose()

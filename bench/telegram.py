@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.context import BASE_CONFIG, LAST, ROOT, BenchContext, postgres_database
+from bench.context import BASE_CONFIG, LAST, ROOT, BenchContext, postgres_scratch_database
 from bench.figures import REGISTRY
 from bench.registry import Measurement, median
 from bot.synth import message_text
@@ -190,11 +190,13 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-async def _start_once(ctx: BenchContext, config: Path, db_url: str) -> tuple[float, float]:
-    """(seconds from spawning `python -m bot run` to its first getUpdates, RSS in MB once it
-    polls), the process stopped with SIGTERM afterwards."""
-    api = TimedBotApi()
-    await api.start()
+@asynccontextmanager
+async def bot_process(
+    ctx: BenchContext, api: TimedBotApi, config: Path, db_url: str, log: Path | None = None
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, float]]:
+    """`python -m bot run` polling `api` as deployed: the process, and the seconds from
+    spawning it to its first getUpdates; stopped with SIGTERM afterwards. Its log (WARNING and
+    above) goes to `log`, or is shown if it never polls."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "WEB"))}
     # As deployed: Python caches compiled modules (this machine's environment turns that off
     # with PYTHONDONTWRITEBYTECODE, which made every start compile our ~60 modules again).
@@ -208,36 +210,47 @@ async def _start_once(ctx: BenchContext, config: Path, db_url: str) -> tuple[flo
         CONFIG_PATH=str(config),
         LOG_LEVEL="WARNING",
     )
-    started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    log_path = log or ctx.workdir / "bot_process.log"
+    with log_path.open("wb") as log_file:
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log_file,
+        )
+        try:
+            deadline = started + 30
+            while api.first_poll is None:
+                if process.returncode is not None or time.monotonic() > deadline:
+                    err = log_path.read_text(encoding="utf-8", errors="replace")
+                    raise RuntimeError(f"bot run did not poll: {err[-800:]}")
+                await asyncio.sleep(0.005)
+            yield process, api.first_poll - started
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(process.wait(), 15)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def _start_once(ctx: BenchContext, config: Path, db_url: str) -> tuple[float, float]:
+    """(seconds from spawning `python -m bot run` to its first getUpdates, RSS in MB once it
+    polls)."""
+    api = TimedBotApi()
+    await api.start()
     try:
-        deadline = started + 30
-        while api.first_poll is None:
-            if process.returncode is not None or time.monotonic() > deadline:
-                err = await process.stderr.read() if process.stderr else b""
-                raise RuntimeError(f"bot run did not poll: {err.decode()[-800:]}")
-            await asyncio.sleep(0.005)
-        startup = api.first_poll - started
-        await asyncio.sleep(1.0)  # settled, polling, nothing to process
-        rss = _rss_mb(process.pid)
-        return startup, rss
+        async with bot_process(ctx, api, config, db_url) as (process, startup):
+            await asyncio.sleep(1.0)  # settled, polling, nothing to process
+            return startup, _rss_mb(process.pid)
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
         await api.stop()
 
 
@@ -286,26 +299,30 @@ GROUPS = 20
 ROUNDS = 8
 
 
-@figure("reply_p95_ms", "ms", goal=100, direction="max", tags=("telegram",))
+@figure("reply_p95_ms", "ms", goal=100, direction="max", tags=("telegram", "process"))
 async def reply_p95_ms(ctx: BenchContext) -> Measurement:
     """20 configured groups, each with its own officer, send a `/baocao` at the same moment
     (one update each on the fake server); the time from an update being available to its
-    reply reaching the server, p95 over 8 rounds (160 replies). The bot polls as in
-    production; SQLite with WAL and synchronous=FULL. Rounds are 1.2 s apart so the 20
-    replies stay within Telegram's 30 messages a second (and 20 a minute per group)."""
-    return await _reply_p95(ctx, None)
+    reply reaching the server, p95 over 8 rounds (160 replies). The bot is `python -m bot run`
+    polling, as deployed (the fake server and this harness run in the bench's process, as
+    Telegram's servers are not on the bot's CPU); SQLite with WAL and synchronous=FULL.
+    Rounds are 1.2 s apart so the 20 replies stay within Telegram's 30 messages a second (and
+    20 a minute per group)."""
+    fresh = ctx.workdir / f"groups-{time.time_ns()}.db"  # no report stored yet
+    return await _reply_p95(ctx, f"sqlite:///{fresh}")
 
 
 @figure("reply_p95_ms_postgres", "ms", goal=100, direction="max", tags=("telegram", "postgres"))
 async def reply_p95_ms_postgres(ctx: BenchContext) -> Measurement:
-    """The same on PostgreSQL (a schema of its own), where the 20 reports commit in
+    """The same on PostgreSQL (a database of its own), where the 20 reports commit in
     parallel instead of one after another."""
-    async with postgres_database(ctx, "bench_replies") as db:
-        return await _reply_p95(ctx, db)
+    async with postgres_scratch_database(ctx, "bench_replies") as url:
+        return await _reply_p95(ctx, url)
 
 
-async def _reply_p95(ctx: BenchContext, database: Database | None) -> Measurement:
-    catalogue = write_setup(ctx.workdir / "groups.toml", GROUPS)
+async def _reply_p95(ctx: BenchContext, db_url: str) -> Measurement:
+    config = ctx.workdir / "groups.toml"
+    catalogue = write_setup(config, GROUPS)
     officers = [p for p in catalogue.people if p.key.startswith("cb_bench_")]
     units = [p.unit for p in officers]
     weeks = series(catalogue, ROUNDS + 4, LAST, ctx.seed)
@@ -316,27 +333,33 @@ async def _reply_p95(ctx: BenchContext, database: Database | None) -> Measuremen
     if any(len(t) < ROUNDS for t in texts.values()):
         raise RuntimeError("the synthetic series has too few reports for a group's unit")
     latencies: list[float] = []
-    async with telegram(ctx, catalogue, "groups", database) as (api, _bot, _db):
-        for round_ in range(ROUNDS):
-            pushed: dict[int, float] = {}
-            before = {chat: len(times) for chat, times in api.sent_at.items()}
-            for n, person in enumerate(officers, start=1):
-                chat = GROUP_ID - n
-                update = text_update(chat, FIRST_ID + n, texts[str(person.unit)][round_])
-                pushed[chat] = time.monotonic()
-                api.push(update)
-            deadline = time.monotonic() + 20
-            while any(len(api.sent_at.get(c, ())) <= before.get(c, 0) for c in pushed):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"round {round_}: not every group was answered")
-                await asyncio.sleep(0.002)
-            # The reply's first message (a report is answered in one: checked below).
-            latencies += [
-                (api.sent_at[chat][before.get(chat, 0)] - at) * 1000 for chat, at in pushed.items()
-            ]
-            await asyncio.sleep(1.2)
-        refused = sum(c.status != 200 for c in api.calls if c.method == "sendMessage")
-        answers = sorted(len(api.sent_at.get(GROUP_ID - n, ())) for n in range(1, GROUPS + 1))
+    api = TimedBotApi()
+    await api.start()
+    try:
+        async with bot_process(ctx, api, config, db_url, ctx.workdir / "groups.log"):
+            for round_ in range(ROUNDS):
+                pushed: dict[int, float] = {}
+                before = {chat: len(times) for chat, times in api.sent_at.items()}
+                for n, person in enumerate(officers, start=1):
+                    chat = GROUP_ID - n
+                    update = text_update(chat, FIRST_ID + n, texts[str(person.unit)][round_])
+                    pushed[chat] = time.monotonic()
+                    api.push(update)
+                deadline = time.monotonic() + 20
+                while any(len(api.sent_at.get(c, ())) <= before.get(c, 0) for c in pushed):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"round {round_}: not every group was answered")
+                    await asyncio.sleep(0.002)
+                # The reply's first message (a report is answered in one: checked below).
+                latencies += [
+                    (api.sent_at[chat][before.get(chat, 0)] - at) * 1000
+                    for chat, at in pushed.items()
+                ]
+                await asyncio.sleep(1.2)
+            refused = sum(c.status != 200 for c in api.calls if c.method == "sendMessage")
+            answers = sorted(len(api.sent_at.get(GROUP_ID - n, ())) for n in range(1, GROUPS + 1))
+    finally:
+        await api.stop()
     if refused:
         raise RuntimeError(f"{refused} replies refused by the server")
     if answers != [ROUNDS] * GROUPS:
