@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 
 from bench.context import LAST, BenchContext, Dataset, during, leader_message, postgres_database
 from bench.registry import Measurement, Registry, median
@@ -19,6 +19,7 @@ from core.chat import Incoming, render_plain
 from core.submission import Submission
 from handlers.engine import Engine
 from storage import Database
+from storage.prepared import SQLITE_KEY
 
 REGISTRY = Registry()
 figure = REGISTRY.figure
@@ -81,11 +82,20 @@ async def _ingest(
     engine = Engine(data.catalogue, db, clock=lambda: now)
     counter = [0]
 
-    def count(*_: object) -> None:
-        counter[0] += 1
+    def count(sql: str) -> None:
+        # What SQLite itself runs: SQLAlchemy's events do not see the statements that go
+        # straight to the driver (storage/prepared.py). The busy_timeout PRAGMAs around BEGIN
+        # and the COMMIT are left out.
+        if not sql.startswith(("PRAGMA", "COMMIT")):
+            counter[0] += 1
+
+    def trace(connection: Connection) -> None:
+        driver = connection.info.get(SQLITE_KEY)
+        if driver is not None:
+            driver.set_trace_callback(count)
 
     if statements is not None:
-        event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+        event.listen(db.engine.sync_engine, "begin", trace)
     started = time.perf_counter()
     try:
         for message in batch:
@@ -97,9 +107,17 @@ async def _ingest(
         elapsed = time.perf_counter() - started
     finally:
         if statements is not None:
-            event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+            event.remove(db.engine.sync_engine, "begin", trace)
+            await _untrace(db)
             statements.append(counter[0])
     return len(batch) / elapsed
+
+
+async def _untrace(db: Database) -> None:
+    async with db.engine.begin() as connection:  # the pool's connections, one after another
+        driver = connection.info.get(SQLITE_KEY)
+        if driver is not None:
+            driver.set_trace_callback(None)
 
 
 @figure("ingest_sqlite", "reports/s", goal=1000, tags=("ingest",))

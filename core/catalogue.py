@@ -214,8 +214,8 @@ class Catalogue:
 
     def expected_units(self, period: Period) -> tuple[Unit, ...]:
         """Units expected to report for the period: not exempt, not excused that week."""
-        excused = self.calendar.excused
-        return tuple(u for u in self.active_units if (period.key, u.code) not in excused)
+        excused, key = self.calendar.excused, period.key
+        return tuple(u for u in self.active_units if (key, u.code) not in excused)
 
     @property
     def schedule_chats(self) -> tuple[str, ...]:

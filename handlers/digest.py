@@ -60,9 +60,10 @@ async def build_digest(
     key = period.key  # a property: computed once, not for each of 26,000 rows
     current = {s.unit: s for s in subs if s.period == key}
     units = catalogue.expected_units(period)
+    expected = {u.code for u in units}
     values_before, values_now = series[-2][1], series[-1][1]
     rankings = tuple(
-        rank_expected(catalogue, i, period, values_now, values_before)
+        rank_expected(catalogue, i, period, values_now, values_before, expected)
         for i in catalogue.ranked_indicators
     )
     today = cal.local(now).date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -94,11 +94,14 @@ def rank_expected(
     period: Period,
     current: Mapping[str, Values],
     previous: Mapping[str, Values],
+    expected: Set[str] | None = None,
 ) -> Ranking:
     """The ranking, with only units expected to report that week listed as without figures
-    (an exempt or excused unit is not missing)."""
+    (an exempt or excused unit is not missing). `expected`: those units' codes, when the
+    caller ranks several indicators of one week."""
     result = rank(cat, ind, current, previous)
-    expected = {u.code for u in cat.expected_units(period)}
+    if expected is None:
+        expected = {u.code for u in cat.expected_units(period)}
     return replace(result, missing=tuple(u for u in result.missing if u.code in expected))
 
 

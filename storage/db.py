@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Connection, event, text
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_only
 
+from storage.prepared import SQLITE_KEY
 from storage.sqlite_inline import connector
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -109,10 +111,21 @@ def create_engine(url: str) -> AsyncEngine:
         # deferred transaction that reads, then writes after another one committed, fails at
         # once with "database is locked" instead. Hence: never nest units of work on SQLite
         # (the inner one waits for the outer one and gives up after SQLITE_GATE_WAIT).
-        await_only(asyncio.wait_for(gate.acquire(), SQLITE_GATE_WAIT))
+        if gate.locked():
+            await_only(asyncio.wait_for(gate.acquire(), SQLITE_GATE_WAIT))
+        else:  # the usual case: taken at once, without wait_for's task and timer
+            await_only(gate.acquire())
         connection.info["gate"] = True
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Straight to the driver: SQLAlchemy's statement machinery is not needed for it.
+            driver = connection.connection.driver_connection
+            assert driver is not None  # a connection in use has its driver connection
+            await_only(driver.execute("BEGIN IMMEDIATE"))
+            # For the statements that skip SQLAlchemy's execution (storage/prepared.py).
+            connection.info[SQLITE_KEY] = driver.sqlite
+        except sqlite3.Error as exc:  # "database is locked": as SQLAlchemy would raise it
+            _release(connection)
+            raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite3.Error) from exc
         except BaseException:
             _release(connection)
             raise

@@ -116,6 +116,7 @@ class Connection:
         self._conn: sqlite3.Connection | None = connection
         self._tx = _InlineQueue(connection)
         self._busy_timeout_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        self._changes_at_begin = -1  # no BEGIN seen yet: a commit syncs
 
     @property
     def _connection(self) -> sqlite3.Connection | None:  # what the dialect checks
@@ -133,6 +134,7 @@ class Connection:
         """BEGIN at once when no other process holds the write lock (the usual case: this
         process's writers queue before they get here); otherwise wait for it in a thread."""
         connection = self._live()
+        self._changes_at_begin = connection.total_changes
         connection.execute("PRAGMA busy_timeout=0")
         try:
             call()
@@ -144,6 +146,11 @@ class Connection:
             connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         await self._wait(call)
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (see storage/prepared.py)."""
+        return self._live()
+
     def cursor(self) -> Cursor:
         self._live()
         return Cursor(self)
@@ -154,7 +161,11 @@ class Connection:
 
     async def commit(self) -> None:
         connection = self._live()
-        if connection.in_transaction:
+        if not connection.in_transaction:
+            return
+        if connection.total_changes == self._changes_at_begin:
+            connection.commit()  # nothing written: nothing to sync, it cannot wait
+        else:
             await self._wait(connection.commit)
 
     async def rollback(self) -> None:

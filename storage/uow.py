@@ -60,7 +60,8 @@ class UnitOfWork:
     ) -> None:
         session = self._require()
         try:
-            await session.rollback()
+            if session.in_transaction():
+                await session.rollback()
         finally:
             await session.close()
 
@@ -70,7 +71,9 @@ class UnitOfWork:
         return self._session
 
     async def commit(self) -> None:
-        await self._require().commit()
+        session = self._require()
+        if session.in_transaction():  # committed already, or nothing done: nothing to do
+            await session.commit()
 
     async def rollback(self) -> None:
         await self._require().rollback()
