@@ -51,6 +51,7 @@ SQLITE_GATE_WAIT = 5.0  # seconds a unit of work waits for this process's other 
 PG_CONNECT_TIMEOUT = 5  # seconds to open a connection (asyncpg's default is 60)
 PG_COMMAND_TIMEOUT = 15  # seconds for one statement before the unit of work gives up
 PG_POOL_TIMEOUT = 10  # seconds to wait for a free pooled connection
+PG_POOL_SIZE = 20  # connections kept open (the server's default limit is 100)
 PG_POOL_RECYCLE = 1800  # replace connections older than this (firewalls drop idle ones)
 
 
@@ -79,6 +80,10 @@ def create_engine(url: str) -> AsyncEngine:
             # Test each pooled connection before use: after an outage the dead ones are
             # replaced instead of failing the next message.
             pool_pre_ping=True,
+            # Kept open: 20 messages at once used to open and close 5–10 connections each time
+            # (SQLAlchemy's default keeps 5), ≈ 10 ms each (bench reply_p95_ms_postgres).
+            pool_size=PG_POOL_SIZE,
+            max_overflow=PG_POOL_SIZE,
             pool_recycle=PG_POOL_RECYCLE,
             pool_timeout=PG_POOL_TIMEOUT,
             connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
