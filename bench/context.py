@@ -22,7 +22,6 @@ from core.periods import Period
 from core.submission import Submission
 from core.synthetic import SynthReport, officer_key, series
 from storage import Database, normalize_url
-from storage.db import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_CONFIG = ROOT / "config" / "binh_son.toml"
@@ -120,33 +119,9 @@ class BenchContext:
 
 
 @asynccontextmanager
-async def postgres_database(ctx: BenchContext, schema: str) -> AsyncIterator[Database]:
-    """A migrated, empty database in its own schema of the bench's PostgreSQL, dropped after."""
-    url = normalize_url(ctx.postgres_url)
-    admin = create_async_engine(url, connect_args={"timeout": 5})
-    try:
-        async with admin.begin() as con:
-            await con.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            await con.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = create_async_engine(
-            url, pool_pre_ping=True, connect_args={"server_settings": {"search_path": schema}}
-        )
-        await migrate(engine)
-        db = Database(engine)
-        try:
-            yield db
-        finally:
-            await db.close()
-            async with admin.begin() as con:
-                await con.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    finally:
-        await admin.dispose()
-
-
-@asynccontextmanager
 async def postgres_scratch_database(ctx: BenchContext, name: str) -> AsyncIterator[str]:
-    """The URL of a new, empty database `name` on the bench's PostgreSQL server (for a bot
-    process, which is configured by URL alone), dropped afterwards."""
+    """The URL of a new, empty database `name` on the bench's PostgreSQL server, dropped
+    afterwards: the bot (or `Database.open`) uses it with its production settings."""
     url = make_url(normalize_url(ctx.postgres_url))
     admin = create_async_engine(url, connect_args={"timeout": 5}, isolation_level="AUTOCOMMIT")
     drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

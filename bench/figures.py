@@ -12,7 +12,14 @@ from pathlib import Path
 
 from sqlalchemy import Connection, event
 
-from bench.context import LAST, BenchContext, Dataset, during, leader_message, postgres_database
+from bench.context import (
+    LAST,
+    BenchContext,
+    Dataset,
+    during,
+    leader_message,
+    postgres_scratch_database,
+)
 from bench.registry import Measurement, Registry, median
 from bot.synth import store
 from core.chat import Incoming, render_plain
@@ -222,9 +229,9 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
-# --- PostgreSQL: the same ingest path, in a schema of its own ---------------------------------
+# --- PostgreSQL: the same ingest path, in a database of its own -------------------------------
 
-PG_SCHEMA = "bench_ingest"
+PG_DATABASE = "bench_ingest"  # created and dropped on the bench's server
 # Weeks stored before the ingest: enough for every check a report goes through.
 PG_WEEKS = 6
 
@@ -233,7 +240,7 @@ PG_WEEKS = 6
 async def ingest_postgres(ctx: BenchContext) -> Measurement:
     """/baocao messages of the held week into PostgreSQL holding the last weeks nationally."""
     data = await ctx.national()
-    async with postgres_database(ctx, PG_SCHEMA) as db:
+    async with postgres_scratch_database(ctx, PG_DATABASE) as url, await Database.open(url) as db:
         await store(db, data.stored[-PG_WEEKS:])
         rates = [await _ingest(db, data, batch) for batch in _batches(data.ingest_messages(), ctx)]
     return Measurement(median(rates), note=f"{PG_WEEKS} weeks stored before")

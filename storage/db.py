@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_only
 
 from storage.prepared import SQLITE_KEY
@@ -53,6 +56,7 @@ PG_COMMAND_TIMEOUT = 15  # seconds for one statement before the unit of work giv
 PG_POOL_TIMEOUT = 10  # seconds to wait for a free pooled connection
 PG_POOL_SIZE = 20  # connections kept open (the server's default limit is 100)
 PG_POOL_RECYCLE = 1800  # replace connections older than this (firewalls drop idle ones)
+PG_PING_AFTER_IDLE = 10.0  # seconds idle after which a pooled connection is tested first
 
 
 def normalize_url(url: str) -> str:
@@ -72,23 +76,48 @@ def normalize_url(url: str) -> str:
     return normalized
 
 
+def _postgres_engine(url: URL) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        # Kept open: 20 messages at once used to open and close 5–10 connections each time
+        # (SQLAlchemy's default keeps 5), ≈ 10 ms each (bench reply_p95_ms_postgres).
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_POOL_SIZE,
+        pool_recycle=PG_POOL_RECYCLE,
+        pool_timeout=PG_POOL_TIMEOUT,
+        connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
+    )
+
+    # A pooled connection is tested before use when it has been idle for a while: after an
+    # outage or a server restart the dead ones are replaced instead of failing the next
+    # message. SQLAlchemy's pool_pre_ping did this on every checkout, at three round trips
+    # on asyncpg (BEGIN, a query, ROLLBACK): a third of a report's round trips (bench
+    # ingest_postgres). One that was in use a moment ago is taken as it is; if it died in
+    # between, that one message is answered "not saved", and the error makes the pool
+    # replace all its connections.
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")  # None: connected just now
+        if idle_since is None or time.monotonic() - idle_since < PG_PING_AFTER_IDLE:
+            return
+        driver = record.driver_connection
+        assert driver is not None  # a pooled entry being checked out is connected
+        try:
+            await_only(driver.execute(";"))  # one round trip
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is dead") from exc  # pool retries
+
+    return engine
+
+
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(
-            parsed,
-            # Test each pooled connection before use: after an outage the dead ones are
-            # replaced instead of failing the next message.
-            pool_pre_ping=True,
-            # Kept open: 20 messages at once used to open and close 5–10 connections each time
-            # (SQLAlchemy's default keeps 5), ≈ 10 ms each (bench reply_p95_ms_postgres).
-            pool_size=PG_POOL_SIZE,
-            max_overflow=PG_POOL_SIZE,
-            pool_recycle=PG_POOL_RECYCLE,
-            pool_timeout=PG_POOL_TIMEOUT,
-            connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
-        )
-
+        return _postgres_engine(parsed)
     database = parsed.database or ":memory:"
     pool: dict[str, int] = {}
     if database != ":memory:" and not database.startswith("file:"):
