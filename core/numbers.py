@@ -28,10 +28,12 @@ class NumberError(ValueError):
 def parse_count(raw: str) -> int:
     """Parse `6352`, `6.352`, `6,352` or `6 352` to 6352; refuse anything else with a reason."""
     plain = raw.strip()
-    if plain.isascii() and plain.isdigit():  # the usual `6352`, without the checks below
-        if int(plain) > MAX_COUNT:
+    if plain.isascii() and (plain.isdigit() or _GROUPED["."].fullmatch(plain)):
+        # The usual `6352` and `6.352`, without the checks below.
+        value = int(plain.replace(".", ""))
+        if value > MAX_COUNT:
             raise NumberError(msg.number_too_large(raw))
-        return int(plain)
+        return value
     text = re.sub(" +", " ", raw.translate(_SPACE_LIKE).strip())
     if not text:
         raise NumberError(msg.number_empty())

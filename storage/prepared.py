@@ -32,7 +32,7 @@ class _Compiled:
     names: tuple[str, ...]  # the bind parameters, in the order of the `?`s
     binds: tuple[Processor, ...]
     fixed: dict[str, Any]  # values the statement itself carries (`x IS 1`, `SET y = 0`)
-    results: tuple[Processor, ...]  # one per selected or returned column
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, its result processor)
 
 
 class Prepared:
@@ -53,10 +53,11 @@ class Prepared:
             fixed = {n: p.effective_value for n, p in pairs if not p.required}
             # Result processors for a SELECT's columns (what RETURNING gives back is read as is).
             columns = getattr(self.statement, "selected_columns", ())
-            results = tuple(
+            results = [
                 c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-            )
-            self._sqlite = _Compiled(compiled.string, names, binds, fixed, results)
+            ]
+            converted = tuple((i, p) for i, p in enumerate(results) if p is not None)
+            self._sqlite = _Compiled(compiled.string, names, binds, fixed, converted)
         return self._sqlite
 
     async def rows(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
@@ -78,9 +79,12 @@ class Prepared:
             # As SQLAlchemy would raise it (OperationalError, IntegrityError, …), so callers
             # see one kind of storage failure whichever way a statement went.
             raise DBAPIError.instance(c.sql, args, exc, sqlite3.Error) from exc
-        if rows and c.results and any(c.results):
-            return [
-                tuple(v if p is None else p(v) for p, v in zip(c.results, row, strict=True))
-                for row in rows
-            ]
+        if rows and c.converted:
+            out = []
+            for row in rows:
+                values = list(row)
+                for i, process in c.converted:
+                    values[i] = process(values[i])
+                out.append(tuple(values))
+            return out
         return rows
