@@ -63,7 +63,7 @@ async def build_digest(
     expected = {u.code for u in units}
     values_before, values_now = series[-2][1], series[-1][1]
     rankings = tuple(
-        rank_expected(catalogue, i, period, values_now, values_before, expected)
+        rank_expected(catalogue, i, values_now, values_before, expected)
         for i in catalogue.ranked_indicators
     )
     today = cal.local(now).date()

@@ -78,9 +78,10 @@ async def ranking(req: Request) -> list[Reply]:
     if not current:
         return [reply(msg.no_reports_yet(period.label))]
     previous = await _values_for(req, period.previous())
+    expected = expected_codes(cat, period)
     replies = []
     for ind in indicators:
-        result = rank_expected(cat, ind, period, current, previous)
+        result = rank_expected(cat, ind, current, previous, expected)
         if req.actor.is_staff:
             replies.append(Reply(tuple(ranking_blocks(result, period))))
         else:
@@ -88,20 +89,21 @@ async def ranking(req: Request) -> list[Reply]:
     return replies
 
 
+def expected_codes(cat: Catalogue, period: Period) -> set[str]:
+    """The codes of the units expected to report for `period` (see `rank_expected`)."""
+    return {u.code for u in cat.expected_units(period)}
+
+
 def rank_expected(
     cat: Catalogue,
     ind: Indicator,
-    period: Period,
     current: Mapping[str, Values],
     previous: Mapping[str, Values],
-    expected: Set[str] | None = None,
+    expected: Set[str],
 ) -> Ranking:
-    """The ranking, with only units expected to report that week listed as without figures
-    (an exempt or excused unit is not missing). `expected`: those units' codes, when the
-    caller ranks several indicators of one week."""
+    """The ranking, with only the `expected` units (`expected_codes` of the week) listed as
+    without figures: an exempt or excused unit is not missing."""
     result = rank(cat, ind, current, previous)
-    if expected is None:
-        expected = {u.code for u in cat.expected_units(period)}
     return replace(result, missing=tuple(u for u in result.missing if u.code in expected))
 
 
