@@ -29,11 +29,17 @@ def parse_count(raw: str) -> int:
     """Parse `6352`, `6.352`, `6,352` or `6 352` to 6352; refuse anything else with a reason."""
     plain = raw.strip()
     if plain.isascii() and (plain.isdigit() or _GROUPED["."].fullmatch(plain)):
-        # The usual `6352` and `6.352`, without the checks below.
-        value = int(plain.replace(".", ""))
-        if value > MAX_COUNT:
-            raise NumberError(msg.number_too_large(raw))
-        return value
+        value = int(plain.replace(".", ""))  # the usual forms, without the checks below
+    else:
+        value = _written_count(raw)
+    if value > MAX_COUNT:
+        raise NumberError(msg.number_too_large(raw))
+    return value
+
+
+def _written_count(raw: str) -> int:
+    """`parse_count` for what is not the usual `6352` or `6.352`: spaces of every kind,
+    commas, signs, foreign digits, decimals; no upper bound."""
     text = re.sub(" +", " ", raw.translate(_SPACE_LIKE).strip())
     if not text:
         raise NumberError(msg.number_empty())
@@ -47,17 +53,13 @@ def parse_count(raw: str) -> int:
     if body[0] == "+":
         body = body[1:].strip()
     if _PLAIN.fullmatch(body):
-        value = int(body)
-    elif any(pattern.fullmatch(body) for pattern in _GROUPED.values()):
-        value = int(re.sub("[., ]", "", body))
-    elif re.fullmatch(r"[0-9]+[.,][0-9]+", body):
+        return int(body)
+    if any(pattern.fullmatch(body) for pattern in _GROUPED.values()):
+        return int(re.sub("[., ]", "", body))
+    if re.fullmatch(r"[0-9]+[.,][0-9]+", body):
         # `6,35` is 6.35 in Vietnamese and 635 to a hurried typist: never guess.
         raise NumberError(msg.number_ambiguous(raw))
-    else:
-        raise NumberError(msg.number_not_whole(raw))
-    if value > MAX_COUNT:
-        raise NumberError(msg.number_too_large(raw))
-    return value
+    raise NumberError(msg.number_not_whole(raw))
 
 
 def format_int(value: int) -> str:
