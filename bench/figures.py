@@ -121,7 +121,8 @@ async def _ingest(
 
 
 async def _untrace(db: Database) -> None:
-    async with db.engine.begin() as connection:  # the pool's connections, one after another
+    # The ingest sends one message after another, so the pool holds the one traced connection.
+    async with db.engine.begin() as connection:
         driver = connection.info.get(SQLITE_KEY)
         if driver is not None:
             driver.set_trace_callback(None)

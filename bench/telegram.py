@@ -43,18 +43,15 @@ def base_catalogue() -> Catalogue:
 
 @asynccontextmanager
 async def telegram(
-    ctx: BenchContext, catalogue: Catalogue, name: str, database: Database | None = None
+    ctx: BenchContext, catalogue: Catalogue, name: str
 ) -> AsyncIterator[tuple[TimedBotApi, TelegramBot, Database]]:
-    """The fake server, a database (a fresh SQLite file unless given) and the started bot
-    (polling), stopped afterwards."""
+    """The fake server, a fresh SQLite database and the started bot (polling, in this
+    process), stopped afterwards."""
     api = TimedBotApi()
     await api.start()
-    if database is None:
-        path = ctx.workdir / f"{name}.db"
-        path.unlink(missing_ok=True)  # a fresh database: no post recorded as made yet
-        db = await Database.open(f"sqlite:///{path}")
-    else:
-        db = database
+    path = ctx.workdir / f"{name}.db"
+    path.unlink(missing_ok=True)  # a fresh database: no post recorded as made yet
+    db = await Database.open(f"sqlite:///{path}")
     engine = Engine(catalogue, db, clock=lambda: datetime.now(UTC))
     # A short long-poll so stopping does not wait for one; the rest as in production.
     bot = TelegramBot(engine, TelegramSettings(TOKEN, api.root, poll_timeout_s=1))
@@ -69,8 +66,7 @@ async def telegram(
             await bot.stop()
     finally:
         quiet.setLevel(level)
-        if database is None:
-            await db.close()
+        await db.close()
         await api.stop()
 
 
