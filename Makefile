@@ -6,22 +6,34 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck contracts unit run console bench soak clean
 
+RUNTIME := $(VENV)/.runtime
+
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON)) / Python 3.11 is required"; exit 1; }
+	@echo "==> creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+# The bot's own dependencies (what `make demo` and `make run` need).
+$(RUNTIME): pyproject.toml | $(PY)
+	@echo "==> installing the bot and its runtime dependencies into $(VENV) (about a minute the first time)"
+	$(PY) -m pip install --progress-bar off -e .
+	@touch $(RUNTIME)
+
+# Plus the developer tools (pytest, ruff, mypy, import-linter, …) for `make test`.
+$(STAMP): pyproject.toml $(RUNTIME)
+	@echo "==> installing the developer tools into $(VENV)"
+	$(PY) -m pip install --progress-bar off -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
+	@echo "==> simulating one reporting week of Bình Sơn (transcript, charts and files in out/)"
 	$(PY) -m bot demo --out out
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(PY) -m bot run
 
-console: $(STAMP)
+console: $(RUNTIME)
 	$(PY) -m bot console
 
 lint: $(STAMP)

@@ -140,9 +140,12 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(simulate_lines(lines, settings, args.config, args.db, args.out))
     paths = write_transcript(results, args.out)
-    posts = sum(len(p) for _, p in results)
-    print(f"Demo: {len(results)} tin nhắn vào, {posts} tin bot gửi.")
-    for path in paths:
+    posts = [post for _, posted in results for post in posted]
+    print(f"Demo: {len(results)} tin nhắn vào, {len(posts)} tin bot gửi.")
+    # Every file the week wrote: the transcript, then each chart and file the bot sent.
+    sent = {Path(p) for post in posts for p in (post.photo, post.document) if p}
+    print(f"Các tệp đã ghi ({len(paths) + len(sent)}):")
+    for path in [*paths, *sorted(sent)]:
         print(f"  {path}")
     return 0
 

@@ -11,15 +11,8 @@ import pytest
 from core.catalogue import Catalogue
 from core.chat import Table
 
-# The project's shared/ lies beside the repository (CI clones main next to it).
-DATA = next(
-    (
-        p / "shared" / "data"
-        for p in Path(__file__).resolve().parents
-        if (p / "shared" / "data").is_dir()
-    ),
-    Path(__file__).resolve().parents[3] / "shared" / "data",
-)
+# The letter's tables, kept in the repository (tests/data/README.md says where each comes from).
+DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = {
     "citizen_id_issued": "Đã cấp CCCD",
     "eid_level2_verified": "Đã xác thực ĐDĐT",

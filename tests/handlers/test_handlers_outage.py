@@ -8,7 +8,6 @@ exclusive lock for longer than busy_timeout.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,8 +19,8 @@ from core.catalogue import Catalogue
 from core.chat import Incoming, render_plain
 from handlers.engine import Engine
 from storage import Database
-from tests.conftest import DEFAULT_POSTGRES_URL, _reset_postgres
 from tests.outage import outage_switch
+from tests.scratch_pg import postgres_url
 
 SATURDAY = datetime(2024, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
@@ -120,8 +119,7 @@ async def test_connection_lost_before_commit_stores_nothing_and_says_so(
     """The report's statements have run in an open transaction when the connection dies on
     its way to COMMIT: the server rolls all of them back, the officer is told it was not
     saved, and the next report goes through on a fresh connection."""
-    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
-    await _reset_postgres(url)
+    url = await postgres_url()
     await (await Database.open(url)).close()
     async with outage_switch(url) as outage:
         proxy = outage.proxy

@@ -4,7 +4,6 @@ dies right after being used costs that one unit of work, and the pool heals by i
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -14,15 +13,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import storage.db
 from storage import Database
-from tests.conftest import DEFAULT_POSTGRES_URL, _reset_postgres
+from tests.scratch_pg import postgres_url
 
 T0 = datetime(2024, 11, 8, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def pg() -> AsyncIterator[Database]:
-    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
-    await _reset_postgres(url)
+    url = await postgres_url()
     db = await Database.open(url)
     try:
         yield db
