@@ -92,8 +92,7 @@ async def _broadcast(ctx: BenchContext) -> dict[str, float]:
     async with telegram(ctx, catalogue, "broadcast") as (api, bot, db):
         api.rate_limit = SERVER_LIMIT
         started = time.perf_counter()
-        async with db.unit_of_work() as uow:
-            made = await deliver(uow, [bot], "bench-broadcast", LAST.key, posts, due)
+        made = await deliver(db, [bot], "bench-broadcast", LAST.key, posts, due)
         elapsed = time.perf_counter() - started
         sends = [c for c in api.calls if c.method == "sendMessage"]
     delivered = {int(c.params["chat_id"]) for c in sends if c.status == 200}

@@ -156,7 +156,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
     from core import messages as msg
     from core.periods import Period
-    from handlers.files import export_file, export_name
+    from handlers.files import export_data, export_file, export_name
 
     try:
         period = Period.parse(args.period)
@@ -172,11 +172,12 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         try:
             cal = app.catalogue.calendar
             async with app.db.unit_of_work() as uow:
-                if not await uow.submissions.current_for_period(period.key):
-                    print(msg.no_reports_yet(period.label), file=sys.stderr)
-                    return 1
-                today = cal.local(datetime.now(UTC)).date()
-                await export_file(app.catalogue, uow, period, args.fmt, out, today)
+                data = await export_data(uow, period)
+            if data is None:
+                print(msg.no_reports_yet(period.label), file=sys.stderr)
+                return 1
+            today = cal.local(datetime.now(UTC)).date()
+            await export_file(app.catalogue, data, args.fmt, out, today)
         finally:
             await app.close()
         print(out)

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# A report's figures: field code -> count.
+Values = Mapping[str, int]
+
 
 @dataclass(frozen=True)
 class Sender:

@@ -1,17 +1,19 @@
-"""What every command gets: the message, who sent it, the set-up and one unit of work."""
+"""What every command gets: the message, who sent it, the set-up and the database, from which
+it opens its own short transaction (`Request.transaction`)."""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from core.catalogue import Catalogue, Role, Unit
 from core.chat import Incoming, Notifier
 from core.submission import Sender
-from storage import UnitOfWork
+from storage import Database, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -32,20 +34,67 @@ class Actor:
         return self.role is Role.ADMIN
 
 
+class AlreadyHandled(Exception):
+    """The message's update was handled before (a platform's redelivery): answer nothing.
+    Not a `Refusal`, so no command can catch it by accident."""
+
+
+@dataclass
+class Delivery:
+    """Whether the message's update key is stored yet, and whether a transaction is open."""
+
+    recorded: bool = False
+    open: bool = False
+
+
 @dataclass(frozen=True)
 class Request:
     message: Incoming
     actor: Actor
     args: str  # text after the command, newlines kept
     catalogue: Catalogue
-    uow: UnitOfWork
+    db: Database
     chat_key: str  # the configured chat's key, or "" for a private chat
     now: Callable[[], datetime]  # the engine's clock (virtual in the simulator)
     notifiers: Sequence[Notifier] = ()  # for commands that post elsewhere (/nhacnho)
     files_dir: Path = Path(tempfile.gettempdir())  # where charts and exports are written
+    delivery: Delivery = field(default_factory=Delivery)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """The command's unit of work, around its data access only (never around rendering
+        or sending: on SQLite every transaction holds the one write lock).
+
+        Its first statement records the message's update key, so whatever the command
+        stores is stored with it: a redelivered update raises `AlreadyHandled` here, and one
+        whose first delivery crashed before the commit is handled again. The block's end
+        commits (a no-op after the command's own `uow.commit()`); an exception, a `Refusal`
+        among them, rolls everything back, the key included. Never nested: on SQLite a
+        second one would wait for the first forever.
+        """
+        if self.delivery.open:
+            raise RuntimeError("a command's transactions run one after another, never nested")
+        self.delivery.open = True
+        try:
+            async with self.db.unit_of_work() as uow:
+                key = self.message.update_key
+                platform = self.message.platform
+                if (
+                    key
+                    and not self.delivery.recorded
+                    and not await uow.updates.first_time(platform, key, self.now())
+                ):
+                    raise AlreadyHandled(key)
+                yield uow
+                await uow.commit()
+                self.delivery.recorded = True
+        finally:
+            self.delivery.open = False
 
 
-async def resolve_actor(catalogue: Catalogue, uow: UnitOfWork, message: Incoming) -> Actor:
+async def resolve_actor(catalogue: Catalogue, db: Database, message: Incoming) -> Actor:
+    """People in the config need no database; anyone else is looked up among the approved
+    registrations in one short read."""
     sender = Sender(message.platform, message.user_id, message.user_name)
     person = catalogue.person_for(message.platform, message.user_id)
     if person is None and message.platform in LOCAL_PLATFORMS:
@@ -54,7 +103,8 @@ async def resolve_actor(catalogue: Catalogue, uow: UnitOfWork, message: Incoming
     if person is not None:
         unit = catalogue.unit(person.unit) if person.unit else None
         return Actor(Sender(sender.platform, sender.user_id, person.name), person.role, unit)
-    registration = await uow.registrations.approved_for(message.platform, message.user_id)
+    async with db.unit_of_work() as uow:
+        registration = await uow.registrations.approved_for(message.platform, message.user_id)
     if registration is not None and catalogue.has_unit(registration.unit):
         return Actor(sender, Role(registration.role), catalogue.unit(registration.unit))
     return Actor(sender, None)

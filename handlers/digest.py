@@ -1,26 +1,23 @@
 """The weekly digest: completeness, ranked tables with change, most improved, units at risk.
 
-`build_digest` gathers the data with one query (the current reports of the last weeks), so
-it stays cheap at national scale; `digest_replies` turns it into the posts.
+`read_digest` reads with one query (the current reports of the last weeks), so it stays
+cheap at national scale and a caller's transaction short; `compute_digest` does the rest
+after the transaction is closed; `digest_replies` turns the result into the posts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Text
-from core.pace import risk_check
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved
-from handlers.views import SERIES_WEEKS, _signed, rank_expected, ranking_blocks
+from handlers import queries
+from handlers.present import ranking_blocks, signed
 from storage import UnitOfWork
-from storage.repositories import ReportedValues
-
-Values = Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -35,38 +32,25 @@ class Digest:
     at_risk: tuple[tuple[Indicator, tuple[Unit, ...]], ...]  # by pace, per indicator
 
 
-Series = list[tuple[date, dict[str, Values]]]
+async def read_digest(uow: UnitOfWork, period: Period) -> queries.Recent:
+    """All the digest of `period` needs from storage."""
+    return await queries.recent(uow, period)
 
 
-async def recent_reports(
-    catalogue: Catalogue, uow: UnitOfWork, last: Period
-) -> tuple[Series, list[ReportedValues]]:
-    """The current reports of the weeks up to `last` (one query): per due date, ascending,
-    each unit's values; and the rows themselves."""
-    cal = catalogue.calendar
-    periods = [last.shift(-n) for n in range(SERIES_WEEKS - 1, -1, -1)]
-    subs = await uow.submissions.current_values([p.key for p in periods])
-    by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
-    for s in subs:
-        by_period[s.period][s.unit] = s.values
-    return [(cal.due_at(p).date(), by_period[p.key]) for p in periods], subs
-
-
-async def build_digest(
-    catalogue: Catalogue, uow: UnitOfWork, period: Period, now: datetime
+def compute_digest(
+    catalogue: Catalogue, recent: queries.Recent, period: Period, now: datetime
 ) -> Digest:
     cal = catalogue.calendar
-    series, subs = await recent_reports(catalogue, uow, period)
-    key = period.key  # a property: computed once, not for each of 26,000 rows
-    current = {s.unit: s for s in subs if s.period == key}
+    current = recent.in_period(period)
     units = catalogue.expected_units(period)
     expected = {u.code for u in units}
-    values_before, values_now = series[-2][1], series[-1][1]
+    values_before, values_now = recent.before_last, recent.last
     rankings = tuple(
-        rank_expected(catalogue, i, values_now, values_before, expected)
+        queries.rank_expected(catalogue, i, values_now, values_before, expected)
         for i in catalogue.ranked_indicators
     )
     today = cal.local(now).date()
+    series = queries.dated(cal, recent.weeks)
     return Digest(
         period=period,
         due=cal.due_at(period),
@@ -75,26 +59,16 @@ async def build_digest(
         missing=tuple(u for u in units if u.code not in current),
         rankings=rankings,
         improved=tuple(most_improved([r for r in rankings if r.rows])),
-        at_risk=_at_risk(catalogue, series, today),
+        at_risk=queries.units_at_risk(catalogue, series, today),
     )
 
 
-def _at_risk(
-    catalogue: Catalogue, series: Series, today: date
-) -> tuple[tuple[Indicator, tuple[Unit, ...]], ...]:
-    by_unit: dict[str, list[tuple[date, Values]]] = {}
-    for on, reports in series:
-        for code, values in reports.items():
-            by_unit.setdefault(code, []).append((on, values))
-    out = []
-    for ind in catalogue.ranked_indicators:
-        if ind.deadline is None:
-            continue
-        at_risk = risk_check(ind, today)
-        names = tuple(u for u in catalogue.active_units if at_risk(by_unit.get(u.code, ())))
-        if names:
-            out.append((ind, names))
-    return tuple(out)
+async def build_digest(
+    catalogue: Catalogue, uow: UnitOfWork, period: Period, now: datetime
+) -> Digest:
+    """Read and compute in one go, for callers without a transaction of their own to keep
+    short (the benchmark, tests)."""
+    return compute_digest(catalogue, await read_digest(uow, period), period, now)
 
 
 def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
@@ -119,7 +93,7 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
             out.append(Reply(tuple(ranking_blocks(result, digest.period))))
     improved = [msg.DIGEST_IMPROVED if digest.improved else msg.DIGEST_NO_IMPROVED]
     for row, ind in digest.improved:
-        change = _signed(row.change, ind.decimals)
+        change = signed(row.change, ind.decimals)
         improved.append(msg.improved_line(row.unit.short_name, ind.short, change))
     risk = [msg.DIGEST_AT_RISK if digest.at_risk else msg.DIGEST_NO_RISK]
     for ind, at_risk in digest.at_risk:

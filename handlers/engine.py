@@ -17,8 +17,8 @@ from core.report import split_line
 from handlers import files, registration, reminders, reports, views
 from handlers import help as help_cmd
 from handlers.common import Refusal
-from handlers.context import LOCAL_PLATFORMS, Actor, Request, resolve_actor
-from storage import Database, UnitOfWork
+from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
+from storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -88,33 +88,34 @@ class Engine:
         if handler is None:
             return [reply(msg.UNKNOWN_COMMAND)] if command else []
         try:
-            async with self.db.unit_of_work() as uow:
-                if not await self._first_delivery(uow, message):
-                    return []
-                actor = await resolve_actor(self.catalogue, uow, message)
-                if command is None and actor.role not in (Role.OFFICER, Role.ADMIN):
-                    await uow.commit()
-                    return []
-                req = Request(
-                    message,
-                    actor,
-                    args,
-                    self.catalogue,
-                    uow,
-                    chat_key or "",
-                    self.clock,
-                    self.notifiers,
-                    files_dir=self.files_dir,
-                )
+            actor = await resolve_actor(self.catalogue, self.db, message)
+            req = Request(
+                message,
+                actor,
+                args,
+                self.catalogue,
+                self.db,
+                chat_key or "",
+                self.clock,
+                self.notifiers,
+                files_dir=self.files_dir,
+            )
+            if command is None and actor.role not in (Role.OFFICER, Role.ADMIN):
+                replies = []
+            else:
                 try:
                     replies = await handler(req)
                 except Refusal as refusal:
-                    # Nothing the command did stands; the delivery is still recorded.
-                    await uow.rollback()
-                    await self._first_delivery(uow, message)
+                    # Raised inside the command's transaction, it left nothing stored.
                     replies = [reply(refusal.text)]
-                await uow.commit()
-                return replies
+            if not await self._recorded(req):
+                return []
+            return replies
+        except AlreadyHandled:
+            log.info(
+                "%s update %s was delivered again; ignored", message.platform, message.update_key
+            )
+            return []
         except (SQLAlchemyError, OSError, TimeoutError):
             log.exception("storage failed while handling /%s", name)
             return [reply(msg.BUSY_NOT_SAVED if handler in WRITING else msg.BUSY)]
@@ -126,17 +127,20 @@ class Engine:
         """Who sent a message, or None in a chat the bot does not serve."""
         if message.chat_type == "group" and self._chat_key(message) is None:
             return None
-        async with self.db.unit_of_work() as uow:
-            return await resolve_actor(self.catalogue, uow, message)
+        return await resolve_actor(self.catalogue, self.db, message)
 
-    async def _first_delivery(self, uow: UnitOfWork, message: Incoming) -> bool:
-        if not message.update_key:
+    async def _recorded(self, req: Request) -> bool:
+        """Record the update key of a message whose command stored nothing (it read only,
+        was refused, or needed no database), in one short transaction before answering;
+        False when the update had been handled before."""
+        key = req.message.update_key
+        if not key or req.delivery.recorded:
             return True
-        first = await uow.updates.first_time(message.platform, message.update_key, self.clock())
+        async with self.db.unit_of_work() as uow:
+            first = await uow.updates.first_time(req.message.platform, key, self.clock())
+            await uow.commit()
         if not first:
-            log.info(
-                "%s update %s was delivered again; ignored", message.platform, message.update_key
-            )
+            log.info("%s update %s was delivered again; ignored", req.message.platform, key)
         return first
 
     def _chat_key(self, message: Incoming) -> str | None:

@@ -1,7 +1,8 @@
 """/bieudo (charts) and /xuat (Excel, CSV, the draft weekly report): leaders and admins only.
 
-The data comes from storage here; the drawing and the files come from `render`, run with
-`asyncio.to_thread` so a chart never blocks the event loop.
+The data is read in one short transaction (`handlers.queries`); the drawing and the files
+come from `render` after it is closed, run with `asyncio.to_thread` so a chart never blocks
+the event loop and never holds SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from core.chat import Document, Photo, Reply, reply
 from core.pace import carry_forward, points
 from core.periods import Period
 from core.ranking import Ranking, rank
+from core.submission import Submission, Values
 from core.text import key
+from handlers import queries
 from handlers.common import Refusal, require_staff
 from handlers.context import Request
-from handlers.views import SERIES_WEEKS, _reported_period
 from render import charts
 from render.report import WeeklyReport, build_report
 from storage import UnitOfWork
 
-Values = Mapping[str, int]
 FORMATS = ("xlsx", "csv", "docx")
 # /bieudo kinds: every accepted word -> the kind's Vietnamese name.
 KINDS = {word: kind for kind, words in msg.CHART_KIND_NAMES.items() for word in words}
@@ -100,14 +101,23 @@ async def chart(req: Request) -> list[Reply]:
     require_staff(req.actor, msg.CHARTS_LEADERS_ONLY)
     cat = req.catalogue
     wanted = parse_chart_args(cat, req.args)
-    period = wanted.period or await _reported_period(req)
+    async with req.transaction() as uow:
+        period = wanted.period or await queries.reported_period(
+            uow, cat.calendar, req.message.sent_at
+        )
+        if wanted.kind == "xephang":
+            current, previous = await queries.week_and_previous(uow, period)
+        else:
+            recent = await queries.recent(uow, period)
+    # Drawn after the transaction: on SQLite it would hold the write lock for reports.
     specs: list[tuple[Indicator, list[charts.ChartSpec]]] = []
     if wanted.kind == "xephang":
-        specs = await ranking_chart_specs(cat, req.uow, period, wanted.indicators)
-        if not specs:
+        if not current:
             return [reply(msg.no_reports_yet(period.label))]
+        rankings = [rank(cat, ind, current, previous) for ind in wanted.indicators]
+        specs = _ranking_specs(cat, rankings, period)
     else:
-        weeks = await recent_weeks(req.uow, cat, period)
+        weeks = queries.since_first_report(recent.weeks)
         for ind in wanted.indicators:
             spec = _series_spec(cat, ind, wanted, weeks, period)
             specs.append((ind, [spec] if spec is not None else []))
@@ -125,18 +135,6 @@ async def chart(req: Request) -> list[Reply]:
         photos = await _photos(folder, stem, ind, period, ind_specs)
         replies.append(Reply(tuple(photos)))
     return replies
-
-
-async def ranking_chart_specs(
-    cat: Catalogue, uow: UnitOfWork, period: Period, indicators: Sequence[Indicator]
-) -> list[tuple[Indicator, list[charts.ChartSpec]]]:
-    """Each indicator's ranking images for a period; empty when nobody has reported."""
-    rows = await uow.submissions.current_values([period.key, period.previous().key])
-    current = {r.unit: r.values for r in rows if r.period == period.key}
-    if not current:
-        return []
-    previous = {r.unit: r.values for r in rows if r.period != period.key}
-    return _ranking_specs(cat, [rank(cat, ind, current, previous) for ind in indicators], period)
 
 
 def _ranking_specs(
@@ -219,13 +217,16 @@ def parse_export_args(text: str) -> tuple[str, Period | None]:
 
 async def export(req: Request) -> list[Reply]:
     require_staff(req.actor, msg.FILES_LEADERS_ONLY)
-    fmt, period = parse_export_args(req.args)
-    period = period or await _reported_period(req)
-    if not await req.uow.submissions.current_for_period(period.key):
+    fmt, named = parse_export_args(req.args)
+    cat = req.catalogue
+    async with req.transaction() as uow:
+        period = named or await queries.reported_period(uow, cat.calendar, req.message.sent_at)
+        data = await export_data(uow, period)
+    if data is None:
         return [reply(msg.no_reports_yet(period.label))]
-    today = req.catalogue.calendar.local(req.now()).date()
+    today = cat.calendar.local(req.now()).date()
     path = req.files_dir / export_name(period, fmt)
-    await export_file(req.catalogue, req.uow, period, fmt, path, today)
+    await export_file(cat, data, fmt, path, today)
     return [Reply((Document(path, msg.export_caption(fmt, period.label)),))]
 
 
@@ -233,14 +234,44 @@ def export_name(period: Period, fmt: str) -> str:
     return f"bao_cao_{period.key}.{fmt}"
 
 
-async def export_file(
-    cat: Catalogue, uow: UnitOfWork, period: Period, fmt: str, path: Path, today: date
-) -> Path:
-    """Write one period's export; shared by /xuat and `python -m bot export`."""
-    report = await weekly_report(cat, uow, period)
+@dataclass(frozen=True)
+class ExportData:
+    """What one period's files are built from, read in one short transaction."""
+
+    period: Period
+    reports: list[Submission]
+    previous: dict[str, Values]
+    versions: list[Submission]
+    weeks: list[queries.Week]
+
+
+async def export_data(uow: UnitOfWork, period: Period) -> ExportData | None:
+    """One period's export data; None when nobody reported for it. Shared by /xuat and
+    `python -m bot export`."""
+    reports = await uow.submissions.current_for_period(period.key)
+    if not reports:
+        return None
+    _, previous = await queries.week_and_previous(uow, period)
+    versions = await queries.versions_of_week(uow, period)
+    recent = await queries.recent(uow, period)
+    return ExportData(period, reports, previous, versions, recent.weeks)
+
+
+async def export_file(cat: Catalogue, data: ExportData, fmt: str, path: Path, today: date) -> Path:
+    """Build and write one period's file, off the event loop and outside any transaction."""
+    period = data.period
+    series = queries.dated(cat.calendar, queries.since_first_report(data.weeks))
     render = _renderer(fmt, today)
-    data = await asyncio.to_thread(render, report)
-    await asyncio.to_thread(_write, path, data)
+
+    def build() -> bytes:
+        # Pace as it stood at the period's due date, so an old week's export does not change.
+        report = build_report(
+            cat, period, data.reports, data.previous, data.versions, series, _due_day(cat, period)
+        )
+        return render(report)
+
+    payload = await asyncio.to_thread(build)
+    await asyncio.to_thread(_write, path, payload)
     return path
 
 
@@ -261,35 +292,6 @@ def _renderer(fmt: str, today: date) -> Callable[[WeeklyReport], bytes]:
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-
-
-async def weekly_report(cat: Catalogue, uow: UnitOfWork, period: Period) -> WeeklyReport:
-    reports = await uow.submissions.current_for_period(period.key)
-    previous = {
-        s.unit: s.values for s in await uow.submissions.current_for_period(period.previous().key)
-    }
-    versions = []
-    for unit in sorted({s.unit for s in reports}):
-        versions += await uow.submissions.versions(unit, period.key)
-    weeks = await recent_weeks(uow, cat, period)
-    series = [(cat.calendar.due_at(p).date(), r) for p, r in weeks]
-    # Pace as it stood at the period's due date, so an old week's export does not change.
-    return build_report(cat, period, reports, previous, versions, series, _due_day(cat, period))
-
-
-async def recent_weeks(
-    uow: UnitOfWork, cat: Catalogue, last: Period
-) -> list[tuple[Period, dict[str, Values]]]:
-    """Reports of the weeks up to `last`, oldest first; weeks before the first report
-    anyone sent are left out."""
-    periods = [last.shift(-n) for n in range(SERIES_WEEKS - 1, -1, -1)]
-    by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
-    for s in await uow.submissions.current_for_periods([p.key for p in periods]):
-        by_period[s.period][s.unit] = s.values
-    weeks = [(p, by_period[p.key]) for p in periods]
-    while weeks and not weeks[0][1]:
-        weeks.pop(0)
-    return weeks
 
 
 def _window(cat: Catalogue, period: Period) -> tuple[date, date]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.chat import BatchNotifier, Notifier, Recipient, Reply
-from storage import UnitOfWork
+from storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class Outgoing:
 
 
 async def deliver(
-    uow: UnitOfWork,
+    db: Database,
     notifiers: Sequence[Notifier],
     job_id: str,
     period: str,
@@ -42,12 +42,13 @@ async def deliver(
     """Send each post on every platform that has not had it yet; returns the posts made.
 
     Several posts in a row to one recipient go as one batch to a platform that can compact
-    them (`post_many`: Zalo puts the weekly digest in as few messages as it can). Commits the
-    unit of work before each send so no transaction (and, on SQLite, no write lock) is held
-    across network I/O.
+    them (`post_many`: Zalo puts the weekly digest in as few messages as it can). The log is
+    read in one short transaction and each post recorded in its own right after it was sent:
+    no transaction (and, on SQLite, no write lock) is held across network I/O. Call it with
+    no unit of work open.
     """
-    made = await uow.posts.made(job_id)
-    await uow.commit()
+    async with db.unit_of_work() as uow:
+        made = await uow.posts.made(job_id)
     count = 0
     for notifier in notifiers:
         todo = [p for p in posts if (p.record_key, notifier.platform) not in made]
@@ -65,10 +66,11 @@ async def deliver(
                 continue
             if not sent:
                 continue
-            for post in batch:
-                await uow.posts.record(job_id, post.record_key, notifier.platform, period, now)
-                made.add((post.record_key, notifier.platform))
-            await uow.commit()
+            async with db.unit_of_work() as uow:
+                for post in batch:
+                    await uow.posts.record(job_id, post.record_key, notifier.platform, period, now)
+                await uow.commit()
+            made.update((post.record_key, notifier.platform) for post in batch)
             count += len(batch)
     return count
 

@@ -1,7 +1,8 @@
 """What scheduled jobs post (early reminder, last call, digest, countdown) and /nhacnho.
 
-`job_posts` composes a job's posts from the database; `handlers.notify.deliver` sends them
-exactly once. The scheduler package decides *when*; this module decides *what*.
+`job_posts` composes a job's posts from one short read; `handlers.notify.deliver` sends them
+exactly once, outside any transaction. The scheduler package decides *when*; this module
+decides *what*.
 """
 
 from __future__ import annotations
@@ -19,54 +20,56 @@ from core.pace import carry_forward, compute_pace, points
 from core.periods import Period
 from core.ranking import ratio
 from core.schedule import Job, JobKind
+from handlers import queries
 from handlers.common import chat_recipient, mentions, officers, require_staff, target_text
 from handlers.context import Request
-from handlers.digest import build_digest, digest_replies, recent_reports
+from handlers.digest import compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
 from handlers.notify import Outgoing, deliver
-from storage import UnitOfWork
+from storage import Database, UnitOfWork
 
-Values = Mapping[str, int]
 # Units listed in a countdown as furthest behind.
 BEHIND_LIMIT = 5
 
 
-async def missing_units(catalogue: Catalogue, uow: UnitOfWork, period: Period) -> list[Unit]:
-    """Units expected to report (not exempt, not excused that week) with no current report
-    for the period, in config order."""
-    reported = {s.unit for s in await uow.submissions.current_for_period(period.key)}
-    return [u for u in catalogue.expected_units(period) if u.code not in reported]
-
-
 async def job_posts(
-    catalogue: Catalogue, uow: UnitOfWork, job: Job, now: datetime, files_dir: Path | None = None
+    catalogue: Catalogue, db: Database, job: Job, now: datetime, files_dir: Path | None = None
 ) -> list[Outgoing]:
-    """The posts a job makes; with `files_dir`, the digest carries its ranking charts."""
+    """The posts a job makes, read in one short transaction and composed (the digest's
+    charts drawn, with `files_dir`) after it is closed."""
     group = chat_recipient(catalogue, job.chat)
+    period = job.period
     if job.kind is JobKind.EARLY:
-        return [Outgoing(group, await _early(catalogue, uow, job.period))]
+        async with db.unit_of_work() as uow:
+            missing = await queries.missing_units(catalogue, uow, period)
+        return [Outgoing(group, _early(catalogue, period, missing))]
     if job.kind is JobKind.LAST_CALL:
-        due = catalogue.calendar.due_at(job.period)
+        due = catalogue.calendar.due_at(period)
         minutes = max(1, round((due - now).total_seconds() / 60))
-        missing = await missing_units(catalogue, uow, job.period)
-        header = msg.last_call_header(job.period.label, due, minutes, len(missing))
-        return await _chase(catalogue, uow, [group], job.period, missing, header)
+        async with db.unit_of_work() as uow:
+            missing = await queries.missing_units(catalogue, uow, period)
+            people = await _people(catalogue, uow, missing)
+        header = msg.last_call_header(period.label, due, minutes, len(missing))
+        return _chase(catalogue, [group], period, missing, people, header)
     if job.kind is JobKind.DIGEST:
-        digest = await build_digest(catalogue, uow, job.period, now)
+        async with db.unit_of_work() as uow:
+            recent = await read_digest(uow, period)
+        digest = compute_digest(catalogue, recent, period, now)
         replies = digest_replies(catalogue, digest)
         if files_dir is not None:
-            photos = await ranking_photos(catalogue, digest.rankings, job.period, files_dir)
+            photos = await ranking_photos(catalogue, digest.rankings, period, files_dir)
             if photos:
                 replies.append(Reply(tuple(photos)))
         return [Outgoing(group, r, n) for n, r in enumerate(replies)]
     code, days = job.countdown
-    countdown = await _countdown(catalogue, uow, code, days, now)
+    async with db.unit_of_work() as uow:
+        recent = await queries.recent(uow, catalogue.calendar.current(now))
+    countdown = _countdown(catalogue, recent, code, days, now)
     return [] if countdown is None else [Outgoing(group, countdown)]
 
 
-async def _early(catalogue: Catalogue, uow: UnitOfWork, period: Period) -> Reply:
+def _early(catalogue: Catalogue, period: Period, missing: Sequence[Unit]) -> Reply:
     cal = catalogue.calendar
-    missing = await missing_units(catalogue, uow, period)
     total = len(catalogue.expected_units(period))
     due = cal.due_at(period)
     lines = [msg.early_reminder(period.label, due, total - len(missing), total)]
@@ -75,19 +78,24 @@ async def _early(catalogue: Catalogue, uow: UnitOfWork, period: Period) -> Reply
     return reply(*lines)
 
 
-async def _chase(
+async def _people(
+    catalogue: Catalogue, uow: UnitOfWork, missing: Sequence[Unit]
+) -> dict[str, list[Recipient]]:
+    return await officers(catalogue, uow, [u.code for u in missing]) if missing else {}
+
+
+def _chase(
     catalogue: Catalogue,
-    uow: UnitOfWork,
     chats: Sequence[Recipient],
     period: Period,
     missing: Sequence[Unit],
+    people: Mapping[str, list[Recipient]],
     header: str,
 ) -> list[Outgoing]:
     """The missing units named in the group with their officers mentioned, and a private
     message to each of those officers."""
     if not missing:
         return []
-    people = await officers(catalogue, uow, [u.code for u in missing])
     spans: list[Span] = [header]
     for unit in missing:
         spans.append(f"\n• {unit.short_name}")
@@ -108,15 +116,15 @@ async def _chase(
     return out
 
 
-async def _countdown(
-    catalogue: Catalogue, uow: UnitOfWork, code: str, days: int, now: datetime
+def _countdown(
+    catalogue: Catalogue, recent: queries.Recent, code: str, days: int, now: datetime
 ) -> Reply | None:
     """None when no unit has reported the indicator lately: nothing useful to say."""
     cal = catalogue.calendar
     ind = catalogue.indicator(code)
     assert ind.deadline is not None  # planned only for indicators with a deadline
     today = cal.local(now).date()
-    series, _ = await recent_reports(catalogue, uow, cal.current(now))
+    series = queries.dated(cal, recent.weeks)
     lines = [msg.countdown_title(ind.short, days, ind.deadline, target_text(ind))]
     group = compute_pace(
         ind, points(ind, carry_forward([u.code for u in catalogue.units], series)), today
@@ -162,25 +170,33 @@ async def nudge(req: Request) -> list[Reply]:
         start, end = f"{schedule.quiet_start:%H:%M}", f"{schedule.quiet_end:%H:%M}"
         return [reply(msg.quiet_hours(start, end))]
     period = _period_arg(req.args) or cat.calendar.current(now)
-    missing = await missing_units(cat, req.uow, period)
+    recent: set[str] = set()
+    todo: list[Unit] = []
+    people: dict[str, list[Recipient]] = {}
+    async with req.transaction() as uow:
+        missing = await queries.missing_units(cat, uow, period)
+        if missing:
+            since = now - schedule.nudge_interval
+            recent = set(await uow.nudges.recent([u.code for u in missing], since))
+            todo = [u for u in missing if u.code not in recent]
+        if todo:
+            await uow.nudges.add([u.code for u in todo], period.key, now, req.actor.sender.name)
+            people = await _people(cat, uow, todo)
+        await uow.commit()
     if not missing:
         return [reply(msg.nudge_nobody(period.label))]
-    recent = await req.uow.nudges.recent([u.code for u in missing], now - schedule.nudge_interval)
-    todo = [u for u in missing if u.code not in recent]
     answer = []
     if todo:
-        await req.uow.nudges.add([u.code for u in todo], period.key, now, req.actor.sender.name)
         due = cat.calendar.due_at(period)
         header = msg.nudge_header(period.label, due, len(todo))
         chats = [chat_recipient(cat, c) for c in _nudge_chats(req)]
-        posts = await _chase(cat, req.uow, chats, period, todo, header)
-        job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
-        if req.notifiers:
-            await deliver(req.uow, req.notifiers, job_id, period.key, posts, now)
-        else:
+        posts = _chase(cat, chats, period, todo, people, header)
+        if not req.notifiers:
             # No platform to post through (a bare engine): the group post is the answer.
-            await req.uow.commit()
             return [p.message for p in posts if p.to.group][:1]
+        # Sent after the commit: the nudge is recorded even if a post fails (as a job's).
+        job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
+        await deliver(req.db, req.notifiers, job_id, period.key, posts, now)
         answer.append(msg.nudge_done([u.short_name for u in todo]))
     skipped = [u.short_name for u in missing if u.code in recent]
     if skipped:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import EllipsisType
 
 from core import messages as msg
@@ -11,10 +12,11 @@ from core.chat import Reply, Text, reply
 from core.numbers import format_int
 from core.periods import Period, Placement
 from core.report import ParsedReport, parse_report
-from core.submission import PendingReport, Submission
+from core.submission import PendingReport, Submission, Values
 from core.validation import review
 from handlers.common import Refusal, find_unit, indicator_lines, template_text
 from handlers.context import Request
+from storage import UnitOfWork
 
 # Weeks of history a report is checked against (for the "unusual jump" warning).
 HISTORY_WEEKS = 5
@@ -48,50 +50,62 @@ async def report(req: Request) -> list[Reply]:
         placement = None
     if problems or placement is None:
         return _refuse(req, problems, unit, parsed.values)
-    # One query for the weeks before and the period itself: a report costs few statements.
-    recent = await req.uow.submissions.recent(unit.code, placement.period.key, HISTORY_WEEKS)
-    existing = recent[0] if recent and recent[0].period == placement.period.key else None
-    history = recent[1:] if existing is not None else recent[:HISTORY_WEEKS]
-    verdict = review(parsed.values, req.catalogue, [h.values for h in history])
-    if not verdict.accepted:
-        return _refuse(req, list(verdict.errors), unit, parsed.values)
-    if verdict.confirmations:
-        pending = PendingReport(
-            sender=actor.sender,
-            chat=req.message.chat_id,
-            unit=unit.code,
-            period=placement.period.key,
-            late=placement.late,
-            values=dict(parsed.values),
-            raw_text=req.message.text,
-            sent_at=req.message.sent_at,
-            warnings=verdict.confirmations + verdict.warnings,
+    period = placement.period
+    async with req.transaction() as uow:
+        # One query for the weeks before and the period itself: a report costs few statements.
+        recent = await uow.submissions.recent(unit.code, period.key, HISTORY_WEEKS)
+        existing = recent[0] if recent and recent[0].period == period.key else None
+        history = recent[1:] if existing is not None else recent[:HISTORY_WEEKS]
+        verdict = review(parsed.values, req.catalogue, [h.values for h in history])
+        if not verdict.accepted:
+            return _refuse(req, list(verdict.errors), unit, parsed.values)
+        if verdict.confirmations:
+            pending = PendingReport(
+                sender=actor.sender,
+                chat=req.message.chat_id,
+                unit=unit.code,
+                period=period.key,
+                late=placement.late,
+                values=dict(parsed.values),
+                raw_text=req.message.text,
+                sent_at=req.message.sent_at,
+                warnings=verdict.confirmations + verdict.warnings,
+            )
+            await uow.pending.put(pending, req.now())
+            await uow.commit()
+            return [reply(msg.confirm_needed(verdict.confirmations))]
+        stored = await _store(
+            req, uow, unit, placement, parsed.values, req.message.text, verdict.warnings, existing
         )
-        await req.uow.pending.put(pending, req.now())
-        await req.uow.commit()
-        return [reply(msg.confirm_needed(verdict.confirmations))]
-    return await _store(
-        req, unit, placement, parsed.values, req.message.text, verdict.warnings, existing
-    )
+    return _stored_reply(req, unit, period, placement.late, parsed.values, verdict.warnings, stored)
 
 
 async def confirm(req: Request) -> list[Reply]:
     sender = req.actor.sender
-    pending = await req.uow.pending.get(sender.platform, sender.user_id)
-    if pending is None or req.actor.role is None:
+    if req.actor.role is None:
         return [reply(msg.NOTHING_TO_CONFIRM)]
-    unit = req.catalogue.unit(pending.unit)
-    placement = Placement(Period.parse(pending.period), pending.late)
-    return await _store(req, unit, placement, pending.values, pending.raw_text, pending.warnings)
+    async with req.transaction() as uow:
+        pending = await uow.pending.get(sender.platform, sender.user_id)
+        if pending is None:
+            return [reply(msg.NOTHING_TO_CONFIRM)]
+        unit = req.catalogue.unit(pending.unit)
+        placement = Placement(Period.parse(pending.period), pending.late)
+        stored = await _store(
+            req, uow, unit, placement, pending.values, pending.raw_text, pending.warnings
+        )
+    return _stored_reply(
+        req, unit, placement.period, placement.late, pending.values, pending.warnings, stored
+    )
 
 
 async def cancel(req: Request) -> list[Reply]:
     sender = req.actor.sender
-    pending = await req.uow.pending.get(sender.platform, sender.user_id)
-    if pending is None:
-        return [reply(msg.NOTHING_TO_CONFIRM)]
-    await req.uow.pending.delete(sender.platform, sender.user_id)
-    await req.uow.commit()
+    async with req.transaction() as uow:
+        pending = await uow.pending.get(sender.platform, sender.user_id)
+        if pending is None:
+            return [reply(msg.NOTHING_TO_CONFIRM)]
+        await uow.pending.delete(sender.platform, sender.user_id)
+        await uow.commit()
     return [reply(msg.PENDING_CANCELLED)]
 
 
@@ -105,10 +119,11 @@ async def template(req: Request) -> list[Reply]:
         if actor.role is Role.OFFICER and actor.unit is not None and unit != actor.unit:
             raise Refusal(msg.not_your_unit(actor.unit.name, unit.name))
     period = req.catalogue.calendar.current(req.message.sent_at)
-    values: Mapping[str, int] = {}
+    values: Values = {}
     if unit is not None:
-        current = await req.uow.submissions.current(unit.code, period.key)
-        history = await req.uow.submissions.history(unit.code, period.key, 1)
+        async with req.transaction() as uow:
+            current = await uow.submissions.current(unit.code, period.key)
+            history = await uow.submissions.history(unit.code, period.key, 1)
         latest = current or (history[0] if history else None)
         values = latest.values if latest else {}
     title = msg.template_title(unit.name if unit else "…", period.label)
@@ -167,18 +182,26 @@ def _refuse(
     ]
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What `_store` did: the new version and its changes, or None when unchanged."""
+
+    submission: Submission | None
+    changes: list[dict[str, str]]
+
+
 async def _store(
     req: Request,
+    uow: UnitOfWork,
     unit: Unit,
     placement: Placement,
     values: Mapping[str, int],
     raw_text: str,
     warnings: tuple[str, ...],
     existing: Submission | EllipsisType | None = ...,
-) -> list[Reply]:
-    """Store the report; `existing` is the current report of the unit and period when the
-    caller has read it in this unit of work (None: there is none)."""
-    uow = req.uow
+) -> Stored:
+    """Store the report and commit; `existing` is the current report of the unit and period
+    when the caller has read it in this unit of work (None: there is none)."""
     period = placement.period
     # Whatever is stored now supersedes the report the sender had waiting for /xacnhan.
     await uow.pending.delete(req.actor.sender.platform, req.actor.sender.user_id)
@@ -186,7 +209,7 @@ async def _store(
         existing = await uow.submissions.current(unit.code, period.key)
     if existing is not None and dict(existing.values) == dict(values):
         await uow.commit()
-        return [reply(msg.unchanged(unit.name, period.label))]
+        return Stored(None, [])
     stored = await uow.submissions.add(
         Submission(
             unit=unit.code,
@@ -212,14 +235,28 @@ async def _store(
         period=period.key,
         detail={"version": stored.version, "changes": changes},
     )
-    await uow.commit()
-    text = [msg.accepted(unit.name, period.label, placement.late, stored.version)]
-    if changes:
+    await uow.commit()  # only now is the report acknowledged
+    return Stored(stored, changes)
+
+
+def _stored_reply(
+    req: Request,
+    unit: Unit,
+    period: Period,
+    late: bool,
+    values: Mapping[str, int],
+    warnings: tuple[str, ...],
+    stored: Stored,
+) -> list[Reply]:
+    if stored.submission is None:
+        return [reply(msg.unchanged(unit.name, period.label))]
+    text = [msg.accepted(unit.name, period.label, late, stored.submission.version)]
+    if stored.changes:
         label = {f.code: f.label for f in req.catalogue.fields}
         text.append(
             "\n".join(
                 [msg.changes_header()]
-                + [msg.change_line(label[c["field"]], c["old"], c["new"]) for c in changes]
+                + [msg.change_line(label[c["field"]], c["old"], c["new"]) for c in stored.changes]
             )
         )
     lines = indicator_lines(req.catalogue, values)

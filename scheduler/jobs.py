@@ -55,8 +55,9 @@ async def run_job(
     if not still_useful(catalogue, job, now):
         log.info("job %s skipped at %s", job.id, now.isoformat())
         return 0
-    async with db.unit_of_work() as uow:
-        posts = await job_posts(catalogue, uow, job, now, files_dir)
-        made = await deliver(uow, notifiers, job.id, job.period.key, posts, now)
+    # Each step opens its own short transactions: the posts are read, then drawn and sent
+    # with none open.
+    posts = await job_posts(catalogue, db, job, now, files_dir)
+    made = await deliver(db, notifiers, job.id, job.period.key, posts, now)
     log.info("job %s: %d post(s) made", job.id, made)
     return made
