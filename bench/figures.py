@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Connection, event
 
 from bench.context import (
+    GROUP,
     LAST,
     BenchContext,
     Dataset,
@@ -24,6 +25,7 @@ from bench.registry import Measurement, Registry, median
 from bot.synth import store
 from core.chat import Incoming, render_plain
 from core.submission import Submission
+from core.synthetic import officer_key
 from handlers.engine import Engine
 from storage import Database
 from storage.prepared import SQLITE_KEY
@@ -245,3 +247,83 @@ async def ingest_postgres(ctx: BenchContext) -> Measurement:
         await store(db, data.stored[-PG_WEEKS:])
         rates = [await _ingest(db, data, batch) for batch in _batches(data.ingest_messages(), ctx)]
     return Measurement(median(rates), note=f"{PG_WEEKS} weeks stored before")
+
+
+# --- a report while a chart is drawn ----------------------------------------------------------
+
+
+@figure("report_during_chart_ms", "ms", goal=50, direction="max")
+async def report_during_chart_ms(ctx: BenchContext) -> Measurement:
+    """One officer's /baocao while a leader's national /bieudo ranking chart (3,321 units) is
+    being drawn, SQLite; the baseline is the same report with no chart being drawn. On a copy
+    of the national database, so the other figures' data is left as it was."""
+    import asyncio
+    import dataclasses
+    import tempfile
+
+    from bot.synth import message_text
+    from render import charts
+
+    data = await ctx.national()
+    copy = ctx.workdir / "report_during_chart.db"
+    source = sqlite3.connect(data.sqlite_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    db = await Database.open(f"sqlite:///{copy}")
+    drawing = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    real = charts.render_png
+
+    def render_png(spec: charts.ChartSpec) -> bytes:
+        loop.call_soon_threadsafe(drawing.set)
+        return real(spec)
+
+    charts.render_png = render_png
+    try:
+        at = during(LAST, data.catalogue)
+        engine = Engine(data.catalogue, db, clock=lambda: at)
+        engine.files_dir = Path(tempfile.mkdtemp(dir=ctx.workdir))
+        officers = sorted(data.held, key=lambda r: r.unit)
+        sent = 0
+
+        async def report() -> float:
+            nonlocal sent
+            base = officers[sent % len(officers)]
+            sent += 1
+            # Each report changes its figures, so every one is stored (a write transaction).
+            bumped = {k: v + sent for k, v in base.values.items()}
+            text = message_text(data.catalogue, dataclasses.replace(base, values=bumped))
+            user = officer_key(base.unit)
+            message = Incoming(
+                "sim", GROUP, "group", user, user, text, base.sent_at, update_key=f"r{sent}"
+            )
+            started = time.perf_counter()
+            replies = await engine.handle(message)
+            elapsed = (time.perf_counter() - started) * 1000
+            if not replies or "✅" not in render_plain(replies[0].blocks):
+                raise RuntimeError(f"report not stored: {replies!r:.200}")
+            return elapsed
+
+        alone = [await report() for _ in range(max(ctx.repeats * 3, 5))]
+        during_chart: list[float] = []
+        for _ in range(max(ctx.repeats, 2)):
+            drawing.clear()
+            chart = asyncio.create_task(engine.handle(leader_message("/bieudo Xác thực ĐDĐT", at)))
+            await drawing.wait()
+            for _ in range(5):
+                elapsed = await report()
+                if chart.done():
+                    break
+                during_chart.append(elapsed)
+            photos = await chart
+            if not photos or "Lỗi" in render_plain(photos[0].blocks)[:40]:
+                raise RuntimeError(f"/bieudo: unexpected answer {photos!r:.200}")
+        note = f"{len(during_chart)} reports while drawing; alone {median(alone):.1f} ms"
+        return Measurement(median(during_chart), baseline=median(alone), note=note)
+    finally:
+        charts.render_png = real
+        await db.close()
