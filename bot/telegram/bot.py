@@ -6,7 +6,8 @@ after it was handled. Text goes to `Engine.handle`; `/baocao` without values ope
 step-by-step form (`bot/telegram/form.py`, driving `handlers.drafts`). Every outgoing call
 passes through our sliding-window rate limiter in PTB's rate-limiter hook
 (`bot/telegram/limiter.py`, which retries 429 after `retry_after`) and our own retry on 5xx,
-timeouts and dropped connections."""
+timeouts and dropped connections.
+"""
 
 from __future__ import annotations
 
