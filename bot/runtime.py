@@ -10,8 +10,6 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telegram.error import InvalidToken, TelegramError
-
 from bot.app import open_app
 from bot.config_file import StartupError
 from bot.logs import hide_secret
@@ -22,8 +20,8 @@ from scheduler.service import SchedulerHandle, start_scheduler
 if TYPE_CHECKING:
     from aiohttp.web import RouteDef
 
+    from bot.adapter import ChatAdapter
     from bot.web import WebServer
-    from bot.zalo.bot import ZaloBot
 
 log = logging.getLogger(__name__)
 
@@ -74,18 +72,21 @@ async def serve(
 
         media = MediaStore(settings.public_base_url)
         routes += media_routes(media)
-    telegram = TelegramBot(app.engine, tg_settings) if tg_settings else None
-    zalo = None
+    adapters: list[ChatAdapter] = []
+    if tg_settings is not None:
+        adapters.append(TelegramBot(app.engine, tg_settings))
     if settings.zalo_bot_token is not None:
         from bot.zalo.bot import create_zalo
 
         zalo = create_zalo(app, settings, media)
+        if zalo is not None:
+            adapters.append(zalo)
     # Routes first: the web server must answer before a platform is told the webhook URL.
-    if telegram is not None and tg_settings is not None and tg_settings.webhook_url:
-        routes += telegram.webhook_routes()
-    if zalo is not None:
-        routes += zalo.routes()
-    started: list[TelegramBot | ZaloBot | WebServer | SchedulerHandle] = []
+    for adapter in adapters:
+        routes += adapter.web_routes()
+    web: WebServer | None = None
+    scheduler: SchedulerHandle | None = None
+    started: list[ChatAdapter] = []
     try:
         if routes:
             from bot.web import WebServer
@@ -93,43 +94,31 @@ async def serve(
             web = WebServer(settings.web_host, settings.web_port)
             web.add_routes(routes)
             await web.start()
-            started.append(web)
-        if telegram is not None:
-            try:
-                await telegram.start()
-            except InvalidToken as exc:
-                raise StartupError(
-                    "Telegram từ chối TELEGRAM_BOT_TOKEN; kiểm tra lại với @BotFather"
-                ) from exc
-            except TelegramError as exc:
-                raise StartupError(f"không kết nối được Telegram Bot API: {exc}") from exc
-            started.append(telegram)
-        if zalo is not None:
-            from bot.zalo.client import ZaloError
-
-            try:
-                await zalo.start()
-            except ZaloError as exc:
-                await zalo.client.aclose()
-                raise StartupError(f"không kết nối được Zalo Bot API: {exc}") from exc
-            started.append(zalo)
-        notifiers = [p for p in (telegram, zalo) if p is not None]
-        app.engine.notifiers.extend(notifiers)  # leaders' /nhacnho posts through them
-        started.append(await start_scheduler(app, notifiers, files_dir=app.engine.files_dir))
+        for adapter in adapters:
+            await adapter.start()  # a refused token or an unreachable API: StartupError
+            started.append(adapter)
+        app.engine.notifiers.extend(started)  # leaders' /nhacnho posts through them
+        scheduler = await start_scheduler(app, started, files_dir=app.engine.files_dir)
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it again and again.
         gc.freeze()
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()
     finally:
-        # The scheduler first, then the web server (finishing requests in hand), then the
-        # platforms.
-        first = {"SchedulerHandle": 0, "WebServer": 1}
-        for part in sorted(started, key=lambda part: first.get(type(part).__name__, 2)):
+        # The scheduler first, then the web server (finishing the webhook requests in hand,
+        # which are handled before they are answered), then the platforms.
+        parts: list[tuple[str, SchedulerHandle | WebServer | ChatAdapter | None]] = [
+            ("scheduler", scheduler),
+            ("web server", web),
+            *((a.platform, a) for a in started),
+        ]
+        for name, part in parts:
+            if part is None:
+                continue
             try:
                 await part.stop()
             except Exception:
-                log.exception("stopping %s failed", type(part).__name__)
+                log.exception("stopping %s failed", name)
         await app.close()
 
 

@@ -98,7 +98,13 @@ Block = Text | Table | Photo | Document
 
 @dataclass(frozen=True)
 class Reply:
-    """Blocks for one chat; `chat_id` empty means the chat the message came from."""
+    """Blocks for one chat.
+
+    `chat_id` is empty for the chat the message came from, or a configured chat's key
+    (`[chats.<key>]` in the config, e.g. "nhom_bao_cao"), never a platform's id: every
+    adapter maps the key to its own id for that chat, and a chat with no id on a platform
+    gets nothing there. The simulator and the console name chats by key already.
+    """
 
     blocks: tuple[Block, ...]
     chat_id: str = ""

@@ -1,11 +1,12 @@
 """The Telegram adapter: python-telegram-bot v22 in front of the platform-free engine.
 
-Updates arrive by long polling or through the shared aiohttp web server (webhook); both end
-in the same handlers. Text goes to `Engine.handle`; `/baocao` without values opens a
-step-by-step form (a ConversationHandler per chat *and* user, so other members of a group are
-never captured). Every outgoing call passes through our sliding-window rate limiter in PTB's
-rate-limiter hook (`bot/telegram/limiter.py`, which retries 429 after `retry_after`) and our
-own retry on 5xx, timeouts and dropped connections.
+A `bot.adapter.ChatAdapter`. Updates arrive by long polling or through the shared aiohttp web
+server (webhook); both end in the same handlers, and an update is confirmed to Telegram only
+after it was handled. Text goes to `Engine.handle`; `/baocao` without values opens the
+step-by-step form (`bot/telegram/form.py`, driving `handlers.drafts`). Every outgoing call
+passes through our sliding-window rate limiter in PTB's rate-limiter hook
+(`bot/telegram/limiter.py`, which retries 429 after `retry_after`) and our own retry on 5xx,
+timeouts and dropped connections.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,7 +34,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -43,17 +52,22 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapter import DeliveryFailed
+from bot.config_file import StartupError
 from bot.logs import hide_secret
-from bot.telegram.form import ReportForm
+from bot.telegram.form import FormPorts, ReportForm
 from bot.telegram.limiter import TelegramRateLimiter
 from bot.telegram.render import PLATFORM, to_html
 from core import messages as msg
 from core.catalogue import Catalogue
 from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on
+from handlers.drafts import Drafts
 from handlers.engine import Engine, split_command
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from bot.adapter import ChatAdapter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,7 +93,7 @@ class TelegramSettings:
 
 
 class TelegramBot:
-    """One bot account: handlers, the form, sending, and the `Notifier` for scheduled posts."""
+    """One bot account: handlers, the form, sending; a `bot.adapter.ChatAdapter`."""
 
     platform = PLATFORM
 
@@ -90,6 +104,10 @@ class TelegramBot:
         self.catalogue: Catalogue = engine.catalogue
         self.settings = settings
         root = settings.api_root.rstrip("/")
+        # Opt in to PTB's coming `timedelta` durations (RetryAfter.retry_after), PTB's
+        # documented switch; the int form is deprecated and warns from inside PTB. PTB reads
+        # the variable whenever it hands out such a value, so before the first call is enough.
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
         builder = (
             Application.builder()
             .token(settings.token)
@@ -115,6 +133,16 @@ class TelegramBot:
     # --- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except InvalidToken as exc:
+            raise StartupError(
+                "Telegram từ chối TELEGRAM_BOT_TOKEN; kiểm tra lại với @BotFather"
+            ) from exc
+        except TelegramError as exc:
+            raise StartupError(f"không kết nối được Telegram Bot API: {exc}") from exc
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()
         me = app.bot.bot
@@ -215,10 +243,17 @@ class TelegramBot:
         ):
             await bot.set_my_commands([BotCommand(c, d) for c, d in menu], scope=scope)
 
-    def webhook_routes(self, path: str = "/telegram/webhook") -> list[web.RouteDef]:
+    def web_routes(self) -> list[web.RouteDef]:
+        """The webhook route in webhook mode; none when polling."""
+        if not self.settings.webhook_url:
+            return []
         from bot.telegram.webhook import webhook_routes
 
-        return webhook_routes(self, path)
+        return webhook_routes(
+            self.settings.webhook_secret,
+            lambda data: Update.de_json(data, self.application.bot),
+            self.process,
+        )
 
     # --- handlers -----------------------------------------------------------------------------
 
@@ -228,7 +263,15 @@ class TelegramBot:
         text = filters.TEXT & ~filters.UpdateType.EDITED
         # One group: the first handler that wants an update takes it. The form comes first,
         # so a member's answers go to their form and nowhere else.
-        app.add_handler(ReportForm(self).handler())
+        ports = FormPorts(
+            incoming=self.incoming,
+            for_other_bot=self.for_other_bot,
+            handle=self.engine.handle,
+            deliver=self.deliver,
+            call=self.call,
+        )
+        form = ReportForm(Drafts(self.engine), ports, self.settings.form_timeout_s)
+        app.add_handler(form.handler())
         app.add_handler(MessageHandler(text, self._on_text))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_error_handler(self._on_error)
@@ -318,11 +361,21 @@ class TelegramBot:
     async def deliver(
         self, chat_id: int | str, replies: Sequence[Reply], reply_to: Message | None = None
     ) -> None:
+        """The engine's replies to a message: to its chat (quoting it in a group), or to the
+        configured chat a reply names by key."""
         for r in replies:
-            target = r.chat_id or chat_id
-            await self.send(target, r, reply_to if not r.chat_id else None)
+            if not r.chat_id:
+                await self.send(chat_id, r, reply_to)
+                continue
+            chat = self.catalogue.chat_by_key(r.chat_id)
+            target = chat.ids.get(PLATFORM) if chat is not None else None
+            if target is None:
+                log.warning("telegram: chat %r has no Telegram id; reply not sent", r.chat_id)
+                continue
+            await self.send(target, r)
 
-    async def send(self, chat_id: int | str, r: Reply, reply_to: Message | None = None) -> None:
+    async def send(self, chat_id: int | str, r: Reply, reply_to: Message | None = None) -> bool:
+        """Every page and file of `r`; False when a call finally failed (it was logged)."""
         bot = self.application.bot
         markup = None
         if r.buttons:
@@ -338,9 +391,10 @@ class TelegramBot:
             else None
         )
         pages = to_html(r.blocks)
+        delivered = True
         for n, page in enumerate(pages):
             last = n == len(pages) - 1
-            await self.call(
+            sent = await self.call(
                 partial(
                     bot.send_message,
                     chat_id,
@@ -353,13 +407,20 @@ class TelegramBot:
                 chat=chat_id,
                 payload=page,
             )
+            delivered = delivered and sent is not None
         for block in r.blocks:
             if isinstance(block, Photo):
-                await self._send_file(bot.send_photo, "photo", chat_id, block.path, block.caption)
+                sent = await self._send_file(
+                    bot.send_photo, "photo", chat_id, block.path, block.caption
+                )
             elif isinstance(block, Document):
-                await self._send_file(
+                sent = await self._send_file(
                     bot.send_document, "document", chat_id, block.path, block.caption
                 )
+            else:
+                continue
+            delivered = delivered and sent is not None
+        return delivered
 
     async def _send_file(
         self,
@@ -368,19 +429,27 @@ class TelegramBot:
         chat_id: int | str,
         path: Path,
         caption: str,
-    ) -> None:
+    ) -> Message | None:
         async def once() -> Message:
             with path.open("rb") as handle:
                 return await method(chat_id, handle, caption=caption[:1024] or None)
 
-        await self.call(once, what=f"send_{kind}", chat=chat_id, payload=str(path))
+        return await self.call(once, what=f"send_{kind}", chat=chat_id, payload=str(path))
 
     async def post(self, to: Recipient, message: Reply) -> bool:
-        """`Notifier`: a scheduled post to a configured chat or a person's private chat."""
+        """A post to a configured chat or a person's private chat (reminders, digests,
+        nudges): False without a Telegram id; raises when Telegram did not take it."""
+        return await self.post_many(to, (message,))
+
+    async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool:
+        """Several posts to one recipient, one after another (Telegram's 4,096 characters
+        leave nothing worth compacting)."""
         chat_id = id_on(to.ids, PLATFORM)
         if chat_id is None:
             return False
-        await self.send(chat_id, message)
+        for message in messages:
+            if not await self.send(chat_id, message):
+                raise DeliveryFailed(f"telegram: a post to {to.key} was not delivered")
         return True
 
     async def call(
@@ -426,3 +495,9 @@ class TelegramBot:
                 log.error("telegram: %s to %s failed: %s; payload=%r", what, chat, exc, payload)
                 return None
         return None
+
+
+if TYPE_CHECKING:
+
+    def _an_adapter(bot: TelegramBot) -> ChatAdapter:
+        return bot  # mypy checks that TelegramBot satisfies the protocol

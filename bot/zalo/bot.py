@@ -1,8 +1,9 @@
 """The bot on Zalo: updates in (webhook or long polling), the engine, pages and photos out.
 
-`ZaloBot` is also the Zalo `Notifier` the scheduler posts through. Every message it sends is
-counted per month in the database; admins are warned once a month when the count passes
-80 % of the plan's limit (`ZALO_MONTHLY_LIMIT`).
+`ZaloBot` is a `bot.adapter.ChatAdapter`: an update is handled (replies sent) before the
+webhook answers 200 or the next getUpdates is made. Every message it sends is counted by
+`handlers.quota`, which says when the admins are to be warned (80 % of
+`ZALO_MONTHLY_LIMIT`); the bot only sends the warning.
 """
 
 from __future__ import annotations
@@ -11,35 +12,33 @@ import asyncio
 import hmac
 import json
 import logging
-import math
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
+from bot.config_file import StartupError
 from bot.media import MediaStore
 from bot.zalo import render
 from bot.zalo.adapter import PLATFORM, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
 from core import messages as msg
-from core.catalogue import Role
 from core.chat import Photo, Recipient, Reply, id_on, reply
-from core.numbers import format_int
 from handlers.engine import Engine
+from handlers.quota import count_sent
+from handlers.updates import record_update
 
 if TYPE_CHECKING:
+    from bot.adapter import ChatAdapter
     from bot.app import App
     from bot.settings import Settings
-    from core.chat import Notifier
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/zalo/webhook"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024  # an update is a few hundred bytes; anything this big is not one
-WARN_AT = 0.8  # share of the monthly limit at which admins hear about it
 MIN_POLL_INTERVAL = 1.0
 MAX_POLL_BACKOFF = 60.0
 
@@ -75,7 +74,6 @@ class ZaloBot:
         self.poll_interval = max(MIN_POLL_INTERVAL, poll_interval)
         self._sleep = sleep
         self.bot_name = ""
-        self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._said_no_media = False
 
@@ -83,7 +81,18 @@ class ZaloBot:
 
     async def start(self) -> None:
         """Learn the bot's name (to strip @mentions), then take updates by webhook when one
-        is configured, else by long polling."""
+        is configured, else by long polling. A platform that cannot be reached is a
+        `StartupError` (the client is closed)."""
+        try:
+            await self._start()
+        except ZaloError as exc:
+            await self.client.aclose()
+            raise StartupError(f"không kết nối được Zalo Bot API: {exc}") from exc
+        except BaseException:
+            await self.client.aclose()
+            raise
+
+    async def _start(self) -> None:
         me = await self.client.get_me()
         self.bot_name = next(
             (str(me[k]) for k in ("display_name", "name", "account_name") if me.get(k)), ""
@@ -98,37 +107,26 @@ class ZaloBot:
             log.info("Zalo updates by long polling")
 
     async def stop(self) -> None:
+        """Stop polling and close the client. Webhook requests in hand are finished by the
+        web server, which the runtime stops first."""
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
-        await self.wait_idle(10)
         await self.client.aclose()
 
-    async def wait_idle(self, seconds: float | None = None) -> None:
-        """Wait for updates accepted by the webhook to be processed."""
-        while self._tasks:
-            done, _ = await asyncio.wait(set(self._tasks), timeout=seconds)
-            if not done:
-                log.warning("Zalo: %d updates still in progress", len(self._tasks))
-                return
-
-    def routes(self) -> list[web.RouteDef]:
+    def web_routes(self) -> list[web.RouteDef]:
         """The webhook route for the shared web server (none in polling mode)."""
         if not (self.webhook_url and self.webhook_secret):
             return []
         return zalo_routes(self, self.webhook_secret)
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run `coro` after the webhook has answered; the set keeps the task referenced."""
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     # --- receiving ------------------------------------------------------------------------
 
     async def poll_forever(self) -> None:
-        """Long-poll getUpdates until cancelled; failures back off, never end the loop."""
+        """Long-poll getUpdates until cancelled; failures back off, never end the loop. A
+        batch is handled completely before the next getUpdates: Zalo forgets what it handed
+        out, so the next call is as close to an acknowledgement as polling has."""
         backoff = self.poll_interval
         while True:
             try:
@@ -159,7 +157,11 @@ class ZaloBot:
             log.debug("Zalo event %r ignored", update.get("event_name"))
             return
         key = parsed.message_id
-        if isinstance(parsed, NonText) and key and not await self._first_time(key):
+        if (
+            isinstance(parsed, NonText)
+            and key
+            and not await record_update(self.engine.db, PLATFORM, key, self.engine.clock())
+        ):
             log.info("Zalo message %s already handled", key)
             return
         if (
@@ -177,21 +179,13 @@ class ZaloBot:
             if chat_id is not None:
                 await self._send_reply(chat_id, answer)
 
-    async def _first_time(self, key: str) -> bool:
-        # For messages the engine does not see. Text messages carry the key to the engine,
-        # which records it in the transaction of the work it causes: a report is stored once,
-        # and one lost to a crash before its commit is handled again when redelivered.
-        async with self.engine.db.unit_of_work() as uow:
-            first = await uow.updates.first_time(PLATFORM, key, self.engine.clock())
-            await uow.commit()
-        return first
-
-    def _chat_id(self, target: str) -> str | None:
-        """A reply's `chat_id`: a configured chat's key (its Zalo id, if any) or a Zalo id."""
-        chat = self.engine.catalogue.chat_by_key(target)
-        if chat is None:
-            return target
-        return chat.ids.get(PLATFORM)
+    def _chat_id(self, key: str) -> str | None:
+        """A reply's `chat_id`, a configured chat's key: its Zalo id, if it has one."""
+        chat = self.engine.catalogue.chat_by_key(key)
+        target = chat.ids.get(PLATFORM) if chat is not None else None
+        if target is None:
+            log.warning("Zalo: chat %r has no Zalo id; reply not sent", key)
+        return target
 
     # --- sending --------------------------------------------------------------------------
 
@@ -252,40 +246,27 @@ class ZaloBot:
     # --- the monthly limit ----------------------------------------------------------------
 
     async def _count(self, n: int) -> None:
-        month = self.engine.catalogue.calendar.local(self.engine.clock()).strftime("%Y-%m")
-        threshold = math.ceil(self.monthly_limit * WARN_AT)
-        try:
-            async with self.engine.db.unit_of_work() as uow:
-                total = await uow.outgoing.add(PLATFORM, month, n)
-                warn = total >= threshold and await uow.outgoing.claim_warning(PLATFORM, month)
-                await uow.commit()
-        except (SQLAlchemyError, OSError):
-            log.exception("Zalo: could not count %d sent messages", n)
-            return
-        if warn:
-            await self._warn_admins(total, month)
-
-    async def _warn_admins(self, total: int, month: str) -> None:
-        log.warning(
-            "Zalo sent %d messages in %s, limit %d: warning the admins",
-            total,
-            month,
+        warning = await count_sent(
+            self.engine.db,
+            self.engine.catalogue,
+            PLATFORM,
+            self.engine.clock(),
+            n,
             self.monthly_limit,
         )
-        text = msg.zalo_monthly_warning(format_int(total), format_int(self.monthly_limit), month)
-        for person in self.engine.catalogue.people:
-            if person.role is not Role.ADMIN:
-                continue
-            to = Recipient(person.key, person.name, tuple(sorted(person.ids.items())), False)
+        if warning is None:
+            return
+        for admin in warning.recipients:
             try:
-                if not await self.post(to, reply(text)):
-                    log.warning("Zalo: admin %s has no Zalo id to warn", person.key)
+                if not await self.post(admin, warning.message):
+                    log.warning("Zalo: admin %s has no Zalo id to warn", admin.key)
             except ZaloError as exc:
-                log.error("Zalo: warning admin %s failed: %s", person.key, exc)
+                log.error("Zalo: warning admin %s failed: %s", admin.key, exc)
 
 
 def zalo_routes(bot: ZaloBot, secret: str) -> list[web.RouteDef]:
-    """`POST /zalo/webhook`: secret checked first, 200 at once, the update handled after."""
+    """`POST /zalo/webhook`: secret checked first, the body limited, the updates handled
+    (replies sent), then 200; a process that dies first gets them again from Zalo."""
     expected = secret.encode()
 
     async def webhook(request: web.Request) -> web.Response:
@@ -302,7 +283,7 @@ def zalo_routes(bot: ZaloBot, secret: str) -> list[web.RouteDef]:
         except ValueError:
             return web.Response(status=400)
         for update in unwrap(data):
-            bot.spawn(bot.handle_update_safely(update))
+            await bot.handle_update_safely(update)
         return web.json_response({"ok": True})
 
     return [web.post(WEBHOOK_PATH, webhook)]
@@ -342,19 +323,15 @@ def create_zalo(app: App, settings: Settings, media: MediaStore | None) -> ZaloB
 
 
 async def start_zalo(app: App, settings: Settings, media: MediaStore | None) -> ZaloBot | None:
-    """Create and start the Zalo bot; mount `bot.routes()` on the web server (webhook mode
+    """Create and start the Zalo bot; mount `bot.web_routes()` on the web server (webhook mode
     registers its URL with Zalo here, so serve the route soon after)."""
     bot = create_zalo(app, settings, media)
     if bot is not None:
-        try:
-            await bot.start()
-        except BaseException:
-            await bot.client.aclose()
-            raise
+        await bot.start()
     return bot
 
 
 if TYPE_CHECKING:
 
-    def _a_notifier(bot: ZaloBot) -> Notifier:
+    def _an_adapter(bot: ZaloBot) -> ChatAdapter:
         return bot  # mypy checks that ZaloBot satisfies the protocol

@@ -116,7 +116,7 @@ async def webhook(fake_api: FakeBotApi, db: Database) -> AsyncIterator[Harness]:
         webhook_secret="s3cr3t-Value",
     )
     web = WebServer(port=0)
-    web.add_routes(bot.webhook_routes())
+    web.add_routes(bot.web_routes())
     await web.start()
     harness = Harness(fake_api, bot, db, web)
     yield harness
@@ -445,7 +445,7 @@ async def test_duplicate_update_is_handled_once_even_after_a_restart(
     assert webhook.web is not None
     await webhook.web.stop()
     webhook.web = WebServer(port=0)
-    webhook.web.add_routes(webhook.bot.webhook_routes())
+    webhook.web.add_routes(webhook.bot.web_routes())
     await webhook.web.start()
     assert await post_update(webhook, update) == 200
     assert (

@@ -1,0 +1,54 @@
+"""The one contract every chat platform implements (Telegram, Zalo).
+
+An adapter translates and delivers: platform updates become `core.chat.Incoming` for
+`Engine.handle`, and neutral `Reply` values become the platform's messages. It reads no
+storage and decides no business rule; those live in `handlers` (the report form in
+`handlers.drafts`, the message allowance in `handlers.quota`).
+
+Delivery semantics, the same on every platform:
+
+- **Handled, then acknowledged.** An update is acknowledged to the platform (a webhook's
+  200, a polling offset, the next getUpdates) only after `Engine.handle` returned and its
+  replies were sent or attempted. A process that dies in between gets the update again; the
+  engine's update record (`Incoming.update_key`) makes sure it is handled once.
+- **`Reply.chat_id`** is empty (the chat the message came from) or a configured chat's key,
+  which the adapter maps to its platform id; a chat with no id on this platform gets nothing.
+- **`post` / `post_many`** return False when the recipient has no id on this platform
+  (nothing was sent) and raise when the platform failed after the adapter's own retries.
+  `post_many` sends several posts to one recipient, compacted where the platform can.
+- **`web_routes()`** are the webhook routes to mount on the shared web server before
+  `start()` (which tells the platform the webhook URL); empty in polling mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from core.chat import Recipient, Reply
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+
+class ChatAdapter(Protocol):
+    platform: str
+
+    async def start(self) -> None:
+        """Connect, register the webhook or start polling; raises `StartupError` when the
+        platform refuses the bot (a wrong token) or cannot be reached."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop taking updates (one in hand is finished first) and release the client."""
+        ...
+
+    def web_routes(self) -> list[web.RouteDef]: ...
+
+    async def post(self, to: Recipient, message: Reply) -> bool: ...
+
+    async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool: ...
+
+
+class DeliveryFailed(Exception):
+    """A message the platform did not take after the adapter's retries."""
