@@ -15,12 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.synth import message_text, store, submissions, write_config
+from bench.synth import message_text, store, submissions, write_config
+from bench.synthetic import SynthReport, officer_key, series
 from core.catalogue import Catalogue
 from core.chat import Incoming
 from core.periods import Period
 from core.submission import Submission
-from core.synthetic import SynthReport, officer_key, series
 from storage import Database, normalize_url
 
 ROOT = Path(__file__).resolve().parents[1]

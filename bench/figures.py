@@ -22,7 +22,7 @@ from bench.context import (
     postgres_scratch_database,
 )
 from bench.registry import Measurement, Registry, median
-from bot.synth import store
+from bench.synth import store
 from core.chat import Incoming, render_plain
 from core.submission import Submission
 from core.synthetic import officer_key

@@ -19,16 +19,16 @@ from typing import Any
 from bench.context import BASE_CONFIG, LAST, ROOT, BenchContext, postgres_scratch_database
 from bench.figures import REGISTRY
 from bench.registry import Measurement, median
-from bot.synth import message_text
+from bench.synth import message_text
+from bench.synthetic import series, toml_text
 from bot.telegram.bot import TelegramBot, TelegramSettings
 from core import messages as msg
 from core.catalogue import Catalogue, build_catalogue
 from core.chat import Recipient, Reply, Text
-from core.synthetic import series, toml_text
 from handlers.engine import Engine
 from handlers.notify import Outgoing, deliver
 from storage import Database
-from tests.bot.fake_telegram import TOKEN, FakeBotApi, text_update
+from testing.fake_telegram import TOKEN, FakeBotApi, text_update
 
 figure = REGISTRY.figure
 

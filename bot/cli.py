@@ -78,7 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     _common(run)
     run.set_defaults(func=_run)
 
-    _synth_parser(sub)
     backup = sub.add_parser("backup", help="copy the live SQLite database (online backup)")
     backup.add_argument("--out", type=Path, required=True, help="backup file to write")
     backup.add_argument("--db", default=None, help="database URL (default DATABASE_URL)")
@@ -221,50 +220,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import serve
 
     asyncio.run(serve(settings, args.config, args.db))
-    return 0
-
-
-def _synth_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    synth = sub.add_parser("synth", help="synthetic units and weekly reports, for benchmarks")
-    synth.add_argument("--units", type=int, default=3321, help="number of communes")
-    synth.add_argument("--weeks", type=int, default=52, help="weeks of reports")
-    synth.add_argument("--config", type=Path, default=None, help="base set-up (fields, indicators)")
-    synth.add_argument("--db", required=True, help="database URL to fill")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--last", default="2024-W47", help="the last period with reports")
-    synth.add_argument("--out-config", type=Path, default=Path("out/synth.toml"))
-    synth.set_defaults(func=_synth)
-
-
-def _synth(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.synth import synthesize
-    from core.periods import Period
-    from storage import Database
-
-    if args.units < 1 or args.weeks < 1:
-        print("Lỗi: --units và --weeks phải lớn hơn 0", file=sys.stderr)
-        return 2
-
-    async def fill() -> None:
-        db = await Database.open(args.db)
-        try:
-            result = await synthesize(
-                db,
-                args.config or settings.config_path,
-                args.out_config,
-                args.units,
-                args.weeks,
-                args.seed,
-                Period.parse(args.last),
-                settings.timezone,
-            )
-        finally:
-            await db.close()
-        print(
-            f"{result.config_path}: {len(result.catalogue.units)} units; {result.reports} reports"
-        )
-
-    asyncio.run(fill())
     return 0
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from core.catalogue import Catalogue, ConfigError, build_catalogue
+from core.catalogue import Catalogue, ConfigError
+from core.config_schema import build_catalogue
 
 
 class StartupError(Exception):

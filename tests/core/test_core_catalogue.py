@@ -1,8 +1,12 @@
-"""core.catalogue.build_catalogue: the real config builds; every bad one names its key."""
+"""core.catalogue.build_catalogue (schema in core.config_schema): the real config builds;
+every bad one names its key."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
+import json
 import tomllib
 from collections.abc import Callable
 from datetime import date, time, timedelta
@@ -12,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from core.catalogue import ConfigError, Role, build_catalogue
+from core.catalogue import Catalogue, ConfigError, Role, build_catalogue
+from core.holidays_vn import VIETNAM_HOLIDAYS
+from core.schedule import Schedule
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "binh_son.toml"
 RAW: dict[str, Any] = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
@@ -46,6 +52,40 @@ def test_real_config_builds() -> None:
     assert cat.rules[0].chain == ("eid_activated", "eid_verified", "citizen_id_issued")
     assert not cat.field("child_u6_total").required
     assert cat.field("citizen_id_issued").required
+
+
+def _canonical(x: Any) -> Any:
+    """A JSON-able form of the catalogue that does not depend on set order."""
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: _canonical(getattr(x, f.name)) for f in dataclasses.fields(x) if f.init}
+    if isinstance(x, frozenset | set):
+        return sorted((_canonical(i) for i in x), key=repr)
+    if isinstance(x, tuple | list):
+        return [_canonical(i) for i in x]
+    if isinstance(x, dict):
+        return {str(k): _canonical(v) for k, v in sorted(x.items())}
+    if isinstance(x, str | int | bool) or x is None:
+        return x
+    return repr(x)  # Decimal('40'), datetime.date(…), time, timedelta, zoneinfo
+
+
+def _fingerprint(cat: Catalogue) -> str:
+    described = _canonical(cat)
+    del described["calendar"]["closed_days"]  # the holiday table, checked on its own
+    text = json.dumps(described, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_real_config_builds_the_same_catalogue_as_the_hand_written_validator() -> None:
+    # The fingerprint of what the hand-written validator built from config/binh_son.toml
+    # before the pydantic schema replaced it; any change in what the file means changes it.
+    cat = build_catalogue(fresh())
+    assert _fingerprint(cat) == "32915a3736382373204789ea3c116cfabfb4e43c031f5ddebceb9d9034fdc63c"
+    assert cat.calendar.closed_days == VIETNAM_HOLIDAYS
+    assert cat.schedule == Schedule()
+    assert cat.title == "Tổ Công tác Đề án 06 huyện Bình Sơn"
+    assert cat.indicator("non_cash").target == Decimal(40)
+    assert {p.key: p.ids for p in cat.people}["cb_binh_long"] == {}
 
 
 def test_real_config_people_and_chats() -> None:
@@ -133,6 +173,22 @@ REFUSALS: list[tuple[str, Mutation, str]] = [
     ("unknown top-level key", _set(("colour",), "blue"), "colour"),
     ("unknown key in a unit", _set(("units", 3, "nickname"), "x"), "units[3].nickname"),
     ("unknown key in group", _set(("group", "mayor"), "x"), "group.mayor"),
+    (
+        "unknown key in a person",
+        _set(("people", "lanh_dao", "phone"), "090"),
+        "people.lanh_dao.phone",
+    ),
+    ("group not a table", _set(("group",), "Bình Sơn"), "group"),
+    ("a unit not a table", _set(("units", 2), "binh_an"), "units[2]"),
+    ("rules not an array", _set(("rules",), {"chain": []}), "rules"),
+    ("aliases not strings", _set(("units", 0, "aliases"), ["Bình An", 3]), "units[0].aliases"),
+    ("exempt not a boolean", _set(("units", 0, "exempt"), "no"), "units[0].exempt"),
+    ("chat key with capitals", _set(("chats", "Nhom"), {}), "chats.Nhom"),
+    (
+        "telegram id a boolean",
+        _set(("chats", "nhom_bao_cao", "telegram"), True),
+        "chats.nhom_bao_cao.telegram",
+    ),
     ("units missing", _delete(("units",)), "units"),
     ("units empty", _set(("units",), []), "units"),
     ("fields missing", _delete(("fields",)), "fields"),
@@ -216,6 +272,69 @@ def test_a_leader_with_a_unit_is_not_its_officer() -> None:
     data["people"]["lanh_dao"]["unit"] = "binh_long"
     cat = build_catalogue(data)
     assert cat.officers_of("binh_long") == tuple(p for p in cat.people if p.key == "cb_binh_long")
+
+
+EXACT_PROBLEMS: list[tuple[Mutation, str, str]] = [
+    (_set(("colour",), "blue"), "colour", "khóa không được hỗ trợ (unknown key)"),
+    (_delete(("units",)), "units", "thiếu (missing); cần ít nhất một mục"),
+    (_set(("units",), []), "units", "phải là một mảng bảng [[...]] không rỗng"),
+    (_delete(("units", 0, "name")), "units[0].name", "thiếu (missing)"),
+    (_set(("group",), 3), "group", "phải là một bảng (table)"),
+    (_set(("group", "name"), " "), "group.name", "phải là chuỗi không rỗng, không phải ' '"),
+    (
+        _set(("units", 0, "code"), "Bình An"),
+        "units[0].code",
+        "'Bình An' phải gồm chữ thường a-z, số và _",
+    ),
+    (
+        _set(("calendar", "late_hours"), "48"),
+        "calendar.late_hours",
+        "phải là số nguyên từ 0 đến 144",
+    ),
+    (
+        _set(("calendar", "due_time"), "25:00"),
+        "calendar.due_time",
+        "phải là giờ dạng \"10:00\", không phải '25:00'",
+    ),
+    (
+        _set(("indicators", 0, "target"), True),
+        "indicators[0].target",
+        "phải là số phần trăm trong (0, 100]",
+    ),
+    (_set(("units", 0, "exempt"), 1), "units[0].exempt", "phải là true hoặc false, không phải 1"),
+    (_set(("chats", "Nhom"), {}), "chats.Nhom", "tên khóa phải gồm chữ thường a-z, số và _"),
+    (_same_telegram_id, "people.cb_chau_o.telegram", "id 42 đã gán cho 'cb_binh_long'"),
+    (
+        _set(("people", "lanh_dao", "role"), "mayor"),
+        "people.lanh_dao.role",
+        "phải là officer, leader hoặc admin",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "key", "problem"), EXACT_PROBLEMS)
+def test_each_problem_is_one_line_in_the_same_words(
+    mutate: Mutation, key: str, problem: str
+) -> None:
+    # The wording administrators have seen since the first release, pydantic's own texts never.
+    data = fresh()
+    mutate(data)
+    with pytest.raises(ConfigError) as caught:
+        build_catalogue(data)
+    assert (caught.value.key, caught.value.problem) == (key, problem)
+    assert "\n" not in str(caught.value)
+
+
+def test_target_and_times_read_as_before() -> None:
+    data = fresh()
+    data["indicators"][0]["target"] = 40.5
+    data["indicators"][1]["target"] = "35"  # text that reads as a number was always accepted
+    data["calendar"]["due_time"] = time(9, 15)  # a TOML local time
+    data["calendar"]["due_weekday"] = "Friday"
+    cat = build_catalogue(data)
+    assert cat.indicators[0].target == Decimal("40.5")
+    assert cat.indicators[1].target == Decimal(35)
+    assert (cat.calendar.due_weekday, cat.calendar.due_time) == (4, time(9, 15))
 
 
 def test_config_error_with_source() -> None:

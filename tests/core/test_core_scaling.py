@@ -18,11 +18,11 @@ from core.catalogue import (
     Catalogue,
     Unit,
     UnitMatch,
-    _diacritics_compatible,
     build_catalogue,
     match_unit,
     strip_unit_type,
 )
+from core.matching import _diacritics_compatible
 from core.numbers import percent, rate_pct, round_half_up
 from core.ranking import rank
 from core.text import collate, fold, key, strip_diacritics

@@ -1,7 +1,7 @@
 """Synthetic national data for benchmarks: a hierarchy of communes and plausible weekly series.
 
 Pure and deterministic for a seed: the same arguments give the same units, names and figures.
-`bot/synth.py` writes them out (a TOML set-up and reports through the storage layer).
+`bench/synth.py` writes them out (a TOML set-up and reports through the storage layer).
 """
 
 from __future__ import annotations

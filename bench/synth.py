@@ -1,4 +1,4 @@
-"""`python -m bot synth`: a synthetic national set-up and a year of reports, for benchmarks.
+"""`python -m bench synth`: a synthetic national set-up and a year of reports, for benchmarks.
 
 The set-up is written as TOML (the base file's fields, indicators, rules and calendar, with
 generated units and officers); the reports go through the storage layer's bulk path, as the
@@ -12,11 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config_file import load_catalogue
-from core.catalogue import Catalogue
-from core.periods import Period
-from core.submission import Sender, Submission
-from core.synthetic import (
+from bench.synthetic import (
     PROVINCES,
     SynthReport,
     config_data,
@@ -25,6 +21,10 @@ from core.synthetic import (
     series,
     toml_text,
 )
+from bot.config_file import load_catalogue
+from core.catalogue import Catalogue
+from core.periods import Period
+from core.submission import Sender, Submission
 from core.validation import review
 from handlers.common import template_text
 from handlers.reports import HISTORY_WEEKS

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.synth import CHAT, PLATFORM, store, submissions, write_config
+from bench.__main__ import main
+from bench.synth import CHAT, PLATFORM, store, submissions, write_config
+from bench.synthetic import config_data, hierarchy, officer_key, series, toml_text
 from core.catalogue import Catalogue, build_catalogue, strip_unit_type
 from core.chat import Incoming, render_plain
 from core.periods import Period
-from core.synthetic import config_data, hierarchy, officer_key, series, toml_text
 from core.text import key
 from core.validation import review
 from handlers.engine import Engine
@@ -127,7 +127,7 @@ async def test_bulk_rows_are_the_rows_the_engine_stores(db: Database, synthetic:
         assert audit.detail == {"version": 1, "changes": []}
 
 
-def test_cli_synth_writes_config_and_reports(
+def test_bench_synth_writes_config_and_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "n.toml"
@@ -149,7 +149,7 @@ def test_the_same_seed_gives_the_same_data_in_another_process() -> None:
         "import hashlib, tomllib, pathlib;"
         "from core.catalogue import build_catalogue;"
         "from core.periods import Period;"
-        "from core.synthetic import config_data, hierarchy, series;"
+        "from bench.synthetic import config_data, hierarchy, series;"
         "base = tomllib.loads(pathlib.Path('config/binh_son.toml').read_text('utf-8'));"
         "cat = build_catalogue(config_data(base, hierarchy(30, 5)));"
         "print(hashlib.sha256(repr(series(cat, 6, Period(2024, 47), 5)).encode()).hexdigest())"

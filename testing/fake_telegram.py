@@ -1,0 +1,408 @@
+"""A fake Telegram Bot API server: real HTTP on 127.0.0.1, a random port, `/bot{token}/{method}`.
+
+It records every call, keeps an update queue for `getUpdates` (offset and long-poll timeout as
+the real server), refuses what the real server refuses (messages over 4096 characters, HTML
+that does not parse) with the real errors, and can be told to answer 429 with `retry_after`,
+a 5xx, or to rate-limit messages above a number per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import itertools
+import json
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-token-never-in-logs"
+BOT_ID = 123456
+BOT_USERNAME = "DeAn06TestBot"
+JSON_FIELDS = {
+    "reply_markup",
+    "reply_parameters",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "media",
+    "link_preview_options",
+}
+INT_FIELDS = {"offset", "timeout", "limit", "message_id"}
+_TAG = re.compile(r"</?([a-z-]+)(?:\s[^>]*)?>")
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "tg-spoiler", "blockquote"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    method: str
+    status: int
+    retry_after: int | None = None
+    count: int = 1
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def html_problem(text: str) -> str | None:
+    """None when Telegram would parse the HTML, else its complaint."""
+    stack: list[str] = []
+    for match in _TAG.finditer(text):
+        name = match.group(1)
+        if name not in ALLOWED_TAGS:
+            return f'Unsupported start tag "{name}"'
+        if match.group(0).startswith("</"):
+            if not stack or stack.pop() != name:
+                return f'Unmatched end tag "{name}"'
+        else:
+            stack.append(name)
+    if stack:
+        return f'Can\'t find end tag corresponding to start tag "{stack[-1]}"'
+    if re.search(r"<(?![a-z/])", text) or re.search(r"&(?!(lt|gt|amp|quot|#\d+);)", text):
+        return "Unexpected character"
+    return None
+
+
+def parsed(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+class FakeBotApi:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.updates: list[dict[str, Any]] = []
+        self.faults: list[Fault] = []
+        self.rate_limit: float | None = None  # messages per second before 429
+        self._sent_times: deque[float] = deque()
+        self._new_update = asyncio.Event()
+        self._message_ids = itertools.count(1000)
+        self._update_ids = itertools.count(1)
+        self.webhook: dict[str, Any] = {}
+        self.fetch_files: dict[str, bytes] = {}
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.port = 0
+
+    # --- server -------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self.root
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._new_update.set()  # releases long polls still waiting
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- test helpers -------------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        if "update_id" not in update:
+            update["update_id"] = next(self._update_ids)
+        self.updates.append(update)
+        self._new_update.set()
+        return update
+
+    def replay(self, update: dict[str, Any]) -> None:
+        """The same update again, as after a lost confirmation."""
+        self.updates.append(dict(update))
+        self._new_update.set()
+
+    def fail(
+        self, method: str, status: int, retry_after: int | None = None, count: int = 1
+    ) -> None:
+        self.faults.append(Fault(method, status, retry_after, count))
+
+    def sent(self, method: str = "sendMessage") -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.status == 200]
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        return [
+            c.params["text"]
+            for c in self.sent()
+            if chat_id is None or int(c.params["chat_id"]) == chat_id
+        ]
+
+    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
+        """Until `predicate(self)` holds (polling the recorded calls)."""
+        deadline = time.monotonic() + within
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    "fake Bot API: condition not met; calls: "
+                    + ", ".join(f"{c.method}:{c.status}" for c in self.calls[-30:])
+                )
+            await asyncio.sleep(0.02)
+
+    # --- the API ------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params, files = await _read(request)
+        call = Call(method, params, files)
+        self.calls.append(call)
+        fault = self._fault(method)
+        if fault is not None:
+            call.status = fault.status
+            if fault.status == 429:
+                return _error(
+                    429,
+                    f"Too Many Requests: retry after {fault.retry_after}",
+                    {"retry_after": fault.retry_after or 1},
+                )
+            return _error(fault.status, "Internal Server Error")
+        if method.startswith("send") and self.rate_limit is not None:
+            now = time.monotonic()
+            while self._sent_times and now - self._sent_times[0] > 1.0:
+                self._sent_times.popleft()
+            if len(self._sent_times) >= self.rate_limit:
+                call.status = 429
+                return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self._sent_times.append(now)
+        handler = getattr(self, "api_" + method, None)
+        if handler is None:
+            call.status = 404
+            return _error(404, "Not Found: method not found")
+        try:
+            result = await handler(params, files)
+        except _ApiError as exc:
+            call.status = exc.status
+            return _error(exc.status, exc.description)
+        return web.json_response({"ok": True, "result": result})
+
+    def _fault(self, method: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method in (method, "*") and fault.count > 0:
+                fault.count -= 1
+                return fault
+        return None
+
+    async def api_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Đề án 06",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def api_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        offset = int(params.get("offset", 0) or 0)
+        if offset:
+            # Confirmed: updates below the offset are forgotten, as on the real server.
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout", 0) or 0)
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = [u for u in self.updates if u["update_id"] >= offset]
+            if ready or self._closing or time.monotonic() >= deadline:
+                return ready[: int(params.get("limit", 100) or 100)]
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
+
+    async def api_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = {}
+        return True
+
+    async def api_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = params
+        return True
+
+    async def api_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    async def api_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    async def api_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        text = str(params.get("text", ""))
+        if params.get("parse_mode") == "HTML":
+            problem = html_problem(text)
+            if problem:
+                raise _ApiError(400, f"Bad Request: can't parse entities: {problem}")
+            shown = parsed(text)
+        else:
+            shown = text
+        if not shown.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(shown) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        return self._message(params, text=shown)
+
+    async def api_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._message(params, text=parsed(str(params.get("text", ""))))
+
+    async def api_editMessageReplyMarkup(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> Any:
+        return self._message(params, text="")
+
+    async def api_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._media("photo", params, files)
+
+    async def api_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._media("document", params, files)
+
+    def _media(self, kind: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        value = params.get(kind)
+        if isinstance(value, str) and value.startswith("attach://"):
+            name = value.removeprefix("attach://")
+            if name not in files:
+                raise _ApiError(400, f"Bad Request: file {name} not found in the request")
+            files[kind] = files[name]
+        if kind not in files:
+            raise _ApiError(400, f"Bad Request: there is no {kind} in the request")
+        if not files[kind]:
+            raise _ApiError(400, "Bad Request: file must be non-empty")
+        extra: dict[str, Any] = {}
+        if kind == "photo":
+            extra["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 1, "height": 1}]
+        else:
+            extra["document"] = {"file_id": "d1", "file_unique_id": "u2"}
+        return self._message(params, text=None, **extra)
+
+    def _message(self, params: dict[str, Any], text: str | None, **extra: Any) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id", 0))
+        message: dict[str, Any] = {
+            "message_id": int(params.get("message_id") or next(self._message_ids)),
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Đề án 06"},
+            **extra,
+        }
+        if text:
+            message["text"] = text
+        return message
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=status)
+
+
+async def _read(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    params: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
+    if request.content_type == "application/json":
+        params = dict(await request.json())
+    elif request.content_type == "multipart/form-data":
+        reader = await request.multipart()
+        async for part in reader:
+            name = part.name or ""
+            if part.filename is not None:
+                files[name] = bytes(await part.read())
+            else:
+                params[name] = await part.text()
+    else:
+        form = await request.post()
+        params = {k: v for k, v in form.items() if isinstance(v, str)}
+    for key, value in list(params.items()):
+        if isinstance(value, str) and key in JSON_FIELDS:
+            params[key] = json.loads(value)
+        elif isinstance(value, str) and key in INT_FIELDS and value.lstrip("-").isdigit():
+            params[key] = int(value)
+    return params, files
+
+
+# --- updates as Telegram sends them -------------------------------------------------------------
+
+_message_ids = itertools.count(1)
+
+
+def user(user_id: int, name: str = "Cán bộ") -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": name}
+
+
+def text_update(
+    chat_id: int,
+    user_id: int,
+    text: str,
+    *,
+    date: datetime | None = None,
+    name: str = "Cán bộ",
+    reply_to_bot: bool = False,
+) -> dict[str, Any]:
+    chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+    if chat_id < 0:
+        chat["title"] = "Nhóm"
+    message: dict[str, Any] = {
+        "message_id": next(_message_ids),
+        "date": int((date or datetime.now(UTC)).timestamp()),
+        "chat": chat,
+        "from": user(user_id, name),
+        "text": text,
+    }
+    if text.startswith("/"):
+        length = len(text.split()[0]) if text.split() else 1
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    if reply_to_bot:
+        message["reply_to_message"] = {
+            "message_id": 999,
+            "date": message["date"],
+            "chat": chat,
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Đề án 06"},
+            "text": "…",
+        }
+    return {"message": message}
+
+
+def button_update(
+    chat_id: int, user_id: int, data: str, message_id: int = 999, date: datetime | None = None
+) -> dict[str, Any]:
+    chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+    return {
+        "callback_query": {
+            "id": str(next(_message_ids)),
+            "from": user(user_id),
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int((date or datetime.now(UTC)).timestamp()),
+                "chat": chat,
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Đề án 06"},
+                "text": "…",
+            },
+        }
+    }
