@@ -23,9 +23,9 @@ from bench.context import (
 )
 from bench.registry import Measurement, Registry, median
 from bench.synth import store
+from bench.synthetic import officer_key
 from core.chat import Incoming, render_plain
 from core.submission import Submission
-from core.synthetic import officer_key
 from handlers.engine import Engine
 from storage import Database
 from storage.prepared import SQLITE_KEY
@@ -261,7 +261,7 @@ async def report_during_chart_ms(ctx: BenchContext) -> Measurement:
     import dataclasses
     import tempfile
 
-    from bot.synth import message_text
+    from bench.synth import message_text
     from render import charts
 
     data = await ctx.national()
