@@ -136,6 +136,12 @@ def leader_cannot_report() -> str:
     return "Lãnh đạo không gửi báo cáo; các đơn vị gửi bằng lệnh /baocao."
 
 
+def wrong_chat(command: str, chat_type: str) -> str:
+    """A command declared for the other kind of chat (handlers.commands)."""
+    where = "nhóm báo cáo" if chat_type == "private" else "tin nhắn riêng với bot"
+    return f"Lệnh /{command} chỉ dùng trong {where}."
+
+
 # --- units ----------------------------------------------------------------------------------
 
 

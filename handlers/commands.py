@@ -69,7 +69,7 @@ class Command:
     refusal: Refuse = field(default_factory=lambda: refuse(msg.LEADERS_ONLY))
     # A storage failure here means the sender's report was NOT saved, and says so.
     writes: bool = False
-    chats: frozenset[ChatType] = frozenset(CHATS)
+    chats: frozenset[ChatType] = frozenset(CHATS)  # elsewhere the engine answers `wrong_chat`
     menu: Mapping[ChatType, str] = field(default_factory=dict)  # Telegram menu descriptions
     help: tuple[HelpLine, ...] = ()
     # An inline button may carry it (the presser is then checked like a typist).

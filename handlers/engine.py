@@ -73,7 +73,9 @@ class Engine:
                 self.notifiers,
                 files_dir=self.files_dir,
             )
-            if not entry.allows(actor):
+            if message.chat_type not in entry.chats:
+                replies = [reply(msg.wrong_chat(entry.name, message.chat_type))] if command else []
+            elif not entry.allows(actor):
                 # A report without the command from someone who may not report is chatter.
                 replies = [reply(entry.refusal(actor))] if command else []
             else:

@@ -7,6 +7,7 @@ registry lets that role use, and keeps every line the role was shown before the 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -152,3 +153,17 @@ def test_refusals_by_role() -> None:
 def test_a_name_is_declared_once() -> None:
     names = [name for entry in REGISTRY for name in entry.names]
     assert len(names) == len(set(names))
+
+
+async def test_a_command_answers_only_in_the_chats_it_is_declared_for(
+    chat: ChatBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command serves both kinds today (the matrix); one declared for private chats only
+    is refused in a group, before anyone's role is looked at, and still works in private."""
+    private_only = replace(COMMANDS["lichsu"], chats=frozenset({"private"}), menu={})
+    for name in private_only.names:
+        monkeypatch.setitem(COMMANDS, name, private_only)  # type: ignore[arg-type]
+    assert await chat.send("lanh_dao", "/lichsu") == msg.wrong_chat("lichsu", "group")
+    assert await chat.send("nguoi_la", "/history") == msg.wrong_chat("lichsu", "group")
+    answer = await chat.send("lanh_dao", "/lichsu", "rieng", "private")
+    assert answer == msg.no_history("toàn đơn vị")
