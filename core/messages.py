@@ -136,6 +136,12 @@ def leader_cannot_report() -> str:
     return "Lãnh đạo không gửi báo cáo; các đơn vị gửi bằng lệnh /baocao."
 
 
+def wrong_chat(command: str, chat_type: str) -> str:
+    """A command declared for the other kind of chat (handlers.commands)."""
+    where = "nhóm báo cáo" if chat_type == "private" else "tin nhắn riêng với bot"
+    return f"Lệnh /{command} chỉ dùng trong {where}."
+
+
 # --- units ----------------------------------------------------------------------------------
 
 
@@ -410,27 +416,6 @@ def registration_rejected(name: str, unit: str) -> str:
 
 # --- help -----------------------------------------------------------------------------------
 
-HELP_COMMON = [
-    "/huongdan — hướng dẫn này",
-    "/trangthai — đơn vị nào đã báo cáo, chưa báo cáo",
-    "/xephang [chỉ tiêu] — bảng xếp hạng theo tỉ lệ",
-    "/tiendo [đơn vị] — tiến độ đến hạn chỉ tiêu",
-    "/lichsu [đơn vị] — số liệu các tuần gần đây",
-]
-HELP_OFFICER = [
-    "/mau — mẫu báo cáo của đơn vị (điền sẵn số tuần trước)",
-    "/baocao — gửi báo cáo: lệnh ở dòng đầu, mỗi dòng sau ghi “tên mục: số liệu”",
-    "/xacnhan — xác nhận báo cáo có số lũy kế giảm; /huy — bỏ báo cáo đang chờ",
-]
-HELP_ADMIN = [
-    "/duyet — xem và duyệt yêu cầu đăng ký",
-    "/baocao — gửi báo cáo thay đơn vị (ghi dòng “Đơn vị: …”)",
-]
-HELP_STRANGER = [
-    "/dangky <tên đơn vị> — đăng ký làm cán bộ báo cáo của đơn vị",
-    "/huongdan — hướng dẫn này",
-]
-
 
 def help_text(title: str, role_name: str, lines: Sequence[str], due: str) -> str:
     body = "\n".join(lines)
@@ -505,26 +490,6 @@ def form_timeout(minutes: int) -> str:
 BUTTON_NOT_YOURS = "Nút này không dành cho bạn."
 BUTTON_DONE = "Đã nhận."
 
-# The command menu Telegram shows beside the message box: (command, description).
-MENU_PRIVATE = (
-    ("baocao", "Gửi báo cáo tuần (từng mục hoặc dán cả mẫu)"),
-    ("mau", "Mẫu báo cáo của đơn vị"),
-    ("trangthai", "Đơn vị nào đã/chưa báo cáo"),
-    ("xephang", "Bảng xếp hạng theo chỉ tiêu"),
-    ("tiendo", "Tiến độ đến hạn chỉ tiêu"),
-    ("lichsu", "Số liệu các tuần gần đây"),
-    ("xacnhan", "Xác nhận báo cáo đang chờ"),
-    ("huy", "Hủy báo cáo đang nhập hoặc đang chờ"),
-    ("dangky", "Đăng ký làm cán bộ báo cáo"),
-    ("huongdan", "Hướng dẫn sử dụng"),
-)
-MENU_GROUP = (
-    ("baocao", "Gửi báo cáo tuần"),
-    ("trangthai", "Đơn vị nào đã/chưa báo cáo"),
-    ("xephang", "Bảng xếp hạng theo chỉ tiêu"),
-    ("tiendo", "Tiến độ đến hạn chỉ tiêu"),
-    ("huongdan", "Hướng dẫn sử dụng"),
-)
 
 # --- Zalo -----------------------------------------------------------------------------------
 
@@ -618,7 +583,6 @@ def countdown_unit(unit: str, rate: str, remaining: str, per_day: str) -> str:
 
 
 NUDGE_BUTTON = "Nhắc đơn vị chưa báo cáo"
-HELP_NUDGE = "/nhacnho [tuần] — nhắc ngay các đơn vị chưa báo cáo (mỗi đơn vị tối đa 1 lần/giờ)"
 
 
 def nudge_header(period: str, due: datetime, count: int) -> str:
@@ -841,11 +805,6 @@ def docx_at_risk(names: Sequence[str]) -> str:
         f"{_join(names)}."
     )
 
-
-HELP_STAFF = [
-    "/bieudo [chỉ tiêu] [đơn vị] [loại] — biểu đồ: xephang, xuhuong, tiendo, nhiet",
-    "/xuat [xlsx|csv|docx] [tuần] — tệp Excel, CSV hoặc dự thảo báo cáo tuần (Word)",
-]
 
 # --- reliability: backups and start-up ---------------------------------------------------------
 

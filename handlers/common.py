@@ -12,7 +12,6 @@ from core.numbers import format_int, format_pct
 from core.periods import Period
 from core.ranking import ratio
 from core.text import key
-from handlers.context import Actor
 from storage import UnitOfWork
 
 
@@ -32,14 +31,6 @@ QUOTE = 60
 def clip(text: str, limit: int = QUOTE) -> str:
     """User text quoted back in a reply: never so long that the reply outgrows a message."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def require_staff(actor: Actor, refusal: str) -> None:
-    """Leaders and admins only: a stranger is told how to register, anyone else `refusal`."""
-    if actor.role is None:
-        raise Refusal(msg.not_registered())
-    if not actor.is_staff:
-        raise Refusal(refusal)
 
 
 def find_unit(catalogue: Catalogue, text: str) -> Unit:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,42 +11,15 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import messages as msg
-from core.catalogue import Catalogue, Role
+from core.catalogue import Catalogue
 from core.chat import Incoming, Notifier, Reply, reply
 from core.report import split_line
-from handlers import files, registration, reminders, reports, views
-from handlers import help as help_cmd
+from handlers import commands, files
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
 from storage import Database
 
 log = logging.getLogger(__name__)
-
-Command = Callable[[Request], Awaitable[list[Reply]]]
-
-# Every command in one place: the Vietnamese name first, then its aliases.
-COMMANDS: dict[str, Command] = {}
-_TABLE: list[tuple[tuple[str, ...], Command]] = [
-    (("baocao", "report"), reports.report),
-    (("xacnhan", "confirm"), reports.confirm),
-    (("huy", "cancel"), reports.cancel),
-    (("mau", "template"), reports.template),
-    (("trangthai", "status"), views.status),
-    (("xephang", "rank"), views.ranking),
-    (("tiendo", "pace"), views.pace),
-    (("lichsu", "history"), views.history),
-    (("dangky", "register"), registration.register),
-    (("duyet", "approve"), registration.approve),
-    (("huongdan", "help", "start"), help_cmd.help_),
-    (("nhacnho", "nudge"), reminders.nudge),
-    (("bieudo", "chart"), files.chart),
-    (("xuat", "export"), files.export),
-]
-for _names, _command in _TABLE:
-    for _name in _names:
-        COMMANDS[_name] = _command
-# Commands that write: a database failure there means "your report was NOT saved".
-WRITING = frozenset({reports.report, reports.confirm})
 
 
 def split_command(text: str) -> tuple[str, str] | None:
@@ -84,8 +57,8 @@ class Engine:
             name, args = "baocao", message.text
         else:
             name, args = command
-        handler = COMMANDS.get(name)
-        if handler is None:
+        entry = commands.lookup(name)
+        if entry is None:
             return [reply(msg.UNKNOWN_COMMAND)] if command else []
         try:
             actor = await resolve_actor(self.catalogue, self.db, message)
@@ -100,11 +73,14 @@ class Engine:
                 self.notifiers,
                 files_dir=self.files_dir,
             )
-            if command is None and actor.role not in (Role.OFFICER, Role.ADMIN):
-                replies = []
+            if message.chat_type not in entry.chats:
+                replies = [reply(msg.wrong_chat(entry.name, message.chat_type))] if command else []
+            elif not entry.allows(actor):
+                # A report without the command from someone who may not report is chatter.
+                replies = [reply(entry.refusal(actor))] if command else []
             else:
                 try:
-                    replies = await handler(req)
+                    replies = await entry.run(req)
                 except Refusal as refusal:
                     # Raised inside the command's transaction, it left nothing stored.
                     replies = [reply(refusal.text)]
@@ -118,7 +94,7 @@ class Engine:
             return []
         except (SQLAlchemyError, OSError, TimeoutError):
             log.exception("storage failed while handling /%s", name)
-            return [reply(msg.BUSY_NOT_SAVED if handler in WRITING else msg.BUSY)]
+            return [reply(msg.BUSY_NOT_SAVED if entry.writes else msg.BUSY)]
         except Exception:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]

@@ -21,7 +21,7 @@ from core.periods import Period
 from core.ranking import ratio
 from core.schedule import Job, JobKind
 from handlers import queries
-from handlers.common import chat_recipient, mentions, officers, require_staff, target_text
+from handlers.common import chat_recipient, mentions, officers, target_text
 from handlers.context import Request
 from handlers.digest import compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
@@ -162,7 +162,6 @@ def _countdown(
 
 
 async def nudge(req: Request) -> list[Reply]:
-    require_staff(req.actor, msg.LEADERS_ONLY)
     cat = req.catalogue
     schedule = cat.schedule
     now = req.message.sent_at

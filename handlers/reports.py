@@ -24,10 +24,6 @@ HISTORY_WEEKS = 5
 
 async def report(req: Request) -> list[Reply]:
     actor = req.actor
-    if actor.role is None:
-        return [reply(msg.not_registered())]
-    if actor.role is Role.LEADER:
-        return [reply(msg.leader_cannot_report())]
     parsed = parse_report(req.args, req.catalogue)
     if not (parsed.values or parsed.problems or parsed.unit_text or parsed.period_text) and not (
         parsed.bare_lines
@@ -82,8 +78,6 @@ async def report(req: Request) -> list[Reply]:
 
 async def confirm(req: Request) -> list[Reply]:
     sender = req.actor.sender
-    if req.actor.role is None:
-        return [reply(msg.NOTHING_TO_CONFIRM)]
     async with req.transaction() as uow:
         pending = await uow.pending.get(sender.platform, sender.user_id)
         if pending is None:
@@ -111,8 +105,6 @@ async def cancel(req: Request) -> list[Reply]:
 
 async def template(req: Request) -> list[Reply]:
     actor = req.actor
-    if actor.role is None:
-        return [reply(msg.not_registered())]
     unit = actor.unit
     if req.args.strip():
         unit = find_unit(req.catalogue, req.args.strip())

@@ -28,8 +28,6 @@ from handlers.present import (
 
 
 async def status(req: Request) -> list[Reply]:
-    if req.actor.role is None:
-        return [reply(msg.not_registered())]
     cat = req.catalogue
     period = _period_arg(req) or cat.calendar.current(req.message.sent_at)
     async with req.transaction() as uow:
@@ -65,8 +63,6 @@ async def status(req: Request) -> list[Reply]:
 
 
 async def ranking(req: Request) -> list[Reply]:
-    if req.actor.role is None:
-        return [reply(msg.not_registered())]
     cat = req.catalogue
     words = req.args.strip()
     named = _period_arg(req)
@@ -93,8 +89,6 @@ async def ranking(req: Request) -> list[Reply]:
 
 
 async def pace(req: Request) -> list[Reply]:
-    if req.actor.role is None:
-        return [reply(msg.not_registered())]
     cat = req.catalogue
     today = cat.calendar.local(req.message.sent_at).date()
     unit = _unit_arg(req)
@@ -113,8 +107,6 @@ async def pace(req: Request) -> list[Reply]:
 
 
 async def history(req: Request) -> list[Reply]:
-    if req.actor.role is None:
-        return [reply(msg.not_registered())]
     cat = req.catalogue
     cal = cat.calendar
     unit = _unit_arg(req)

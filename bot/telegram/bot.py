@@ -61,6 +61,7 @@ from bot.telegram.render import PLATFORM, to_html
 from core import messages as msg
 from core.catalogue import Catalogue
 from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on
+from handlers.commands import BUTTON_COMMANDS, menu
 from handlers.drafts import Drafts
 from handlers.engine import Engine, split_command
 
@@ -71,9 +72,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# Commands a button may carry; anything else in callback data is refused.
-BUTTON_COMMANDS = frozenset({"nhacnho", "nudge", "trangthai", "status"})
 
 
 @dataclass(frozen=True)
@@ -237,11 +235,12 @@ class TelegramBot:
 
     async def _set_menu(self) -> None:
         bot = self.application.bot
-        for scope, menu in (
-            (BotCommandScopeAllPrivateChats(), msg.MENU_PRIVATE),
-            (BotCommandScopeAllGroupChats(), msg.MENU_GROUP),
+        # The registry (handlers.commands) declares each command's menu entries.
+        for scope, entries in (
+            (BotCommandScopeAllPrivateChats(), menu("private")),
+            (BotCommandScopeAllGroupChats(), menu("group")),
         ):
-            await bot.set_my_commands([BotCommand(c, d) for c, d in menu], scope=scope)
+            await bot.set_my_commands([BotCommand(c, d) for c, d in entries], scope=scope)
 
     def web_routes(self) -> list[web.RouteDef]:
         """The webhook route in webhook mode; none when polling."""

@@ -2,8 +2,9 @@
 
 The table below is the specification. Each cell is sent through the real engine and storage;
 the test checks the reply, which tables changed, and that an officer never sees the other
-unit's figures or lists. A command in `handlers.engine.COMMANDS` that the table does not cover
-fails `test_every_command_is_in_the_matrix`: add its rows (three chat kinds) when adding it.
+unit's figures or lists. A command in the registry (`handlers.commands.REGISTRY`) that the
+table does not cover fails `test_every_command_is_in_the_matrix`: add its rows (three chat
+kinds) when adding it.
 
 Roles: a stranger; the officers of Xã Bình Long (A) and Xã Bình Thuận (B); the leader; the
 admin (config people). Chat kinds: the configured group, a group the config does not know, a
@@ -21,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from core import messages as msg
-from handlers.engine import COMMANDS
+from handlers.commands import COMMANDS, REGISTRY
 from storage import Database
 from storage.models import Base
 from tests.conftest import ChatBot
@@ -199,10 +200,16 @@ TABLE_COMMANDS = sorted({command for command, _ in EXPECTED})
 def test_every_command_is_in_the_matrix() -> None:
     for command in TABLE_COMMANDS:
         assert command in COMMANDS, f"/{command} is in the matrix but not a command"
+        # The matrix names each command by its Vietnamese name, the entry's first.
+        assert COMMANDS[command].name == command
         assert {chat for c, chat in EXPECTED if c == command} == set(CHATS), command
-    covered = {COMMANDS[c] for c in TABLE_COMMANDS}
-    missing = sorted(name for name, handler in COMMANDS.items() if handler not in covered)
+    missing = sorted(entry.name for entry in REGISTRY if entry.name not in TABLE_COMMANDS)
     assert not missing, f"add rows to MATRIX for /{', /'.join(missing)}"
+    # Every alias is the same entry as its Vietnamese name, so the matrix covers it too.
+    for entry in REGISTRY:
+        for alias in entry.names:
+            assert COMMANDS[alias] is entry, alias
+    assert set(COMMANDS) == {alias for entry in REGISTRY for alias in entry.names}
     assert all(o in OUTCOMES for row in EXPECTED.values() for o in row.values())
     assert set(ARGS) == set(TABLE_COMMANDS)
 
