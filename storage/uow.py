@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import create_engine, migrate, session_factory
+from storage.db import SQLITE_GATE_WAIT, create_engine, migrate, session_factory
 from storage.repositories import (
     AuditRepository,
     NudgeLog,
@@ -20,8 +21,44 @@ from storage.repositories import (
 )
 
 
+class WriterGate:
+    """One SQLite unit of work at a time in this process.
+
+    Every SQLite transaction begins with BEGIN IMMEDIATE (storage/db.py), so two at once
+    would meet in SQLite's busy handler, which polls with sleeps of up to 100 ms; here they
+    queue on an asyncio lock instead, each woken the moment the one before it ends.
+    busy_timeout still covers another process (a backup, the CLI) holding the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+
+    async def acquire(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and self._holder is task:
+            # It would wait for itself: fail now, not after SQLITE_GATE_WAIT.
+            raise RuntimeError(
+                "units of work cannot be nested on SQLite: this task already has one open; "
+                "end it before opening another"
+            )
+        try:
+            async with asyncio.timeout(SQLITE_GATE_WAIT):
+                await self._lock.acquire()
+        except TimeoutError:
+            raise TimeoutError(
+                f"SQLite: waited {SQLITE_GATE_WAIT:g} s for this process's other units of work"
+            ) from None
+        self._holder = task
+
+    def release(self) -> None:
+        self._holder = None
+        self._lock.release()
+
+
 class UnitOfWork:
-    """Nothing is stored unless `commit()` is awaited before the block ends."""
+    """Nothing is stored unless `commit()` is awaited before the block ends. Keep it short
+    and never open one inside another: on SQLite, units of work run one at a time."""
 
     submissions: SubmissionRepository
     registrations: RegistrationRepository
@@ -33,13 +70,18 @@ class UnitOfWork:
     posts: PostLog
     nudges: NudgeLog
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], gate: WriterGate | None = None
+    ) -> None:
         self._sessions = sessions
+        self._gate = gate
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
+        if self._gate is not None:
+            await self._gate.acquire()  # before the session takes a connection
         session = self._session = self._sessions()
         self.submissions = SubmissionRepository(session)
         self.registrations = RegistrationRepository(session)
@@ -63,7 +105,11 @@ class UnitOfWork:
             if session.in_transaction():
                 await session.rollback()
         finally:
-            await session.close()
+            try:
+                await session.close()
+            finally:
+                if self._gate is not None:
+                    self._gate.release()
 
     def _require(self) -> AsyncSession:
         if self._session is None:
@@ -85,6 +131,8 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
+        # PostgreSQL needs no gate: its writers lock rows, not the whole database.
+        self._gate = WriterGate() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     async def open(cls, url: str) -> Database:
@@ -98,7 +146,7 @@ class Database:
         return cls(engine)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self._gate)
 
     async def close(self) -> None:
         await self.engine.dispose()
