@@ -32,16 +32,22 @@ class WriterGate:
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
-        self._holder: asyncio.Task[Any] | None = None
+        self._task: asyncio.Task[Any] | None = None  # the task holding the lock
+        self._open: list[UnitOfWork] = []  # its units of work, outermost first
 
-    async def acquire(self) -> None:
+    async def enter(self, uow: UnitOfWork) -> None:
         task = asyncio.current_task()
-        if task is not None and self._holder is task:
-            # It would wait for itself: fail now, not after SQLITE_GATE_WAIT.
-            raise RuntimeError(
-                "units of work cannot be nested on SQLite: this task already has one open; "
-                "end it before opening another"
-            )
+        if task is not None and task is self._task:
+            # The same task again: waiting would mean waiting for itself. Between
+            # transactions (after a commit) the outer one holds no SQLite lock, so the inner
+            # one may go on; inside one it would wait for busy_timeout and fail: fail now.
+            if any(open_.in_transaction() for open_ in self._open):
+                raise RuntimeError(
+                    "units of work cannot be nested on SQLite: this task's open one is in "
+                    "a transaction; commit or end it before opening another"
+                )
+            self._open.append(uow)
+            return
         try:
             async with asyncio.timeout(SQLITE_GATE_WAIT):
                 await self._lock.acquire()
@@ -49,16 +55,20 @@ class WriterGate:
             raise TimeoutError(
                 f"SQLite: waited {SQLITE_GATE_WAIT:g} s for this process's other units of work"
             ) from None
-        self._holder = task
+        self._task = task
+        self._open = [uow]
 
-    def release(self) -> None:
-        self._holder = None
-        self._lock.release()
+    def leave(self, uow: UnitOfWork) -> None:
+        self._open.remove(uow)
+        if not self._open:
+            self._task = None
+            self._lock.release()
 
 
 class UnitOfWork:
     """Nothing is stored unless `commit()` is awaited before the block ends. Keep it short
-    and never open one inside another: on SQLite, units of work run one at a time."""
+    and never open one inside another's transaction: on SQLite, units of work run one at a
+    time (WriterGate)."""
 
     submissions: SubmissionRepository
     registrations: RegistrationRepository
@@ -81,7 +91,7 @@ class UnitOfWork:
         if self._session is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
         if self._gate is not None:
-            await self._gate.acquire()  # before the session takes a connection
+            await self._gate.enter(self)  # before the session takes a connection
         session = self._session = self._sessions()
         self.submissions = SubmissionRepository(session)
         self.registrations = RegistrationRepository(session)
@@ -109,7 +119,10 @@ class UnitOfWork:
                 await session.close()
             finally:
                 if self._gate is not None:
-                    self._gate.release()
+                    self._gate.leave(self)
+
+    def in_transaction(self) -> bool:
+        return self._session is not None and self._session.in_transaction()
 
     def _require(self) -> AsyncSession:
         if self._session is None:
