@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, event
 
@@ -28,7 +29,6 @@ from core.chat import Incoming, render_plain
 from core.submission import Submission
 from handlers.engine import Engine
 from storage import Database
-from storage.prepared import SQLITE_KEY
 
 REGISTRY = Registry()
 figure = REGISTRY.figure
@@ -91,20 +91,14 @@ async def _ingest(
     engine = Engine(data.catalogue, db, clock=lambda: now)
     counter = [0]
 
-    def count(sql: str) -> None:
-        # What SQLite itself runs: SQLAlchemy's events do not see the statements that go
-        # straight to the driver (storage/prepared.py). The busy_timeout PRAGMAs around BEGIN
-        # and the COMMIT are left out.
-        if not sql.startswith(("PRAGMA", "COMMIT")):
+    def count(_connection: Connection, _cursor: Any, sql: str, *_: Any) -> None:
+        # Every statement sent to the driver, BEGIN included; COMMIT is the driver's commit()
+        # and not a statement, and a new connection's PRAGMAs are left out.
+        if not sql.startswith("PRAGMA"):
             counter[0] += 1
 
-    def trace(connection: Connection) -> None:
-        driver = connection.info.get(SQLITE_KEY)
-        if driver is not None:
-            driver.set_trace_callback(count)
-
     if statements is not None:
-        event.listen(db.engine.sync_engine, "begin", trace)
+        event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     started = time.perf_counter()
     try:
         for message in batch:
@@ -116,18 +110,9 @@ async def _ingest(
         elapsed = time.perf_counter() - started
     finally:
         if statements is not None:
-            event.remove(db.engine.sync_engine, "begin", trace)
-            await _untrace(db)
+            event.remove(db.engine.sync_engine, "before_cursor_execute", count)
             statements.append(counter[0])
     return len(batch) / elapsed
-
-
-async def _untrace(db: Database) -> None:
-    # The ingest sends one message after another, so the pool holds the one traced connection.
-    async with db.engine.begin() as connection:
-        driver = connection.info.get(SQLITE_KEY)
-        if driver is not None:
-            driver.set_trace_callback(None)
 
 
 @figure("ingest_sqlite", "reports/s", goal=1000, tags=("ingest",))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,10 +16,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.util import await_only
-
-from storage.prepared import SQLITE_KEY
-from storage.sqlite_inline import connector
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -45,7 +38,6 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
 )
-SQLITE_POOL_SIZE = 32  # connections kept open (see create_engine)
 SQLITE_GATE_WAIT = 5.0  # seconds a unit of work waits for this process's other writers
 
 
@@ -56,7 +48,6 @@ PG_COMMAND_TIMEOUT = 15  # seconds for one statement before the unit of work giv
 PG_POOL_TIMEOUT = 10  # seconds to wait for a free pooled connection
 PG_POOL_SIZE = 20  # connections kept open (the server's default limit is 100)
 PG_POOL_RECYCLE = 1800  # replace connections older than this (firewalls drop idle ones)
-PG_PING_AFTER_IDLE = 10.0  # seconds idle after which a pooled connection is tested first
 
 
 def normalize_url(url: str) -> str:
@@ -77,7 +68,7 @@ def normalize_url(url: str) -> str:
 
 
 def _postgres_engine(url: URL) -> AsyncEngine:
-    engine = create_async_engine(
+    return create_async_engine(
         url,
         # Kept open: 20 messages at once used to open and close 5–10 connections each time
         # (SQLAlchemy's default keeps 5), ≈ 10 ms each (bench reply_p95_ms_postgres).
@@ -85,92 +76,55 @@ def _postgres_engine(url: URL) -> AsyncEngine:
         max_overflow=PG_POOL_SIZE,
         pool_recycle=PG_POOL_RECYCLE,
         pool_timeout=PG_POOL_TIMEOUT,
+        # Every checkout is tested first ("pessimistic" disconnect handling in SQLAlchemy's
+        # pooling docs): after an outage or a server restart the dead connections are replaced
+        # instead of failing the next message, and the pool heals without a restart.
+        pool_pre_ping=True,
         connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
     )
 
-    # A pooled connection is tested before use when it has been idle for a while: after an
-    # outage or a server restart the dead ones are replaced instead of failing the next
-    # message. SQLAlchemy's pool_pre_ping did this on every checkout, at three round trips
-    # on asyncpg (BEGIN, a query, ROLLBACK): a third of a report's round trips (bench
-    # ingest_postgres). One that was in use a moment ago is taken as it is; if it died in
-    # between, that one message is answered "not saved", and the error makes the pool
-    # replace all its connections.
-    @event.listens_for(engine.sync_engine, "checkin")
-    def _checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        record.info["idle_since"] = time.monotonic()
 
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
-        idle_since = record.info.get("idle_since")  # None: connected just now
-        if idle_since is None or time.monotonic() - idle_since < PG_PING_AFTER_IDLE:
-            return
-        driver = record.driver_connection
-        assert driver is not None  # a pooled entry being checked out is connected
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    database = url.database or ":memory:"
+    if database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # SQLAlchemy's default pool: this process's units of work queue at the writer gate
+    # before they take a connection, so few are in use at once.
+    engine = create_async_engine(url)
+
+    # SQLAlchemy's documented recipe for SQLite transactions on sqlite3 and aiosqlite
+    # ("Enabling Non-Legacy SQLite Transactional Modes", formerly "Serializable isolation /
+    # Savepoints / Transactional DDL": https://docs.sqlalchemy.org/en/21/dialects/sqlite.html
+    # #sqlite-transactions). The sqlite3 module's own transaction handling opens
+    # transactions lazily and behind SQLAlchemy's back, which breaks SAVEPOINTs and lets
+    # PRAGMAs land inside a transaction (where foreign_keys is ignored); so it is turned off
+    # and SQLAlchemy's "begin" emits BEGIN itself.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
         try:
-            await_only(driver.execute(";"))  # one round trip
-        except Exception as exc:
-            raise DisconnectionError("the pooled connection is dead") from exc  # pool retries
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads, then
+        # writes after another one committed, fails at once with "database is locked"; an
+        # immediate one waits (busy_timeout) for another process, and this process's own
+        # units of work queue before they get here (storage.uow.UnitOfWork).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() != "sqlite":
-        return _postgres_engine(parsed)
-    database = parsed.database or ":memory:"
-    pool: dict[str, int] = {}
-    if database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # Units of work hold a connection while they queue at the writer gate below; with the
-        # default 5 + 10 overflow, 20 simultaneous messages opened and closed ten connections
-        # each time (PRAGMAs and the schema read again). Idle connections cost little.
-        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
-    # Statements run in the event loop; only BEGIN and COMMIT may wait, in a thread (see
-    # storage/sqlite_inline.py). The connector also turns off the sqlite3 module's own
-    # transaction handling, which opens transactions lazily and behind SQLAlchemy's back (that
-    # breaks SAVEPOINTs and lets PRAGMAs land inside a transaction, where foreign_keys is
-    # ignored): the "begin" hook below opens them itself.
-    engine = create_async_engine(parsed, async_creator=connector(database, _SQLITE_PRAGMAS), **pool)
-
-    # One writer at a time. Within this process writers queue on an asyncio lock, each woken
-    # the moment the one before it ends; SQLite's own busy handler polls with sleeps of up to
-    # 100 ms, which made 20 simultaneous reports wait up to a second (bench reply_p95_ms).
-    # busy_timeout still covers another process (a backup, the CLI) holding the lock.
-    gate = asyncio.Lock()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        # IMMEDIATE takes the write lock up front, so concurrent units of work queue. A
-        # deferred transaction that reads, then writes after another one committed, fails at
-        # once with "database is locked" instead. Hence: never nest units of work on SQLite
-        # (the inner one waits for the outer one and gives up after SQLITE_GATE_WAIT).
-        if gate.locked():
-            await_only(asyncio.wait_for(gate.acquire(), SQLITE_GATE_WAIT))
-        else:  # the usual case: taken at once, without wait_for's task and timer
-            await_only(gate.acquire())
-        connection.info["gate"] = True
-        try:
-            # Straight to the driver: SQLAlchemy's statement machinery is not needed for it.
-            driver = connection.connection.driver_connection
-            assert driver is not None  # a connection in use has its driver connection
-            await_only(driver.execute("BEGIN IMMEDIATE"))
-            # For the statements that skip SQLAlchemy's execution (storage/prepared.py).
-            connection.info[SQLITE_KEY] = driver.sqlite
-        except sqlite3.Error as exc:  # "database is locked": as SQLAlchemy would raise it
-            _release(connection)
-            raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite3.Error) from exc
-        except BaseException:
-            _release(connection)
-            raise
-
-    @event.listens_for(engine.sync_engine, "commit")
-    @event.listens_for(engine.sync_engine, "rollback")
-    def _release(connection: Connection) -> None:
-        if connection.info.pop("gate", False):
-            gate.release()
-
-    return engine
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return _postgres_engine(parsed)
 
 
 _REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*(?:\"(\w+)\"|None)", re.MULTILINE)

@@ -35,12 +35,10 @@ from storage.models import (
     RegistrationRow,
     SubmissionRow,
 )
-from storage.prepared import Prepared
 
 # The statements a report costs are Core statements on the session's connection, not ORM ones
-# (≈35 µs each instead of ≈160 µs: no unit-of-work bookkeeping, no entity loading), built once
-# with bind parameters, and `Prepared`: on SQLite they go straight to the driver connection
-# (storage/prepared.py). Together that was most of a report's time (docs/PERFORMANCE.md).
+# (no unit-of-work bookkeeping, no entity loading), built once with bind parameters so that
+# SQLAlchemy compiles each once and then finds it in its cache (docs/PERFORMANCE.md).
 SUBMISSIONS = cast(Table, SubmissionRow.__table__)
 PENDING_REPORTS = cast(Table, PendingRow.__table__)
 AUDIT_LOG = cast(Table, AuditRow.__table__)
@@ -63,44 +61,24 @@ _SUBMISSION_COLUMNS = (
     _S.warnings,
     _S.is_current,
 )
-_RECENT = Prepared(
+_RECENT = (
     select(*_SUBMISSION_COLUMNS)
     .where(_S.unit == bindparam("unit"), _S.period <= bindparam("period"), _IS_CURRENT)
     .order_by(_S.period.desc())
     .limit(bindparam("limit", type_=Integer))
 )
-_CURRENT = Prepared(
-    select(*_SUBMISSION_COLUMNS).where(
-        _S.unit == bindparam("unit"), _S.period == bindparam("period"), _IS_CURRENT
-    )
+_CURRENT = select(*_SUBMISSION_COLUMNS).where(
+    _S.unit == bindparam("unit"), _S.period == bindparam("period"), _IS_CURRENT
 )
-_SUPERSEDE = Prepared(  # an UPDATE's bind names must differ from its columns' names
+_SUPERSEDE = (  # an UPDATE's bind names must differ from its columns' names
     update(SUBMISSIONS)
     .where(_S.unit == bindparam("of_unit"), _S.period == bindparam("of_period"), _IS_CURRENT)
     .values(is_current=False)
 )
-# The columns `_submission_row` and `_audit_row` give, so the INSERTs are compiled for them.
-_SUBMISSION_KEYS = (
-    "unit",
-    "period",
-    "version",
-    "is_current",
-    "values",
-    "raw_text",
-    "warnings",
-    "sender_platform",
-    "sender_id",
-    "sender_name",
-    "chat",
-    "sent_at",
-    "received_at",
-    "late",
-)
-_AUDIT_KEYS = ("at", "actor", "action", "unit", "period", "detail")
-_INSERT_SUBMISSION = Prepared(insert(SUBMISSIONS), _SUBMISSION_KEYS)
-_INSERT_AUDIT = Prepared(insert(AUDIT_LOG), _AUDIT_KEYS)
+_INSERT_SUBMISSION = insert(SUBMISSIONS)
+_INSERT_AUDIT = insert(AUDIT_LOG)
 _PENDING_KEY = (_P.platform == bindparam("platform"), _P.user_id == bindparam("user_id"))
-_DELETE_PENDING = Prepared(delete(PENDING_REPORTS).where(*_PENDING_KEY))
+_DELETE_PENDING = delete(PENDING_REPORTS).where(*_PENDING_KEY)
 _GET_PENDING = select(PENDING_REPORTS).where(*_PENDING_KEY)
 _INSERT_PENDING = insert(PENDING_REPORTS)
 
@@ -185,8 +163,6 @@ class SubmissionRepository:
 
     async def _rows(self, statement: Any, **params: Any) -> list[Submission]:
         connection = await _core(self._session)
-        if isinstance(statement, Prepared):
-            return [_submission(row) for row in await statement.rows(connection, params)]
         return [_submission(row) for row in await connection.execute(statement, params)]
 
     async def _list(
@@ -289,8 +265,8 @@ class SubmissionRepository:
             # Executed before the INSERT, so the one-current-row index never sees two current
             # rows. A concurrent add for the same report fails on the unique version instead
             # of silently forking history.
-            await _SUPERSEDE.rows(connection, {"of_unit": sub.unit, "of_period": sub.period})
-        await _INSERT_SUBMISSION.rows(connection, _submission_row(sub, version, received_at))
+            await connection.execute(_SUPERSEDE, {"of_unit": sub.unit, "of_period": sub.period})
+        await connection.execute(_INSERT_SUBMISSION, _submission_row(sub, version, received_at))
         return replace(sub, version=version, current=True)
 
     async def add_first_versions(self, items: Sequence[tuple[Submission, datetime]]) -> None:
@@ -481,7 +457,7 @@ class PendingRepository:
 
     async def delete(self, platform: str, user_id: str) -> None:
         connection = await _core(self._session)
-        await _DELETE_PENDING.rows(connection, {"platform": platform, "user_id": user_id})
+        await connection.execute(_DELETE_PENDING, {"platform": platform, "user_id": user_id})
 
 
 @dataclass(frozen=True)
@@ -520,7 +496,7 @@ class AuditRepository:
     ) -> None:
         entry = AuditEntry(at, actor, action, unit, period, detail or {})
         connection = await _core(self._session)
-        await _INSERT_AUDIT.rows(connection, _audit_row(entry))
+        await connection.execute(_INSERT_AUDIT, _audit_row(entry))
 
     async def add_many(self, entries: Sequence[AuditEntry]) -> None:
         """A bulk load: the same rows `add` stores, one per entry."""
@@ -550,18 +526,15 @@ class UpdateLog:
         # whole PostgreSQL transaction, and the caller's work shares it.
         connection = await _core(self._session)
         statement = _FIRST_TIME[connection.dialect.name == "postgresql"]
-        rows = await statement.rows(
-            connection, {"platform": platform, "update_key": update_key, "at": at}
+        result = await connection.execute(
+            statement, {"platform": platform, "update_key": update_key, "at": at}
         )
-        return bool(rows)
+        return result.first() is not None
 
 
-def _first_time(insert: Any) -> Prepared:
+def _first_time(insert: Any) -> Any:
     table = cast(Table, ProcessedUpdate.__table__)
-    return Prepared(
-        insert(table).on_conflict_do_nothing().returning(table.c.update_key),
-        ("platform", "update_key", "at"),
-    )
+    return insert(table).on_conflict_do_nothing().returning(table.c.update_key)
 
 
 # Every message from a platform with update ids runs it: built once per dialect.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import create_engine, migrate, session_factory
+from storage.db import SQLITE_GATE_WAIT, create_engine, migrate, session_factory
 from storage.repositories import (
     AuditRepository,
     NudgeLog,
@@ -20,8 +21,54 @@ from storage.repositories import (
 )
 
 
+class WriterGate:
+    """One SQLite unit of work at a time in this process.
+
+    Every SQLite transaction begins with BEGIN IMMEDIATE (storage/db.py), so two at once
+    would meet in SQLite's busy handler, which polls with sleeps of up to 100 ms; here they
+    queue on an asyncio lock instead, each woken the moment the one before it ends.
+    busy_timeout still covers another process (a backup, the CLI) holding the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[Any] | None = None  # the task holding the lock
+        self._open: list[UnitOfWork] = []  # its units of work, outermost first
+
+    async def enter(self, uow: UnitOfWork) -> None:
+        task = asyncio.current_task()
+        if task is not None and task is self._task:
+            # The same task again: waiting would mean waiting for itself. Between
+            # transactions (after a commit) the outer one holds no SQLite lock, so the inner
+            # one may go on; inside one it would wait for busy_timeout and fail: fail now.
+            if any(open_.in_transaction() for open_ in self._open):
+                raise RuntimeError(
+                    "units of work cannot be nested on SQLite: this task's open one is in "
+                    "a transaction; commit or end it before opening another"
+                )
+            self._open.append(uow)
+            return
+        try:
+            async with asyncio.timeout(SQLITE_GATE_WAIT):
+                await self._lock.acquire()
+        except TimeoutError:
+            raise TimeoutError(
+                f"SQLite: waited {SQLITE_GATE_WAIT:g} s for this process's other units of work"
+            ) from None
+        self._task = task
+        self._open = [uow]
+
+    def leave(self, uow: UnitOfWork) -> None:
+        self._open.remove(uow)
+        if not self._open:
+            self._task = None
+            self._lock.release()
+
+
 class UnitOfWork:
-    """Nothing is stored unless `commit()` is awaited before the block ends."""
+    """Nothing is stored unless `commit()` is awaited before the block ends. Keep it short
+    and never open one inside another's transaction: on SQLite, units of work run one at a
+    time (WriterGate)."""
 
     submissions: SubmissionRepository
     registrations: RegistrationRepository
@@ -33,13 +80,18 @@ class UnitOfWork:
     posts: PostLog
     nudges: NudgeLog
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], gate: WriterGate | None = None
+    ) -> None:
         self._sessions = sessions
+        self._gate = gate
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
+        if self._gate is not None:
+            await self._gate.enter(self)  # before the session takes a connection
         session = self._session = self._sessions()
         self.submissions = SubmissionRepository(session)
         self.registrations = RegistrationRepository(session)
@@ -63,7 +115,14 @@ class UnitOfWork:
             if session.in_transaction():
                 await session.rollback()
         finally:
-            await session.close()
+            try:
+                await session.close()
+            finally:
+                if self._gate is not None:
+                    self._gate.leave(self)
+
+    def in_transaction(self) -> bool:
+        return self._session is not None and self._session.in_transaction()
 
     def _require(self) -> AsyncSession:
         if self._session is None:
@@ -85,6 +144,8 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
+        # PostgreSQL needs no gate: its writers lock rows, not the whole database.
+        self._gate = WriterGate() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     async def open(cls, url: str) -> Database:
@@ -98,7 +159,7 @@ class Database:
         return cls(engine)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self._gate)
 
     async def close(self) -> None:
         await self.engine.dispose()
