@@ -16,6 +16,7 @@ from core.pace import compute_pace, points
 from core.periods import Period
 from core.ranking import Ranking, Ratio, Row, rank
 from core.submission import Submission
+from render import texts
 
 Values = Mapping[str, int]
 Series = Sequence[tuple[date, Mapping[str, Values]]]
@@ -90,7 +91,7 @@ class Column:
 
 
 def _labels(catalogue: Catalogue, codes: Sequence[str]) -> str:
-    return msg.sum_of([catalogue.field(c).label for c in codes])
+    return texts.sum_of([catalogue.field(c).label for c in codes])
 
 
 def _groups(ranking: Ranking) -> list[Indicator]:
@@ -106,9 +107,9 @@ def columns(catalogue: Catalogue, ranking: Ranking) -> list[Column]:
         out += [
             Column(_labels(catalogue, ind.denominator), group, "int"),
             Column(_labels(catalogue, ind.numerator), group, "int"),
-            Column(msg.COL_RATE_FULL, group, "rate", ind.decimals),
+            Column(texts.COL_RATE_FULL, group, "rate", ind.decimals),
         ]
-    out.append(Column(msg.COL_CHANGE_FULL, "", "change", ranking.indicator.decimals))
+    out.append(Column(texts.COL_CHANGE_FULL, "", "change", ranking.indicator.decimals))
     return out
 
 

@@ -55,6 +55,7 @@ from telegram.ext import (
 from bot.adapter import DeliveryFailed
 from bot.config_file import StartupError
 from bot.logs import hide_secret
+from bot.telegram import texts
 from bot.telegram.form import FormPorts, ReportForm
 from bot.telegram.limiter import TelegramRateLimiter
 from bot.telegram.render import PLATFORM, to_html
@@ -346,9 +347,11 @@ class TelegramBot:
         command = split_command(query.data or "")
         if command is None or command[0] not in BUTTON_COMMANDS:
             # A form button of someone else's form, or callback data we never sent.
-            await self.call(lambda: query.answer(msg.BUTTON_NOT_YOURS), what="answerCallbackQuery")
+            await self.call(
+                lambda: query.answer(texts.BUTTON_NOT_YOURS), what="answerCallbackQuery"
+            )
             return
-        await self.call(lambda: query.answer(msg.BUTTON_DONE), what="answerCallbackQuery")
+        await self.call(lambda: query.answer(texts.BUTTON_DONE), what="answerCallbackQuery")
         incoming = self.incoming(update, query.message, query.data or "")
         if incoming is None:
             return

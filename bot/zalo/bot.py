@@ -19,11 +19,10 @@ from aiohttp import web
 
 from bot.config_file import StartupError
 from bot.media import MediaStore
-from bot.zalo import render
+from bot.zalo import render, texts
 from bot.zalo.adapter import PLATFORM, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
-from core import messages as msg
 from core.chat import Photo, Recipient, Reply, id_on, reply
 from handlers.engine import Engine
 from handlers.quota import count_sent
@@ -171,7 +170,7 @@ class ZaloBot:
             log.info("Zalo group %s is not in the config", parsed.chat_id)
         if isinstance(parsed, NonText):
             if parsed.chat_type == "private":
-                await self._send_reply(parsed.chat_id, reply(msg.ZALO_TEXT_ONLY))
+                await self._send_reply(parsed.chat_id, reply(texts.ZALO_TEXT_ONLY))
             return
         log.debug("Zalo message %s from user %s in chat %s", key, parsed.user_id, parsed.chat_id)
         for answer in await self.engine.handle(parsed):
