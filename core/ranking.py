@@ -11,9 +11,9 @@ from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from core.catalogue import Catalogue, Indicator, Unit
 from core.numbers import percent, rate_pct
+from core.submission import Values
 from core.text import collate
 
-Values = Mapping[str, int]
 T = TypeVar("T")
 
 

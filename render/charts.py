@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator
 from core.numbers import format_int, format_pct
-from core.pace import Point, compute_pace
+from core.pace import Point, UnitTrend, compute_pace
 from core.periods import Period
 from core.ranking import Ranking, ratio
+from core.submission import Values
 from render import texts
 
 if TYPE_CHECKING:  # only for annotations: matplotlib is imported when a chart is drawn
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-Values = Mapping[str, int]
 
 # One palette for every chart.
 MET = "#1b8a6b"  # teal green: target reached
@@ -142,9 +141,7 @@ class TrendSpec:
     deadline_label: str
 
 
-def trend_spec(
-    ind: Indicator, series: Sequence[tuple[date, Values]], scope: str
-) -> TrendSpec | None:
+def trend_spec(ind: Indicator, series: UnitTrend, scope: str) -> TrendSpec | None:
     """The rate of `series` (group totals per due date, see core.pace.carry_forward)."""
     dates, rates, labels = [], [], []
     for on, values in series:

@@ -12,14 +12,11 @@ from typing import Literal
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator
 from core.numbers import format_decimal, format_int, format_pct
-from core.pace import compute_pace, points
+from core.pace import WeeklyValues, compute_pace, points
 from core.periods import Period
 from core.ranking import Ranking, Ratio, Row, rank
-from core.submission import Submission
+from core.submission import Submission, Values
 from render import texts
-
-Values = Mapping[str, int]
-Series = Sequence[tuple[date, Mapping[str, Values]]]
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ def build_report(
     reports: Sequence[Submission],
     previous: Mapping[str, Values],
     versions: Sequence[Submission],
-    series: Series,
+    series: WeeklyValues,
     today: date,
 ) -> WeeklyReport:
     """`series` is the recent weeks of reports (ascending by due date) used for pace."""
