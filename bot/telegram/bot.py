@@ -57,8 +57,8 @@ from bot.config_file import StartupError
 from bot.logs import hide_secret
 from bot.telegram import texts
 from bot.telegram.form import FormPorts, ReportForm
+from bot.telegram.html import PLATFORM, to_html
 from bot.telegram.limiter import TelegramRateLimiter
-from bot.telegram.render import PLATFORM, to_html
 from core import messages as msg
 from core.catalogue import Catalogue
 from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on

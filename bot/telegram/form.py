@@ -28,7 +28,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.telegram import texts
-from bot.telegram.render import to_html
+from bot.telegram.html import to_html
 from core.chat import Incoming, Reply, Text
 from handlers.drafts import CONFIRM_ACTIONS, Draft, Drafts, Prompt, Stage
 

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.config_file import StartupError
 from bot.media import MediaStore
-from bot.zalo import render, texts
+from bot.zalo import plain, texts
 from bot.zalo.adapter import PLATFORM, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
@@ -203,14 +203,14 @@ class ZaloBot:
         if chat_id is None:
             return False
         with_captions = self.media is None
-        pages = render.render_compact(messages, captions=with_captions)
-        photo_list = [p for m in messages for p in render.photos(m)]
+        pages = plain.render_compact(messages, captions=with_captions)
+        photo_list = [p for m in messages for p in plain.photos(m)]
         await self._send(chat_id, pages, photo_list)
         return True
 
     async def _send_reply(self, chat_id: str, answer: Reply) -> None:
-        pages = render.render(answer, captions=self.media is None)
-        await self._send(chat_id, pages, render.photos(answer))
+        pages = plain.render(answer, captions=self.media is None)
+        await self._send(chat_id, pages, plain.photos(answer))
 
     async def _send(self, chat_id: str, pages: list[str], photos: list[Photo]) -> None:
         sent = 0

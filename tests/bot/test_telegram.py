@@ -17,7 +17,7 @@ import pytest
 
 from bot.telegram import texts as tg_texts
 from bot.telegram.bot import TelegramBot, TelegramSettings
-from bot.telegram.render import to_html
+from bot.telegram.html import to_html
 from bot.web import WebServer
 from core import messages as msg
 from core.catalogue import Catalogue, build_catalogue

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.zalo import texts as zalo_texts
 from bot.zalo.adapter import NonText, parse_update, strip_mention, unwrap
-from bot.zalo.render import PAGE, paginate, render, render_compact, table_lines
+from bot.zalo.plain import PAGE, paginate, render, render_compact, table_lines
 from core import messages as msg
 from core.chat import Bold, Incoming, Mention, Photo, Reply, Table, Text, reply
 
