@@ -2,7 +2,7 @@
 
 With statements in the event loop (storage/sqlite_inline.py), SQLAlchemy's execution of a
 cached Core statement (execution context, Result, a greenlet per call) was still most of a
-report's time: ≈ 60 µs a statement against ≈ 2 µs for sqlite3 itself (docs/PERFORMANCE.md).
+report's time, many times what sqlite3 itself spends on the statement (docs/PERFORMANCE.md).
 A `Prepared` statement is a Core statement compiled once per dialect, by SQLAlchemy, with
 SQLAlchemy's own bind and result processors for its types (UTC datetimes, JSON, booleans), so
 it stores and reads exactly what the Core statement would; on SQLite it runs on the driver

@@ -1,7 +1,8 @@
 """SQLite for SQLAlchemy's asyncio layer without a thread hop per call.
 
-aiosqlite runs every call (cursor, execute, fetch, close) in a worker thread: ≈75 µs of
-hand-off each, 18 of them for one report, most of the report's time (docs/PERFORMANCE.md).
+aiosqlite runs every call (cursor, execute, fetch, close) in a worker thread: 18 hand-offs
+for one report, each far dearer than the statement, most of the report's time
+(docs/PERFORMANCE.md).
 A SQLite statement itself takes microseconds, and inside a transaction opened with
 `BEGIN IMMEDIATE` it never waits for another connection. So this driver runs statements
 directly in the event loop and sends to a worker thread only what can wait: `COMMIT` (the
