@@ -11,9 +11,9 @@ from bench.context import BASE_CONFIG, LAST, BenchContext
 from bench.figures import REGISTRY
 from bench.registry import Measurement, median
 from core.catalogue import build_catalogue
-from core.messages import CHART_RATE_AXIS
 from core.ranking import rank
 from render.charts import DPI, FONT, WIDTH_IN, ranking_specs, render_png
+from render.texts import CHART_RATE_AXIS
 
 figure = REGISTRY.figure
 

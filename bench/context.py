@@ -111,7 +111,8 @@ class BenchContext:
             self._datasets[name] = Dataset(name, catalogue, url, stored, weeks[-1], everything[-1])
             # The harness keeps the data set it generated (167,000 submissions nationally): not
             # the bot's memory, but every garbage collection the measured code triggers would
-            # walk it (the digest took 850–1,250 ms instead of 520–680 ms). Moved out of the
+            # walk it, and the digest's figure would time the harness's heap as well (see
+            # digest_national_ms under "Goals missed" in docs/PERFORMANCE.md). Moved out of the
             # collector's sight, as a server freezes what it loaded at start-up.
             gc.collect()
             gc.freeze()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import texts
 from bot.app import open_app
 from bot.config_file import StartupError
 from bot.logs import configure_logging
@@ -160,7 +161,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         period = Period.parse(args.period)
     except ValueError:
-        print(msg.export_bad_period(args.period), file=sys.stderr)
+        print(texts.export_bad_period(args.period), file=sys.stderr)
         return 2
     out: Path = args.out
     if out.is_dir() or not out.suffix:
@@ -224,7 +225,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
-    from core import messages as msg
     from storage.backup import BackupError, backup
 
     try:
@@ -234,5 +234,5 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         print(f"Lỗi sao lưu: {exc}", file=sys.stderr)
         return 2
-    print(msg.backup_done(str(result.path), result.submissions, result.size))
+    print(texts.backup_done(str(result.path), result.submissions, result.size))
     return 0

@@ -9,7 +9,7 @@ from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core import messages as msg
+from bot import texts
 
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
 DEFAULT_CONFIG_PATH = Path("config/binh_son.toml")
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError(msg.SETTING_EMPTY)
+            raise ValueError(texts.SETTING_EMPTY)
         return value.strip()
 
     @field_validator("telegram_bot_token")
@@ -98,7 +98,7 @@ def check_env_file(path: Path = ENV_FILE) -> None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(msg.env_file_not_utf8(str(path))) from exc
+        raise ValueError(texts.env_file_not_utf8(str(path))) from exc
     for binding in parse_stream(io.StringIO(text)):
         if binding.error:
-            raise ValueError(msg.env_file_bad_line(str(path), binding.original.line))
+            raise ValueError(texts.env_file_bad_line(str(path), binding.original.line))

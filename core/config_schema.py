@@ -258,7 +258,7 @@ class ExcusedSpec(_Table):
 @functools.cache
 def _vietnam_holidays() -> frozenset[date]:
     # A table checked against the `holidays` package by the tests: importing the package at
-    # start-up loaded every country's rules (~12 MB, see core/holidays_vn.py).
+    # start-up loaded every country's rules (see core/holidays_vn.py).
     from core.holidays_vn import VIETNAM_HOLIDAYS
 
     return VIETNAM_HOLIDAYS

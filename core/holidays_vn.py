@@ -1,7 +1,8 @@
 """Vietnam's public holidays 2020-2040 as the `holidays` package (0.109) computes them.
 
 A table, so that start-up does not import `holidays`: it loads the rules of every country it
-knows (~300 modules, ~12 MB of memory, ~0.15 s) to compute Vietnam's. Generated with
+knows (hundreds of modules; its memory and time at start-up: idle_rss_mb in
+docs/PERFORMANCE.md) to compute Vietnam's. Generated with
 `sorted(holidays.country_holidays("VN", years=HOLIDAY_YEARS))`; the test
 tests/core/test_core_holidays_table.py fails when the installed package disagrees (a new
 version with a decree's swapped day off): regenerate the table then.

@@ -1,4 +1,9 @@
-"""Every sentence a user reads, in Vietnamese, in one place so wording is reviewed together."""
+"""The Vietnamese sentences of the chat replies (core/ and handlers/), reviewed together.
+
+Texts only one outer layer shows live beside it: render/texts.py (charts, Excel, Word),
+bot/telegram/texts.py, bot/zalo/texts.py, bot/texts.py (CLI, settings) and storage/backup.py.
+A text two layers show stays here, so the lower layer can import it.
+"""
 
 from __future__ import annotations
 
@@ -477,7 +482,6 @@ def form_summary(report: str) -> str:
 FORM_BUTTON_SEND = "✅ Gửi"
 FORM_BUTTON_EDIT = "✏️ Sửa"
 FORM_BUTTON_CANCEL = "✖️ Hủy"
-FORM_CANCELLED = "Đã hủy báo cáo đang nhập; chưa có gì được lưu."
 
 
 def form_timeout(minutes: int) -> str:
@@ -487,19 +491,7 @@ def form_timeout(minutes: int) -> str:
     )
 
 
-BUTTON_NOT_YOURS = "Nút này không dành cho bạn."
-BUTTON_DONE = "Đã nhận."
-
-
 # --- Zalo -----------------------------------------------------------------------------------
-
-ZALO_TEXT_ONLY = "Bot chỉ đọc được tin nhắn chữ. Gõ /huongdan để xem các lệnh."
-ZALO_BUTTONS_HINT = "Gõ một trong các lệnh sau:"
-ZALO_NO_FILES = "Zalo chưa cho bot gửi tệp; xin mở tệp này trên Telegram hoặc hỏi Thường trực."
-
-
-def zalo_button_line(label: str, action: str) -> str:
-    return f"• {action} — {label}"
 
 
 def zalo_monthly_warning(count: str, limit: str, month: str) -> str:
@@ -605,63 +597,11 @@ def quiet_hours(start: str, end: str) -> str:
     return f"🌙 Đang trong giờ nghỉ ({start}–{end}), bot không gửi nhắc nhở. Vui lòng thử lại sau."
 
 
-# --- charts and files (render/, handlers/files.py) ----------------------------------------
+# --- charts and files (handlers/files.py; the charts' own words: render/texts.py) ----------
 
 
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def chart_window(period: str, start: date, end: date) -> str:
-    return f"{capital(period)} · số liệu từ {start:%d/%m} đến {fmt_date(end)}"
-
-
-def chart_goal(target: str, deadline: date | None) -> str:
-    due = f", hạn {fmt_date(deadline)}" if deadline else ""
-    return f"chỉ tiêu {target}{due}" if target else ""
-
-
-def chart_part(number: int, total: int) -> str:
-    return f"phần {number}/{total}"
-
-
-def chart_target(target: str) -> str:
-    return f"Chỉ tiêu {target}"
-
-
-def chart_deadline(deadline: date) -> str:
-    return f"Hạn {fmt_date(deadline)}"
-
-
-CHART_MET = "Đã đạt chỉ tiêu"
-CHART_NOT_MET = "Chưa đạt chỉ tiêu"
-CHART_NO_TARGET = "Tỉ lệ"
-CHART_RATE_AXIS = "Tỉ lệ (%)"
-CHART_COUNT_AXIS = "Số lũy kế"
-CHART_ACTUAL = "Thực hiện (lũy kế)"
-CHART_PLAN = "Cần đạt để kịp hạn"
-CHART_GROUP_RATE = "Tỉ lệ chung"
-
-
-def chart_trend_title(indicator: str, scope: str) -> str:
-    return f"Diễn biến tỉ lệ: {indicator} ({scope})"
-
-
-def chart_progress_title(indicator: str, scope: str) -> str:
-    return f"Tiến độ so với kế hoạch: {indicator} ({scope})"
-
-
-def chart_heatmap_title(indicator: str) -> str:
-    return f"Tỉ lệ từng đơn vị qua các tuần: {indicator}"
-
-
-def chart_progress_note(done: str, goal: str, remaining: str, per_day: str | None) -> str:
-    need = f", cần {per_day}/ngày" if per_day else ""
-    return f"Đã đạt {done}, chỉ tiêu cần {goal} · còn thiếu {remaining}{need}"
-
-
-def chart_weeks(first: str, last: str) -> str:
-    return f"Từ {first} đến {last}"
 
 
 # Kinds of /bieudo: the Vietnamese name first, then aliases (ASCII).
@@ -714,130 +654,8 @@ def export_format_unknown(text: str) -> str:
     )
 
 
-def export_bad_period(text: str) -> str:
-    return f"Lỗi: “{text}” không phải một tuần, ví dụ 2024-W45 hoặc 45/2024."
-
-
 EXPORT_NAMES = {"xlsx": "bảng Excel", "csv": "tệp CSV", "docx": "dự thảo báo cáo tuần (Word)"}
 
 
 def export_caption(fmt: str, period: str) -> str:
     return f"📎 {capital(EXPORT_NAMES.get(fmt, fmt))} {period}"
-
-
-XLSX_RAW_SHEET = "Số liệu gốc"
-XLSX_HISTORY_SHEET = "Lịch sử phiên bản"
-COL_RATE_FULL = "Đạt tỉ lệ"
-COL_CHANGE_FULL = "Thay đổi so với tuần trước (điểm %)"
-COL_PERIOD = "Tuần"
-COL_VERSION = "Phiên bản"
-COL_CURRENT = "Hiện hành"
-COL_SENDER = "Người gửi"
-COL_SENT_AT = "Thời điểm gửi"
-COL_LATE = "Trễ hạn"
-COL_WARNINGS = "Cảnh báo"
-COL_GROUP_TOTAL = "Tổng chung"
-YES = "Có"
-
-
-def sum_of(labels: Sequence[str]) -> str:
-    return " + ".join(labels)
-
-
-DOCX_NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-DOCX_MOTTO = "Độc lập – Tự do – Hạnh phúc"
-DOCX_NUMBER = "Số:        /BC-TCTĐA06"
-DOCX_KIND = "BÁO CÁO"
-DOCX_PART_STATUS = "I. TÌNH HÌNH BÁO CÁO"
-DOCX_PART_RESULTS = "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"
-DOCX_RECIPIENTS_TITLE = "Nơi nhận:"
-DOCX_RECIPIENTS = ("- Như trên;", "- Thành viên Tổ Công tác Đề án 06;", "- Lưu: VT.")
-DOCX_SIGNER = "THƯỜNG TRỰC TỔ CÔNG TÁC"
-DOCX_DRAFT = "Dự thảo do bot lập từ số liệu các đơn vị báo cáo; kiểm tra, chỉnh sửa trước khi ký."
-DOCX_NO_RISK = "Theo tốc độ hiện nay, không có đơn vị nào có nguy cơ trễ hạn."
-
-
-def docx_place_date(place: str, day: date) -> str:
-    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
-
-
-def docx_subject(period: str, due: datetime) -> str:
-    return f"Kết quả thực hiện các chỉ tiêu Đề án 06 {period} (số liệu đến {fmt_moment(due)})"
-
-
-def docx_to(title: str) -> str:
-    return f"Kính gửi: Tổ trưởng {title}."
-
-
-def docx_intro(office: str, period: str) -> str:
-    return (
-        f"{office} tổng hợp kết quả thực hiện các chỉ tiêu Đề án 06 {period} "
-        "từ số liệu lũy kế các đơn vị đã báo cáo, như sau:"
-    )
-
-
-def docx_completeness(on_time: int, late: int, missing: int, total: int) -> str:
-    return (
-        f"Có {on_time + late}/{total} đơn vị đã báo cáo ({on_time} đúng hạn, {late} trễ hạn); "
-        f"{missing} đơn vị chưa báo cáo."
-    )
-
-
-def docx_missing(names: Sequence[str]) -> str:
-    return f"Đơn vị chưa báo cáo: {_join(names)}."
-
-
-def docx_late(names: Sequence[str]) -> str:
-    return f"Đơn vị báo cáo trễ hạn: {_join(names)}."
-
-
-def docx_indicator(number: int, name: str, goal: str) -> str:
-    return f"{number}. {name}" + (f" ({goal})" if goal else "")
-
-
-def docx_section(number: str, title: str) -> str:
-    return f"{number}. Các {title[0].lower()}{title[1:]}"
-
-
-def docx_at_risk(names: Sequence[str]) -> str:
-    return (
-        "Theo tốc độ các tuần gần đây, các đơn vị có nguy cơ không đạt chỉ tiêu đúng hạn: "
-        f"{_join(names)}."
-    )
-
-
-# --- reliability: backups and start-up ---------------------------------------------------------
-
-
-def backup_postgres_refused() -> str:
-    return (
-        "Lệnh backup chỉ sao lưu SQLite; với PostgreSQL hãy dùng pg_dump "
-        '(ví dụ: pg_dump -Fc -f baocao.dump "$DATABASE_URL"), xem docs/RELIABILITY.md.'
-    )
-
-
-def backup_memory_refused() -> str:
-    return "Cơ sở dữ liệu SQLite trong bộ nhớ (sqlite://) không có gì để sao lưu."
-
-
-def backup_source_missing(path: str) -> str:
-    return f"Không tìm thấy tệp cơ sở dữ liệu {path} để sao lưu."
-
-
-def backup_failed(reason: str) -> str:
-    return f"Sao lưu không thành công: {reason}"
-
-
-def backup_done(path: str, reports: int, size: int) -> str:
-    return f"Đã sao lưu {reports} phiên bản báo cáo vào {path} ({size} byte)."
-
-
-SETTING_EMPTY = "không được để trống"
-
-
-def env_file_not_utf8(path: str) -> str:
-    return f"{path}: tệp không phải văn bản UTF-8"
-
-
-def env_file_bad_line(path: str, line: int) -> str:
-    return f"{path}: dòng {line} không đúng dạng TÊN=giá trị"

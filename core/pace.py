@@ -9,10 +9,16 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from core.catalogue import Indicator
-from core.ranking import Values, counts, ratio
+from core.ranking import counts, ratio
+from core.submission import Values
 
 # Weeks of history the current weekly pace is averaged over.
 PACE_WEEKS = 4
+
+# One unit's figures (or the group's totals) week by week: (due date, values), oldest first.
+UnitTrend = Sequence[tuple[date, Values]]
+# Every unit's figures week by week: (due date, unit code -> values), oldest first.
+WeeklyValues = Sequence[tuple[date, Mapping[str, Values]]]
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Pace:
         return self.projected is None or self.projected > self.deadline
 
 
-def points(indicator: Indicator, series: Sequence[tuple[date, Values]]) -> list[Point]:
+def points(indicator: Indicator, series: UnitTrend) -> list[Point]:
     out = []
     for on, values in series:
         r = ratio(indicator, values)
@@ -93,10 +99,7 @@ def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) ->
     )
 
 
-Series = Sequence[tuple[date, Values]]
-
-
-def risk_check(indicator: Indicator, today: date) -> Callable[[Series], bool]:
+def risk_check(indicator: Indicator, today: date) -> Callable[[UnitTrend], bool]:
     """A function of one unit's series (ascending by date) giving exactly
     `compute_pace(indicator, points(indicator, series), today).at_risk` (False for None),
     in integers: the digest asks it for every unit and indicator of the country."""
@@ -109,7 +112,7 @@ def risk_check(indicator: Indicator, today: date) -> Callable[[Series], bool]:
     days_to_deadline = (deadline - today).days
     window = timedelta(weeks=PACE_WEEKS)
 
-    def check(series: Series) -> bool:
+    def check(series: UnitTrend) -> bool:
         # From the newest point back: the last point, then the oldest one of the window.
         i = len(series) - 1
         while i >= 0:
@@ -142,9 +145,7 @@ def risk_check(indicator: Indicator, today: date) -> Callable[[Series], bool]:
     return check
 
 
-def carry_forward(
-    units: Sequence[str], by_period: Sequence[tuple[date, Mapping[str, Values]]]
-) -> list[tuple[date, Values]]:
+def carry_forward(units: Sequence[str], by_period: WeeklyValues) -> list[tuple[date, Values]]:
     """Group totals per period, each unit contributing its latest figures so far, so a
     unit that skips a week does not make the cumulative total dip."""
     latest: dict[str, Values] = {}

@@ -11,9 +11,9 @@ from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from core.catalogue import Catalogue, Indicator, Unit
 from core.numbers import percent, rate_pct
+from core.submission import Values
 from core.text import collate
 
-Values = Mapping[str, int]
 T = TypeVar("T")
 
 
@@ -103,7 +103,7 @@ def meets(indicator: Indicator, r: Ratio) -> bool | None:
 
 class Row(NamedTuple):
     """One ranked unit. A tuple, not a frozen dataclass: a national digest makes 20,000 of
-    them, and a frozen dataclass costs 1.6 µs each to build against 0.5 µs."""
+    them, and a NamedTuple is much cheaper to build (build_digest in docs/PERFORMANCE.md)."""
 
     position: int
     unit: Unit

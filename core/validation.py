@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core import messages as msg
 from core.catalogue import Catalogue
 from core.numbers import format_int
-
-Values = Mapping[str, int]
+from core.submission import Values
 
 # A weekly increase is "far outside the recent range" when it is more than JUMP_FACTOR times
 # the largest recent weekly increase and at least JUMP_FLOOR more than it.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from core.catalogue import Catalogue, Indicator, Unit
-from core.pace import risk_check
+from core.pace import WeeklyValues, risk_check
 from core.periods import Calendar, Period
 from core.ranking import Ranking, rank
 from core.submission import Submission, Values
@@ -24,7 +24,6 @@ from storage.repositories import ReportedValues
 SERIES_WEEKS = 8
 
 Week = tuple[Period, dict[str, Values]]
-Series = list[tuple[date, dict[str, Values]]]
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ async def recent(uow: UnitOfWork, last: Period, weeks: int = SERIES_WEEKS) -> Re
     return Recent([(p, by_period[p.key]) for p in periods], rows)
 
 
-def dated(cal: Calendar, weeks: Sequence[Week]) -> Series:
+def dated(cal: Calendar, weeks: Sequence[Week]) -> WeeklyValues:
     """The weeks by due date, as pace and trends take them."""
     return [(cal.due_at(p).date(), reports) for p, reports in weeks]
 
@@ -69,9 +68,7 @@ def since_first_report(weeks: Sequence[Week]) -> list[Week]:
     return list(weeks[start:])
 
 
-def unit_points(
-    series: Sequence[tuple[date, Mapping[str, Values]]], unit: Unit
-) -> list[tuple[date, Values]]:
+def unit_points(series: WeeklyValues, unit: Unit) -> list[tuple[date, Values]]:
     return [(on, reports[unit.code]) for on, reports in series if unit.code in reports]
 
 
@@ -113,7 +110,7 @@ async def versions_of_week(uow: UnitOfWork, period: Period) -> list[Submission]:
 
 
 def units_at_risk(
-    catalogue: Catalogue, series: Sequence[tuple[date, Mapping[str, Values]]], today: date
+    catalogue: Catalogue, series: WeeklyValues, today: date
 ) -> tuple[tuple[Indicator, tuple[Unit, ...]], ...]:
     """Per ranked indicator with a deadline, the active units whose pace misses it."""
     by_unit: dict[str, list[tuple[date, Values]]] = {}

@@ -12,7 +12,7 @@ from datetime import date
 from core import messages as msg
 from core.catalogue import Indicator, Unit
 from core.chat import Reply, Table, Text, reply
-from core.pace import carry_forward
+from core.pace import WeeklyValues, carry_forward
 from core.periods import Period
 from handlers import queries
 from handlers.common import Refusal, clip, find_unit
@@ -151,7 +151,7 @@ def _unit_arg(req: Request) -> Unit | None:
     return unit
 
 
-async def _series(req: Request) -> queries.Series:
+async def _series(req: Request) -> WeeklyValues:
     """Reports of the last weeks up to the current period, by due date, ascending."""
     cal = req.catalogue.calendar
     async with req.transaction() as uow:

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator
 from core.numbers import format_int, format_pct
-from core.pace import Point, compute_pace
+from core.pace import Point, UnitTrend, compute_pace
 from core.periods import Period
 from core.ranking import Ranking, ratio
+from core.submission import Values
+from render import texts
 
 if TYPE_CHECKING:  # only for annotations: matplotlib is imported when a chart is drawn
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-Values = Mapping[str, int]
 
 # One palette for every chart.
 MET = "#1b8a6b"  # teal green: target reached
@@ -102,22 +102,22 @@ def ranking_specs(
             at = target + 2 * pad  # the label would sit on the target line: move past it
         placed.append(dataclasses.replace(bar, label_at=at))
     bars = placed
-    legend: tuple[tuple[str, str], ...] = ((NEUTRAL, msg.CHART_NO_TARGET),)
+    legend: tuple[tuple[str, str], ...] = ((NEUTRAL, texts.CHART_NO_TARGET),)
     if target is not None:
-        legend = ((MET, msg.CHART_MET), (NOT_MET, msg.CHART_NOT_MET))
+        legend = ((MET, texts.CHART_MET), (NOT_MET, texts.CHART_NOT_MET))
     chunks = [bars[i : i + max_bars] for i in range(0, len(bars), max_bars)]
-    base = msg.chart_window(period.label, start, end)
-    goal = msg.chart_goal(_target_text(ind), ind.deadline)
+    base = texts.chart_window(period.label, start, end)
+    goal = texts.chart_goal(_target_text(ind), ind.deadline)
     out = []
     for n, chunk in enumerate(chunks, start=1):
-        parts = [base, goal] + ([msg.chart_part(n, len(chunks))] if len(chunks) > 1 else [])
+        parts = [base, goal] + ([texts.chart_part(n, len(chunks))] if len(chunks) > 1 else [])
         out.append(
             RankingSpec(
                 title=ind.name,
                 subtitle=" · ".join(p for p in parts if p),
                 bars=tuple(chunk),
                 target=target,
-                target_label=msg.chart_target(_target_text(ind)) if target is not None else "",
+                target_label=texts.chart_target(_target_text(ind)) if target is not None else "",
                 xmax=xmax,
                 legend=legend,
             )
@@ -141,9 +141,7 @@ class TrendSpec:
     deadline_label: str
 
 
-def trend_spec(
-    ind: Indicator, series: Sequence[tuple[date, Values]], scope: str
-) -> TrendSpec | None:
+def trend_spec(ind: Indicator, series: UnitTrend, scope: str) -> TrendSpec | None:
     """The rate of `series` (group totals per due date, see core.pace.carry_forward)."""
     dates, rates, labels = [], [], []
     for on, values in series:
@@ -156,12 +154,12 @@ def trend_spec(
     if not dates:
         return None
     return TrendSpec(
-        title=msg.chart_trend_title(ind.short, scope),
+        title=texts.chart_trend_title(ind.short, scope),
         subtitle=" · ".join(
             p
             for p in (
-                msg.chart_weeks(msg.fmt_date(dates[0]), msg.fmt_date(dates[-1])),
-                msg.chart_goal(_target_text(ind), ind.deadline),
+                texts.chart_weeks(msg.fmt_date(dates[0]), msg.fmt_date(dates[-1])),
+                texts.chart_goal(_target_text(ind), ind.deadline),
             )
             if p
         ),
@@ -169,9 +167,9 @@ def trend_spec(
         rates=tuple(rates),
         labels=tuple(labels),
         target=float(ind.target) if ind.target is not None else None,
-        target_label=msg.chart_target(_target_text(ind)) if ind.target is not None else "",
+        target_label=texts.chart_target(_target_text(ind)) if ind.target is not None else "",
         deadline=ind.deadline,
-        deadline_label=msg.chart_deadline(ind.deadline) if ind.deadline else "",
+        deadline_label=texts.chart_deadline(ind.deadline) if ind.deadline else "",
     )
 
 
@@ -207,8 +205,8 @@ def progress_spec(
     if pace.per_day is not None and pace.remaining:
         per_day = format_int(-(-pace.per_day.numerator // pace.per_day.denominator))
     return ProgressSpec(
-        title=msg.chart_progress_title(ind.short, scope),
-        subtitle=msg.chart_progress_note(
+        title=texts.chart_progress_title(ind.short, scope),
+        subtitle=texts.chart_progress_note(
             format_int(pace.numerator),
             format_int(pace.target_count),
             format_int(pace.remaining),
@@ -218,9 +216,9 @@ def progress_spec(
         actual=tuple(p.numerator for p in history),
         plan=plan,
         target_count=pace.target_count,
-        target_label=msg.chart_target(_target_text(ind)),
+        target_label=texts.chart_target(_target_text(ind)),
         deadline=ind.deadline,
-        deadline_label=msg.chart_deadline(ind.deadline) if ind.deadline else "",
+        deadline_label=texts.chart_deadline(ind.deadline) if ind.deadline else "",
     )
 
 
@@ -263,12 +261,12 @@ def heatmap_spec(
     order = sorted(grid, key=lambda c: (-latest(c), names[c]))
     labels = tuple(f"{p.week}/{p.year}" for p, _ in weeks)
     return HeatmapSpec(
-        title=msg.chart_heatmap_title(ind.short),
+        title=texts.chart_heatmap_title(ind.short),
         subtitle=" · ".join(
             p
             for p in (
-                msg.chart_weeks(labels[0], labels[-1]),
-                msg.chart_goal(_target_text(ind), ind.deadline),
+                texts.chart_weeks(labels[0], labels[-1]),
+                texts.chart_goal(_target_text(ind), ind.deadline),
             )
             if p
         ),
@@ -371,7 +369,7 @@ def _draw_ranking(fig: Figure, spec: RankingSpec, height: float) -> None:
     ax.set_ylim(-0.7, max(n, 1) - 0.3)
     ax.set_xlim(0, spec.xmax)
     ax.xaxis.grid(True, color=GRID, linewidth=0.8, zorder=0)
-    ax.set_xlabel(msg.CHART_RATE_AXIS, fontsize=9.5, color=MUTED, family=FONT)
+    ax.set_xlabel(texts.CHART_RATE_AXIS, fontsize=9.5, color=MUTED, family=FONT)
     for y, bar in zip(ys, spec.bars, strict=True):
         ax.text(
             bar.label_at,
@@ -479,7 +477,7 @@ def _draw_trend(fig: Figure, spec: TrendSpec, height: float) -> None:
         _target_line(ax, spec.target, spec.target_label, 1.3)
     top = max([*spec.rates, spec.target or 0.0])
     ax.set_ylim(0, top * 1.15 + 1)
-    ax.set_ylabel(msg.CHART_RATE_AXIS, fontsize=9.5, color=MUTED, family=FONT)
+    ax.set_ylabel(texts.CHART_RATE_AXIS, fontsize=9.5, color=MUTED, family=FONT)
     _date_axis(ax, spec.dates, spec.deadline)
     _deadline(ax, spec.deadline, spec.deadline_label)
     _style(ax)
@@ -497,7 +495,7 @@ def _draw_progress(fig: Figure, spec: ProgressSpec, height: float) -> None:
         marker="o",
         linewidth=2.2,
         zorder=3,
-        label=msg.CHART_ACTUAL,
+        label=texts.CHART_ACTUAL,
     )
     if spec.plan is not None:
         (d0, v0), (d1, v1) = spec.plan
@@ -508,13 +506,13 @@ def _draw_progress(fig: Figure, spec: ProgressSpec, height: float) -> None:
             linestyle="--",
             linewidth=1.6,
             zorder=2,
-            label=msg.CHART_PLAN,
+            label=texts.CHART_PLAN,
         )
     _target_line(ax, spec.target_count, spec.target_label, 1.0)
     low = min(spec.actual)
     ax.set_ylim(max(0.0, low - (spec.target_count - low) * 0.15 - 1), spec.target_count * 1.06 + 1)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_int(round(v))))
-    ax.set_ylabel(msg.CHART_COUNT_AXIS, fontsize=9.5, color=MUTED, family=FONT)
+    ax.set_ylabel(texts.CHART_COUNT_AXIS, fontsize=9.5, color=MUTED, family=FONT)
     _date_axis(ax, spec.dates, spec.deadline)
     _deadline(ax, spec.deadline, spec.deadline_label)
     _style(ax)

@@ -13,6 +13,7 @@ from core import messages as msg
 from core.catalogue import Catalogue
 from core.numbers import format_pct
 from core.ranking import Ranking, Row
+from render import texts
 from render.report import WeeklyReport, cell_text, cells, columns, sections, total_cells
 
 if TYPE_CHECKING:
@@ -81,11 +82,11 @@ def _letterhead(doc: DocumentObject, cat: Catalogue, today: date) -> None:
     office = [part.strip().upper() for part in cat.office.replace("–", "-").split(" - ")]
     place = cat.district or cat.province
     left = [(line, i == len(office) - 1, False) for i, line in enumerate(office)]
-    left.append((msg.DOCX_NUMBER, False, False))
+    left.append((texts.DOCX_NUMBER, False, False))
     right = [
-        (msg.DOCX_NATION, True, False),
-        (msg.DOCX_MOTTO, True, False),
-        (msg.docx_place_date(place, today), False, True),
+        (texts.DOCX_NATION, True, False),
+        (texts.DOCX_MOTTO, True, False),
+        (texts.docx_place_date(place, today), False, True),
     ]
     table = doc.add_table(rows=1, cols=2)
     for cell, lines in zip(table.rows[0].cells, (left, right), strict=True):
@@ -101,11 +102,11 @@ def _letterhead(doc: DocumentObject, cat: Catalogue, today: date) -> None:
 
 def _title(doc: DocumentObject, report: WeeklyReport) -> None:
     _para(doc)
-    _para(doc, msg.DOCX_KIND, bold=True, align="center", size=14)
-    _para(doc, msg.docx_subject(report.period.label, report.due), bold=True, align="center")
-    _para(doc, msg.DOCX_DRAFT, italic=True, align="center", size=11)
-    _para(doc, msg.docx_to(report.catalogue.title), align="center")
-    _para(doc, msg.docx_intro(report.catalogue.office, report.period.label))
+    _para(doc, texts.DOCX_KIND, bold=True, align="center", size=14)
+    _para(doc, texts.docx_subject(report.period.label, report.due), bold=True, align="center")
+    _para(doc, texts.DOCX_DRAFT, italic=True, align="center", size=11)
+    _para(doc, texts.docx_to(report.catalogue.title), align="center")
+    _para(doc, texts.docx_intro(report.catalogue.office, report.period.label))
 
 
 def _status(doc: DocumentObject, report: WeeklyReport) -> None:
@@ -115,28 +116,32 @@ def _status(doc: DocumentObject, report: WeeklyReport) -> None:
     late = [u.name for u in units if u.code in by_unit and by_unit[u.code].late]
     missing = [u.name for u in units if u.code not in by_unit]
     on_time = len(units) - len(late) - len(missing)
-    _para(doc, msg.DOCX_PART_STATUS, bold=True)
-    _para(doc, msg.docx_completeness(on_time, len(late), len(missing), len(units)))
+    _para(doc, texts.DOCX_PART_STATUS, bold=True)
+    _para(doc, texts.docx_completeness(on_time, len(late), len(missing), len(units)))
     if late:
-        _para(doc, msg.docx_late(late))
+        _para(doc, texts.docx_late(late))
     if missing:
-        _para(doc, msg.docx_missing(missing))
+        _para(doc, texts.docx_missing(missing))
 
 
 def _results(doc: DocumentObject, report: WeeklyReport) -> None:
-    _para(doc, msg.DOCX_PART_RESULTS, bold=True)
+    _para(doc, texts.DOCX_PART_RESULTS, bold=True)
     for n, ranking in enumerate(report.rankings, start=1):
         ind = ranking.indicator
         target = ""
         if ind.target is not None:
             whole = ind.target == ind.target.to_integral()
             target = format_pct(ind.target, 0 if whole else 2)
-        _para(doc, msg.docx_indicator(n, ind.name, msg.chart_goal(target, ind.deadline)), bold=True)
+        _para(
+            doc,
+            texts.docx_indicator(n, ind.name, texts.chart_goal(target, ind.deadline)),
+            bold=True,
+        )
         if not ranking.rows:
             _para(doc, msg.no_reports_yet(report.period.label))
             continue
         for m, (title, rows) in enumerate(sections(ranking), start=1):
-            _para(doc, msg.docx_section(f"{n}.{m}", title), italic=True)
+            _para(doc, texts.docx_section(f"{n}.{m}", title), italic=True)
             _table(doc, report.catalogue, ranking, rows)
         totals = total_cells(ranking)
         if ranking.total is not None and totals:
@@ -154,7 +159,7 @@ def _results(doc: DocumentObject, report: WeeklyReport) -> None:
             _para(doc, msg.no_figures([u.name for u in ranking.missing]))
         if ind.target is not None:
             risk = report.at_risk.get(ind.code, ())
-            _para(doc, msg.docx_at_risk(risk) if risk else msg.DOCX_NO_RISK)
+            _para(doc, texts.docx_at_risk(risk) if risk else texts.DOCX_NO_RISK)
 
 
 def _table(doc: DocumentObject, cat: Catalogue, ranking: Ranking, rows: Sequence[Row]) -> None:
@@ -187,9 +192,9 @@ def _table(doc: DocumentObject, cat: Catalogue, ranking: Ranking, rows: Sequence
                 _cell(merged, cols[start].group, bold=True, align="center")
             start = end + 1
     for n, row in enumerate(rows, start=1):
-        texts = [str(n), row.unit.name]
-        texts += [cell_text(c, v) for c, v in zip(cols, cells(ranking, row), strict=True)]
-        for i, (cell, text) in enumerate(zip(table.add_row().cells, texts, strict=True)):
+        row_texts = [str(n), row.unit.name]
+        row_texts += [cell_text(c, v) for c, v in zip(cols, cells(ranking, row), strict=True)]
+        for i, (cell, text) in enumerate(zip(table.add_row().cells, row_texts, strict=True)):
             _cell(cell, text, align="left" if i == 1 else "right")
     _para(doc, "", size=6)
 
@@ -219,12 +224,12 @@ def _closing(doc: DocumentObject) -> None:
     table = doc.add_table(rows=1, cols=2)
     left, right = table.rows[0].cells
     left.paragraphs[0].text = ""
-    run = left.paragraphs[0].add_run(msg.DOCX_RECIPIENTS_TITLE)
+    run = left.paragraphs[0].add_run(texts.DOCX_RECIPIENTS_TITLE)
     run.bold, run.italic = True, True
     run.font.size = Pt(12)
-    for line in msg.DOCX_RECIPIENTS:
+    for line in texts.DOCX_RECIPIENTS:
         left.add_paragraph().add_run(line).font.size = Pt(11)
     right.paragraphs[0].text = ""
-    run = right.paragraphs[0].add_run(msg.DOCX_SIGNER)
+    run = right.paragraphs[0].add_run(texts.DOCX_SIGNER)
     run.bold = True
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER

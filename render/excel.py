@@ -14,6 +14,7 @@ from core import messages as msg
 from core.numbers import format_pct
 from core.ranking import Ranking
 from core.submission import Submission
+from render import texts
 from render.report import Cell, Column, WeeklyReport, cells, columns, sections, total_cells
 
 if TYPE_CHECKING:
@@ -77,8 +78,8 @@ def workbook_bytes(report: WeeklyReport) -> bytes:
     for ranking in report.rankings:
         ws = wb.create_sheet(sheet_title(ranking.indicator.short, taken))
         _ranking_sheet(ws, report, ranking)
-    _raw_sheet(wb.create_sheet(sheet_title(msg.XLSX_RAW_SHEET, taken)), report, report.reports)
-    history = wb.create_sheet(sheet_title(msg.XLSX_HISTORY_SHEET, taken))
+    _raw_sheet(wb.create_sheet(sheet_title(texts.XLSX_RAW_SHEET, taken)), report, report.reports)
+    history = wb.create_sheet(sheet_title(texts.XLSX_HISTORY_SHEET, taken))
     _raw_sheet(history, report, report.versions, versions=True)
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -94,7 +95,7 @@ def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> Non
     width = 2 + len(cols)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor=HEADER_FILL)
-    goal = msg.chart_goal(_target(ranking), ind.deadline)
+    goal = texts.chart_goal(_target(ranking), ind.deadline)
     ws.append([ind.name])
     ws.append(
         [f"{msg.capital(report.period.label)} · {cat.title}" + (f" · {goal}" if goal else "")]
@@ -145,7 +146,7 @@ def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> Non
     totals = total_cells(ranking)
     if totals:
         ws.append(
-            ["", msg.COL_GROUP_TOTAL, *(_value(c, v) for c, v in zip(cols, totals, strict=True))]
+            ["", texts.COL_GROUP_TOTAL, *(_value(c, v) for c, v in zip(cols, totals, strict=True))]
         )
         _number_formats(ws, ws.max_row, cols)
         for col in range(1, width + 1):
@@ -174,13 +175,13 @@ def _raw_sheet(
 
     cat = report.catalogue
     fields = cat.fields
-    head = [msg.COL_UNIT, msg.COL_PERIOD]
+    head = [msg.COL_UNIT, texts.COL_PERIOD]
     if versions:
-        head += [msg.COL_VERSION, msg.COL_CURRENT]
-    head += [msg.COL_SENT_AT, msg.COL_SENDER, msg.COL_LATE]
+        head += [texts.COL_VERSION, texts.COL_CURRENT]
+    head += [texts.COL_SENT_AT, texts.COL_SENDER, texts.COL_LATE]
     head += [f.label for f in fields]
     if versions:
-        head.append(msg.COL_WARNINGS)
+        head.append(texts.COL_WARNINGS)
     ws.append(head)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -194,15 +195,15 @@ def _raw_sheet(
         sent = s.sent_at.astimezone(tz).replace(tzinfo=None)
         row: list[object] = [name, s.period]
         if versions:
-            row += [s.version, msg.YES if s.current else ""]
-        row += [sent, s.sender.name, msg.YES if s.late else ""]
+            row += [s.version, texts.YES if s.current else ""]
+        row += [sent, s.sender.name, texts.YES if s.late else ""]
         row += [s.values.get(f.code) for f in fields]
         if versions:
             row.append("; ".join(s.warnings))
         ws.append(row)
         r = ws.max_row
         first_field = len(row) - len(fields) - (1 if versions else 0) + 1
-        ws.cell(r, head.index(msg.COL_SENT_AT) + 1).number_format = DATE_FORMAT
+        ws.cell(r, head.index(texts.COL_SENT_AT) + 1).number_format = DATE_FORMAT
         for col in range(first_field, first_field + len(fields)):
             ws.cell(r, col).number_format = INT_FORMAT
     _fit(ws, 1)

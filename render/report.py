@@ -12,13 +12,11 @@ from typing import Literal
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator
 from core.numbers import format_decimal, format_int, format_pct
-from core.pace import compute_pace, points
+from core.pace import WeeklyValues, compute_pace, points
 from core.periods import Period
 from core.ranking import Ranking, Ratio, Row, rank
-from core.submission import Submission
-
-Values = Mapping[str, int]
-Series = Sequence[tuple[date, Mapping[str, Values]]]
+from core.submission import Submission, Values
+from render import texts
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ def build_report(
     reports: Sequence[Submission],
     previous: Mapping[str, Values],
     versions: Sequence[Submission],
-    series: Series,
+    series: WeeklyValues,
     today: date,
 ) -> WeeklyReport:
     """`series` is the recent weeks of reports (ascending by due date) used for pace."""
@@ -90,7 +88,7 @@ class Column:
 
 
 def _labels(catalogue: Catalogue, codes: Sequence[str]) -> str:
-    return msg.sum_of([catalogue.field(c).label for c in codes])
+    return texts.sum_of([catalogue.field(c).label for c in codes])
 
 
 def _groups(ranking: Ranking) -> list[Indicator]:
@@ -106,9 +104,9 @@ def columns(catalogue: Catalogue, ranking: Ranking) -> list[Column]:
         out += [
             Column(_labels(catalogue, ind.denominator), group, "int"),
             Column(_labels(catalogue, ind.numerator), group, "int"),
-            Column(msg.COL_RATE_FULL, group, "rate", ind.decimals),
+            Column(texts.COL_RATE_FULL, group, "rate", ind.decimals),
         ]
-    out.append(Column(msg.COL_CHANGE_FULL, "", "change", ranking.indicator.decimals))
+    out.append(Column(texts.COL_CHANGE_FULL, "", "change", ranking.indicator.decimals))
     return out
 
 

@@ -17,12 +17,33 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from core import messages as msg
 from storage.db import normalize_url
 
 
 class BackupError(Exception):
     """The backup was not made; the message is one line for the administrator."""
+
+
+# --- the BackupError messages (Vietnamese: `python -m bot backup` prints them) ---------------
+
+
+def backup_postgres_refused() -> str:
+    return (
+        "Lệnh backup chỉ sao lưu SQLite; với PostgreSQL hãy dùng pg_dump "
+        '(ví dụ: pg_dump -Fc -f baocao.dump "$DATABASE_URL"), xem docs/RELIABILITY.md.'
+    )
+
+
+def backup_memory_refused() -> str:
+    return "Cơ sở dữ liệu SQLite trong bộ nhớ (sqlite://) không có gì để sao lưu."
+
+
+def backup_source_missing(path: str) -> str:
+    return f"Không tìm thấy tệp cơ sở dữ liệu {path} để sao lưu."
+
+
+def backup_failed(reason: str) -> str:
+    return f"Sao lưu không thành công: {reason}"
 
 
 @dataclass(frozen=True)
@@ -36,17 +57,17 @@ def sqlite_path(url: str) -> Path:
     """The database file a URL names, or a BackupError saying why there is none to copy."""
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() != "sqlite":
-        raise BackupError(msg.backup_postgres_refused())
+        raise BackupError(backup_postgres_refused())
     name = parsed.database or ""
     if name in ("", ":memory:") or name.startswith("file:"):
-        raise BackupError(msg.backup_memory_refused())
+        raise BackupError(backup_memory_refused())
     return Path(name)
 
 
 def backup_sqlite(source: Path, out: Path) -> BackupResult:
     """Copy a (possibly live) SQLite database to `out`, replacing it atomically."""
     if not source.is_file():
-        raise BackupError(msg.backup_source_missing(str(source)))
+        raise BackupError(backup_source_missing(str(source)))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     try:
@@ -60,7 +81,7 @@ def backup_sqlite(source: Path, out: Path) -> BackupResult:
                 dst.execute("PRAGMA journal_mode=DELETE")
                 check = dst.execute("PRAGMA integrity_check").fetchone()[0]
                 if check != "ok":
-                    raise BackupError(msg.backup_failed(f"integrity_check: {check}"))
+                    raise BackupError(backup_failed(f"integrity_check: {check}"))
                 submissions = _count(dst, "submissions")
             finally:
                 dst.close()
@@ -70,9 +91,9 @@ def backup_sqlite(source: Path, out: Path) -> BackupResult:
             os.fsync(f.fileno())
         os.replace(partial, out)
     except sqlite3.Error as exc:
-        raise BackupError(msg.backup_failed(str(exc))) from exc
+        raise BackupError(backup_failed(str(exc))) from exc
     except OSError as exc:
-        raise BackupError(msg.backup_failed(f"{exc.strerror or exc} ({exc.filename})")) from exc
+        raise BackupError(backup_failed(f"{exc.strerror or exc} ({exc.filename})")) from exc
     finally:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)

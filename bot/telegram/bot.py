@@ -55,10 +55,10 @@ from telegram.ext import (
 from bot.adapter import DeliveryFailed
 from bot.config_file import StartupError
 from bot.logs import hide_secret
+from bot.telegram import texts
 from bot.telegram.form import FormPorts, ReportForm
+from bot.telegram.html import PLATFORM, to_html
 from bot.telegram.limiter import TelegramRateLimiter
-from bot.telegram.render import PLATFORM, to_html
-from core import messages as msg
 from core.catalogue import Catalogue
 from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on
 from handlers.commands import BUTTON_COMMANDS, menu
@@ -345,9 +345,11 @@ class TelegramBot:
         command = split_command(query.data or "")
         if command is None or command[0] not in BUTTON_COMMANDS:
             # A form button of someone else's form, or callback data we never sent.
-            await self.call(lambda: query.answer(msg.BUTTON_NOT_YOURS), what="answerCallbackQuery")
+            await self.call(
+                lambda: query.answer(texts.BUTTON_NOT_YOURS), what="answerCallbackQuery"
+            )
             return
-        await self.call(lambda: query.answer(msg.BUTTON_DONE), what="answerCallbackQuery")
+        await self.call(lambda: query.answer(texts.BUTTON_DONE), what="answerCallbackQuery")
         incoming = self.incoming(update, query.message, query.data or "")
         if incoming is None:
             return

@@ -27,8 +27,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.telegram.render import to_html
-from core import messages as msg
+from bot.telegram import texts
+from bot.telegram.html import to_html
 from core.chat import Incoming, Reply, Text
 from handlers.drafts import CONFIRM_ACTIONS, Draft, Drafts, Prompt, Stage
 
@@ -115,7 +115,7 @@ class ReportForm:
             lambda: message.edit_reply_markup(None), what="editMessageReplyMarkup"
         )
         if query.data == "form:cancel":
-            await self._say(message, msg.FORM_CANCELLED)
+            await self._say(message, texts.FORM_CANCELLED)
             return ConversationHandler.END
         if query.data == "form:edit":
             return await self._show(message, self.drafts.edit(draft))
@@ -128,7 +128,7 @@ class ReportForm:
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         message, _ = _text_of(update)
-        await self._say(message, msg.FORM_CANCELLED)
+        await self._say(message, texts.FORM_CANCELLED)
         return ConversationHandler.END
 
     async def timeout(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

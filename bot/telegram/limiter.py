@@ -3,7 +3,7 @@
 PTB's AIORateLimiter uses leaky buckets: a bucket of 30 lets 30 messages through at once and
 then 30 a second, so some one-second window carries up to 60 and Telegram answers 429 (each
 429 then stops every send for `retry_after`). Pacing evenly instead (a bucket of 1) avoids
-that but makes 20 replies to 20 groups at once wait up to 0.7 s for each other. A sliding
+that but makes 20 replies to 20 groups at once wait for each other. A sliding
 window allows both: any burst up to the limit at once, never more than the limit in any
 window. Measured in `make bench` (broadcast_rate, broadcast_429_pct, reply_p95_ms).
 """

@@ -19,11 +19,10 @@ from aiohttp import web
 
 from bot.config_file import StartupError
 from bot.media import MediaStore
-from bot.zalo import render
+from bot.zalo import plain, texts
 from bot.zalo.adapter import PLATFORM, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
-from core import messages as msg
 from core.chat import Photo, Recipient, Reply, id_on, reply
 from handlers.engine import Engine
 from handlers.quota import count_sent
@@ -171,7 +170,7 @@ class ZaloBot:
             log.info("Zalo group %s is not in the config", parsed.chat_id)
         if isinstance(parsed, NonText):
             if parsed.chat_type == "private":
-                await self._send_reply(parsed.chat_id, reply(msg.ZALO_TEXT_ONLY))
+                await self._send_reply(parsed.chat_id, reply(texts.ZALO_TEXT_ONLY))
             return
         log.debug("Zalo message %s from user %s in chat %s", key, parsed.user_id, parsed.chat_id)
         for answer in await self.engine.handle(parsed):
@@ -204,14 +203,14 @@ class ZaloBot:
         if chat_id is None:
             return False
         with_captions = self.media is None
-        pages = render.render_compact(messages, captions=with_captions)
-        photo_list = [p for m in messages for p in render.photos(m)]
+        pages = plain.render_compact(messages, captions=with_captions)
+        photo_list = [p for m in messages for p in plain.photos(m)]
         await self._send(chat_id, pages, photo_list)
         return True
 
     async def _send_reply(self, chat_id: str, answer: Reply) -> None:
-        pages = render.render(answer, captions=self.media is None)
-        await self._send(chat_id, pages, render.photos(answer))
+        pages = plain.render(answer, captions=self.media is None)
+        await self._send(chat_id, pages, plain.photos(answer))
 
     async def _send(self, chat_id: str, pages: list[str], photos: list[Photo]) -> None:
         sent = 0

@@ -15,8 +15,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.telegram import texts as tg_texts
 from bot.telegram.bot import TelegramBot, TelegramSettings
-from bot.telegram.render import to_html
+from bot.telegram.html import to_html
 from bot.web import WebServer
 from core import messages as msg
 from core.catalogue import Catalogue, build_catalogue
@@ -250,7 +251,7 @@ async def test_form_for_two_members_at_once_keeps_their_answers_apart(polling: H
     api.push(button_update(GROUP, NOBODY, "form:send", message_id=5002))
     await api.wait_for(
         lambda a: any(
-            c.params.get("text") == msg.BUTTON_NOT_YOURS for c in a.sent("answerCallbackQuery")
+            c.params.get("text") == tg_texts.BUTTON_NOT_YOURS for c in a.sent("answerCallbackQuery")
         )
     )
     api.push(button_update(GROUP, THUAN, "form:send", message_id=5003))
@@ -292,7 +293,7 @@ async def test_form_rejects_a_bad_number_and_cancels_with_huy(polling: Harness) 
     api.push(text_update(LAN, LAN, "sáu nghìn"))
     await polling.said(LAN, "không phải là số nguyên")
     api.push(text_update(LAN, LAN, "/huy"))
-    await polling.said(LAN, msg.FORM_CANCELLED)
+    await polling.said(LAN, tg_texts.FORM_CANCELLED)
     # After /huy the form is over: a number is just a number again.
     api.push(text_update(LAN, LAN, "6352"))
     await polling.said(LAN, "không hiểu lệnh")
@@ -392,7 +393,7 @@ async def test_forged_button_data_is_refused(polling: Harness) -> None:
     polling.api.push(button_update(GROUP, NOBODY, "/duyet 1"))
     await polling.api.wait_for(
         lambda a: any(
-            c.params.get("text") == msg.BUTTON_NOT_YOURS for c in a.sent("answerCallbackQuery")
+            c.params.get("text") == tg_texts.BUTTON_NOT_YOURS for c in a.sent("answerCallbackQuery")
         )
     )
     async with polling.db.unit_of_work() as uow:

@@ -26,6 +26,7 @@ from zalo_fake import (
 )
 
 from bot.media import MediaStore, media_routes
+from bot.zalo import texts as zalo_texts
 from bot.zalo.bot import SECRET_HEADER, WEBHOOK_PATH, ZaloBot, zalo_routes
 from core import messages as msg
 from core.chat import Notifier, Photo, Recipient, Reply, Table, Text, reply
@@ -255,7 +256,7 @@ async def test_non_text_gets_a_short_answer_in_private_and_silence_in_a_group(
     await bot.handle_update(
         update(None, message_id="i-2", event=image, chat=OFFICER_ID, group=False)
     )
-    assert fake_zalo.sent == [(OFFICER_ID, msg.ZALO_TEXT_ONLY)]
+    assert fake_zalo.sent == [(OFFICER_ID, zalo_texts.ZALO_TEXT_ONLY)]
 
 
 async def test_admins_are_warned_once_when_the_month_passes_80_percent(

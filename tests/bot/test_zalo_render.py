@@ -7,8 +7,9 @@ import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.zalo import texts as zalo_texts
 from bot.zalo.adapter import NonText, parse_update, strip_mention, unwrap
-from bot.zalo.render import PAGE, paginate, render, render_compact, table_lines
+from bot.zalo.plain import PAGE, paginate, render, render_compact, table_lines
 from core import messages as msg
 from core.chat import Bold, Incoming, Mention, Photo, Reply, Table, Text, reply
 
@@ -40,7 +41,8 @@ def test_text_is_plain_mentions_are_at_names_buttons_become_commands() -> None:
     [page] = render(answer)
     assert page == (
         "Nhắc nhở @Lê Thị Lan ơi\n\n"
-        f"{msg.ZALO_BUTTONS_HINT}\n{msg.zalo_button_line('Nhắc lại', '/nhacnho 2024-W47')}"
+        f"{zalo_texts.ZALO_BUTTONS_HINT}\n"
+        f"{zalo_texts.zalo_button_line('Nhắc lại', '/nhacnho 2024-W47')}"
     )
     assert "<" not in page
 

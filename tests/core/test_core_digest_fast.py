@@ -9,7 +9,7 @@ version as first written.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -20,15 +20,14 @@ from hypothesis import strategies as st
 
 from core.catalogue import Catalogue, Indicator, Unit, build_catalogue
 from core.numbers import percent, rate_pct
-from core.pace import compute_pace, points, risk_check
+from core.pace import UnitTrend, compute_pace, points, risk_check
 from core.ranking import Ranking, Ratio, rank, ratio, total_ratio
+from core.submission import Values
 from core.text import collate
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "binh_son.toml"
 CATALOGUE: Catalogue = build_catalogue(tomllib.loads(CONFIG.read_text(encoding="utf-8")))
 FIELDS = sorted({f for i in CATALOGUE.indicators for f in i.fields})
-Values = Mapping[str, int]
-
 
 # --- the reference versions, as first written --------------------------------------------------
 
@@ -167,7 +166,7 @@ SERIES = st.lists(st.tuples(st.integers(min_value=1, max_value=9), VALUES), max_
     st.dates(min_value=date(2024, 6, 1), max_value=date(2025, 6, 1)),
 )
 def test_risk_check_is_compute_pace_at_risk(
-    indicator: Indicator, series: Sequence[tuple[date, Values]], today: date
+    indicator: Indicator, series: UnitTrend, today: date
 ) -> None:
     try:
         pace = compute_pace(indicator, points(indicator, series), today)

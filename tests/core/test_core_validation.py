@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.catalogue import Catalogue, build_catalogue
-from core.validation import Values, review
+from core.submission import Values
+from core.validation import review
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "binh_son.toml"
 CATALOGUE: Catalogue = build_catalogue(tomllib.loads(CONFIG.read_text(encoding="utf-8")))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from bot.zalo import texts
 from core import messages as msg
 from core.chat import Block, Document, Photo, Reply, Table, Text
 
@@ -46,7 +47,7 @@ def block_text(block: Block) -> str:
     if isinstance(block, Table):
         return "\n".join(table_lines(block))
     if isinstance(block, Document):
-        return "\n".join(p for p in (block.caption, msg.ZALO_NO_FILES) if p)
+        return "\n".join(p for p in (block.caption, texts.ZALO_NO_FILES) if p)
     return block.caption
 
 
@@ -54,7 +55,9 @@ def buttons_text(buttons: Sequence[tuple[str, str]]) -> str:
     """Zalo has no inline buttons: the commands they would send, to type."""
     if not buttons:
         return ""
-    return "\n".join([msg.ZALO_BUTTONS_HINT, *(msg.zalo_button_line(lb, a) for lb, a in buttons)])
+    return "\n".join(
+        [texts.ZALO_BUTTONS_HINT, *(texts.zalo_button_line(lb, a) for lb, a in buttons)]
+    )
 
 
 def reply_text(reply: Reply, captions: bool = False) -> str:
@@ -103,8 +106,8 @@ def render_compact(
 ) -> list[str]:
     """Several replies to one chat in as few pages as possible (the weekly digest: each
     message counts against the plan's monthly limit)."""
-    texts = [t for t in (reply_text(r, captions) for r in replies) if t]
-    return paginate("\n\n".join(texts), limit)
+    bodies = [t for t in (reply_text(r, captions) for r in replies) if t]
+    return paginate("\n\n".join(bodies), limit)
 
 
 def photos(reply: Reply) -> list[Photo]:
