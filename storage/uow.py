@@ -32,22 +32,15 @@ class WriterGate:
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[Any] | None = None  # the task holding the lock
-        self._open: list[UnitOfWork] = []  # its units of work, outermost first
+        self._holder: asyncio.Task[Any] | None = None
 
-    async def enter(self, uow: UnitOfWork) -> None:
+    async def enter(self) -> None:
         task = asyncio.current_task()
-        if task is not None and task is self._task:
-            # The same task again: waiting would mean waiting for itself. Between
-            # transactions (after a commit) the outer one holds no SQLite lock, so the inner
-            # one may go on; inside one it would wait for busy_timeout and fail: fail now.
-            if any(open_.in_transaction() for open_ in self._open):
-                raise RuntimeError(
-                    "units of work cannot be nested on SQLite: this task's open one is in "
-                    "a transaction; commit or end it before opening another"
-                )
-            self._open.append(uow)
-            return
+        if task is not None and task is self._holder:
+            # Waiting would mean waiting for itself.
+            raise RuntimeError(
+                "units of work cannot be nested on SQLite: end this task's open one first"
+            )
         try:
             async with asyncio.timeout(SQLITE_GATE_WAIT):
                 await self._lock.acquire()
@@ -55,20 +48,17 @@ class WriterGate:
             raise TimeoutError(
                 f"SQLite: waited {SQLITE_GATE_WAIT:g} s for this process's other units of work"
             ) from None
-        self._task = task
-        self._open = [uow]
+        self._holder = task
 
-    def leave(self, uow: UnitOfWork) -> None:
-        self._open.remove(uow)
-        if not self._open:
-            self._task = None
-            self._lock.release()
+    def leave(self) -> None:
+        self._holder = None
+        self._lock.release()
 
 
 class UnitOfWork:
     """Nothing is stored unless `commit()` is awaited before the block ends. Keep it short
-    and never open one inside another's transaction: on SQLite, units of work run one at a
-    time (WriterGate)."""
+    and never open one inside another: on SQLite, units of work run one at a time
+    (WriterGate)."""
 
     submissions: SubmissionRepository
     registrations: RegistrationRepository
@@ -91,7 +81,7 @@ class UnitOfWork:
         if self._session is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
         if self._gate is not None:
-            await self._gate.enter(self)  # before the session takes a connection
+            await self._gate.enter()  # before the session takes a connection
         session = self._session = self._sessions()
         self.submissions = SubmissionRepository(session)
         self.registrations = RegistrationRepository(session)
@@ -119,10 +109,7 @@ class UnitOfWork:
                 await session.close()
             finally:
                 if self._gate is not None:
-                    self._gate.leave(self)
-
-    def in_transaction(self) -> bool:
-        return self._session is not None and self._session.in_transaction()
+                    self._gate.leave()
 
     def _require(self) -> AsyncSession:
         if self._session is None:
