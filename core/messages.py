@@ -382,6 +382,10 @@ def registered_already(unit: str) -> str:
     return f"Bạn đã được đăng ký là cán bộ báo cáo của {unit}."
 
 
+def no_need_to_register(role_name: str) -> str:
+    return f"{role_name.capitalize()} không cần đăng ký."
+
+
 def registration_waiting(unit: str) -> str:
     return f"Yêu cầu đăng ký cho {unit} đang chờ quản trị viên duyệt."
 

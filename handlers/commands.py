@@ -49,8 +49,7 @@ def refuse(others: str, stranger: str | None = None) -> Refuse:
 def _registered_already(actor: Actor) -> str:
     if actor.unit is not None:
         return msg.registered_already(actor.unit.name)
-    role = msg.ROLE_NAMES[actor.role.value if actor.role else None]
-    return role.capitalize() + " không cần đăng ký."
+    return msg.no_need_to_register(msg.ROLE_NAMES[actor.role.value if actor.role else None])
 
 
 @dataclass(frozen=True)

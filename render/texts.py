@@ -36,20 +36,12 @@ def chart_deadline(deadline: date) -> str:
 
 
 CHART_MET = "Đã đạt chỉ tiêu"
-
 CHART_NOT_MET = "Chưa đạt chỉ tiêu"
-
 CHART_NO_TARGET = "Tỉ lệ"
-
 CHART_RATE_AXIS = "Tỉ lệ (%)"
-
 CHART_COUNT_AXIS = "Số lũy kế"
-
 CHART_ACTUAL = "Thực hiện (lũy kế)"
-
 CHART_PLAN = "Cần đạt để kịp hạn"
-
-CHART_GROUP_RATE = "Tỉ lệ chung"
 
 
 def chart_trend_title(indicator: str, scope: str) -> str:
@@ -76,29 +68,17 @@ def chart_weeks(first: str, last: str) -> str:
 # --- Excel and CSV --------------------------------------------------------------------------
 
 XLSX_RAW_SHEET = "Số liệu gốc"
-
 XLSX_HISTORY_SHEET = "Lịch sử phiên bản"
-
 COL_RATE_FULL = "Đạt tỉ lệ"
-
 COL_CHANGE_FULL = "Thay đổi so với tuần trước (điểm %)"
-
 COL_PERIOD = "Tuần"
-
 COL_VERSION = "Phiên bản"
-
 COL_CURRENT = "Hiện hành"
-
 COL_SENDER = "Người gửi"
-
 COL_SENT_AT = "Thời điểm gửi"
-
 COL_LATE = "Trễ hạn"
-
 COL_WARNINGS = "Cảnh báo"
-
 COL_GROUP_TOTAL = "Tổng chung"
-
 YES = "Có"
 
 
@@ -109,25 +89,15 @@ def sum_of(labels: Sequence[str]) -> str:
 # --- the Word report ------------------------------------------------------------------------
 
 DOCX_NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-
 DOCX_MOTTO = "Độc lập – Tự do – Hạnh phúc"
-
 DOCX_NUMBER = "Số:        /BC-TCTĐA06"
-
 DOCX_KIND = "BÁO CÁO"
-
 DOCX_PART_STATUS = "I. TÌNH HÌNH BÁO CÁO"
-
 DOCX_PART_RESULTS = "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"
-
 DOCX_RECIPIENTS_TITLE = "Nơi nhận:"
-
 DOCX_RECIPIENTS = ("- Như trên;", "- Thành viên Tổ Công tác Đề án 06;", "- Lưu: VT.")
-
 DOCX_SIGNER = "THƯỜNG TRỰC TỔ CÔNG TÁC"
-
 DOCX_DRAFT = "Dự thảo do bot lập từ số liệu các đơn vị báo cáo; kiểm tra, chỉnh sửa trước khi ký."
-
 DOCX_NO_RISK = "Theo tốc độ hiện nay, không có đơn vị nào có nguy cơ trễ hạn."
 
 
