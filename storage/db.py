@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ PG_COMMAND_TIMEOUT = 15  # seconds for one statement before the unit of work giv
 PG_POOL_TIMEOUT = 10  # seconds to wait for a free pooled connection
 PG_POOL_SIZE = 20  # connections kept open (the server's default limit is 100)
 PG_POOL_RECYCLE = 1800  # replace connections older than this (firewalls drop idle ones)
+PG_PING_AFTER_IDLE = 10.0  # seconds idle after which a pooled connection is tested first
+IDLE_SINCE = "idle_since"  # where a pooled connection's last check-in time is kept
 
 
 def normalize_url(url: str) -> str:
@@ -68,7 +71,7 @@ def normalize_url(url: str) -> str:
 
 
 def _postgres_engine(url: URL) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         # Kept open: 20 messages at once used to open and close 5–10 connections each time
         # (SQLAlchemy's default keeps 5), ≈ 10 ms each (bench reply_p95_ms_postgres).
@@ -76,12 +79,18 @@ def _postgres_engine(url: URL) -> AsyncEngine:
         max_overflow=PG_POOL_SIZE,
         pool_recycle=PG_POOL_RECYCLE,
         pool_timeout=PG_POOL_TIMEOUT,
-        # Every checkout is tested first ("pessimistic" disconnect handling in SQLAlchemy's
-        # pooling docs): after an outage or a server restart the dead connections are replaced
-        # instead of failing the next message, and the pool heals without a restart.
-        pool_pre_ping=True,
         connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
     )
+
+    # A connection that sat idle in the pool may have died (a server restart, a firewall):
+    # the unit of work tests such a one before use and retries on a fresh one
+    # (storage.uow.UnitOfWork). SQLAlchemy's pool_pre_ping tests every checkout instead, at
+    # three round trips on asyncpg (BEGIN, a query, ROLLBACK): a third of a report's.
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    return engine
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:

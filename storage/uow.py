@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import SQLITE_GATE_WAIT, create_engine, migrate, session_factory
+from storage.db import (
+    IDLE_SINCE,
+    PG_PING_AFTER_IDLE,
+    SQLITE_GATE_WAIT,
+    create_engine,
+    migrate,
+    session_factory,
+)
 from storage.repositories import (
     AuditRepository,
     NudgeLog,
@@ -71,10 +80,14 @@ class UnitOfWork:
     nudges: NudgeLog
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], gate: WriterGate | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gate: WriterGate | None = None,
+        ping_idle: bool = False,
     ) -> None:
         self._sessions = sessions
         self._gate = gate
+        self._ping_idle = ping_idle
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -83,6 +96,8 @@ class UnitOfWork:
         if self._gate is not None:
             await self._gate.enter()  # before the session takes a connection
         session = self._session = self._sessions()
+        if self._ping_idle:
+            session = self._session = await self._live(session)
         self.submissions = SubmissionRepository(session)
         self.registrations = RegistrationRepository(session)
         self.pending = PendingRepository(session)
@@ -111,6 +126,25 @@ class UnitOfWork:
                 if self._gate is not None:
                     self._gate.leave()
 
+    async def _live(self, session: AsyncSession) -> AsyncSession:
+        """The session on a connection that answers. One that sat idle in the pool for a
+        while is tested with one statement in the transaction the unit of work opens anyway;
+        if it died (a server restart), the error makes the pool drop every connection as old
+        as it, and the unit of work goes on with a fresh one: no message pays for it."""
+        connection = await session.connection()
+        pooled = await connection.get_raw_connection()
+        idle_since = pooled.info.get(IDLE_SINCE)  # None: connected just now
+        if idle_since is None or time.monotonic() - idle_since < PG_PING_AFTER_IDLE:
+            return session
+        try:
+            await connection.exec_driver_sql("SELECT 1")
+            return session
+        except DBAPIError as exc:
+            await session.close()
+            if not exc.connection_invalidated:
+                raise
+        return self._sessions()
+
     def _require(self) -> AsyncSession:
         if self._session is None:
             raise RuntimeError("use the unit of work inside `async with`")
@@ -133,6 +167,7 @@ class Database:
         self._sessions = session_factory(engine)
         # PostgreSQL needs no gate: its writers lock rows, not the whole database.
         self._gate = WriterGate() if engine.dialect.name == "sqlite" else None
+        self._postgres = engine.dialect.name == "postgresql"
 
     @classmethod
     async def open(cls, url: str) -> Database:
@@ -146,7 +181,7 @@ class Database:
         return cls(engine)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, self._gate)
+        return UnitOfWork(self._sessions, self._gate, ping_idle=self._postgres)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -1,5 +1,6 @@
-"""PostgreSQL's pool tests every connection before use (pool_pre_ping, storage/db.py): a
-server restart while the bot was idle costs no message, and the pool heals by itself."""
+"""PostgreSQL: a pooled connection that sat idle is tested before use (storage/uow.py): a
+server restart while the bot was idle costs no message, the pool heals by itself, and a
+connection used a moment ago costs no extra round trip."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import storage.uow
 from storage import Database
 from tests.scratch_pg import postgres_url
 
@@ -50,6 +53,13 @@ async def _actions(db: Database) -> list[str]:
         return sorted(e.action for e in await uow.audit.recent(20))
 
 
+@pytest.fixture
+def idle_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pooled connection counts as idle, as after a quiet night."""
+    monkeypatch.setattr(storage.uow, "PG_PING_AFTER_IDLE", 0.0)
+
+
+@pytest.mark.usefixtures("idle_at_once")
 async def test_a_server_restart_while_idle_costs_no_message(pg: Database) -> None:
     await _write(pg, "before")
     await _restart_server_side(pg)
@@ -57,6 +67,7 @@ async def test_a_server_restart_while_idle_costs_no_message(pg: Database) -> Non
     assert await _actions(pg) == ["after", "before"]
 
 
+@pytest.mark.usefixtures("idle_at_once")
 async def test_the_pool_heals_after_a_restart_with_every_connection_dead(pg: Database) -> None:
     await asyncio.gather(*(_write(pg, f"before {n}") for n in range(5)))  # several pooled
     await _restart_server_side(pg)
@@ -67,3 +78,34 @@ async def test_the_pool_heals_after_a_restart_with_every_connection_dead(pg: Dat
     assert actions == sorted(
         [f"before {n}" for n in range(5)] + [f"after {n}" for n in range(5)] + ["again"]
     )
+
+
+async def _statements_of_a_write(pg: Database) -> list[str]:
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(pg.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await _write(pg, "second")
+    finally:
+        event.remove(pg.engine.sync_engine, "before_cursor_execute", seen)
+    return statements
+
+
+async def test_a_connection_used_a_moment_ago_is_not_tested(pg: Database) -> None:
+    await _write(pg, "first")
+    statements = await _statements_of_a_write(pg)
+    assert len(statements) == 1  # the INSERT alone, no test query
+    assert statements[0].startswith("INSERT")
+
+
+async def test_an_idle_connection_is_tested_once(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _write(pg, "first")
+    monkeypatch.setattr(storage.uow, "PG_PING_AFTER_IDLE", 0.0)
+    statements = await _statements_of_a_write(pg)
+    assert statements[0] == "SELECT 1"
+    assert len(statements) == 2
