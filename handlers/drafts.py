@@ -17,6 +17,7 @@ from core import messages as msg
 from core.catalogue import Field, Role, Unit
 from core.chat import Incoming
 from core.numbers import NumberError, format_int, parse_count
+from handlers.commands import COMMANDS
 from handlers.common import Refusal, find_unit, template_text
 from handlers.engine import Engine
 
@@ -71,7 +72,7 @@ class Drafts:
         """A draft for the sender of `message`, or None when they may not report (strangers,
         leaders, unknown groups: the engine's own answer to the message is theirs)."""
         actor = await self.engine.actor(message)
-        if actor is None or actor.role not in (Role.OFFICER, Role.ADMIN):
+        if actor is None or not COMMANDS["baocao"].allows(actor):  # who may report at all
             return None
         draft = Draft()
         if actor.role is Role.OFFICER and actor.unit is not None:
