@@ -50,6 +50,30 @@ def sheet_title(text: str, taken: set[str]) -> str:
     return title
 
 
+# A cell whose text starts with one of these is taken for a formula by spreadsheet programs
+# (OWASP "CSV injection"): `=HYPERLINK(…)` in a registrant's display name would become a live
+# link in the leaders' workbook.
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text for a CSV cell: one that a spreadsheet would read as a formula gets a leading
+    apostrophe, which spreadsheets show as the start of a text."""
+    return "'" + text if text.startswith(FORMULA_LEAD) else text
+
+
+def _as_text(ws: Worksheet) -> None:
+    """Every text cell of the sheet is stored as text, never as a formula (the workbook has no
+    formulas of its own); one that a person editing it would turn into a formula is marked
+    with Excel's quote prefix, which keeps it text without showing an apostrophe."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if cell.value.startswith(FORMULA_LEAD):
+                    cell.quotePrefix = True
+
+
 def _value(column: Column, value: Cell) -> int | float | None:
     if value is None:
         return None
@@ -81,6 +105,8 @@ def workbook_bytes(report: WeeklyReport) -> bytes:
     _raw_sheet(wb.create_sheet(sheet_title(texts.XLSX_RAW_SHEET, taken)), report, report.reports)
     history = wb.create_sheet(sheet_title(texts.XLSX_HISTORY_SHEET, taken))
     _raw_sheet(history, report, report.versions, versions=True)
+    for ws in wb.worksheets:
+        _as_text(ws)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -261,9 +287,9 @@ def csv_bytes(report: WeeklyReport) -> bytes:
                 writer.writerow(
                     (
                         ind.code,
-                        title,
+                        csv_text(title),
                         n,
-                        row.unit.name,
+                        csv_text(row.unit.name),
                         row.ratio.numerator,
                         row.ratio.denominator,
                         "" if row.ratio.rate is None else str(row.ratio.rate),
