@@ -24,6 +24,7 @@ class App:
     engine: Engine
 
     async def close(self) -> None:
+        self.engine.close()
         await self.db.close()
 
 

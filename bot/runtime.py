@@ -98,7 +98,7 @@ async def serve(
             await adapter.start()  # a refused token or an unreachable API: StartupError
             started.append(adapter)
         app.engine.notifiers.extend(started)  # leaders' /nhacnho posts through them
-        scheduler = await start_scheduler(app, started, files_dir=app.engine.files_dir)
+        scheduler = await start_scheduler(app, started, files_dir=app.engine.files_directory())
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it again and again.
         gc.freeze()

@@ -57,8 +57,13 @@ class Request:
     chat_key: str  # the configured chat's key, or "" for a private chat
     now: Callable[[], datetime]  # the engine's clock (virtual in the simulator)
     notifiers: Sequence[Notifier] = ()  # for commands that post elsewhere (/nhacnho)
-    files_dir: Path = Path(tempfile.gettempdir())  # where charts and exports are written
+    # Where charts and exports are written (the engine makes its directory on first use).
+    files: Callable[[], Path] = field(default=lambda: Path(tempfile.gettempdir()))
     delivery: Delivery = field(default_factory=Delivery)
+
+    @property
+    def files_dir(self) -> Path:
+        return self.files()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,8 +42,22 @@ class Engine:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # The platforms' posting side, for commands that post to other chats (/nhacnho).
     notifiers: list[Notifier] = field(default_factory=list)
-    # Where /bieudo and /xuat write their files (the simulator uses its out directory).
-    files_dir: Path = field(default_factory=files.default_files_dir)
+    # Where /bieudo and /xuat write their files (the simulator uses its out directory);
+    # None: a private directory of this process's own, made on first use, removed by close().
+    files_dir: Path | None = None
+    _own_files: bool = field(default=False, init=False, repr=False)
+
+    def files_directory(self) -> Path:
+        if self.files_dir is None:
+            self.files_dir = files.private_files_dir()
+            self._own_files = True
+        return self.files_dir
+
+    def close(self) -> None:
+        """Remove the private files directory, if this engine made one."""
+        if self._own_files and self.files_dir is not None:
+            shutil.rmtree(self.files_dir, ignore_errors=True)
+            self.files_dir, self._own_files = None, False
 
     async def handle(self, message: Incoming) -> list[Reply]:
         chat_key = self._chat_key(message)
@@ -71,7 +86,7 @@ class Engine:
                 chat_key or "",
                 self.clock,
                 self.notifiers,
-                files_dir=self.files_dir,
+                files=self.files_directory,
             )
             if message.chat_type not in entry.chats:
                 replies = [reply(msg.wrong_chat(entry.name, message.chat_type))] if command else []

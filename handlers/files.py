@@ -8,6 +8,7 @@ the event loop and never holds SQLite's write lock.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,8 +35,20 @@ FORMATS = ("xlsx", "csv", "docx")
 KINDS = {word: kind for kind, words in msg.CHART_KIND_NAMES.items() for word in words}
 
 
-def default_files_dir() -> Path:
-    return Path(tempfile.gettempdir()) / "baocao-de-an-06"
+def private_files_dir() -> Path:
+    """A directory of this process's own for charts and exports: `mkdtemp` makes it with a
+    fresh unguessable name and mode 0700, so no other user can read the files or plant a
+    link in it (a shared, predictable directory let a planted symlink redirect /xuat)."""
+    return Path(tempfile.mkdtemp(prefix="baocao-de-an-06-"))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to a file only this user can read (0600), never through a symbolic link
+    at `path` (O_NOFOLLOW: a planted link is an error, not a redirection)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    with os.fdopen(os.open(path, flags, 0o600), "wb") as fh:
+        fh.write(data)
 
 
 # --- /bieudo --------------------------------------------------------------------------------
@@ -188,11 +201,10 @@ def _series_spec(
 
 
 def _write_charts(folder: Path, stem: str, specs: Sequence[charts.ChartSpec]) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for n, spec in enumerate(specs, start=1):
         path = folder / (f"{stem}.png" if len(specs) == 1 else f"{stem}_{n}.png")
-        path.write_bytes(charts.render_png(spec))
+        write_private(path, charts.render_png(spec))
         paths.append(path)
     return paths
 
@@ -269,7 +281,7 @@ async def export_file(cat: Catalogue, data: ExportData, fmt: str, path: Path, to
         return render(report)
 
     payload = await asyncio.to_thread(build)
-    await asyncio.to_thread(_write, path, payload)
+    await asyncio.to_thread(write_private, path, payload)
     return path
 
 
@@ -285,11 +297,6 @@ def _renderer(fmt: str, today: date) -> Callable[[WeeklyReport], bytes]:
     from render.excel import workbook_bytes
 
     return workbook_bytes
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 def _window(cat: Catalogue, period: Period) -> tuple[date, date]:
