@@ -52,12 +52,20 @@ async def open_app(
 
 
 def _redact(url: str) -> str:
-    """Hide a password in a database URL."""
+    """A database URL fit for a message: the password hidden wherever it is written, in the
+    user part (which may itself contain `@`) or as a `password=` query parameter."""
     scheme, sep, rest = url.partition("://")
-    if "@" in rest and ":" in rest.split("@", 1)[0]:
-        user = rest.split(":", 1)[0]
-        rest = f"{user}:***@{rest.split('@', 1)[1]}"
-    return f"{scheme}{sep}{rest}"
+    address, qmark, query = rest.partition("?")
+    # The host follows the *last* `@` of the address: a password may contain `@`.
+    userinfo, at, host = address.rpartition("@")
+    if at and ":" in userinfo:
+        address = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    if qmark:
+        query = "&".join(
+            f"{name}=***" if "pass" in name.lower() or "pwd" in name.lower() else f"{name}{eq}{v}"
+            for name, eq, v in (item.partition("=") for item in query.split("&"))
+        )
+    return f"{scheme}{sep}{address}{qmark}{query}"
 
 
 def _first_line(exc: BaseException) -> str:

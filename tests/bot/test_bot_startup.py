@@ -85,6 +85,14 @@ DATABASE_CASES = {
         f"postgresql://u:{SECRET}@127.0.0.1:1/db",
         "không mở được cơ sở dữ liệu (postgresql://u:***@127.0.0.1:1/db)",
     ),
+    "password with @": (
+        f"postgresql://u:p@{SECRET}@127.0.0.1:1/db",
+        "không mở được cơ sở dữ liệu (postgresql://u:***@127.0.0.1:1/db)",
+    ),
+    "password as a query parameter": (
+        f"postgresql://u@127.0.0.1:1/db?password={SECRET}&sslmode=disable",
+        "không mở được cơ sở dữ liệu (postgresql://u@127.0.0.1:1/db?password=***&sslmode=disable)",
+    ),
     "unknown host": ("postgresql://u@no-such-host.invalid/db", "không mở được cơ sở dữ liệu"),
     "wrong password or user": (
         f"postgresql://nobody:{SECRET}@127.0.0.1:5432/test",
