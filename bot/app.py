@@ -43,7 +43,7 @@ async def open_app(
         raise StartupError(f"DATABASE_URL không hợp lệ: {exc}") from exc
     try:
         db = await Database.open(url)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, TypeError) as exc:  # TypeError: an unknown URL option
         raise StartupError(
             f"không mở được cơ sở dữ liệu ({_redact(url)}): {_first_line(exc)}"
         ) from exc
