@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -96,7 +97,14 @@ def _postgres_engine(url: URL) -> AsyncEngine:
 def _sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ":memory:"
     if database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Refused here, before aiosqlite starts its worker thread: a connection that fails
+        # inside it may report from that thread after the event loop has closed.
+        if path.exists() and not path.is_file():
+            raise OSError(f"{database} is not a file")
+        if not os.access(path if path.exists() else path.parent, os.R_OK | os.W_OK):
+            raise OSError(f"{database}: no permission to read and write")
     # SQLAlchemy's default pool: this process's units of work queue at the writer gate
     # before they take a connection, so few are in use at once.
     engine = create_async_engine(url)
