@@ -4,6 +4,7 @@ polling bot does not load aiohttp's server)."""
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from telegram import Update
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+log = logging.getLogger(__name__)
 
 
 def webhook_routes(
@@ -29,8 +31,17 @@ def webhook_routes(
         if not hmac.compare_digest(sent.encode(), secret.encode()):
             return web.Response(status=403, text="wrong secret")
         try:
-            update = parse(await request.json())
-        except (ValueError, TypeError, KeyError):
+            body = await request.json()
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
+            log.info("Telegram webhook: a body that is not JSON was refused")
+            return web.Response(status=400, text="not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+            log.info("Telegram webhook: a body that is not an update was refused")
+            return web.Response(status=400, text="not an update")
+        try:
+            update = parse(body)
+        except Exception as exc:  # whatever the library makes of a malformed update
+            log.info("Telegram webhook: a malformed update was refused (%s)", type(exc).__name__)
             return web.Response(status=400, text="not an update")
         # Handled before answering: if the process dies first, Telegram delivers it again.
         await process(update)
