@@ -75,6 +75,20 @@ def duplicate_field(label: str, first: str, second: str) -> str:
     return f"{label} được ghi hai lần với hai số khác nhau ({first} và {second})."
 
 
+def two_units(names: Sequence[str]) -> str:
+    return (
+        f"Tin nhắn có báo cáo của nhiều đơn vị ({_join(names)}). "
+        "Mỗi tin nhắn chỉ gửi báo cáo của một đơn vị; không có số liệu nào được lưu. "
+        "Gửi riêng từng báo cáo."
+    )
+
+
+TWO_REPORTS = (
+    "Tin nhắn có hai lệnh /baocao, tức là hai báo cáo. "
+    "Mỗi tin nhắn chỉ gửi một báo cáo; không có số liệu nào được lưu. Gửi riêng từng báo cáo."
+)
+
+
 def more_problems(count: int) -> str:
     return f"… và {count} lỗi khác."
 

@@ -26,12 +26,12 @@ async def report(req: Request) -> list[Reply]:
     actor = req.actor
     parsed = parse_report(req.args, req.catalogue)
     if not (parsed.values or parsed.problems or parsed.unit_text or parsed.period_text) and not (
-        parsed.bare_lines
+        parsed.bare_lines or parsed.command_lines
     ):
         return await template(req)
     try:
         unit, leftovers = _unit_of(req, parsed)
-    except NotYourUnit as refusal:
+    except (NotYourUnit, SeveralReports) as refusal:
         return [reply(msg.report_refused([refusal.text]))]
     except Refusal as refusal:
         return _refuse(req, [refusal.text], None, parsed.values)
@@ -130,13 +130,26 @@ def _unit_of(req: Request, parsed: ParsedReport) -> tuple[Unit, list[str]]:
     actor = req.actor
     leftovers = list(parsed.bare_lines)
     text = parsed.unit_text
-    if text is None:
-        for line in leftovers:
-            match = req.catalogue.match_unit(line)
-            if match.unit is not None or match.candidates:
-                text = line
-                leftovers.remove(line)
-                break
+    named = [find_unit(req.catalogue, t) for t in parsed.unit_texts]
+    for line in list(leftovers):
+        match = req.catalogue.match_unit(line)
+        if match.unit is None and not match.candidates:
+            continue
+        if text is None:
+            text = line
+        if match.unit is not None:
+            named.append(match.unit)
+        if match.unit is not None or text == line:
+            leftovers.remove(line)
+    units = list(dict.fromkeys(named))
+    if len(units) > 1:
+        # Pasted reports of several units: no template either, as it could only pair one
+        # unit's name with figures that may be another's.
+        raise SeveralReports(msg.two_units([u.name for u in units]))
+    for line in parsed.command_lines:
+        if _is_report_command(line):
+            raise SeveralReports(msg.TWO_REPORTS)
+        leftovers.append(line)
     if text is None:
         if actor.unit is not None and actor.role is Role.OFFICER:
             return actor.unit, leftovers
@@ -149,6 +162,19 @@ def _unit_of(req: Request, parsed: ParsedReport) -> tuple[Unit, list[str]]:
 
 class NotYourUnit(Refusal):
     """Refused without a template: the figures were another unit's."""
+
+
+class SeveralReports(Refusal):
+    """Refused without a template: the message holds more than one report."""
+
+
+def _is_report_command(line: str) -> bool:
+    # The registry imports this module, so it is looked up when a message is handled.
+    from handlers.commands import lookup
+
+    word = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
+    entry = lookup(word.split("@", 1)[0].casefold())
+    return entry is not None and entry.run is report
 
 
 def _placement(req: Request, parsed: ParsedReport) -> Placement:

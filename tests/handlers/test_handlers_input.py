@@ -1,0 +1,177 @@
+"""Reports as officers type them on a phone: each message of the table is either stored with
+the values shown, refused with its reason (and nothing stored), or held for /xacnhan (and
+nothing stored until then). Judged by what ends up in the database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.messages import TEMPLATE_INTRO
+from tests.conftest import ChatBot
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+WEEK = "2024-W47"  # the fixture's clock: Saturday 16/11/2024, week 47 is being reported
+LAST_WEEK = "2024-W46"
+FRIDAY_WEEK_46 = datetime(2024, 11, 8, 9, 0, tzinfo=TZ)
+
+BASE = {
+    "citizen_id_issued": 7082,
+    "eid_verified": 5014,
+    "eid_activated": 4454,
+    "child_6_14_total": 898,
+    "child_6_14_issued": 286,
+}
+BODY = """Đã cấp CCCD: 7.082
+Đã xác thực ĐDĐT: 5.014
+Đã kích hoạt ĐDĐT: 4.454
+Trẻ 6-14 tuổi: 898
+Đã cấp Căn cước 6-14 tuổi: 286"""
+NON_CASH = """Đối tượng BTXH: 120
+BTXH chi trả qua tài khoản: 60
+Đối tượng NCC: 40
+NCC chi trả qua tài khoản: 10"""
+NON_CASH_VALUES = {"btxh_total": 120, "btxh_paid": 60, "ncc_total": 40, "ncc_paid": 10}
+
+
+def body(**changes: str) -> str:
+    """BODY with some figures replaced: body(citizen_id_issued="71.100")."""
+    text = BODY
+    for code, value in changes.items():
+        old = {
+            "citizen_id_issued": "Đã cấp CCCD: 7.082",
+            "eid_verified": "Đã xác thực ĐDĐT: 5.014",
+            "eid_activated": "Đã kích hoạt ĐDĐT: 4.454",
+            "child_6_14_total": "Trẻ 6-14 tuổi: 898",
+            "child_6_14_issued": "Đã cấp Căn cước 6-14 tuổi: 286",
+        }[code]
+        text = text.replace(old, old.split(":")[0] + ": " + value)
+    return text
+
+
+@dataclass(frozen=True)
+class Stored:
+    values: dict[str, int]
+    period: str = WEEK
+    unit: str = "binh_long"
+    says: str = ""
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+    # No corrected template: it could only pair one unit's name with another's figures.
+    template: bool = True
+
+
+@dataclass(frozen=True)
+class Held:
+    reason: str
+    # After /xacnhan: what is stored (None: the case does not confirm).
+    confirmed: Stored | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    text: str
+    outcome: Stored | Refused | Held
+    sender: str = "cb_binh_long"
+    # Reports stored before the case, each a (sender, text, moment) sent as is.
+    before: tuple[tuple[str, str, datetime], ...] = field(default=())
+
+
+WEEK_46 = (("cb_binh_long", "/baocao\n" + BODY, FRIDAY_WEEK_46),)
+
+CASES = [
+    # --- 1. two units' reports in one message; a field given twice -------------------------
+    Case(
+        "admin pastes two units' reports",
+        "/baocao\nĐơn vị: Bình Long\n"
+        + BODY
+        + "\nĐơn vị: Bình Thuận\n"
+        + body(eid_verified="5.100"),
+        Refused("báo cáo của nhiều đơn vị (Xã Bình Long, Xã Bình Thuận)", template=False),
+        sender="thuong_truc",
+    ),
+    Case(
+        "officer pastes a neighbour's report under their own",
+        "/baocao\n" + BODY + "\n\nXã Bình Thuận\n" + body(eid_verified="5.100"),
+        Refused("không thể báo cáo cho Xã Bình Thuận", template=False),
+    ),
+    Case(
+        "officer pastes their own and a neighbour's report, both named",
+        "/baocao\nĐơn vị: Bình Long\n" + BODY + "\n\nĐơn vị: Bình Thuận\n" + BODY,
+        Refused("báo cáo của nhiều đơn vị (Xã Bình Long, Xã Bình Thuận)", template=False),
+    ),
+    Case(
+        "two /baocao in one message",
+        "/baocao\n" + BODY + "\n/baocao\n" + body(eid_verified="5.100"),
+        Refused("Tin nhắn có hai lệnh /baocao", template=False),
+    ),
+    Case(
+        "unit header and unit line of the same unit",
+        "/baocao\nXã Bình Long\nĐơn vị: Xã Bình Long\n" + BODY,
+        Stored(BASE),
+    ),
+    Case(
+        "a field given twice with different figures",
+        "/baocao\n" + BODY + "\nĐã cấp CCCD: 7.092",
+        Refused("Đã cấp CCCD được ghi hai lần với hai số khác nhau (7.082 và 7.092)"),
+    ),
+    Case(
+        "a field given twice with the same figure",
+        "/baocao\n" + BODY + "\nĐã cấp CCCD: 7082",
+        Stored(BASE),
+    ),
+]
+
+
+async def _stored(chat: ChatBot, unit: str, period: str) -> dict[str, int] | None:
+    async with chat.engine.db.unit_of_work() as uow:
+        current = await uow.submissions.current(unit, period)
+    return dict(current.values) if current else None
+
+
+async def _all_reports(chat: ChatBot) -> list[tuple[str, str, int]]:
+    async with chat.engine.db.unit_of_work() as uow:
+        found = []
+        for period in await uow.submissions.periods_with_reports(10):
+            for unit in ("binh_long", "binh_thuan"):
+                found += [
+                    (unit, period, v.version) for v in await uow.submissions.versions(unit, period)
+                ]
+        return sorted(found)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+async def test_phone_style_message(chat: ChatBot, case: Case) -> None:
+    saturday = chat.now
+    for sender, text, moment in case.before:
+        chat.at(moment)
+        assert "✅" in await chat.send(sender, text)
+    chat.at(saturday)
+    before = await _all_reports(chat)
+    answer = await chat.send(case.sender, case.text)
+    outcome = case.outcome
+    if isinstance(outcome, Stored):
+        assert "✅" in answer, answer
+        assert outcome.says in answer
+        assert await _stored(chat, outcome.unit, outcome.period) == outcome.values
+        return
+    assert await _all_reports(chat) == before, answer  # nothing stored
+    if isinstance(outcome, Refused):
+        assert "CHƯA được nhận" in answer
+        assert outcome.reason in answer
+        assert (TEMPLATE_INTRO in answer) == outcome.template, answer
+        return
+    assert "CHƯA được lưu" in answer
+    assert outcome.reason in answer
+    if outcome.confirmed is not None:
+        confirmed = await chat.send(case.sender, "/xacnhan")
+        assert "✅" in confirmed, confirmed
+        stored = outcome.confirmed
+        assert await _stored(chat, stored.unit, stored.period) == stored.values
