@@ -205,6 +205,17 @@ def period_unknown(text: str) -> str:
     return f"Không hiểu kỳ báo cáo “{text}”; ghi theo dạng “Tuần: 45/2024”."
 
 
+def other_week(source: str, named: str, current: str) -> str:
+    """`named` and `current` as "tuần 46" (with the year when the years differ)."""
+    return (
+        f"{source}: báo cáo này sửa số liệu {named}, không phải {current} (kỳ đang nhận báo cáo)."
+    )
+
+
+def week_line_source(text: str) -> str:
+    return f"Dòng “Tuần: {text}”"
+
+
 def period_in_future(text: str, current: str) -> str:
     return f"Chưa đến {text}; kỳ đang nhận báo cáo là {current}."
 
@@ -235,7 +246,7 @@ def confirm_needed(warnings: Sequence[str]) -> str:
     lines = "\n".join(f"• {w}" for w in warnings)
     return (
         f"⚠️ Báo cáo CHƯA được lưu vì:\n{lines}\n"
-        "Số lũy kế thường không giảm. Nếu số liệu đúng, gửi /xacnhan để lưu; "
+        "Nếu số liệu đúng, gửi /xacnhan để lưu; "
         "nếu sai, gửi lại báo cáo đã sửa; gửi /huy để bỏ."
     )
 

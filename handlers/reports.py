@@ -47,6 +47,7 @@ async def report(req: Request) -> list[Reply]:
     if problems or placement is None:
         return _refuse(req, problems, unit, parsed.values)
     period = placement.period
+    holds = _other_week(req, parsed, placement)
     async with req.transaction() as uow:
         # One query for the weeks before and the period itself: a report costs few statements.
         recent = await uow.submissions.recent(unit.code, period.key, HISTORY_WEEKS)
@@ -55,7 +56,8 @@ async def report(req: Request) -> list[Reply]:
         verdict = review(parsed.values, req.catalogue, [h.values for h in history])
         if not verdict.accepted:
             return _refuse(req, list(verdict.errors), unit, parsed.values)
-        if verdict.confirmations:
+        confirmations = holds + verdict.confirmations
+        if confirmations:
             pending = PendingReport(
                 sender=actor.sender,
                 chat=req.message.chat_id,
@@ -65,11 +67,11 @@ async def report(req: Request) -> list[Reply]:
                 values=dict(parsed.values),
                 raw_text=req.message.text,
                 sent_at=req.message.sent_at,
-                warnings=verdict.confirmations + verdict.warnings,
+                warnings=confirmations + verdict.warnings,
             )
             await uow.pending.put(pending, req.now())
             await uow.commit()
-            return [reply(msg.confirm_needed(verdict.confirmations))]
+            return [reply(msg.confirm_needed(confirmations))]
         stored = await _store(
             req, uow, unit, placement, parsed.values, req.message.text, verdict.warnings, existing
         )
@@ -189,6 +191,23 @@ def _placement(req: Request, parsed: ParsedReport) -> Placement:
     if named > placement.period:
         raise Refusal(msg.period_in_future(named.label, placement.period.label))
     return calendar.place_in(named, req.message.sent_at)
+
+
+def _other_week(req: Request, parsed: ParsedReport, placement: Placement) -> tuple[str, ...]:
+    """A report for another week than the one being reported (a `Tuần:` line left in a
+    copied message) is held: stored silently it would overwrite that week's figures."""
+    current = req.catalogue.calendar.place(req.message.sent_at).period
+    named = placement.period
+    if named == current:
+        return ()
+    same_year = named.year == current.year
+    return (
+        msg.other_week(
+            msg.week_line_source(parsed.period_text or ""),
+            f"tuần {named.week}" if same_year else named.label,
+            f"tuần {current.week}" if same_year else current.label,
+        ),
+    )
 
 
 def _refuse(

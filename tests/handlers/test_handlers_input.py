@@ -122,6 +122,36 @@ CASES = [
         "/baocao\n" + BODY + "\nĐã cấp CCCD: 7.092",
         Refused("Đã cấp CCCD được ghi hai lần với hai số khác nhau (7.082 và 7.092)"),
     ),
+    # --- 2. a week line naming another week than the one being reported ------------------
+    Case(
+        "a copied week line corrects last week only after /xacnhan",
+        "/baocao\nTuần: 46/2024\n" + body(eid_verified="5.020"),
+        Held(
+            "báo cáo này sửa số liệu tuần 46, không phải tuần 47",
+            confirmed=Stored({**BASE, "eid_verified": 5020}, period=LAST_WEEK),
+        ),
+        before=WEEK_46,
+    ),
+    Case(
+        "a past week nobody reported is held too",
+        "/baocao\nTuần: 45/2024\n" + BODY,
+        Held(
+            "báo cáo này sửa số liệu tuần 45, không phải tuần 47",
+            confirmed=Stored(BASE, period="2024-W45"),
+        ),
+    ),
+    Case(
+        "week line in another form (2024-W46) is held",
+        "/baocao\n" + BODY + "\nKỳ báo cáo: 2024-W46",
+        Held("tuần 46, không phải tuần 47"),
+        before=WEEK_46,
+    ),
+    Case("the current week named is stored", "/baocao\nTuần: 47/2024\n" + BODY, Stored(BASE)),
+    Case(
+        "a future week is refused",
+        "/baocao\nTuần: 49/2024\n" + BODY,
+        Refused("Chưa đến tuần 49/2024; kỳ đang nhận báo cáo là tuần 47/2024."),
+    ),
     Case(
         "a field given twice with the same figure",
         "/baocao\n" + BODY + "\nĐã cấp CCCD: 7082",
