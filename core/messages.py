@@ -117,6 +117,22 @@ def cumulative_fell(label: str, now: str, before: str) -> str:
     return f"{label}: {now} thấp hơn số lũy kế tuần trước ({before})."
 
 
+def magnitude_high(label: str, now: str, before: str, times: str) -> str:
+    return f"{label}: {now} gấp {times} lần tuần trước ({before}) — có gõ thừa số 0?"
+
+
+def magnitude_low(label: str, now: str, before: str, times: str) -> str:
+    return f"{label}: {now} chỉ bằng 1/{times} tuần trước ({before}) — có gõ thiếu số 0?"
+
+
+def carried_forward(names: Sequence[str], this_week: bool) -> str:
+    source = "đã gửi tuần này" if this_week else "tuần trước"
+    return (
+        f"Đã giữ số {source} cho {_join(names)} (báo cáo này không ghi); "
+        "nếu số đã thay đổi, gửi lại báo cáo có các dòng đó."
+    )
+
+
 def unusual_jump(label: str, step: str, usual: str) -> str:
     return (
         f"{label} tăng {step} trong một tuần, cao bất thường so với các tuần gần đây "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
 
 from core import messages as msg
-from core.catalogue import Role, Unit
+from core.catalogue import Catalogue, Indicator, Role, Unit
 from core.chat import Reply, Text, reply
 from core.numbers import format_int
 from core.periods import Period, Placement
@@ -53,9 +53,11 @@ async def report(req: Request) -> list[Reply]:
         recent = await uow.submissions.recent(unit.code, period.key, HISTORY_WEEKS)
         existing = recent[0] if recent and recent[0].period == period.key else None
         history = recent[1:] if existing is not None else recent[:HISTORY_WEEKS]
-        verdict = review(parsed.values, req.catalogue, [h.values for h in history])
+        values, carried = _carry_forward(req.catalogue, parsed.values, existing, history)
+        verdict = review(values, req.catalogue, [h.values for h in history])
         if not verdict.accepted:
             return _refuse(req, list(verdict.errors), unit, parsed.values)
+        warnings = carried + verdict.warnings
         confirmations = holds + verdict.confirmations
         if confirmations:
             pending = PendingReport(
@@ -64,18 +66,18 @@ async def report(req: Request) -> list[Reply]:
                 unit=unit.code,
                 period=period.key,
                 late=placement.late,
-                values=dict(parsed.values),
+                values=dict(values),
                 raw_text=req.message.text,
                 sent_at=req.message.sent_at,
-                warnings=confirmations + verdict.warnings,
+                warnings=confirmations + warnings,
             )
             await uow.pending.put(pending, req.now())
             await uow.commit()
             return [reply(msg.confirm_needed(confirmations))]
         stored = await _store(
-            req, uow, unit, placement, parsed.values, req.message.text, verdict.warnings, existing
+            req, uow, unit, placement, values, req.message.text, warnings, existing
         )
-    return _stored_reply(req, unit, period, placement.late, parsed.values, verdict.warnings, stored)
+    return _stored_reply(req, unit, period, placement.late, values, warnings, stored)
 
 
 async def confirm(req: Request) -> list[Reply]:
@@ -191,6 +193,40 @@ def _placement(req: Request, parsed: ParsedReport) -> Placement:
     if named > placement.period:
         raise Refusal(msg.period_in_future(named.label, placement.period.label))
     return calendar.place_in(named, req.message.sent_at)
+
+
+def _carry_forward(
+    catalogue: Catalogue,
+    values: Mapping[str, int],
+    existing: Submission | None,
+    history: Sequence[Submission],
+) -> tuple[dict[str, int], tuple[str, ...]]:
+    """The report with each optional group it leaves out but the unit gave before (this week's
+    earlier version first, else the latest earlier week) carried forward, and the note that says
+    so: an omission must never make a unit drop out of an indicator and lower the total."""
+    sources = [s for s in (existing, history[0] if history else None) if s is not None]
+    out = dict(values)
+    carried: list[Indicator] = []
+    from_this_week = False
+    for ind in catalogue.indicators:
+        fields = ind.fields
+        if any(catalogue.field(c).required for c in fields) or any(c in values for c in fields):
+            continue
+        source = next((s for s in sources if all(c in s.values for c in fields)), None)
+        if source is None:
+            continue
+        out.update({c: source.values[c] for c in fields})
+        carried.append(ind)
+        from_this_week = from_this_week or source is existing
+    if not carried:
+        return out, ()
+    # Name the widest groups only: "Chi trả KDTM", not also its "BTXH" and "NCC" parts.
+    names = [
+        ind.short
+        for ind in carried
+        if not any(set(ind.fields) < set(other.fields) for other in carried)
+    ]
+    return out, (msg.carried_forward(names, from_this_week),)
 
 
 def _other_week(req: Request, parsed: ParsedReport, placement: Placement) -> tuple[str, ...]:

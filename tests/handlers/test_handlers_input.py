@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.messages import TEMPLATE_INTRO
-from tests.conftest import ChatBot
+from tests.conftest import SATURDAY, ChatBot
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = "2024-W47"  # the fixture's clock: Saturday 16/11/2024, week 47 is being reported
@@ -151,6 +151,106 @@ CASES = [
         "a future week is refused",
         "/baocao\nTuần: 49/2024\n" + BODY,
         Refused("Chưa đến tuần 49/2024; kỳ đang nhận báo cáo là tuần 47/2024."),
+    ),
+    # --- 3. magnitude slips against the unit's previous week ---------------------------------
+    Case(
+        "an extra zero after one week of history",
+        "/baocao\n" + body(citizen_id_issued="71100"),
+        Held(
+            "Đã cấp CCCD: 71.100 gấp 10 lần tuần trước (7.082) — có gõ thừa số 0?",
+            confirmed=Stored({**BASE, "citizen_id_issued": 71100}),
+        ),
+        before=WEEK_46,
+    ),
+    Case(
+        "every figure ten times",
+        "/baocao\n"
+        + body(
+            citizen_id_issued="70.820",
+            eid_verified="50.140",
+            eid_activated="44.540",
+            child_6_14_total="8.980",
+            child_6_14_issued="2.860",
+        ),
+        Held("Đã kích hoạt ĐDĐT: 44.540 gấp 10 lần tuần trước (4.454)"),
+        before=WEEK_46,
+    ),
+    Case(
+        "a missing zero",
+        "/baocao\n" + body(child_6_14_total="89", child_6_14_issued="28"),
+        Held("Trẻ 6-14 tuổi: 89 chỉ bằng 1/10 tuần trước (898) — có gõ thiếu số 0?"),
+        before=WEEK_46,
+    ),
+    Case(
+        "a fivefold figure is held",
+        "/baocao\n" + body(citizen_id_issued="35.410"),
+        Held("Đã cấp CCCD: 35.410 gấp 5 lần tuần trước (7.082)"),
+        before=WEEK_46,
+    ),
+    Case(
+        "a real fourfold rise is stored",
+        "/baocao\n" + body(citizen_id_issued="28.328"),
+        Stored({**BASE, "citizen_id_issued": 28328}),
+        before=WEEK_46,
+    ),
+    Case(
+        "a small count growing fivefold is stored",
+        "/baocao\n" + BODY + "\n" + NON_CASH,
+        Stored({**BASE, **NON_CASH_VALUES}),
+        before=(
+            (
+                "cb_binh_long",
+                "/baocao\n" + BODY + "\n" + NON_CASH.replace("khoản: 10", "khoản: 2"),
+                FRIDAY_WEEK_46,
+            ),
+        ),
+    ),
+    Case(
+        "no history: a tenfold figure is stored (nothing to compare with)",
+        "/baocao\n" + body(citizen_id_issued="70.820"),
+        Stored({**BASE, "citizen_id_issued": 70820}),
+    ),
+    Case(
+        "no history: a numerator with an extra zero breaks its denominator",
+        "/baocao\n" + body(child_6_14_issued="2.860"),
+        Refused("số đạt (2.860) lớn hơn tổng số (898)"),
+    ),
+    # --- 4. an optional group left out that the unit gave before ---------------------------
+    Case(
+        "an optional group left out is carried from last week",
+        "/baocao\n" + BODY,
+        Stored({**BASE, **NON_CASH_VALUES}, says="giữ số tuần trước cho Chi trả KDTM"),
+        before=(("cb_binh_long", "/baocao\n" + BODY + "\n" + NON_CASH, FRIDAY_WEEK_46),),
+    ),
+    Case(
+        "half of an optional group left out: the missing half is carried",
+        "/baocao\n" + BODY + "\nĐối tượng BTXH: 125\nBTXH chi trả qua tài khoản: 70",
+        Stored(
+            {**BASE, **NON_CASH_VALUES, "btxh_total": 125, "btxh_paid": 70},
+            says="giữ số tuần trước cho NCC",
+        ),
+        before=(("cb_binh_long", "/baocao\n" + BODY + "\n" + NON_CASH, FRIDAY_WEEK_46),),
+    ),
+    Case(
+        "a correction of this week leaving the group out keeps this week's figures",
+        "/baocao\n" + body(eid_verified="5.020"),
+        Stored(
+            {**BASE, **NON_CASH_VALUES, "eid_verified": 5020},
+            says="giữ số đã gửi tuần này cho Chi trả KDTM",
+        ),
+        before=(("cb_binh_long", "/baocao\n" + BODY + "\n" + NON_CASH, SATURDAY),),
+    ),
+    Case(
+        "an optional group never reported is not invented",
+        "/baocao\n" + BODY,
+        Stored(BASE),
+        before=WEEK_46,
+    ),
+    Case(
+        "an optional group given in part with nothing to carry is refused",
+        "/baocao\n" + BODY + "\nĐối tượng BTXH: 125",
+        Refused("Chỉ tiêu “BTXH” cần thêm: BTXH chi trả qua tài khoản"),
+        before=(("cb_binh_long", "/baocao\n" + BODY + "\n" + NON_CASH, FRIDAY_WEEK_46),),
     ),
     Case(
         "a field given twice with the same figure",
