@@ -83,6 +83,13 @@ def two_units(names: Sequence[str]) -> str:
     )
 
 
+FORWARDED_REPORT = (
+    "Tin nhắn chuyển tiếp không được nhận làm báo cáo: số liệu, đơn vị và thời điểm là của "
+    "tin nhắn gốc. Hãy gửi báo cáo của đơn vị mình bằng lệnh /baocao (có thể chép nội dung rồi "
+    "sửa số liệu)."
+)
+
+
 TWO_REPORTS = (
     "Tin nhắn có hai lệnh /baocao, tức là hai báo cáo. "
     "Mỗi tin nhắn chỉ gửi một báo cáo; không có số liệu nào được lưu. Gửi riêng từng báo cáo."
@@ -240,6 +247,15 @@ def accepted(unit: str, period: str, late: bool, version: int) -> str:
     when = "nộp muộn" if late else "đúng hạn"
     again = f" (cập nhật lần {version - 1})" if version > 1 else ""
     return f"✅ Đã nhận báo cáo {period} của {unit}{again}, {when}."
+
+
+def accepted_edit(unit: str, period: str, late: bool, version: int) -> str:
+    when = "nộp muộn" if late else "đúng hạn"
+    again = f" (cập nhật lần {version - 1})" if version > 1 else ""
+    return f"✅ Báo cáo {period} của {unit}: đã cập nhật theo tin nhắn đã sửa{again}, {when}."
+
+
+EDITED_SOURCE = "Tin nhắn đã sửa"
 
 
 def changes_header() -> str:

@@ -24,6 +24,8 @@ HISTORY_WEEKS = 5
 
 async def report(req: Request) -> list[Reply]:
     actor = req.actor
+    if req.message.forwarded:
+        return [reply(msg.report_refused([msg.FORWARDED_REPORT]))]
     parsed = parse_report(req.args, req.catalogue)
     if not (parsed.values or parsed.problems or parsed.unit_text or parsed.period_text) and not (
         parsed.bare_lines or parsed.command_lines
@@ -232,14 +234,21 @@ def _carry_forward(
 def _other_week(req: Request, parsed: ParsedReport, placement: Placement) -> tuple[str, ...]:
     """A report for another week than the one being reported (a `Tuần:` line left in a
     copied message) is held: stored silently it would overwrite that week's figures."""
-    current = req.catalogue.calendar.place(req.message.sent_at).period
+    # An edit counts for the week of the message it changes, and is held when that week is no
+    # longer the one being reported.
+    now = req.message.edited_at or req.message.sent_at
+    current = req.catalogue.calendar.place(now).period
     named = placement.period
     if named == current:
         return ()
     same_year = named.year == current.year
+    if parsed.period_text is not None:
+        source = msg.week_line_source(parsed.period_text)
+    else:
+        source = msg.EDITED_SOURCE
     return (
         msg.other_week(
-            msg.week_line_source(parsed.period_text or ""),
+            source,
             f"tuần {named.week}" if same_year else named.label,
             f"tuần {current.week}" if same_year else current.label,
         ),
@@ -323,7 +332,9 @@ def _stored_reply(
 ) -> list[Reply]:
     if stored.submission is None:
         return [reply(msg.unchanged(unit.name, period.label))]
-    text = [msg.accepted(unit.name, period.label, late, stored.submission.version)]
+    # An edited /baocao was answered before; this answer says it is the edit that counts now.
+    accepted = msg.accepted_edit if req.message.edited_at is not None else msg.accepted
+    text = [accepted(unit.name, period.label, late, stored.submission.version)]
     if stored.changes:
         label = {f.code: f.label for f in req.catalogue.fields}
         text.append(

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.chat import Incoming, render_plain
 from core.messages import TEMPLATE_INTRO
 from tests.conftest import SATURDAY, ChatBot
 
@@ -305,3 +307,96 @@ async def test_phone_style_message(chat: ChatBot, case: Case) -> None:
         assert "✅" in confirmed, confirmed
         stored = outcome.confirmed
         assert await _stored(chat, stored.unit, stored.period) == stored.values
+
+
+# --- 5. forwarded messages ----------------------------------------------------------------------
+
+
+def _incoming(chat: ChatBot, user: str, text: str, where: str, **extra: Any) -> Incoming:
+    return Incoming(
+        platform="sim",
+        chat_id=where,
+        chat_type="private" if where == user else "group",
+        user_id=user,
+        user_name=user,
+        text=text,
+        sent_at=chat.now,
+        message_id="1",
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("/baocao\n" + BODY, "nhom_bao_cao"),  # a forwarded command in the group
+        (BODY, "cb_binh_long"),  # a forwarded report without the command in private
+    ],
+)
+async def test_forwarded_report_is_refused_and_nothing_stored(
+    chat: ChatBot, text: str, where: str
+) -> None:
+    message = _incoming(chat, "cb_binh_long", text, where, forwarded=True)
+    answer = "\n".join(render_plain(r.blocks) for r in await chat.engine.handle(message))
+    assert "❌ Báo cáo CHƯA được nhận" in answer
+    assert "Tin nhắn chuyển tiếp không được nhận làm báo cáo" in answer
+    assert TEMPLATE_INTRO not in answer  # nothing of the forwarded figures is sent back
+    assert await _all_reports(chat) == []
+    # The same text typed by the officer is their report.
+    assert "✅" in await chat.send("cb_binh_long", text, chat=where)
+    assert await _stored(chat, "binh_long", WEEK) == BASE
+
+
+# --- 6. edited messages -------------------------------------------------------------------------
+
+
+async def _edit(chat: ChatBot, text: str, edited_at: datetime, where: str = "nhom_bao_cao") -> str:
+    message = _incoming(chat, "cb_binh_long", text, where, edited_at=edited_at)
+    return "\n".join(render_plain(r.blocks) for r in await chat.engine.handle(message))
+
+
+async def test_an_edited_report_is_a_correction(chat: ChatBot) -> None:
+    assert "✅" in await chat.send("cb_binh_long", "/baocao\n" + body(eid_verified="5.104"))
+    # Edited on Monday after the due time: the report it corrects was on time.
+    answer = await _edit(chat, "/baocao\n" + BODY, datetime(2024, 11, 18, 11, 0, tzinfo=TZ))
+    assert (
+        "✅ Báo cáo tuần 47/2024 của Xã Bình Long: đã cập nhật theo tin nhắn đã sửa "
+        "(cập nhật lần 1), đúng hạn." in answer
+    )
+    assert "• Đã xác thực ĐDĐT: 5.104 → 5.014" in answer
+    async with chat.engine.db.unit_of_work() as uow:
+        versions = await uow.submissions.versions("binh_long", WEEK)
+    assert [(v.version, v.current, v.late) for v in versions] == [
+        (1, False, False),
+        (2, True, False),
+    ]
+    assert versions[1].values == BASE
+
+
+async def test_an_edited_report_is_validated_like_any(chat: ChatBot) -> None:
+    assert "✅" in await chat.send("cb_binh_long", "/baocao\n" + BODY)
+    answer = await _edit(chat, "/baocao\n" + body(eid_activated="5.500"), chat.now)
+    assert "CHƯA được nhận" in answer
+    assert "Đã kích hoạt ĐDĐT (5.500) không được lớn hơn Đã xác thực ĐDĐT (5.014)" in answer
+    assert await _stored(chat, "binh_long", WEEK) == BASE
+
+
+async def test_an_edit_made_once_the_next_week_is_open_is_held(chat: ChatBot) -> None:
+    assert "✅" in await chat.send("cb_binh_long", "/baocao\n" + BODY)
+    wednesday = datetime(2024, 11, 20, 11, 0, tzinfo=TZ)  # week 48 is being reported
+    held = await _edit(chat, "/baocao\n" + body(eid_verified="5.020"), wednesday)
+    assert "Tin nhắn đã sửa: báo cáo này sửa số liệu tuần 47, không phải tuần 48" in held
+    assert await _stored(chat, "binh_long", WEEK) == BASE
+    assert "✅" in await chat.send("cb_binh_long", "/xacnhan")
+    assert await _stored(chat, "binh_long", WEEK) == {**BASE, "eid_verified": 5020}
+
+
+async def test_edits_of_other_messages_are_ignored(chat: ChatBot) -> None:
+    assert "✅" in await chat.send("cb_binh_long", "/baocao\n" + BODY)
+    assert await _edit(chat, "/xephang", chat.now) == ""
+    assert await _edit(chat, "/khongco", chat.now) == ""
+    assert await _edit(chat, "chào cả nhà", chat.now, where="cb_binh_long") == ""
+    # A report without the command in private, edited, is a correction too.
+    fixed = await _edit(chat, body(eid_verified="5.020"), chat.now, where="cb_binh_long")
+    assert "đã cập nhật theo tin nhắn đã sửa" in fixed
+    assert await _stored(chat, "binh_long", WEEK) == {**BASE, "eid_verified": 5020}
