@@ -132,8 +132,8 @@ def magnitude_low(label: str, now: str, before: str, times: str) -> str:
     return f"{label}: {now} chỉ bằng 1/{times} tuần trước ({before}) — có gõ thiếu số 0?"
 
 
-def carried_forward(names: Sequence[str], this_week: bool) -> str:
-    source = "đã gửi tuần này" if this_week else "tuần trước"
+def carried_forward(names: Sequence[str], source: str) -> str:
+    """`source`: "tuần trước", "tuần 44" or "lần gửi trước" (this week's earlier report)."""
     return (
         f"Đã giữ số {source} cho {_join(names)} (báo cáo này không ghi); "
         "nếu số đã thay đổi, gửi lại báo cáo có các dòng đó."
@@ -247,6 +247,10 @@ def accepted(unit: str, period: str, late: bool, version: int) -> str:
     when = "nộp muộn" if late else "đúng hạn"
     again = f" (cập nhật lần {version - 1})" if version > 1 else ""
     return f"✅ Đã nhận báo cáo {period} của {unit}{again}, {when}."
+
+
+CARRIED_FROM_EARLIER_VERSION = "lần gửi trước"
+CARRIED_FROM_LAST_WEEK = "tuần trước"
 
 
 def accepted_edit(unit: str, period: str, late: bool, version: int) -> str:

@@ -55,7 +55,7 @@ async def report(req: Request) -> list[Reply]:
         recent = await uow.submissions.recent(unit.code, period.key, HISTORY_WEEKS)
         existing = recent[0] if recent and recent[0].period == period.key else None
         history = recent[1:] if existing is not None else recent[:HISTORY_WEEKS]
-        values, carried = _carry_forward(req.catalogue, parsed.values, existing, history)
+        values, carried = _carry_forward(req.catalogue, period, parsed.values, existing, history)
         verdict = review(values, req.catalogue, [h.values for h in history])
         if not verdict.accepted:
             return _refuse(req, list(verdict.errors), unit, parsed.values)
@@ -199,6 +199,7 @@ def _placement(req: Request, parsed: ParsedReport) -> Placement:
 
 def _carry_forward(
     catalogue: Catalogue,
+    period: Period,
     values: Mapping[str, int],
     existing: Submission | None,
     history: Sequence[Submission],
@@ -209,7 +210,7 @@ def _carry_forward(
     sources = [s for s in (existing, history[0] if history else None) if s is not None]
     out = dict(values)
     carried: list[Indicator] = []
-    from_this_week = False
+    used: list[Submission] = []
     for ind in catalogue.indicators:
         fields = ind.fields
         if any(catalogue.field(c).required for c in fields) or any(c in values for c in fields):
@@ -219,7 +220,7 @@ def _carry_forward(
             continue
         out.update({c: source.values[c] for c in fields})
         carried.append(ind)
-        from_this_week = from_this_week or source is existing
+        used.append(source)
     if not carried:
         return out, ()
     # Name the widest groups only: "Chi trả KDTM", not also its "BTXH" and "NCC" parts.
@@ -228,7 +229,15 @@ def _carry_forward(
         for ind in carried
         if not any(set(ind.fields) < set(other.fields) for other in carried)
     ]
-    return out, (msg.carried_forward(names, from_this_week),)
+    first = used[0]
+    earlier = Period.parse(first.period)
+    if first is existing:
+        said = msg.CARRIED_FROM_EARLIER_VERSION
+    elif earlier == period.previous():
+        said = msg.CARRIED_FROM_LAST_WEEK
+    else:
+        said = f"tuần {earlier.week}" if earlier.year == period.year else earlier.label
+    return out, (msg.carried_forward(names, said),)
 
 
 def _other_week(req: Request, parsed: ParsedReport, placement: Placement) -> tuple[str, ...]:

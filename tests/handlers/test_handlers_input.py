@@ -238,9 +238,21 @@ CASES = [
         "/baocao\n" + body(eid_verified="5.020"),
         Stored(
             {**BASE, **NON_CASH_VALUES, "eid_verified": 5020},
-            says="giữ số đã gửi tuần này cho Chi trả KDTM",
+            says="giữ số lần gửi trước cho Chi trả KDTM",
         ),
         before=(("cb_binh_long", "/baocao\n" + BODY + "\n" + NON_CASH, SATURDAY),),
+    ),
+    Case(
+        "an optional group last given two weeks ago is carried and the week named",
+        "/baocao\n" + BODY,
+        Stored({**BASE, **NON_CASH_VALUES}, says="giữ số tuần 45 cho Chi trả KDTM"),
+        before=(
+            (
+                "cb_binh_long",
+                "/baocao\n" + BODY + "\n" + NON_CASH,
+                datetime(2024, 11, 1, 9, 0, tzinfo=TZ),
+            ),
+        ),
     ),
     Case(
         "an optional group never reported is not invented",
