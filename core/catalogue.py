@@ -132,6 +132,18 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Validation:
+    """When a figure is held for /xacnhan as a likely typing slip (`[validation]`)."""
+
+    # A figure at least `magnitude_high` times, or at most `magnitude_low` times, the unit's
+    # previous figure (an extra or a missing zero) ...
+    magnitude_high: Decimal = Decimal(5)
+    magnitude_low: Decimal = Decimal("0.2")
+    # ... and that far from it: small counts may well grow fivefold in a week.
+    magnitude_min_change: int = 50
+
+
+@dataclass(frozen=True)
 class Catalogue:
     title: str
     province: str
@@ -145,6 +157,7 @@ class Catalogue:
     chats: tuple[Chat, ...] = ()
     people: tuple[Person, ...] = ()
     schedule: Schedule = field(default_factory=Schedule)
+    validation: Validation = field(default_factory=Validation)
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)

@@ -29,6 +29,12 @@ class Incoming:
     # The platform's id of the delivery (Telegram's update_id): recorded in the same
     # transaction as the work it caused, so a redelivered update is handled once.
     update_key: str = ""
+    # Forwarded from someone else's message (Telegram's forward_origin): its figures, unit and
+    # time are another person's, so it is never taken as the sender's report.
+    forwarded: bool = False
+    # When the sender edited the message (`sent_at` stays the original time): an edited report
+    # is a correction of the report it was.
+    edited_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from core.catalogue import (
     Role,
     Rule,
     Unit,
+    Validation,
 )
 from core.catalogue import Field as ReportField
 from core.matching import strip_unit_type
@@ -333,6 +334,28 @@ class ScheduleSpec(_Table):
         )
 
 
+_VALIDATION = Validation()
+
+
+class ValidationSpec(_Table):
+    magnitude_high: Annotated[
+        Decimal,
+        Field(strict=False, gt=1, allow_inf_nan=False),
+        _problem("phải là số lớn hơn 1 (mặc định 5)"),
+    ] = _VALIDATION.magnitude_high
+    magnitude_low: Annotated[
+        Decimal,
+        Field(strict=False, gt=0, lt=1, allow_inf_nan=False),
+        _problem("phải là số trong (0, 1) (mặc định 0.2)"),
+    ] = _VALIDATION.magnitude_low
+    magnitude_min_change: Annotated[
+        int, Field(ge=0), _problem("phải là số nguyên không âm (mặc định 50)")
+    ] = _VALIDATION.magnitude_min_change
+
+    def build(self) -> Validation:
+        return Validation(self.magnitude_high, self.magnitude_low, self.magnitude_min_change)
+
+
 class _Member(_Table):
     telegram: PlatformId | None = None
     zalo: PlatformId | None = None
@@ -371,6 +394,7 @@ class ConfigFile(_Table):
     chats: dict[TableKey, ChatSpec] = {}
     people: dict[TableKey, PersonSpec] = {}
     schedule: ScheduleSpec = ScheduleSpec()
+    validation: ValidationSpec = ValidationSpec()
 
     @model_validator(mode="after")
     def _relations(self) -> ConfigFile:
@@ -406,6 +430,7 @@ class ConfigFile(_Table):
                 Person(k, p.name or k, Role(p.role), p.unit, p.ids) for k, p in self.people.items()
             ),
             schedule=self.schedule.build(),
+            validation=self.validation.build(),
         )
 
 

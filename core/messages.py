@@ -75,6 +75,27 @@ def duplicate_field(label: str, first: str, second: str) -> str:
     return f"{label} được ghi hai lần với hai số khác nhau ({first} và {second})."
 
 
+def two_units(names: Sequence[str]) -> str:
+    return (
+        f"Tin nhắn có báo cáo của nhiều đơn vị ({_join(names)}). "
+        "Mỗi tin nhắn chỉ gửi báo cáo của một đơn vị; không có số liệu nào được lưu. "
+        "Gửi riêng từng báo cáo."
+    )
+
+
+FORWARDED_REPORT = (
+    "Tin nhắn chuyển tiếp không được nhận làm báo cáo: số liệu, đơn vị và thời điểm là của "
+    "tin nhắn gốc. Hãy gửi báo cáo của đơn vị mình bằng lệnh /baocao (có thể chép nội dung rồi "
+    "sửa số liệu)."
+)
+
+
+TWO_REPORTS = (
+    "Tin nhắn có hai lệnh /baocao, tức là hai báo cáo. "
+    "Mỗi tin nhắn chỉ gửi một báo cáo; không có số liệu nào được lưu. Gửi riêng từng báo cáo."
+)
+
+
 def more_problems(count: int) -> str:
     return f"… và {count} lỗi khác."
 
@@ -101,6 +122,22 @@ def numerator_exceeds(indicator: str, numerator: str, denominator: str) -> str:
 
 def cumulative_fell(label: str, now: str, before: str) -> str:
     return f"{label}: {now} thấp hơn số lũy kế tuần trước ({before})."
+
+
+def magnitude_high(label: str, now: str, before: str, times: str) -> str:
+    return f"{label}: {now} gấp {times} lần tuần trước ({before}) — có gõ thừa số 0?"
+
+
+def magnitude_low(label: str, now: str, before: str, times: str) -> str:
+    return f"{label}: {now} chỉ bằng 1/{times} tuần trước ({before}) — có gõ thiếu số 0?"
+
+
+def carried_forward(names: Sequence[str], source: str) -> str:
+    """`source`: "tuần trước", "tuần 44" or "lần gửi trước" (this week's earlier report)."""
+    return (
+        f"Đã giữ số {source} cho {_join(names)} (báo cáo này không ghi); "
+        "nếu số đã thay đổi, gửi lại báo cáo có các dòng đó."
+    )
 
 
 def unusual_jump(label: str, step: str, usual: str) -> str:
@@ -191,6 +228,17 @@ def period_unknown(text: str) -> str:
     return f"Không hiểu kỳ báo cáo “{text}”; ghi theo dạng “Tuần: 45/2024”."
 
 
+def other_week(source: str, named: str, current: str) -> str:
+    """`named` and `current` as "tuần 46" (with the year when the years differ)."""
+    return (
+        f"{source}: báo cáo này sửa số liệu {named}, không phải {current} (kỳ đang nhận báo cáo)."
+    )
+
+
+def week_line_source(text: str) -> str:
+    return f"Dòng “Tuần: {text}”"
+
+
 def period_in_future(text: str, current: str) -> str:
     return f"Chưa đến {text}; kỳ đang nhận báo cáo là {current}."
 
@@ -199,6 +247,19 @@ def accepted(unit: str, period: str, late: bool, version: int) -> str:
     when = "nộp muộn" if late else "đúng hạn"
     again = f" (cập nhật lần {version - 1})" if version > 1 else ""
     return f"✅ Đã nhận báo cáo {period} của {unit}{again}, {when}."
+
+
+CARRIED_FROM_EARLIER_VERSION = "lần gửi trước"
+CARRIED_FROM_LAST_WEEK = "tuần trước"
+
+
+def accepted_edit(unit: str, period: str, late: bool, version: int) -> str:
+    when = "nộp muộn" if late else "đúng hạn"
+    again = f" (cập nhật lần {version - 1})" if version > 1 else ""
+    return f"✅ Báo cáo {period} của {unit}: đã cập nhật theo tin nhắn đã sửa{again}, {when}."
+
+
+EDITED_SOURCE = "Tin nhắn đã sửa"
 
 
 def changes_header() -> str:
@@ -221,7 +282,7 @@ def confirm_needed(warnings: Sequence[str]) -> str:
     lines = "\n".join(f"• {w}" for w in warnings)
     return (
         f"⚠️ Báo cáo CHƯA được lưu vì:\n{lines}\n"
-        "Số lũy kế thường không giảm. Nếu số liệu đúng, gửi /xacnhan để lưu; "
+        "Nếu số liệu đúng, gửi /xacnhan để lưu; "
         "nếu sai, gửi lại báo cáo đã sửa; gửi /huy để bỏ."
     )
 

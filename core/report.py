@@ -32,6 +32,11 @@ class ParsedReport:
     period_text: str | None = None
     problems: tuple[str, ...] = ()
     bare_lines: tuple[str, ...] = field(default=())  # lines with no separator, maybe a unit name
+    # Every `Đơn vị:` value, in order: more than one different unit means two reports pasted
+    # into one message, which must never be stored as one.
+    unit_texts: tuple[str, ...] = field(default=())
+    # Lines inside the body that start a command (`/baocao` of a second pasted report).
+    command_lines: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -56,9 +61,17 @@ def parse_report(body: str, catalogue: Catalogue) -> ParsedReport:
     period_text: str | None = None
     problems: list[str] = []
     bare: list[str] = []
+    unit_texts: list[str] = []
+    commands: list[str] = []
+    # A field written twice with different figures: neither is kept, so no template sent back
+    # carries a figure the officer never chose between.
+    conflicted: set[str] = set()
     for raw in body.splitlines():
         line = clean(raw)
         if not line:
+            continue
+        if line.startswith("/"):
+            commands.append(line)
             continue
         pair = split_line(line)
         if pair is None:
@@ -68,6 +81,7 @@ def parse_report(body: str, catalogue: Catalogue) -> ParsedReport:
         k = label_key(label)
         if k in UNIT_LABELS:
             unit_text = value
+            unit_texts.append(value)
             continue
         if k in PERIOD_LABELS:
             period_text = value
@@ -83,15 +97,26 @@ def parse_report(body: str, catalogue: Catalogue) -> ParsedReport:
         except NumberError as exc:
             problems.append(msg.bad_value(catalogue.field(code).label, exc.reason))
             continue
+        if code in conflicted:
+            continue
         if code in values and values[code] != number:
             problems.append(
                 msg.duplicate_field(
-                    catalogue.field(code).label, format_int(values[code]), format_int(number)
+                    catalogue.field(code).label, format_int(values.pop(code)), format_int(number)
                 )
             )
+            conflicted.add(code)
             continue
         values[code] = number
     if len(problems) > MAX_PROBLEMS_SHOWN:
         hidden = len(problems) - MAX_PROBLEMS_SHOWN
         problems = [*problems[:MAX_PROBLEMS_SHOWN], msg.more_problems(hidden)]
-    return ParsedReport(values, unit_text, period_text, tuple(problems), tuple(bare))
+    return ParsedReport(
+        values,
+        unit_text,
+        period_text,
+        tuple(problems),
+        tuple(bare),
+        tuple(unit_texts),
+        tuple(commands),
+    )

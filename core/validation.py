@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from core import messages as msg
 from core.catalogue import Catalogue
@@ -70,9 +71,16 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
     confirmations: list[str] = []
     last = history[0] if history else None
     for f in catalogue.fields:
-        if not f.cumulative or f.code not in values or last is None or f.code not in last:
+        if f.code not in values or last is None or f.code not in last:
             continue
         now, before = values[f.code], last[f.code]
+        slip = _magnitude_slip(catalogue, f.label, now, before)
+        if slip is not None:
+            # One week of history is enough to see an extra or a missing zero.
+            confirmations.append(slip)
+            continue
+        if not f.cumulative:
+            continue
         if now < before:
             confirmations.append(msg.cumulative_fell(f.label, format_int(now), format_int(before)))
             continue
@@ -87,3 +95,24 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
             if step > JUMP_FACTOR * usual and step - usual >= JUMP_FLOOR:
                 warnings.append(msg.unusual_jump(f.label, format_int(step), format_int(usual)))
     return Review(warnings=tuple(warnings), confirmations=tuple(confirmations))
+
+
+def _magnitude_slip(catalogue: Catalogue, label: str, now: int, before: int) -> str | None:
+    """A figure so far from the unit's previous one that a zero was likely typed or dropped."""
+    limits = catalogue.validation
+    if now <= 0 or before <= 0 or abs(now - before) < limits.magnitude_min_change:
+        return None
+    ratio = Decimal(now) / Decimal(before)
+    if ratio >= limits.magnitude_high:
+        return msg.magnitude_high(label, format_int(now), format_int(before), _times(ratio))
+    if ratio <= limits.magnitude_low:
+        return msg.magnitude_low(label, format_int(now), format_int(before), _times(1 / ratio))
+    return None
+
+
+def _times(ratio: Decimal) -> str:
+    """10.04 -> "10", 5.26 -> "5,3": how many times, as a person would say it."""
+    if ratio >= 10:
+        return format_int(int(ratio.to_integral_value()))
+    text = f"{ratio:.1f}".replace(".", ",")
+    return text.removesuffix(",0")

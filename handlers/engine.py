@@ -68,11 +68,14 @@ class Engine:
         if command is None:
             if not self._looks_like_report(message):
                 # In a private chat the bot always answers; in a group it keeps quiet.
-                return [reply(msg.UNKNOWN_COMMAND)] if message.chat_type == "private" else []
+                answer = message.chat_type == "private" and message.edited_at is None
+                return [reply(msg.UNKNOWN_COMMAND)] if answer else []
             name, args = "baocao", message.text
         else:
             name, args = command
         entry = commands.lookup(name)
+        if message.edited_at is not None and (entry is None or entry.name != "baocao"):
+            return []  # only an edited report means something: a correction
         if entry is None:
             return [reply(msg.UNKNOWN_COMMAND)] if command else []
         try:

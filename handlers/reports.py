@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
 
 from core import messages as msg
-from core.catalogue import Role, Unit
+from core.catalogue import Catalogue, Indicator, Role, Unit
 from core.chat import Reply, Text, reply
 from core.numbers import format_int
 from core.periods import Period, Placement
@@ -24,14 +24,16 @@ HISTORY_WEEKS = 5
 
 async def report(req: Request) -> list[Reply]:
     actor = req.actor
+    if req.message.forwarded:
+        return [reply(msg.report_refused([msg.FORWARDED_REPORT]))]
     parsed = parse_report(req.args, req.catalogue)
     if not (parsed.values or parsed.problems or parsed.unit_text or parsed.period_text) and not (
-        parsed.bare_lines
+        parsed.bare_lines or parsed.command_lines
     ):
         return await template(req)
     try:
         unit, leftovers = _unit_of(req, parsed)
-    except NotYourUnit as refusal:
+    except (NotYourUnit, SeveralReports) as refusal:
         return [reply(msg.report_refused([refusal.text]))]
     except Refusal as refusal:
         return _refuse(req, [refusal.text], None, parsed.values)
@@ -47,33 +49,37 @@ async def report(req: Request) -> list[Reply]:
     if problems or placement is None:
         return _refuse(req, problems, unit, parsed.values)
     period = placement.period
+    holds = _other_week(req, parsed, placement)
     async with req.transaction() as uow:
         # One query for the weeks before and the period itself: a report costs few statements.
         recent = await uow.submissions.recent(unit.code, period.key, HISTORY_WEEKS)
         existing = recent[0] if recent and recent[0].period == period.key else None
         history = recent[1:] if existing is not None else recent[:HISTORY_WEEKS]
-        verdict = review(parsed.values, req.catalogue, [h.values for h in history])
+        values, carried = _carry_forward(req.catalogue, period, parsed.values, existing, history)
+        verdict = review(values, req.catalogue, [h.values for h in history])
         if not verdict.accepted:
             return _refuse(req, list(verdict.errors), unit, parsed.values)
-        if verdict.confirmations:
+        warnings = carried + verdict.warnings
+        confirmations = holds + verdict.confirmations
+        if confirmations:
             pending = PendingReport(
                 sender=actor.sender,
                 chat=req.message.chat_id,
                 unit=unit.code,
                 period=period.key,
                 late=placement.late,
-                values=dict(parsed.values),
+                values=dict(values),
                 raw_text=req.message.text,
                 sent_at=req.message.sent_at,
-                warnings=verdict.confirmations + verdict.warnings,
+                warnings=confirmations + warnings,
             )
             await uow.pending.put(pending, req.now())
             await uow.commit()
-            return [reply(msg.confirm_needed(verdict.confirmations))]
+            return [reply(msg.confirm_needed(confirmations))]
         stored = await _store(
-            req, uow, unit, placement, parsed.values, req.message.text, verdict.warnings, existing
+            req, uow, unit, placement, values, req.message.text, warnings, existing
         )
-    return _stored_reply(req, unit, period, placement.late, parsed.values, verdict.warnings, stored)
+    return _stored_reply(req, unit, period, placement.late, values, warnings, stored)
 
 
 async def confirm(req: Request) -> list[Reply]:
@@ -130,13 +136,26 @@ def _unit_of(req: Request, parsed: ParsedReport) -> tuple[Unit, list[str]]:
     actor = req.actor
     leftovers = list(parsed.bare_lines)
     text = parsed.unit_text
-    if text is None:
-        for line in leftovers:
-            match = req.catalogue.match_unit(line)
-            if match.unit is not None or match.candidates:
-                text = line
-                leftovers.remove(line)
-                break
+    named = [find_unit(req.catalogue, t) for t in parsed.unit_texts]
+    for line in list(leftovers):
+        match = req.catalogue.match_unit(line)
+        if match.unit is None and not match.candidates:
+            continue
+        if text is None:
+            text = line
+        if match.unit is not None:
+            named.append(match.unit)
+        if match.unit is not None or text == line:
+            leftovers.remove(line)
+    units = list(dict.fromkeys(named))
+    if len(units) > 1:
+        # Pasted reports of several units: no template either, as it could only pair one
+        # unit's name with figures that may be another's.
+        raise SeveralReports(msg.two_units([u.name for u in units]))
+    for line in parsed.command_lines:
+        if _is_report_command(line):
+            raise SeveralReports(msg.TWO_REPORTS)
+        leftovers.append(line)
     if text is None:
         if actor.unit is not None and actor.role is Role.OFFICER:
             return actor.unit, leftovers
@@ -151,6 +170,19 @@ class NotYourUnit(Refusal):
     """Refused without a template: the figures were another unit's."""
 
 
+class SeveralReports(Refusal):
+    """Refused without a template: the message holds more than one report."""
+
+
+def _is_report_command(line: str) -> bool:
+    # The registry imports this module, so it is looked up when a message is handled.
+    from handlers.commands import lookup
+
+    word = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
+    entry = lookup(word.split("@", 1)[0].casefold())
+    return entry is not None and entry.run is report
+
+
 def _placement(req: Request, parsed: ParsedReport) -> Placement:
     calendar = req.catalogue.calendar
     placement = calendar.place(req.message.sent_at)
@@ -163,6 +195,73 @@ def _placement(req: Request, parsed: ParsedReport) -> Placement:
     if named > placement.period:
         raise Refusal(msg.period_in_future(named.label, placement.period.label))
     return calendar.place_in(named, req.message.sent_at)
+
+
+def _carry_forward(
+    catalogue: Catalogue,
+    period: Period,
+    values: Mapping[str, int],
+    existing: Submission | None,
+    history: Sequence[Submission],
+) -> tuple[dict[str, int], tuple[str, ...]]:
+    """The report with each optional group it leaves out but the unit gave before (this week's
+    earlier version first, else the latest earlier week) carried forward, and the note that says
+    so: an omission must never make a unit drop out of an indicator and lower the total."""
+    sources = [s for s in (existing, history[0] if history else None) if s is not None]
+    out = dict(values)
+    carried: list[Indicator] = []
+    used: list[Submission] = []
+    for ind in catalogue.indicators:
+        fields = ind.fields
+        if any(catalogue.field(c).required for c in fields) or any(c in values for c in fields):
+            continue
+        source = next((s for s in sources if all(c in s.values for c in fields)), None)
+        if source is None:
+            continue
+        out.update({c: source.values[c] for c in fields})
+        carried.append(ind)
+        used.append(source)
+    if not carried:
+        return out, ()
+    # Name the widest groups only: "Chi trả KDTM", not also its "BTXH" and "NCC" parts.
+    names = [
+        ind.short
+        for ind in carried
+        if not any(set(ind.fields) < set(other.fields) for other in carried)
+    ]
+    first = used[0]
+    earlier = Period.parse(first.period)
+    if first is existing:
+        said = msg.CARRIED_FROM_EARLIER_VERSION
+    elif earlier == period.previous():
+        said = msg.CARRIED_FROM_LAST_WEEK
+    else:
+        said = f"tuần {earlier.week}" if earlier.year == period.year else earlier.label
+    return out, (msg.carried_forward(names, said),)
+
+
+def _other_week(req: Request, parsed: ParsedReport, placement: Placement) -> tuple[str, ...]:
+    """A report for another week than the one being reported (a `Tuần:` line left in a
+    copied message) is held: stored silently it would overwrite that week's figures."""
+    # An edit counts for the week of the message it changes, and is held when that week is no
+    # longer the one being reported.
+    now = req.message.edited_at or req.message.sent_at
+    current = req.catalogue.calendar.place(now).period
+    named = placement.period
+    if named == current:
+        return ()
+    same_year = named.year == current.year
+    if parsed.period_text is not None:
+        source = msg.week_line_source(parsed.period_text)
+    else:
+        source = msg.EDITED_SOURCE
+    return (
+        msg.other_week(
+            source,
+            f"tuần {named.week}" if same_year else named.label,
+            f"tuần {current.week}" if same_year else current.label,
+        ),
+    )
 
 
 def _refuse(
@@ -242,7 +341,9 @@ def _stored_reply(
 ) -> list[Reply]:
     if stored.submission is None:
         return [reply(msg.unchanged(unit.name, period.label))]
-    text = [msg.accepted(unit.name, period.label, late, stored.submission.version)]
+    # An edited /baocao was answered before; this answer says it is the edit that counts now.
+    accepted = msg.accepted_edit if req.message.edited_at is not None else msg.accepted
+    text = [accepted(unit.name, period.label, late, stored.submission.version)]
     if stored.changes:
         label = {f.code: f.label for f in req.catalogue.fields}
         text.append(

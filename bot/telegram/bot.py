@@ -90,6 +90,10 @@ class TelegramSettings:
     backoff_s: float = 1.0
 
 
+# Edits too: an officer who fixes a figure by editing their /baocao means it as a correction.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
 class TelegramBot:
     """One bot account: handlers, the form, sending; a `bot.adapter.ChatAdapter`."""
 
@@ -152,7 +156,7 @@ class TelegramBot:
                 lambda: app.bot.set_webhook(
                     self.settings.webhook_url,
                     secret_token=self.settings.webhook_secret or None,
-                    allowed_updates=["message", "callback_query"],
+                    allowed_updates=ALLOWED_UPDATES,
                 ),
                 what="setWebhook",
             )
@@ -194,7 +198,7 @@ class TelegramBot:
                     bot.get_updates(
                         offset=offset,
                         timeout=self.settings.poll_timeout_s,
-                        allowed_updates=["message", "callback_query"],
+                        allowed_updates=ALLOWED_UPDATES,
                     )
                 )
                 await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -271,7 +275,8 @@ class TelegramBot:
         )
         form = ReportForm(Drafts(self.engine), ports, self.settings.form_timeout_s)
         app.add_handler(form.handler())
-        app.add_handler(MessageHandler(text, self._on_text))
+        edited = filters.TEXT & filters.UpdateType.EDITED_MESSAGE
+        app.add_handler(MessageHandler(text | edited, self._on_text))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_error_handler(self._on_error)
 
@@ -306,6 +311,8 @@ class TelegramBot:
                 replied and replied.from_user and replied.from_user.id == self.bot_id
             ),
             update_key=str(update.update_id),
+            forwarded=message.forward_origin is not None,
+            edited_at=message.edit_date if update.edited_message is message else None,
         )
 
     def for_other_bot(self, text: str) -> bool:

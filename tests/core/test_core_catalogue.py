@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from core.catalogue import Catalogue, ConfigError, Role, build_catalogue
+from core.catalogue import Catalogue, ConfigError, Role, Validation, build_catalogue
 from core.holidays_vn import VIETNAM_HOLIDAYS
 from core.schedule import Schedule
 
@@ -72,6 +72,7 @@ def _canonical(x: Any) -> Any:
 def _fingerprint(cat: Catalogue) -> str:
     described = _canonical(cat)
     del described["calendar"]["closed_days"]  # the holiday table, checked on its own
+    del described["validation"]  # added later, with defaults: checked on its own
     text = json.dumps(described, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -83,6 +84,7 @@ def test_real_config_builds_the_same_catalogue_as_the_hand_written_validator() -
     assert _fingerprint(cat) == "32915a3736382373204789ea3c116cfabfb4e43c031f5ddebceb9d9034fdc63c"
     assert cat.calendar.closed_days == VIETNAM_HOLIDAYS
     assert cat.schedule == Schedule()
+    assert cat.validation == Validation()
     assert cat.title == "Tổ Công tác Đề án 06 huyện Bình Sơn"
     assert cat.indicator("non_cash").target == Decimal(40)
     assert {p.key: p.ids for p in cat.people}["cb_binh_long"] == {}

@@ -140,7 +140,11 @@ def test_same_field_twice_with_different_values() -> None:
     assert "Đã cấp CCCD" in problems[0]
     assert "6.352" in problems[0]
     assert "6.353" in problems[0]
-    assert values == {"citizen_id_issued": 6352}
+    # Neither figure is kept: the template sent back leaves the field for the officer to choose.
+    assert values == {}
+    values, problems = parse("Đã cấp CCCD: 6.352\nCCCD: 6.353\nCCCD: 6.352")
+    assert len(problems) == 1
+    assert values == {}
 
 
 def test_same_field_twice_with_the_same_value_is_fine() -> None:

@@ -257,7 +257,8 @@ SETUPS: dict[str, Setup] = {
 @pytest.mark.parametrize("command", TABLE_COMMANDS)
 async def test_matrix(chat: ChatBot, db: Database, command: str) -> None:
     last_week = REPORT_A.replace("6.358", "6.200") + "\nTuần: 46/2024"
-    assert (await chat.send("cb_binh_long", last_week)).startswith("✅ Đã nhận")
+    assert "tuần 46, không phải tuần 47" in await chat.send("cb_binh_long", last_week)
+    assert (await chat.send("cb_binh_long", "/xacnhan")).startswith("✅ Đã nhận")
     assert (await chat.send("cb_binh_long", REPORT_A)).startswith("✅ Đã nhận")
     assert (await chat.send("cb_binh_thuan", REPORT_B)).startswith("✅ Đã nhận")
     failures = []

@@ -97,6 +97,7 @@ async def test_stranger_is_refused_then_registers_and_is_approved(chat) -> None:
 
 async def test_lower_cumulative_figure_waits_for_confirmation(chat) -> None:
     await chat.send("cb_binh_long", REPORT.replace("/baocao", "/baocao\nTuần: 46/2024"))
+    await chat.send("cb_binh_long", "/xacnhan")  # a week other than the current one is held
     lower = REPORT.replace("5.014", "5.010")
     held = await chat.send("cb_binh_long", lower)
     assert "⚠️ Báo cáo CHƯA được lưu" in held
@@ -124,7 +125,10 @@ async def test_lateness_is_judged_by_the_message_timestamp(chat) -> None:
 
 
 async def test_named_past_period_and_future_period(chat) -> None:
-    past = await chat.send("cb_binh_long", REPORT.replace("/baocao", "/baocao\nTuần: 45/2024"))
+    held = await chat.send("cb_binh_long", REPORT.replace("/baocao", "/baocao\nTuần: 45/2024"))
+    assert "báo cáo này sửa số liệu tuần 45, không phải tuần 47" in held
+    assert await _versions(chat, period="2024-W45") == []
+    past = await chat.send("cb_binh_long", "/xacnhan")
     assert "tuần 45/2024 của Xã Bình Long, nộp muộn" in past
     future = await chat.send("cb_binh_long", REPORT.replace("/baocao", "/baocao\nTuần: 49/2024"))
     assert "Chưa đến tuần 49/2024; kỳ đang nhận báo cáo là tuần 47/2024." in future
@@ -172,6 +176,7 @@ async def test_command_with_bot_name_and_english_alias(chat) -> None:
 
 async def test_a_stored_correction_drops_the_report_waiting_for_confirmation(chat) -> None:
     await chat.send("cb_binh_long", REPORT.replace("/baocao", "/baocao\nTuần: 46/2024"))
+    await chat.send("cb_binh_long", "/xacnhan")  # a week other than the current one is held
     held = await chat.send("cb_binh_long", REPORT.replace("5.014", "5.010"))
     assert "CHƯA được lưu" in held
     corrected = await chat.send("cb_binh_long", REPORT.replace("5.014", "5.020"))
