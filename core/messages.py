@@ -589,6 +589,14 @@ def nudge_done(names: Sequence[str]) -> str:
     return f"Đã nhắc {len(names)} đơn vị: {_join(names)}."
 
 
+def nudge_unreached(names: Sequence[str]) -> str:
+    return f"⚠️ Chưa nhắc được {len(names)} đơn vị: {_join(names)}."
+
+
+def nudge_failed_to(names: Sequence[str]) -> str:
+    return f"⚠️ Không gửi được tới: {_join(names)}."
+
+
 def nudge_recent(names: Sequence[str], minutes: int) -> str:
     return f"Đã nhắc trong {minutes} phút qua, chưa nhắc lại: {_join(names)}."
 

@@ -36,6 +36,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -377,6 +378,19 @@ class TelegramBot:
 
     async def send(self, chat_id: int | str, r: Reply, reply_to: Message | None = None) -> bool:
         """Every page and file of `r`; False when a call finally failed (it was logged)."""
+        try:
+            await self._send_all(chat_id, r, reply_to, strict=False)
+        except TelegramError:
+            return False
+        return True
+
+    async def _send_all(
+        self, chat_id: int | str, r: Reply, reply_to: Message | None, *, strict: bool
+    ) -> None:
+        """Every page and file of `r`. Strict: the first call that finally fails raises its
+        TelegramError and nothing after it is sent (a post is then sent again whole). Not
+        strict: each failure is logged and the rest still go, and a TelegramError is raised
+        at the end when anything failed."""
         bot = self.application.bot
         markup = None
         if r.buttons:
@@ -392,10 +406,11 @@ class TelegramBot:
             else None
         )
         pages = to_html(r.blocks)
-        delivered = True
+        failure: TelegramError | None = None
         for n, page in enumerate(pages):
             last = n == len(pages) - 1
-            sent = await self.call(
+            failure = failure or await self._attempt(
+                strict,
                 partial(
                     bot.send_message,
                     chat_id,
@@ -408,34 +423,41 @@ class TelegramBot:
                 chat=chat_id,
                 payload=page,
             )
-            delivered = delivered and sent is not None
         for block in r.blocks:
+            method: Callable[..., Awaitable[Message]]
             if isinstance(block, Photo):
-                sent = await self._send_file(
-                    bot.send_photo, "photo", chat_id, block.path, block.caption
-                )
+                method, kind = bot.send_photo, "photo"
             elif isinstance(block, Document):
-                sent = await self._send_file(
-                    bot.send_document, "document", chat_id, block.path, block.caption
-                )
+                method, kind = bot.send_document, "document"
             else:
                 continue
-            delivered = delivered and sent is not None
-        return delivered
+            failure = failure or await self._attempt(
+                strict,
+                _file_sender(method, chat_id, block.path, block.caption),
+                what=f"send_{kind}",
+                chat=chat_id,
+                payload=str(block.path),
+            )
+        if failure is not None:
+            raise failure
 
-    async def _send_file(
+    async def _attempt(
         self,
-        method: Callable[..., Awaitable[Message]],
-        kind: str,
-        chat_id: int | str,
-        path: Path,
-        caption: str,
-    ) -> Message | None:
-        async def once() -> Message:
-            with path.open("rb") as handle:
-                return await method(chat_id, handle, caption=caption[:1024] or None)
-
-        return await self.call(once, what=f"send_{kind}", chat=chat_id, payload=str(path))
+        strict: bool,
+        call: Callable[[], Awaitable[object]],
+        *,
+        what: str,
+        chat: int | str,
+        payload: str,
+    ) -> TelegramError | None:
+        """One call through `call_or_raise`: its final error, raised when strict."""
+        try:
+            await self.call_or_raise(call, what=what, chat=chat, payload=payload)
+        except TelegramError as exc:
+            if strict:
+                raise
+            return exc
+        return None
 
     async def post(self, to: Recipient, message: Reply) -> bool:
         """A post to a configured chat or a person's private chat (reminders, digests,
@@ -449,8 +471,13 @@ class TelegramBot:
         if chat_id is None:
             return False
         for message in messages:
-            if not await self.send(chat_id, message):
-                raise DeliveryFailed(f"telegram: a post to {to.key} was not delivered")
+            try:
+                await self._send_all(chat_id, message, None, strict=True)
+            except TelegramError as exc:
+                raise DeliveryFailed(
+                    f"telegram: a post to {to.key} was not delivered: {exc.message}",
+                    unreachable=unreachable(exc),
+                ) from exc
         return True
 
     async def call(
@@ -461,15 +488,30 @@ class TelegramBot:
         chat: int | str = "",
         payload: str = "",
     ) -> T | None:
+        """`call_or_raise`, None when the call finally failed (it was logged)."""
+        try:
+            return await self.call_or_raise(call, what=what, chat=chat, payload=payload)
+        except TelegramError:
+            return None
+
+    async def call_or_raise(
+        self,
+        call: Callable[[], Awaitable[T]],
+        *,
+        what: str,
+        chat: int | str = "",
+        payload: str = "",
+    ) -> T:
         """One Bot API call with retries on 5xx, timeouts and resets (429 waits happen in the
-        rate limiter). A call that finally fails is logged with what is needed to resend it."""
+        rate limiter). A call that finally fails is logged with what is needed to resend it,
+        and its TelegramError raised."""
         delay = self.settings.backoff_s
         for attempt in range(1, self.settings.send_attempts + 1):
             try:
                 return await call()
-            except (BadRequest, Forbidden) as exc:
+            except (BadRequest, Forbidden, ChatMigrated) as exc:
                 log.error("telegram: %s to %s refused: %s; payload=%r", what, chat, exc, payload)
-                return None
+                raise
             except (NetworkError, RetryAfter) as exc:
                 if isinstance(exc, RetryAfter):
                     retry_after = exc.retry_after
@@ -488,14 +530,35 @@ class TelegramBot:
                         exc,
                         payload,
                     )
-                    return None
+                    raise
                 log.warning("telegram: %s failed (%s); retrying in %.1f s", what, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
             except TelegramError as exc:
                 log.error("telegram: %s to %s failed: %s; payload=%r", what, chat, exc, payload)
-                return None
-        return None
+                raise
+        raise TelegramError(f"{what}: no attempt made")  # send_attempts < 1
+
+
+def _file_sender(
+    method: Callable[..., Awaitable[Message]], chat_id: int | str, path: Path, caption: str
+) -> Callable[[], Awaitable[Message]]:
+    async def once() -> Message:
+        # Opened on every attempt: a retry must upload the file from its start.
+        with path.open("rb") as handle:
+            return await method(chat_id, handle, caption=caption[:1024] or None)
+
+    return once
+
+
+def unreachable(exc: TelegramError) -> bool:
+    """The Bot API's refusals that only a person can lift: 403 (kicked from the group,
+    blocked, never started in private; https://core.telegram.org/bots/api#making-requests)
+    and 400 "chat not found" (an id the bot has never been in, or a person who never wrote
+    to it)."""
+    return isinstance(exc, Forbidden) or (
+        isinstance(exc, BadRequest) and "chat not found" in exc.message.casefold()
+    )
 
 
 if TYPE_CHECKING:
