@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.catalogue import Catalogue, Role
 from core.chat import BatchNotifier, Notifier, Recipient, Reply
 from storage import Database
 
@@ -28,10 +29,11 @@ class DeliveryFailed(Exception):
     the chat is unknown to it): sending again by itself will not help.
     """
 
-    def __init__(self, detail: str, *, unreachable: bool = False) -> None:
+    def __init__(self, detail: str, *, unreachable: bool = False, reason: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
         self.unreachable = unreachable
+        self.reason = reason or detail  # the platform's own words, for the admins
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Failure:
     platform: str
     detail: str
     unreachable: bool = False
+    reason: str = ""
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Delivered:
     made: int = 0
     failed: list[Failure] = field(default_factory=list)
     reached: set[tuple[str, str]] = field(default_factory=set)  # (record key, platform)
+    skipped: bool = False  # the job was no longer worth running (nothing was tried)
 
 
 async def deliver(
@@ -117,7 +121,8 @@ async def send_posts(
                     exc.detail,
                 )
                 result.failed += [
-                    Failure(p, notifier.platform, exc.detail, exc.unreachable) for p in batch
+                    Failure(p, notifier.platform, exc.detail, exc.unreachable, exc.reason)
+                    for p in batch
                 ]
                 continue
             except Exception as exc:
@@ -136,6 +141,25 @@ async def send_posts(
             result.reached.update((post.record_key, notifier.platform) for post in batch)
             result.made += len(batch)
     return result
+
+
+async def tell_admins(
+    db: Database,
+    catalogue: Catalogue,
+    notifiers: Sequence[Notifier],
+    job_id: str,
+    period: str,
+    message: Reply,
+    now: datetime,
+) -> int:
+    """Post `message` privately to every admin, once per job: recorded like any post under
+    `{job_id}:undelivered`, so a second call (another process, a restart) sends nothing."""
+    admins = [
+        Outgoing(Recipient(p.key, p.name, tuple(sorted(p.ids.items())), group=False), message)
+        for p in catalogue.people
+        if p.role is Role.ADMIN
+    ]
+    return await deliver(db, notifiers, f"{job_id}:undelivered", period, admins, now)
 
 
 def _runs(posts: Sequence[Outgoing], compact: bool) -> list[list[Outgoing]]:

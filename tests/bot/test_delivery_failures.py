@@ -1,11 +1,12 @@
 """What a failed send means, over real HTTP to the fake Bot APIs: a post the platform refused
 is never recorded as made, is sent when the job runs again, and /nhacnho tells the leader who
-was really reached."""
+was really reached; a scheduled post is retried within its grace window and the admins are
+told once what never went out."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +16,7 @@ from bot.telegram.bot import TelegramBot
 from core.catalogue import Catalogue
 from core.schedule import Job
 from scheduler.jobs import planned, run_job
+from scheduler.service import RETRY_AFTER, SchedulerHandle
 from storage import Database
 from testing.fake_telegram import KICKED, NEVER_STARTED, FakeBotApi, text_update
 from tests.bot.test_telegram import ADMIN, GROUP, LAN, LEADER, THUAN, start_bot
@@ -115,3 +117,82 @@ async def test_nudge_with_the_bot_kicked_from_the_group_counts_only_who_was_reac
     assert api.texts(LAN)
     assert api.texts(THUAN)
     assert not api.texts(ADMIN)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def scheduler_at(bot: TelegramBot, db: Database, clock: Clock) -> SchedulerHandle:
+    handle = SchedulerHandle(bot.catalogue, db, [bot], clock=clock, realtime=False)
+    await handle.start()  # takes the lead and runs the jobs due in the grace window
+    return handle
+
+
+def digests(api: FakeBotApi) -> list[str]:
+    return [t for t in api.texts(GROUP) if "TỔNG HỢP BÁO CÁO TUẦN 47/2024" in t]
+
+
+async def test_a_refused_scheduled_post_is_retried_within_its_grace_window(
+    api: FakeBotApi, bot: TelegramBot, db: Database
+) -> None:
+    job = digest_job(bot.catalogue)
+    api.refuse(GROUP, KICKED)
+    clock = Clock(job.at)
+    handle = await scheduler_at(bot, db, clock)
+    try:
+        assert digests(api) == []
+        assert handle.retries() == {job.id: job.at + RETRY_AFTER}
+        clock.now = job.at + RETRY_AFTER
+        assert await handle.retry_due(clock.now) == 0  # still kicked: tried, refused
+        assert handle.retries() == {job.id: job.at + 2 * RETRY_AFTER}
+        api.allow(GROUP)  # an admin adds the bot back
+        clock.now = job.at + 2 * RETRY_AFTER
+        assert await handle.retry_due(clock.now) >= 1
+        assert len(digests(api)) == 1
+        assert handle.retries() == {}
+        assert await handle.retry_due(job.at + job_grace(bot)) == 0
+    finally:
+        await handle.stop()
+    assert api.texts(ADMIN) == []  # delivered in the end: nothing to report
+
+
+async def test_admins_are_told_once_what_was_not_delivered_when_the_window_closes(
+    api: FakeBotApi, bot: TelegramBot, db: Database
+) -> None:
+    job = digest_job(bot.catalogue)
+    api.refuse(GROUP, KICKED)
+    clock = Clock(job.at)
+    handle = await scheduler_at(bot, db, clock)
+    try:
+        tries = 1
+        while handle.retries():
+            clock.now = handle.retries()[job.id]
+            assert clock.now <= job.at + job_grace(bot)
+            await handle.retry_due(clock.now)
+            tries += 1
+        assert tries == job_grace(bot) // RETRY_AFTER + 1
+        assert digests(api) == []
+        [notice] = api.texts(ADMIN)
+        assert "Bot KHÔNG gửi được bản tổng hợp tuần tuần 47/2024" in notice
+        assert "NHÓM BÁO CÁO ĐỀ ÁN 06 HUYỆN BÌNH SƠN (telegram)" in notice
+        assert "bot was kicked from the group chat" in notice
+        await handle.catch_up(clock.now)  # a later catch-up says nothing again
+    finally:
+        await handle.stop()
+    # A second process, or a restart, does not tell the admins twice.
+    again = await scheduler_at(bot, db, Clock(job.at + RETRY_AFTER))
+    try:
+        while again.retries():
+            await again.retry_due(again.retries()[job.id])
+    finally:
+        await again.stop()
+    assert len(api.texts(ADMIN)) == 1
+
+
+def job_grace(bot: TelegramBot) -> timedelta:
+    return bot.catalogue.schedule.grace
