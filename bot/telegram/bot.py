@@ -134,6 +134,16 @@ class TelegramBot:
     async def start(self) -> None:
         try:
             await self._start()
+        except BaseException:
+            # Half started (the application running, no webhook): release it here, as the
+            # runtime stops only the adapters that started.
+            with contextlib.suppress(Exception):
+                await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        try:
+            await self._connect()
         except InvalidToken as exc:
             raise StartupError(
                 "Telegram từ chối TELEGRAM_BOT_TOKEN; kiểm tra lại với @BotFather"
@@ -141,7 +151,7 @@ class TelegramBot:
         except TelegramError as exc:
             raise StartupError(f"không kết nối được Telegram Bot API: {exc}") from exc
 
-    async def _start(self) -> None:
+    async def _connect(self) -> None:
         app = self.application
         await app.initialize()
         me = app.bot.bot
@@ -149,14 +159,23 @@ class TelegramBot:
         await self.call(lambda: self._set_menu(), what="setMyCommands")
         await app.start()
         if self.settings.webhook_url:
-            await self.call(
-                lambda: app.bot.set_webhook(
-                    self.settings.webhook_url,
-                    secret_token=self.settings.webhook_secret or None,
-                    allowed_updates=["message", "callback_query"],
-                ),
-                what="setWebhook",
-            )
+            try:
+                await self.call_or_raise(
+                    lambda: app.bot.set_webhook(
+                        self.settings.webhook_url,
+                        secret_token=self.settings.webhook_secret or None,
+                        allowed_updates=["message", "callback_query"],
+                    ),
+                    what="setWebhook",
+                )
+            except BadRequest as exc:
+                # A bad URL or port, or secret characters outside A-Z a-z 0-9 _ -: running on
+                # would receive nothing.
+                raise StartupError(
+                    f"Telegram từ chối WEBHOOK_URL {self.settings.webhook_url} "
+                    f"({exc.message}); kiểm tra địa chỉ HTTPS, cổng (443, 80, 88 hoặc 8443) "
+                    "và WEBHOOK_SECRET (chỉ A-Z, a-z, 0-9, _ và -)"
+                ) from exc
             log.info("telegram: webhook mode as @%s", self.username)
         else:
             # getUpdates is refused while a webhook is set; pending updates are kept.
