@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from core.submission import PendingReport, Registration, Sender, Submission
 from storage.models import (
     AuditRow,
+    ChatMoveRow,
     NudgeRow,
     OutgoingCountRow,
     PendingRow,
@@ -624,3 +625,43 @@ class NudgeLog:
     async def add(self, units: Sequence[str], period: str, at: datetime, by: str) -> None:
         self._session.add_all(NudgeRow(unit=u, period=period, at=at, by=by) for u in units)
         await self._session.flush()
+
+
+class ChatMoves:
+    """The ids configured chats have now where a platform moved them (`chat_moves`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def all(self) -> dict[tuple[str, str], str]:
+        """(platform, chat key) -> the chat's id now."""
+        rows = await self._session.execute(
+            select(ChatMoveRow.platform, ChatMoveRow.chat_key, ChatMoveRow.chat_id)
+        )
+        return {(platform, key): chat_id for platform, key, chat_id in rows}
+
+    async def key_for(self, platform: str, chat_id: str) -> str | None:
+        """The configured chat now living at `chat_id`, if one moved there."""
+        return await self._session.scalar(
+            select(ChatMoveRow.chat_key).where(
+                ChatMoveRow.platform == platform, ChatMoveRow.chat_id == chat_id
+            )
+        )
+
+    async def record(
+        self, platform: str, chat_key: str, from_id: str, chat_id: str, at: datetime
+    ) -> None:
+        """The chat's new id; recorded again (both service messages, the send error, another
+        process) it stays one row."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(ChatMoveRow).values(
+            platform=platform, chat_key=chat_key, chat_id=chat_id, from_id=from_id, at=at
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ChatMoveRow.platform, ChatMoveRow.chat_key],
+                set_={"chat_id": chat_id, "from_id": from_id, "at": at},
+                where=ChatMoveRow.chat_id != chat_id,
+            )
+        )

@@ -20,6 +20,7 @@ from storage.db import (
 )
 from storage.repositories import (
     AuditRepository,
+    ChatMoves,
     NudgeLog,
     OutgoingCounter,
     PendingRepository,
@@ -78,6 +79,7 @@ class UnitOfWork:
 
     posts: PostLog
     nudges: NudgeLog
+    chat_moves: ChatMoves
 
     def __init__(
         self,
@@ -107,6 +109,7 @@ class UnitOfWork:
 
         self.posts = PostLog(session)
         self.nudges = NudgeLog(session)
+        self.chat_moves = ChatMoves(session)
         return self
 
     async def __aexit__(

@@ -290,6 +290,7 @@ class TelegramBot:
             call=self.call,
         )
         form = ReportForm(Drafts(self.engine), ports, self.settings.form_timeout_s)
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(form.handler())
         app.add_handler(MessageHandler(text, self._on_text))
         app.add_handler(CallbackQueryHandler(self._on_button))
@@ -346,7 +347,7 @@ class TelegramBot:
             incoming.user_id,
             incoming.chat_id,
         )
-        if incoming.chat_type == "group" and not self.catalogue.chat_for(
+        if incoming.chat_type == "group" and not self.engine.chat_ids.known_key(
             PLATFORM, incoming.chat_id
         ):
             # How an administrator learns the id to put in the config (docs/DEPLOY.md).
@@ -357,6 +358,20 @@ class TelegramBot:
             )
         replies = await self.engine.handle(incoming)
         await self.deliver(message.chat.id, replies, reply_to=message)
+
+    async def _on_migrate(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group upgraded to a supergroup: Telegram says so in the old group
+        (`migrate_to_chat_id`) and in the new one (`migrate_from_chat_id`)."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            await self._chat_moved(str(message.chat.id), str(message.migrate_to_chat_id))
+        elif message.migrate_from_chat_id:
+            await self._chat_moved(str(message.migrate_from_chat_id), str(message.chat.id))
+
+    async def _chat_moved(self, old_id: str, new_id: str) -> None:
+        await self.engine.chat_ids.moved(PLATFORM, old_id, new_id, self.engine.clock())
 
     async def _on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -393,7 +408,7 @@ class TelegramBot:
             if target is None:
                 log.warning("telegram: chat %r has no Telegram id; reply not sent", r.chat_id)
                 continue
-            await self.send(target, r)
+            await self.send(await self.engine.chat_ids.current(PLATFORM, r.chat_id, target), r)
 
     async def send(self, chat_id: int | str, r: Reply, reply_to: Message | None = None) -> bool:
         """Every page and file of `r`; False when a call finally failed (it was logged)."""
@@ -486,16 +501,26 @@ class TelegramBot:
     async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool:
         """Several posts to one recipient, one after another (Telegram's 4,096 characters
         leave nothing worth compacting)."""
-        chat_id = id_on(to.ids, PLATFORM)
-        if chat_id is None:
+        configured = id_on(to.ids, PLATFORM)
+        if configured is None:
             return False
+        chat_id = configured
+        if to.group:
+            chat_id = await self.engine.chat_ids.current(PLATFORM, to.key, configured)
         for message in messages:
             try:
-                await self._send_all(chat_id, message, None, strict=True)
+                try:
+                    await self._send_all(chat_id, message, None, strict=True)
+                except ChatMigrated as moved:
+                    # The group became a supergroup: remember its new id, send there again.
+                    old_id, chat_id = chat_id, str(moved.new_chat_id)
+                    await self._chat_moved(old_id, chat_id)
+                    await self._send_all(chat_id, message, None, strict=True)
             except TelegramError as exc:
                 raise DeliveryFailed(
                     f"telegram: a post to {to.key} was not delivered: {exc.message}",
                     unreachable=unreachable(exc),
+                    reason=exc.message,
                 ) from exc
         return True
 
