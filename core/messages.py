@@ -614,6 +614,17 @@ def undelivered_notice(
     return "\n".join(lines)
 
 
+def unreachable_header(count: int) -> str:
+    return f"🚫 Bot chưa nhắn riêng được cho {count} người (tin nhắc không tới họ):"
+
+
+def unreachable_person(name: str, platform: str) -> str:
+    return f"• {name} ({platform})"
+
+
+UNREACHABLE_TELL = "Hãy nhắn họ: mở bot và bấm Start."
+
+
 def nudge_unreached(names: Sequence[str]) -> str:
     return f"⚠️ Chưa nhắc được {len(names)} đơn vị: {_join(names)}."
 

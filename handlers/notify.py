@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.catalogue import Catalogue, Role
-from core.chat import BatchNotifier, Notifier, Recipient, Reply
+from core.chat import BatchNotifier, Notifier, Recipient, Reply, id_on
 from storage import Database
+from storage.repositories import UnreachablePerson
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ async def send_posts(
     """
     async with db.unit_of_work() as uow:
         made = await uow.posts.made(job_id)
+        unreachable = await uow.unreachable.ids()
     result = Delivered(reached={(p.record_key, n.platform) for p in posts for n in notifiers})
     result.reached &= made
     for notifier in notifiers:
@@ -124,6 +126,10 @@ async def send_posts(
                     Failure(p, notifier.platform, exc.detail, exc.unreachable, exc.reason)
                     for p in batch
                 ]
+                user_id = id_on(batch[0].to.ids, notifier.platform)
+                if exc.unreachable and not batch[0].to.group and user_id is not None:
+                    await _mark_unreachable(db, batch[0].to, notifier.platform, user_id, exc, now)
+                    unreachable.add((notifier.platform, user_id))
                 continue
             except Exception as exc:
                 log.exception(
@@ -133,14 +139,33 @@ async def send_posts(
                 continue
             if not sent:
                 continue
+            user_id = id_on(batch[0].to.ids, notifier.platform)
             async with db.unit_of_work() as uow:
                 for post in batch:
                     await uow.posts.record(job_id, post.record_key, notifier.platform, period, now)
+                if not batch[0].to.group and (notifier.platform, user_id) in unreachable:
+                    # A message went through: they pressed Start (or unblocked the bot).
+                    await uow.unreachable.clear(notifier.platform, user_id or "")
+                    unreachable.discard((notifier.platform, user_id or ""))
                 await uow.commit()
             made.update((post.record_key, notifier.platform) for post in batch)
             result.reached.update((post.record_key, notifier.platform) for post in batch)
             result.made += len(batch)
     return result
+
+
+async def _mark_unreachable(
+    db: Database, to: Recipient, platform: str, user_id: str, exc: DeliveryFailed, now: datetime
+) -> None:
+    """Listed for the admins (`/trangthai`) until a message to them goes through."""
+    log.warning(
+        "%s: %s (%s) cannot get the bot's messages: %s", platform, to.key, to.name, exc.reason
+    )
+    async with db.unit_of_work() as uow:
+        await uow.unreachable.mark(
+            UnreachablePerson(platform, user_id, to.key, to.name, exc.reason, now)
+        )
+        await uow.commit()
 
 
 async def tell_admins(

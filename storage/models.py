@@ -192,3 +192,17 @@ class ChatMoveRow(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     from_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class UnreachableRow(Base):
+    """A person the platform refused a private message to (never pressed Start, blocked the
+    bot): listed for the admins until a message to them goes through."""
+
+    __tablename__ = "unreachable_people"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime]

@@ -35,6 +35,7 @@ from storage.models import (
     ProcessedUpdate,
     RegistrationRow,
     SubmissionRow,
+    UnreachableRow,
 )
 
 # The statements a report costs are Core statements on the session's connection, not ORM ones
@@ -665,3 +666,61 @@ class ChatMoves:
                 where=ChatMoveRow.chat_id != chat_id,
             )
         )
+
+
+@dataclass(frozen=True)
+class UnreachablePerson:
+    platform: str
+    user_id: str
+    person_key: str
+    name: str
+    reason: str
+    at: datetime
+
+
+class UnreachablePeople:
+    """People the bot cannot write to in private, per platform id (`unreachable_people`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def mark(self, person: UnreachablePerson) -> None:
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {
+            "platform": person.platform,
+            "user_id": person.user_id,
+            "person_key": person.person_key,
+            "name": person.name[:200],
+            "reason": person.reason[:300],
+            "at": person.at,
+        }
+        statement = insert(UnreachableRow).values(**values)
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[UnreachableRow.platform, UnreachableRow.user_id],
+                set_={k: v for k, v in values.items() if k not in ("platform", "user_id")},
+            )
+        )
+
+    async def clear(self, platform: str, user_id: str) -> None:
+        await self._session.execute(
+            delete(UnreachableRow).where(
+                UnreachableRow.platform == platform, UnreachableRow.user_id == user_id
+            )
+        )
+
+    async def ids(self) -> set[tuple[str, str]]:
+        """(platform, user id) of everyone listed."""
+        rows = await self._session.execute(select(UnreachableRow.platform, UnreachableRow.user_id))
+        return {(platform, user_id) for platform, user_id in rows}
+
+    async def all(self) -> list[UnreachablePerson]:
+        """Everyone listed, by name."""
+        rows = await self._session.scalars(
+            select(UnreachableRow).order_by(UnreachableRow.name, UnreachableRow.platform)
+        )
+        return [
+            UnreachablePerson(r.platform, r.user_id, r.person_key, r.name, r.reason, r.at)
+            for r in rows
+        ]

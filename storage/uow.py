@@ -27,6 +27,7 @@ from storage.repositories import (
     PostLog,
     RegistrationRepository,
     SubmissionRepository,
+    UnreachablePeople,
     UpdateLog,
 )
 
@@ -80,6 +81,7 @@ class UnitOfWork:
     posts: PostLog
     nudges: NudgeLog
     chat_moves: ChatMoves
+    unreachable: UnreachablePeople
 
     def __init__(
         self,
@@ -110,6 +112,7 @@ class UnitOfWork:
         self.posts = PostLog(session)
         self.nudges = NudgeLog(session)
         self.chat_moves = ChatMoves(session)
+        self.unreachable = UnreachablePeople(session)
         return self
 
     async def __aexit__(
