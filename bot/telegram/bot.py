@@ -443,7 +443,7 @@ class TelegramBot:
         failure: TelegramError | None = None
         for n, page in enumerate(pages):
             last = n == len(pages) - 1
-            failure = failure or await self._attempt(
+            failed = await self._attempt(
                 strict,
                 partial(
                     bot.send_message,
@@ -457,6 +457,7 @@ class TelegramBot:
                 chat=chat_id,
                 payload=page,
             )
+            failure = failure or failed
         for block in r.blocks:
             method: Callable[..., Awaitable[Message]]
             if isinstance(block, Photo):
@@ -465,13 +466,14 @@ class TelegramBot:
                 method, kind = bot.send_document, "document"
             else:
                 continue
-            failure = failure or await self._attempt(
+            failed = await self._attempt(
                 strict,
                 _file_sender(method, chat_id, block.path, block.caption),
                 what=f"send_{kind}",
                 chat=chat_id,
                 payload=str(block.path),
             )
+            failure = failure or failed
         if failure is not None:
             raise failure
 
