@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from zalo_fake import GROUP_ID, BotFactory, FakeZalo
 
 from bot.telegram.bot import TelegramBot
 from core.catalogue import Catalogue
+from core.chat import Photo, Reply, Text
 from core.schedule import Job
 from scheduler.jobs import planned, run_job
 from scheduler.service import RETRY_AFTER, SchedulerHandle
@@ -196,3 +198,18 @@ async def test_admins_are_told_once_what_was_not_delivered_when_the_window_close
 
 def job_grace(bot: TelegramBot) -> timedelta:
     return bot.catalogue.schedule.grace
+
+
+async def test_a_reply_page_refused_does_not_stop_the_rest_of_the_reply(
+    api: FakeBotApi, bot: TelegramBot, tmp_path: Path
+) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    api.fail("sendMessage", 400)
+    answer = Reply((Text.of("Bảng xếp hạng"), Photo(chart, "Biểu đồ")))
+    assert not await bot.send(LEADER, answer)  # an answer, not a post: logged, not raised
+    assert [c.method for c in api.calls if c.params.get("chat_id") in (LEADER, str(LEADER))] == [
+        "sendMessage",
+        "sendPhoto",
+    ]
+    assert len(api.sent("sendPhoto")) == 1
