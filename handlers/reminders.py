@@ -196,7 +196,12 @@ async def nudge(req: Request) -> list[Reply]:
         # Sent after the commit: the nudge is recorded even if a post fails (as a job's).
         job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
         delivered = await send_posts(req.db, req.notifiers, job_id, period.key, posts, now)
-        answer += _nudge_outcome(todo, posts, people, delivered)
+        lines, missed = _nudge_outcome(todo, posts, people, delivered)
+        answer += lines
+        if missed:
+            async with req.db.unit_of_work() as uow:
+                await uow.nudges.forget([u.code for u in missed], now)
+                await uow.commit()
     skipped = [u.short_name for u in missing if u.code in recent]
     if skipped:
         minutes = int(schedule.nudge_interval.total_seconds() // 60)
@@ -209,9 +214,10 @@ def _nudge_outcome(
     posts: Sequence[Outgoing],
     people: Mapping[str, list[Recipient]],
     delivered: Delivered,
-) -> list[str]:
+) -> tuple[list[str], list[Unit]]:
     """Who was really reached: a unit is nudged when the group post naming it, or a private
-    message to one of its officers, went out on some platform; whatever failed is named."""
+    message to one of its officers, went out on some platform; whatever failed is named.
+    Returns the answer's lines and the units reached by nothing."""
     reached_keys = {key for key, _ in delivered.reached}
     group_reached = any(p.to.group and p.record_key in reached_keys for p in posts)
     reached_people = {p.to for p in posts if not p.to.group and p.record_key in reached_keys}
@@ -223,13 +229,13 @@ def _nudge_outcome(
     lines = []
     if reached:
         lines.append(msg.nudge_done([u.short_name for u in reached]))
-    missed = [u.short_name for u in units if u not in reached]
+    missed = [u for u in units if u not in reached]
     if missed:
-        lines.append(msg.nudge_unreached(missed))
+        lines.append(msg.nudge_unreached([u.short_name for u in missed]))
     failed = list(dict.fromkeys(f.post.to.name for f in delivered.failed))
     if failed:
         lines.append(msg.nudge_failed_to(failed))
-    return lines
+    return lines, missed
 
 
 def _nudge_chats(req: Request) -> list[str]:

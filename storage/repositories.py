@@ -627,6 +627,14 @@ class NudgeLog:
         self._session.add_all(NudgeRow(unit=u, period=period, at=at, by=by) for u in units)
         await self._session.flush()
 
+    async def forget(self, units: Sequence[str], at: datetime) -> None:
+        """The nudges of `units` made at `at`: they reached no one, so they do not hold back
+        the next one."""
+        if units:
+            await self._session.execute(
+                delete(NudgeRow).where(NudgeRow.unit.in_(units), NudgeRow.at == at)
+            )
+
 
 class ChatMoves:
     """The ids configured chats have now where a platform moved them (`chat_moves`)."""

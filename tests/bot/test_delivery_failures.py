@@ -119,6 +119,15 @@ async def test_nudge_with_the_bot_kicked_from_the_group_counts_only_who_was_reac
     assert api.texts(LAN)
     assert api.texts(THUAN)
     assert not api.texts(ADMIN)
+    # The bot is back in the group: the units nobody heard of can be nudged at once, the two
+    # reached ones wait for the hourly limit.
+    api.allow(GROUP)
+    api.push(text_update(LEADER, LEADER, "/nhacnho", date=MONDAY_MORNING + timedelta(minutes=5)))
+    await api.wait_for(lambda a: len(a.texts(LEADER)) == 2)
+    again = api.texts(LEADER)[1]
+    assert "Đã nhắc 20 đơn vị" in again
+    assert "chưa nhắc lại: Bình Long, Bình Thuận." in again
+    assert any("20 đơn vị chưa gửi báo cáo" in t for t in api.texts(GROUP))
 
 
 class Clock:
