@@ -14,7 +14,9 @@ Delivery semantics, the same on every platform:
 - **`Reply.chat_id`** is empty (the chat the message came from) or a configured chat's key,
   which the adapter maps to its platform id; a chat with no id on this platform gets nothing.
 - **`post` / `post_many`** return False when the recipient has no id on this platform
-  (nothing was sent) and raise when the platform failed after the adapter's own retries.
+  (nothing was sent) and raise `DeliveryFailed` when the platform did not take a message
+  after the adapter's own retries (`unreachable` when it said the recipient cannot get the
+  bot's messages at all); the caller then records nothing as made.
   `post_many` sends several posts to one recipient, compacted where the platform can.
 - **`web_routes()`** are the webhook routes to mount on the shared web server before
   `start()` (which tells the platform the webhook URL); empty in polling mode.
@@ -26,6 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from core.chat import Recipient, Reply
+from handlers.notify import DeliveryFailed
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -50,5 +53,4 @@ class ChatAdapter(Protocol):
     async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool: ...
 
 
-class DeliveryFailed(Exception):
-    """A message the platform did not take after the adapter's retries."""
+__all__ = ["ChatAdapter", "DeliveryFailed"]

@@ -650,6 +650,50 @@ def nudge_done(names: Sequence[str]) -> str:
     return f"Đã nhắc {len(names)} đơn vị: {_join(names)}."
 
 
+JOB_KINDS = {
+    "remind": "tin nhắc nộp báo cáo",
+    "lastcall": "tin nhắc lần cuối",
+    "digest": "bản tổng hợp tuần",
+    "countdown": "tin đếm ngược hạn chỉ tiêu",
+}
+
+
+def undelivered_notice(
+    kind: str, period: str, planned_at: datetime, failures: Sequence[tuple[str, str, str]]
+) -> str:
+    """To the admins, once the retries of a scheduled post ran out; `failures` are
+    (recipient, platform, what the platform said)."""
+    lines = [
+        f"⚠️ Bot KHÔNG gửi được {JOB_KINDS.get(kind, kind)} {period} "
+        f"(lúc {fmt_moment(planned_at)}) tới:"
+    ]
+    lines += [f"• {name} ({platform}): {reason}" for name, platform, reason in failures]
+    lines.append(
+        "Bot đã thử lại nhiều lần. Hãy kiểm tra bot còn trong nhóm, người nhận đã mở bot và "
+        "bấm Start; nội dung này cần gửi lại thủ công."
+    )
+    return "\n".join(lines)
+
+
+def unreachable_header(count: int) -> str:
+    return f"🚫 Bot chưa nhắn riêng được cho {count} người (tin nhắc không tới họ):"
+
+
+def unreachable_person(name: str, platform: str) -> str:
+    return f"• {name} ({platform})"
+
+
+UNREACHABLE_TELL = "Hãy nhắn họ: mở bot và bấm Start."
+
+
+def nudge_unreached(names: Sequence[str]) -> str:
+    return f"⚠️ Chưa nhắc được {len(names)} đơn vị: {_join(names)}."
+
+
+def nudge_failed_to(names: Sequence[str]) -> str:
+    return f"⚠️ Không gửi được tới: {_join(names)}."
+
+
 def nudge_recent(names: Sequence[str], minutes: int) -> str:
     return f"Đã nhắc trong {minutes} phút qua, chưa nhắc lại: {_join(names)}."
 

@@ -16,6 +16,7 @@ from core.catalogue import Catalogue
 from core.chat import Incoming, Notifier, Reply, reply
 from core.report import split_line
 from handlers import commands, files
+from handlers.chat_ids import ChatIds
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
 from storage import Database
@@ -59,8 +60,14 @@ class Engine:
             shutil.rmtree(self.files_dir, ignore_errors=True)
             self.files_dir, self._own_files = None, False
 
+    # Configured chats a platform moved to a new id (handlers.chat_ids).
+    chat_ids: ChatIds = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chat_ids = ChatIds(self.catalogue, self.db)
+
     async def handle(self, message: Incoming) -> list[Reply]:
-        chat_key = self._chat_key(message)
+        chat_key = await self._chat_key(message)
         command = split_command(message.text)
         if message.chat_type == "group" and chat_key is None:
             # A stranger's group learns nothing but that it is not configured.
@@ -119,7 +126,7 @@ class Engine:
 
     async def actor(self, message: Incoming) -> Actor | None:
         """Who sent a message, or None in a chat the bot does not serve."""
-        if message.chat_type == "group" and self._chat_key(message) is None:
+        if message.chat_type == "group" and await self._chat_key(message) is None:
             return None
         return await resolve_actor(self.catalogue, self.db, message)
 
@@ -137,10 +144,13 @@ class Engine:
             log.info("%s update %s was delivered again; ignored", req.message.platform, key)
         return first
 
-    def _chat_key(self, message: Incoming) -> str | None:
+    async def _chat_key(self, message: Incoming) -> str | None:
         chat = self.catalogue.chat_for(message.platform, message.chat_id)
         if chat is None and message.platform in LOCAL_PLATFORMS:
             chat = self.catalogue.chat_by_key(message.chat_id)
+        if chat is None and message.chat_type == "group":
+            # A configured group the platform moved (a Telegram supergroup upgrade).
+            return await self.chat_ids.key_for(message.platform, message.chat_id)
         return chat.key if chat else None
 
     def _looks_like_report(self, message: Incoming) -> bool:

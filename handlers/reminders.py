@@ -25,7 +25,7 @@ from handlers.common import chat_recipient, mentions, officers, target_text
 from handlers.context import Request
 from handlers.digest import compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
-from handlers.notify import Outgoing, deliver
+from handlers.notify import Delivered, Outgoing, send_posts
 from storage import Database, UnitOfWork
 
 # Units listed in a countdown as furthest behind.
@@ -195,13 +195,47 @@ async def nudge(req: Request) -> list[Reply]:
             return [p.message for p in posts if p.to.group][:1]
         # Sent after the commit: the nudge is recorded even if a post fails (as a job's).
         job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
-        await deliver(req.db, req.notifiers, job_id, period.key, posts, now)
-        answer.append(msg.nudge_done([u.short_name for u in todo]))
+        delivered = await send_posts(req.db, req.notifiers, job_id, period.key, posts, now)
+        lines, missed = _nudge_outcome(todo, posts, people, delivered)
+        answer += lines
+        if missed:
+            async with req.db.unit_of_work() as uow:
+                await uow.nudges.forget([u.code for u in missed], now)
+                await uow.commit()
     skipped = [u.short_name for u in missing if u.code in recent]
     if skipped:
         minutes = int(schedule.nudge_interval.total_seconds() // 60)
         answer.append(msg.nudge_recent(skipped, minutes))
     return [reply("\n".join(answer))]
+
+
+def _nudge_outcome(
+    units: Sequence[Unit],
+    posts: Sequence[Outgoing],
+    people: Mapping[str, list[Recipient]],
+    delivered: Delivered,
+) -> tuple[list[str], list[Unit]]:
+    """Who was really reached: a unit is nudged when the group post naming it, or a private
+    message to one of its officers, went out on some platform; whatever failed is named.
+    Returns the answer's lines and the units reached by nothing."""
+    reached_keys = {key for key, _ in delivered.reached}
+    group_reached = any(p.to.group and p.record_key in reached_keys for p in posts)
+    reached_people = {p.to for p in posts if not p.to.group and p.record_key in reached_keys}
+    reached = [
+        u
+        for u in units
+        if group_reached or any(person in reached_people for person in people.get(u.code, ()))
+    ]
+    lines = []
+    if reached:
+        lines.append(msg.nudge_done([u.short_name for u in reached]))
+    missed = [u for u in units if u not in reached]
+    if missed:
+        lines.append(msg.nudge_unreached([u.short_name for u in missed]))
+    failed = list(dict.fromkeys(f.post.to.name for f in delivered.failed))
+    if failed:
+        lines.append(msg.nudge_failed_to(failed))
+    return lines, missed
 
 
 def _nudge_chats(req: Request) -> list[str]:

@@ -25,6 +25,7 @@ from handlers.present import (
     ranking_blocks,
     totals_table,
 )
+from handlers.reachability import unreachable_blocks, unreachable_for
 
 
 async def status(req: Request) -> list[Reply]:
@@ -32,6 +33,7 @@ async def status(req: Request) -> list[Reply]:
     period = _period_arg(req) or cat.calendar.current(req.message.sent_at)
     async with req.transaction() as uow:
         subs = await queries.reports_of(uow, period)
+        unreachable = await unreachable_for(req, uow)
     units = cat.expected_units(period)
     on_time = [u for u in units if u.code in subs and not subs[u.code].late]
     late = [u for u in units if u.code in subs and subs[u.code].late]
@@ -56,6 +58,7 @@ async def status(req: Request) -> list[Reply]:
     totals = totals_table(cat, [s.values for s in subs.values()])
     if totals.rows:
         blocks += [Text.of(msg.TOTALS_HEADER), totals]
+    blocks += unreachable_blocks(unreachable)
     buttons = (
         ((msg.NUDGE_BUTTON, f"/nhacnho {period.key}"),) if missing and req.actor.is_staff else ()
     )

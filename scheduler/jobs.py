@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from core import messages as msg
 from core.catalogue import Catalogue
-from core.chat import Notifier
+from core.chat import Notifier, reply
 from core.schedule import REMINDERS, Job, JobKind, plan
-from handlers.notify import deliver
+from handlers.notify import Delivered, Failure, send_posts, tell_admins
 from handlers.reminders import job_posts
 from storage import Database
 
@@ -52,12 +53,41 @@ async def run_job(
     files_dir: Path | None = None,
 ) -> int:
     """Make the job's posts that have not been made yet; returns how many were made."""
+    return (await attempt_job(catalogue, db, notifiers, job, now, files_dir)).made
+
+
+async def attempt_job(
+    catalogue: Catalogue,
+    db: Database,
+    notifiers: Sequence[Notifier],
+    job: Job,
+    now: datetime,
+    files_dir: Path | None = None,
+) -> Delivered:
+    """`run_job`, saying also which posts a platform did not take."""
     if not still_useful(catalogue, job, now):
         log.info("job %s skipped at %s", job.id, now.isoformat())
-        return 0
+        return Delivered(skipped=True)
     # Each step opens its own short transactions: the posts are read, then drawn and sent
     # with none open.
     posts = await job_posts(catalogue, db, job, now, files_dir)
-    made = await deliver(db, notifiers, job.id, job.period.key, posts, now)
-    log.info("job %s: %d post(s) made", job.id, made)
-    return made
+    delivered = await send_posts(db, notifiers, job.id, job.period.key, posts, now)
+    log.info("job %s: %d post(s) made, %d failed", job.id, delivered.made, len(delivered.failed))
+    return delivered
+
+
+async def report_undelivered(
+    catalogue: Catalogue,
+    db: Database,
+    notifiers: Sequence[Notifier],
+    job: Job,
+    failures: Sequence[Failure],
+    now: datetime,
+) -> int:
+    """Tell the admins in private which of the job's posts never went out (once per job)."""
+    seen = dict.fromkeys((f.post.to.name, f.platform, f.reason) for f in failures)
+    text = msg.undelivered_notice(
+        job.kind.value, job.period.label, catalogue.calendar.local(job.at), list(seen)
+    )
+    log.error("job %s: %d post(s) not delivered; telling the admins", job.id, len(failures))
+    return await tell_admins(db, catalogue, notifiers, job.id, job.period.key, reply(text), now)

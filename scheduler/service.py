@@ -4,6 +4,10 @@ Every process calls `start_scheduler`; only the one holding the PostgreSQL advis
 (`storage.leader`) runs jobs. The others poll for the lock and take over when the holder's
 connection closes. Taking the lead (at start-up or on take-over) first runs the jobs missed
 within the grace window (`catch_up`); the post log makes that safe to repeat.
+
+A job some of whose posts a platform refused is run again every `RETRY_AFTER` while its grace
+window is open (only the posts not yet made go); when the window closes with posts still not
+made, the admins are told in private which ones, once (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from core.catalogue import Catalogue
 from core.chat import Notifier
 from core.schedule import Job
-from scheduler.jobs import planned, run_job
+from handlers.notify import Delivered, Failure
+from scheduler.jobs import attempt_job, planned, report_undelivered
 from storage import Database
 from storage.leader import LeaderLock
 
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 # How far ahead date jobs are added to APScheduler; re-planned every REPLAN.
 HORIZON = timedelta(days=8)
 REPLAN = timedelta(hours=6)
+# A failed post is tried again this long after, while the job's grace window is open.
+RETRY_AFTER = timedelta(minutes=5)
 
 
 class AppLike(Protocol):
@@ -57,6 +64,9 @@ class SchedulerHandle:
     _scheduler: AsyncIOScheduler = field(init=False)
     _watcher: asyncio.Task[None] | None = None
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Jobs with posts a platform refused: the latest failures and when to try again.
+    _failing: dict[str, tuple[Job, list[Failure]]] = field(default_factory=dict)
+    _retry_at: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = LeaderLock(self.db.engine)
@@ -116,15 +126,60 @@ class SchedulerHandle:
 
     async def _run(self, job: Job, now: datetime) -> int:
         async with self._busy:  # one job at a time: posts keep their order
+            self._retry_at.pop(job.id, None)
             try:
-                made = await run_job(
+                delivered = await attempt_job(
                     self.catalogue, self.db, self.notifiers, job, now, self.files_dir
                 )
+                await self._follow_up(job, delivered, now)
             except Exception:
                 log.exception("scheduler: job %s failed", job.id)
                 return 0
-        self.posts_made += made
+        self.posts_made += delivered.made
+        return delivered.made
+
+    async def _follow_up(self, job: Job, delivered: Delivered, now: datetime) -> None:
+        """Plan a retry of refused posts while the grace window is open; when it has closed
+        (or the job is no longer worth running), tell the admins what never went out."""
+        if delivered.failed:
+            self._failing[job.id] = (job, delivered.failed)
+            retry = now + RETRY_AFTER
+            if retry <= job.at + self.catalogue.schedule.grace:
+                log.warning(
+                    "scheduler: %d post(s) of %s failed; trying again at %s",
+                    len(delivered.failed),
+                    job.id,
+                    retry.isoformat(),
+                )
+                self._retry_at[job.id] = retry
+                if self.realtime and self._scheduler.running:
+                    self._scheduler.add_job(
+                        self._fire,
+                        "date",
+                        run_date=retry,
+                        args=[job],
+                        id=f"retry:{job.id}",
+                        replace_existing=True,
+                    )
+                return
+        elif not delivered.skipped:
+            self._failing.pop(job.id, None)  # everything went out in the end
+            return
+        failing = self._failing.pop(job.id, None)
+        if failing is not None:
+            await report_undelivered(self.catalogue, self.db, self.notifiers, job, failing[1], now)
+
+    async def retry_due(self, now: datetime) -> int:
+        """Run the retries due at `now` (APScheduler fires them itself in real time)."""
+        made = 0
+        for job_id, at in sorted(self._retry_at.items(), key=lambda item: item[1]):
+            if at <= now and job_id in self._failing:
+                made += await self._run(self._failing[job_id][0], now)
         return made
+
+    def retries(self) -> dict[str, datetime]:
+        """Job id -> when its refused posts are tried again."""
+        return dict(self._retry_at)
 
     async def _fire(self, job: Job) -> None:
         if self.is_leader:

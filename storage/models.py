@@ -178,3 +178,31 @@ class NudgeRow(Base):
     period: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime]
     by: Mapped[str] = mapped_column(String(200))
+
+
+class ChatMoveRow(Base):
+    """Where a platform moved a configured chat (a Telegram group upgraded to a supergroup):
+    the chat's id now; the config keeps the id it was written with."""
+
+    __tablename__ = "chat_moves"
+    __table_args__ = (Index("ix_chat_moves_chat_id", "platform", "chat_id", unique=True),)
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64))
+    from_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class UnreachableRow(Base):
+    """A person the platform refused a private message to (never pressed Start, blocked the
+    bot): listed for the admins until a message to them goes through."""
+
+    __tablename__ = "unreachable_people"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime]

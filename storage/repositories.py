@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from core.submission import PendingReport, Registration, Sender, Submission
 from storage.models import (
     AuditRow,
+    ChatMoveRow,
     NudgeRow,
     OutgoingCountRow,
     PendingRow,
@@ -34,6 +35,7 @@ from storage.models import (
     ProcessedUpdate,
     RegistrationRow,
     SubmissionRow,
+    UnreachableRow,
 )
 
 # The statements a report costs are Core statements on the session's connection, not ORM ones
@@ -624,3 +626,109 @@ class NudgeLog:
     async def add(self, units: Sequence[str], period: str, at: datetime, by: str) -> None:
         self._session.add_all(NudgeRow(unit=u, period=period, at=at, by=by) for u in units)
         await self._session.flush()
+
+    async def forget(self, units: Sequence[str], at: datetime) -> None:
+        """The nudges of `units` made at `at`: they reached no one, so they do not hold back
+        the next one."""
+        if units:
+            await self._session.execute(
+                delete(NudgeRow).where(NudgeRow.unit.in_(units), NudgeRow.at == at)
+            )
+
+
+class ChatMoves:
+    """The ids configured chats have now where a platform moved them (`chat_moves`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def all(self) -> dict[tuple[str, str], str]:
+        """(platform, chat key) -> the chat's id now."""
+        rows = await self._session.execute(
+            select(ChatMoveRow.platform, ChatMoveRow.chat_key, ChatMoveRow.chat_id)
+        )
+        return {(platform, key): chat_id for platform, key, chat_id in rows}
+
+    async def key_for(self, platform: str, chat_id: str) -> str | None:
+        """The configured chat now living at `chat_id`, if one moved there."""
+        return await self._session.scalar(
+            select(ChatMoveRow.chat_key).where(
+                ChatMoveRow.platform == platform, ChatMoveRow.chat_id == chat_id
+            )
+        )
+
+    async def record(
+        self, platform: str, chat_key: str, from_id: str, chat_id: str, at: datetime
+    ) -> None:
+        """The chat's new id; recorded again (both service messages, the send error, another
+        process) it stays one row."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(ChatMoveRow).values(
+            platform=platform, chat_key=chat_key, chat_id=chat_id, from_id=from_id, at=at
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ChatMoveRow.platform, ChatMoveRow.chat_key],
+                set_={"chat_id": chat_id, "from_id": from_id, "at": at},
+                where=ChatMoveRow.chat_id != chat_id,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class UnreachablePerson:
+    platform: str
+    user_id: str
+    person_key: str
+    name: str
+    reason: str
+    at: datetime
+
+
+class UnreachablePeople:
+    """People the bot cannot write to in private, per platform id (`unreachable_people`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def mark(self, person: UnreachablePerson) -> None:
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {
+            "platform": person.platform,
+            "user_id": person.user_id,
+            "person_key": person.person_key,
+            "name": person.name[:200],
+            "reason": person.reason[:300],
+            "at": person.at,
+        }
+        statement = insert(UnreachableRow).values(**values)
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[UnreachableRow.platform, UnreachableRow.user_id],
+                set_={k: v for k, v in values.items() if k not in ("platform", "user_id")},
+            )
+        )
+
+    async def clear(self, platform: str, user_id: str) -> None:
+        await self._session.execute(
+            delete(UnreachableRow).where(
+                UnreachableRow.platform == platform, UnreachableRow.user_id == user_id
+            )
+        )
+
+    async def ids(self) -> set[tuple[str, str]]:
+        """(platform, user id) of everyone listed."""
+        rows = await self._session.execute(select(UnreachableRow.platform, UnreachableRow.user_id))
+        return {(platform, user_id) for platform, user_id in rows}
+
+    async def all(self) -> list[UnreachablePerson]:
+        """Everyone listed, by name."""
+        rows = await self._session.scalars(
+            select(UnreachableRow).order_by(UnreachableRow.name, UnreachableRow.platform)
+        )
+        return [
+            UnreachablePerson(r.platform, r.user_id, r.person_key, r.name, r.reason, r.at)
+            for r in rows
+        ]

@@ -20,12 +20,14 @@ from storage.db import (
 )
 from storage.repositories import (
     AuditRepository,
+    ChatMoves,
     NudgeLog,
     OutgoingCounter,
     PendingRepository,
     PostLog,
     RegistrationRepository,
     SubmissionRepository,
+    UnreachablePeople,
     UpdateLog,
 )
 
@@ -78,6 +80,8 @@ class UnitOfWork:
 
     posts: PostLog
     nudges: NudgeLog
+    chat_moves: ChatMoves
+    unreachable: UnreachablePeople
 
     def __init__(
         self,
@@ -107,6 +111,8 @@ class UnitOfWork:
 
         self.posts = PostLog(session)
         self.nudges = NudgeLog(session)
+        self.chat_moves = ChatMoves(session)
+        self.unreachable = UnreachablePeople(session)
         return self
 
     async def __aexit__(

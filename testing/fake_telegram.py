@@ -4,6 +4,14 @@ It records every call, keeps an update queue for `getUpdates` (offset and long-p
 the real server), refuses what the real server refuses (messages over 4096 characters, HTML
 that does not parse) with the real errors, and can be told to answer 429 with `retry_after`,
 a 5xx, or to rate-limit messages above a number per second.
+
+Per chat it can answer the way the Bot API refuses a send (`refuse`), and refuse a webhook
+(`refuse_webhook`). Every error has the documented shape: `{"ok": false, "error_code",
+"description", "parameters"?}` with the HTTP status equal to `error_code`
+(https://core.telegram.org/bots/api#making-requests), `parameters` being a ResponseParameters
+object: `migrate_to_chat_id` or `retry_after` (https://core.telegram.org/bots/api#responseparameters).
+python-telegram-bot reads `parameters` first (ChatMigrated, RetryAfter), then the status
+(403 Forbidden, 400 BadRequest).
 """
 
 from __future__ import annotations
@@ -55,6 +63,40 @@ class Fault:
     count: int = 1
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """How the real server refuses a send to one chat; the descriptions are the server's."""
+
+    status: int
+    description: str
+    parameters: dict[str, Any] | None = None
+
+
+# A bot removed from a group (https://core.telegram.org/bots/api#making-requests: 403s).
+KICKED = Refusal(403, "Forbidden: bot was kicked from the group chat")
+KICKED_SUPERGROUP = Refusal(403, "Forbidden: bot was kicked from the supergroup chat")
+# A person who blocked the bot, or who never pressed Start: bots cannot write first.
+BLOCKED = Refusal(403, "Forbidden: bot was blocked by the user")
+NEVER_STARTED = Refusal(403, "Forbidden: bot can't initiate conversation with a user")
+CHAT_NOT_FOUND = Refusal(400, "Bad Request: chat not found")
+
+
+def migrated(new_chat_id: int) -> Refusal:
+    """A group upgraded to a supergroup: 400 with ResponseParameters.migrate_to_chat_id."""
+    return Refusal(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        {"migrate_to_chat_id": new_chat_id},
+    )
+
+
+def flood(retry_after: int) -> Refusal:
+    """Flood control: 429 with ResponseParameters.retry_after (seconds)."""
+    return Refusal(
+        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+    )
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -94,6 +136,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
         self.webhook: dict[str, Any] = {}
+        self.refusals: dict[int, Refusal] = {}  # chat id -> how sends to it are refused
+        self.webhook_refusal: str | None = None
         self.fetch_files: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -140,6 +184,19 @@ class FakeBotApi:
         self, method: str, status: int, retry_after: int | None = None, count: int = 1
     ) -> None:
         self.faults.append(Fault(method, status, retry_after, count))
+
+    def refuse(self, chat_id: int, refusal: Refusal) -> None:
+        """Every send to `chat_id` is refused this way until `allow(chat_id)`."""
+        self.refusals[chat_id] = refusal
+
+    def allow(self, chat_id: int) -> None:
+        """The bot is back in the chat (re-added, unblocked, Start pressed)."""
+        self.refusals.pop(chat_id, None)
+
+    def refuse_webhook(self, description: str) -> None:
+        """setWebhook answers 400 with this description, e.g. "Bad Request: bad webhook:
+        Webhook can be set up only on ports 80, 88, 443 or 8443"."""
+        self.webhook_refusal = description
 
     def sent(self, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method and c.status == 200]
@@ -189,6 +246,11 @@ class FakeBotApi:
                 call.status = 429
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             self._sent_times.append(now)
+        if method.startswith("send") and "chat_id" in params:
+            refusal = self.refusals.get(_int(params["chat_id"]))
+            if refusal is not None:
+                call.status = refusal.status
+                return _error(refusal.status, refusal.description, refusal.parameters)
         handler = getattr(self, "api_" + method, None)
         if handler is None:
             call.status = 404
@@ -238,6 +300,8 @@ class FakeBotApi:
         return True
 
     async def api_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        if self.webhook_refusal is not None:
+            raise _ApiError(400, self.webhook_refusal)
         self.webhook = params
         return True
 
@@ -306,6 +370,13 @@ class FakeBotApi:
         if text:
             message["text"] = text
         return message
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 class _ApiError(Exception):
@@ -406,3 +477,31 @@ def button_update(
             },
         }
     }
+
+
+def migration_updates(old_chat_id: int, new_chat_id: int) -> list[dict[str, Any]]:
+    """The two service messages Telegram sends when a group becomes a supergroup: in the old
+    group `migrate_to_chat_id`, in the new supergroup `migrate_from_chat_id`
+    (https://core.telegram.org/bots/api#message)."""
+    date = int(datetime.now(UTC).timestamp())
+    someone = user(1, "Quản trị")
+    return [
+        {
+            "message": {
+                "message_id": next(_message_ids),
+                "date": date,
+                "chat": {"id": old_chat_id, "type": "group", "title": "Nhóm"},
+                "from": someone,
+                "migrate_to_chat_id": new_chat_id,
+            }
+        },
+        {
+            "message": {
+                "message_id": next(_message_ids),
+                "date": date,
+                "chat": {"id": new_chat_id, "type": "supergroup", "title": "Nhóm"},
+                "from": someone,
+                "migrate_from_chat_id": old_chat_id,
+            }
+        },
+    ]

@@ -36,6 +36,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -137,6 +138,16 @@ class TelegramBot:
     async def start(self) -> None:
         try:
             await self._start()
+        except BaseException:
+            # Half started (the application running, no webhook): release it here, as the
+            # runtime stops only the adapters that started.
+            with contextlib.suppress(Exception):
+                await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        try:
+            await self._connect()
         except InvalidToken as exc:
             raise StartupError(
                 "Telegram từ chối TELEGRAM_BOT_TOKEN; kiểm tra lại với @BotFather"
@@ -144,7 +155,7 @@ class TelegramBot:
         except TelegramError as exc:
             raise StartupError(f"không kết nối được Telegram Bot API: {exc}") from exc
 
-    async def _start(self) -> None:
+    async def _connect(self) -> None:
         app = self.application
         await app.initialize()
         me = app.bot.bot
@@ -152,14 +163,23 @@ class TelegramBot:
         await self.call(lambda: self._set_menu(), what="setMyCommands")
         await app.start()
         if self.settings.webhook_url:
-            await self.call(
-                lambda: app.bot.set_webhook(
-                    self.settings.webhook_url,
-                    secret_token=self.settings.webhook_secret or None,
-                    allowed_updates=ALLOWED_UPDATES,
-                ),
-                what="setWebhook",
-            )
+            try:
+                await self.call_or_raise(
+                    lambda: app.bot.set_webhook(
+                        self.settings.webhook_url,
+                        secret_token=self.settings.webhook_secret or None,
+                        allowed_updates=ALLOWED_UPDATES,
+                    ),
+                    what="setWebhook",
+                )
+            except BadRequest as exc:
+                # A bad URL or port, or secret characters outside A-Z a-z 0-9 _ -: running on
+                # would receive nothing.
+                raise StartupError(
+                    f"Telegram từ chối WEBHOOK_URL {self.settings.webhook_url} "
+                    f"({exc.message}); kiểm tra địa chỉ HTTPS, cổng (443, 80, 88 hoặc 8443) "
+                    "và WEBHOOK_SECRET (chỉ A-Z, a-z, 0-9, _ và -)"
+                ) from exc
             log.info("telegram: webhook mode as @%s", self.username)
         else:
             # getUpdates is refused while a webhook is set; pending updates are kept.
@@ -274,6 +294,7 @@ class TelegramBot:
             call=self.call,
         )
         form = ReportForm(Drafts(self.engine), ports, self.settings.form_timeout_s)
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(form.handler())
         edited = filters.TEXT & filters.UpdateType.EDITED_MESSAGE
         app.add_handler(MessageHandler(text | edited, self._on_text))
@@ -333,7 +354,7 @@ class TelegramBot:
             incoming.user_id,
             incoming.chat_id,
         )
-        if incoming.chat_type == "group" and not self.catalogue.chat_for(
+        if incoming.chat_type == "group" and not self.engine.chat_ids.known_key(
             PLATFORM, incoming.chat_id
         ):
             # How an administrator learns the id to put in the config (docs/DEPLOY.md).
@@ -344,6 +365,20 @@ class TelegramBot:
             )
         replies = await self.engine.handle(incoming)
         await self.deliver(message.chat.id, replies, reply_to=message)
+
+    async def _on_migrate(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group upgraded to a supergroup: Telegram says so in the old group
+        (`migrate_to_chat_id`) and in the new one (`migrate_from_chat_id`)."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            await self._chat_moved(str(message.chat.id), str(message.migrate_to_chat_id))
+        elif message.migrate_from_chat_id:
+            await self._chat_moved(str(message.migrate_from_chat_id), str(message.chat.id))
+
+    async def _chat_moved(self, old_id: str, new_id: str) -> None:
+        await self.engine.chat_ids.moved(PLATFORM, old_id, new_id, self.engine.clock())
 
     async def _on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -380,10 +415,23 @@ class TelegramBot:
             if target is None:
                 log.warning("telegram: chat %r has no Telegram id; reply not sent", r.chat_id)
                 continue
-            await self.send(target, r)
+            await self.send(await self.engine.chat_ids.current(PLATFORM, r.chat_id, target), r)
 
     async def send(self, chat_id: int | str, r: Reply, reply_to: Message | None = None) -> bool:
         """Every page and file of `r`; False when a call finally failed (it was logged)."""
+        try:
+            await self._send_all(chat_id, r, reply_to, strict=False)
+        except TelegramError:
+            return False
+        return True
+
+    async def _send_all(
+        self, chat_id: int | str, r: Reply, reply_to: Message | None, *, strict: bool
+    ) -> None:
+        """Every page and file of `r`. Strict: the first call that finally fails raises its
+        TelegramError and nothing after it is sent (a post is then sent again whole). Not
+        strict: each failure is logged and the rest still go, and a TelegramError is raised
+        at the end when anything failed."""
         bot = self.application.bot
         markup = None
         if r.buttons:
@@ -399,10 +447,11 @@ class TelegramBot:
             else None
         )
         pages = to_html(r.blocks)
-        delivered = True
+        failure: TelegramError | None = None
         for n, page in enumerate(pages):
             last = n == len(pages) - 1
-            sent = await self.call(
+            failed = await self._attempt(
+                strict,
                 partial(
                     bot.send_message,
                     chat_id,
@@ -415,34 +464,43 @@ class TelegramBot:
                 chat=chat_id,
                 payload=page,
             )
-            delivered = delivered and sent is not None
+            failure = failure or failed
         for block in r.blocks:
+            method: Callable[..., Awaitable[Message]]
             if isinstance(block, Photo):
-                sent = await self._send_file(
-                    bot.send_photo, "photo", chat_id, block.path, block.caption
-                )
+                method, kind = bot.send_photo, "photo"
             elif isinstance(block, Document):
-                sent = await self._send_file(
-                    bot.send_document, "document", chat_id, block.path, block.caption
-                )
+                method, kind = bot.send_document, "document"
             else:
                 continue
-            delivered = delivered and sent is not None
-        return delivered
+            failed = await self._attempt(
+                strict,
+                _file_sender(method, chat_id, block.path, block.caption),
+                what=f"send_{kind}",
+                chat=chat_id,
+                payload=str(block.path),
+            )
+            failure = failure or failed
+        if failure is not None:
+            raise failure
 
-    async def _send_file(
+    async def _attempt(
         self,
-        method: Callable[..., Awaitable[Message]],
-        kind: str,
-        chat_id: int | str,
-        path: Path,
-        caption: str,
-    ) -> Message | None:
-        async def once() -> Message:
-            with path.open("rb") as handle:
-                return await method(chat_id, handle, caption=caption[:1024] or None)
-
-        return await self.call(once, what=f"send_{kind}", chat=chat_id, payload=str(path))
+        strict: bool,
+        call: Callable[[], Awaitable[object]],
+        *,
+        what: str,
+        chat: int | str,
+        payload: str,
+    ) -> TelegramError | None:
+        """One call through `call_or_raise`: its final error, raised when strict."""
+        try:
+            await self.call_or_raise(call, what=what, chat=chat, payload=payload)
+        except TelegramError as exc:
+            if strict:
+                raise
+            return exc
+        return None
 
     async def post(self, to: Recipient, message: Reply) -> bool:
         """A post to a configured chat or a person's private chat (reminders, digests,
@@ -452,12 +510,27 @@ class TelegramBot:
     async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool:
         """Several posts to one recipient, one after another (Telegram's 4,096 characters
         leave nothing worth compacting)."""
-        chat_id = id_on(to.ids, PLATFORM)
-        if chat_id is None:
+        configured = id_on(to.ids, PLATFORM)
+        if configured is None:
             return False
+        chat_id = configured
+        if to.group:
+            chat_id = await self.engine.chat_ids.current(PLATFORM, to.key, configured)
         for message in messages:
-            if not await self.send(chat_id, message):
-                raise DeliveryFailed(f"telegram: a post to {to.key} was not delivered")
+            try:
+                try:
+                    await self._send_all(chat_id, message, None, strict=True)
+                except ChatMigrated as moved:
+                    # The group became a supergroup: remember its new id, send there again.
+                    old_id, chat_id = chat_id, str(moved.new_chat_id)
+                    await self._chat_moved(old_id, chat_id)
+                    await self._send_all(chat_id, message, None, strict=True)
+            except TelegramError as exc:
+                raise DeliveryFailed(
+                    f"telegram: a post to {to.key} was not delivered: {exc.message}",
+                    unreachable=unreachable(exc),
+                    reason=exc.message,
+                ) from exc
         return True
 
     async def call(
@@ -468,15 +541,30 @@ class TelegramBot:
         chat: int | str = "",
         payload: str = "",
     ) -> T | None:
+        """`call_or_raise`, None when the call finally failed (it was logged)."""
+        try:
+            return await self.call_or_raise(call, what=what, chat=chat, payload=payload)
+        except TelegramError:
+            return None
+
+    async def call_or_raise(
+        self,
+        call: Callable[[], Awaitable[T]],
+        *,
+        what: str,
+        chat: int | str = "",
+        payload: str = "",
+    ) -> T:
         """One Bot API call with retries on 5xx, timeouts and resets (429 waits happen in the
-        rate limiter). A call that finally fails is logged with what is needed to resend it."""
+        rate limiter). A call that finally fails is logged with what is needed to resend it,
+        and its TelegramError raised."""
         delay = self.settings.backoff_s
         for attempt in range(1, self.settings.send_attempts + 1):
             try:
                 return await call()
-            except (BadRequest, Forbidden) as exc:
+            except (BadRequest, Forbidden, ChatMigrated) as exc:
                 log.error("telegram: %s to %s refused: %s; payload=%r", what, chat, exc, payload)
-                return None
+                raise
             except (NetworkError, RetryAfter) as exc:
                 if isinstance(exc, RetryAfter):
                     retry_after = exc.retry_after
@@ -495,14 +583,35 @@ class TelegramBot:
                         exc,
                         payload,
                     )
-                    return None
+                    raise
                 log.warning("telegram: %s failed (%s); retrying in %.1f s", what, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
             except TelegramError as exc:
                 log.error("telegram: %s to %s failed: %s; payload=%r", what, chat, exc, payload)
-                return None
-        return None
+                raise
+        raise TelegramError(f"{what}: no attempt made")  # send_attempts < 1
+
+
+def _file_sender(
+    method: Callable[..., Awaitable[Message]], chat_id: int | str, path: Path, caption: str
+) -> Callable[[], Awaitable[Message]]:
+    async def once() -> Message:
+        # Opened on every attempt: a retry must upload the file from its start.
+        with path.open("rb") as handle:
+            return await method(chat_id, handle, caption=caption[:1024] or None)
+
+    return once
+
+
+def unreachable(exc: TelegramError) -> bool:
+    """The Bot API's refusals that only a person can lift: 403 (kicked from the group,
+    blocked, never started in private; https://core.telegram.org/bots/api#making-requests)
+    and 400 "chat not found" (an id the bot has never been in, or a person who never wrote
+    to it)."""
+    return isinstance(exc, Forbidden) or (
+        isinstance(exc, BadRequest) and "chat not found" in exc.message.casefold()
+    )
 
 
 if TYPE_CHECKING:

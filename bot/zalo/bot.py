@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.adapter import DeliveryFailed
 from bot.config_file import StartupError
 from bot.media import MediaStore
 from bot.zalo import plain, texts
@@ -189,11 +190,15 @@ class ZaloBot:
     # --- sending --------------------------------------------------------------------------
 
     async def post(self, to: Recipient, message: Reply) -> bool:
-        """Notifier: post to a chat or person; False when they have no Zalo id."""
+        """Notifier: post to a chat or person; False when they have no Zalo id; raises
+        `DeliveryFailed` when Zalo did not take a message (the caller records nothing)."""
         chat_id = id_on(to.ids, PLATFORM)
         if chat_id is None:
             return False
-        await self._send_reply(chat_id, message)
+        try:
+            await self._send_reply(chat_id, message)
+        except ZaloError as exc:
+            raise _failed(to, exc) from exc
         return True
 
     async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool:
@@ -205,7 +210,10 @@ class ZaloBot:
         with_captions = self.media is None
         pages = plain.render_compact(messages, captions=with_captions)
         photo_list = [p for m in messages for p in plain.photos(m)]
-        await self._send(chat_id, pages, photo_list)
+        try:
+            await self._send(chat_id, pages, photo_list)
+        except ZaloError as exc:
+            raise _failed(to, exc) from exc
         return True
 
     async def _send_reply(self, chat_id: str, answer: Reply) -> None:
@@ -259,8 +267,14 @@ class ZaloBot:
             try:
                 if not await self.post(admin, warning.message):
                     log.warning("Zalo: admin %s has no Zalo id to warn", admin.key)
-            except ZaloError as exc:
+            except DeliveryFailed as exc:
                 log.error("Zalo: warning admin %s failed: %s", admin.key, exc)
+
+
+def _failed(to: Recipient, exc: ZaloError) -> DeliveryFailed:
+    """Zalo's refusals carry no documented codes that tell a chat the bot left from a bad
+    request, so none is taken for `unreachable`: the post is simply not recorded as made."""
+    return DeliveryFailed(f"zalo: a post to {to.key} was not delivered: {exc}")
 
 
 def zalo_routes(bot: ZaloBot, secret: str) -> list[web.RouteDef]:

@@ -13,7 +13,7 @@ from zalo_fake import GROUP_ID, OFFICER_ID, TOKEN, FakeZalo, Sleeps, update, zal
 from bot.adapter import ChatAdapter, DeliveryFailed
 from bot.telegram.bot import TelegramBot, TelegramSettings
 from bot.zalo.bot import ZaloBot
-from bot.zalo.client import ZaloClient, ZaloError
+from bot.zalo.client import ZaloClient
 from core.catalogue import Catalogue
 from core.chat import Incoming, Recipient, Reply, Text, reply
 from handlers.engine import Engine
@@ -92,7 +92,7 @@ async def test_zalo_keeps_the_adapter_contract(
         assert await adapter.post_many(group, [reply("Tin 2"), reply("Tin 3")])
         assert fake_zalo.sent == [(GROUP_ID, "Tin 1"), (GROUP_ID, "Tin 2\n\nTin 3")]
         fake_zalo.fail("sendMessage", 400, times=2)
-        with pytest.raises(ZaloError):
+        with pytest.raises(DeliveryFailed):
             await adapter.post(group, reply("Tin 4"))
     finally:
         await adapter.stop()

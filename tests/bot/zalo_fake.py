@@ -3,6 +3,12 @@
 `/bot{token}/{method}`; every call is recorded; failures can be scripted per method (429 with
 retry_after, 5xx, slow answers); getUpdates serves a queue and answers 408 when it is empty;
 sendPhoto fetches the photo URL over HTTP the way Zalo would.
+
+A send to one chat can be refused (`refuse`) the way the Zalo Bot API refuses a call: HTTP 200
+with `{"ok": false, "error_code": …, "description": …}`. The shape is the API's response
+object (`ok`, `result`, `error_code`, `description`; https://bot.zaloplatforms.com/docs, as the
+clients written against it read it); the codes and texts per case are not published, so the
+ones used here are examples, and the bot must not depend on them.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ class FakeZalo:
         self.updates: deque[dict[str, Any]] = deque()
         self.drained = asyncio.Event()  # set when getUpdates found the queue empty
         self._script: dict[str, deque[Scripted]] = {}
+        self.refusals: dict[str, tuple[int, str]] = {}  # chat id -> (error_code, description)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -74,6 +81,13 @@ class FakeZalo:
         payload = {"ok": False, "error_code": status, "description": f"scripted {status}", **body}
         for _ in range(times):
             self._script.setdefault(method, deque()).append(Scripted(status, payload))
+
+    def refuse(self, chat_id: str, error_code: int = 403, description: str = "") -> None:
+        """Sends to `chat_id` answer HTTP 200 `ok: false` until `allow(chat_id)`."""
+        self.refusals[chat_id] = (error_code, description or "The bot cannot send to this chat")
+
+    def allow(self, chat_id: str) -> None:
+        self.refusals.pop(chat_id, None)
 
     def answer(self, method: str, status: int, body: Any) -> None:
         self._script.setdefault(method, deque()).append(Scripted(status, body))
@@ -119,6 +133,10 @@ class FakeZalo:
         return await self._answer(method, body)
 
     async def _answer(self, method: str, body: dict[str, Any]) -> web.Response:
+        refusal = self.refusals.get(str(body.get("chat_id", "")))
+        if method.startswith("send") and refusal is not None:
+            code, description = refusal
+            return web.json_response({"ok": False, "error_code": code, "description": description})
         if method == "getMe":
             return _ok({"id": "bot-1", "account_name": "bot.abc", "display_name": BOT_NAME})
         if method == "getUpdates":
