@@ -130,6 +130,9 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
+        # Calls that are carried out, then answered only after a delay: what a client whose
+        # read timeout runs out first sees, although the message reached the chat.
+        self.slow_answers: dict[str, float] = {}
         self.rate_limit: float | None = None  # messages per second before 429
         self._sent_times: deque[float] = deque()
         self._new_update = asyncio.Event()
@@ -184,6 +187,11 @@ class FakeBotApi:
         self, method: str, status: int, retry_after: int | None = None, count: int = 1
     ) -> None:
         self.faults.append(Fault(method, status, retry_after, count))
+
+    def answer_late(self, method: str, seconds: float) -> None:
+        """The next call of `method` is carried out (the message is sent) but answered only
+        after `seconds`."""
+        self.slow_answers[method] = seconds
 
     def refuse(self, chat_id: int, refusal: Refusal) -> None:
         """Every send to `chat_id` is refused this way until `allow(chat_id)`."""
@@ -260,6 +268,9 @@ class FakeBotApi:
         except _ApiError as exc:
             call.status = exc.status
             return _error(exc.status, exc.description)
+        late = self.slow_answers.pop(method, None)
+        if late is not None:
+            await asyncio.sleep(late)
         return web.json_response({"ok": True, "result": result})
 
     def _fault(self, method: str) -> Fault | None:

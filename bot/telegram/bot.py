@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -42,6 +43,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -89,6 +91,7 @@ class TelegramSettings:
     group_per_minute: int = 20
     send_attempts: int = 5  # tries for 5xx, timeouts and resets (429 is the rate limiter's)
     backoff_s: float = 1.0
+    read_timeout_s: float = 5.0  # PTB's default: seconds to wait for the answer to a call
 
 
 # Edits too: an officer who fixes a figure by editing their /baocao means it as a correction.
@@ -119,6 +122,7 @@ class TelegramBot:
             .rate_limiter(
                 TelegramRateLimiter(settings.overall_per_second, settings.group_per_minute)
             )
+            .read_timeout(settings.read_timeout_s)
             .get_updates_read_timeout(settings.poll_timeout_s + 10)
             # We poll ourselves (see `_poll_forever`): PTB's Updater confirms updates as soon
             # as it has fetched them, so a crash would lose the ones not yet handled.
@@ -493,13 +497,26 @@ class TelegramBot:
         chat: int | str,
         payload: str,
     ) -> TelegramError | None:
-        """One call through `call_or_raise`: its final error, raised when strict."""
+        """One call through `call_or_raise`: its final error, raised when strict.
+
+        A send whose answer did not come in time (a read timeout: the request reached
+        Telegram) is neither sent again nor taken as failed: Telegram has most likely posted
+        it, and a second copy in a group is seen by everyone. It is logged with its text, so a
+        message that really was lost can be found and sent by hand (docs/RELIABILITY.md)."""
         try:
-            await self.call_or_raise(call, what=what, chat=chat, payload=payload)
+            await self.call_or_raise(call, what=what, chat=chat, payload=payload, resend=False)
         except TelegramError as exc:
-            if strict:
-                raise
-            return exc
+            if not _answer_lost(exc):
+                if strict:
+                    raise
+                return exc
+            log.warning(
+                "telegram: %s to %s got no answer in time; taken as sent, not sent again; "
+                "payload=%r",
+                what,
+                chat,
+                payload,
+            )
         return None
 
     async def post(self, to: Recipient, message: Reply) -> bool:
@@ -554,10 +571,12 @@ class TelegramBot:
         what: str,
         chat: int | str = "",
         payload: str = "",
+        resend: bool = True,
     ) -> T:
         """One Bot API call with retries on 5xx, timeouts and resets (429 waits happen in the
         rate limiter). A call that finally fails is logged with what is needed to resend it,
-        and its TelegramError raised."""
+        and its TelegramError raised. With `resend` False a read timeout (the request reached
+        Telegram, which may have carried it out) is raised at once instead of retried."""
         delay = self.settings.backoff_s
         for attempt in range(1, self.settings.send_attempts + 1):
             try:
@@ -566,6 +585,8 @@ class TelegramBot:
                 log.error("telegram: %s to %s refused: %s; payload=%r", what, chat, exc, payload)
                 raise
             except (NetworkError, RetryAfter) as exc:
+                if not resend and _answer_lost(exc):
+                    raise
                 if isinstance(exc, RetryAfter):
                     retry_after = exc.retry_after
                     delay = max(
@@ -591,6 +612,12 @@ class TelegramBot:
                 log.error("telegram: %s to %s failed: %s; payload=%r", what, chat, exc, payload)
                 raise
         raise TelegramError(f"{what}: no attempt made")  # send_attempts < 1
+
+
+def _answer_lost(exc: TelegramError) -> bool:
+    """The request reached Telegram and only its answer timed out (PTB raises TimedOut from
+    httpx's ReadTimeout); a connect, write or pool timeout means it was never carried out."""
+    return isinstance(exc, TimedOut) and isinstance(exc.__cause__, httpx.ReadTimeout)
 
 
 def _file_sender(
