@@ -63,7 +63,7 @@ from bot.telegram.form import FormPorts, ReportForm
 from bot.telegram.html import PLATFORM, to_html
 from bot.telegram.limiter import TelegramRateLimiter
 from core.catalogue import Catalogue
-from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on
+from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on, reply
 from handlers.commands import BUTTON_COMMANDS, menu
 from handlers.drafts import Drafts
 from handlers.engine import Engine, split_command
@@ -349,6 +349,13 @@ class TelegramBot:
         message = update.effective_message
         if message is None or message.text is None or self.for_other_bot(message.text):
             return
+        if _anonymous_admin(message):
+            # Telegram hides who the admin is (`from` is GroupAnonymousBot, `sender_chat` the
+            # group): a command from nobody in particular cannot be authorised, so say how to
+            # post as oneself instead of keeping silent.
+            if message.text.lstrip().startswith("/"):
+                await self.deliver(message.chat.id, [reply(texts.ANONYMOUS_ADMIN)], message)
+            return
         incoming = self.incoming(update, message, message.text)
         if incoming is None:
             return
@@ -612,6 +619,19 @@ class TelegramBot:
                 log.error("telegram: %s to %s failed: %s; payload=%r", what, chat, exc, payload)
                 raise
         raise TelegramError(f"{what}: no attempt made")  # send_attempts < 1
+
+
+# Telegram's account that stands for an anonymous group administrator (Bot API, Message:
+# "sender_chat … the supergroup itself for messages from anonymous group administrators").
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+
+
+def _anonymous_admin(message: Message) -> bool:
+    sender = message.from_user
+    anonymous = sender is not None and sender.id == GROUP_ANONYMOUS_BOT_ID
+    return anonymous or (
+        message.sender_chat is not None and message.sender_chat.id == message.chat.id
+    )
 
 
 def _answer_lost(exc: TelegramError) -> bool:
