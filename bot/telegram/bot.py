@@ -457,6 +457,13 @@ class TelegramBot:
             if reply_to is not None and reply_to.chat.type != "private"
             else None
         )
+        # In a forum, every page and file of a reply goes to the topic of the message it
+        # answers (without it they would land in the General topic).
+        topic = (
+            reply_to.message_thread_id
+            if reply_to is not None and reply_to.is_topic_message
+            else None
+        )
         pages = to_html(r.blocks)
         failure: TelegramError | None = None
         for n, page in enumerate(pages):
@@ -470,6 +477,7 @@ class TelegramBot:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup if last else None,
                     reply_parameters=quoted if n == 0 else None,
+                    message_thread_id=topic,
                 ),
                 what="sendMessage",
                 chat=chat_id,
@@ -486,7 +494,7 @@ class TelegramBot:
                 continue
             failed = await self._attempt(
                 strict,
-                _file_sender(method, chat_id, block.path, block.caption),
+                _file_sender(method, chat_id, block.path, block.caption, topic),
                 what=f"send_{kind}",
                 chat=chat_id,
                 payload=str(block.path),
@@ -641,12 +649,18 @@ def _answer_lost(exc: TelegramError) -> bool:
 
 
 def _file_sender(
-    method: Callable[..., Awaitable[Message]], chat_id: int | str, path: Path, caption: str
+    method: Callable[..., Awaitable[Message]],
+    chat_id: int | str,
+    path: Path,
+    caption: str,
+    topic: int | None = None,
 ) -> Callable[[], Awaitable[Message]]:
     async def once() -> Message:
         # Opened on every attempt: a retry must upload the file from its start.
         with path.open("rb") as handle:
-            return await method(chat_id, handle, caption=caption[:1024] or None)
+            return await method(
+                chat_id, handle, caption=caption[:1024] or None, message_thread_id=topic
+            )
 
     return once
 
