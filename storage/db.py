@@ -75,7 +75,7 @@ def _postgres_engine(url: URL) -> AsyncEngine:
     engine = create_async_engine(
         url,
         # Kept open: 20 messages at once used to open and close 5–10 connections each time
-        # (SQLAlchemy's default keeps 5), ≈ 10 ms each (bench reply_p95_ms_postgres).
+        # (SQLAlchemy's default keeps 5), each a new server process (docs/PERFORMANCE.md).
         pool_size=PG_POOL_SIZE,
         max_overflow=PG_POOL_SIZE,
         pool_recycle=PG_POOL_RECYCLE,
@@ -149,7 +149,7 @@ _REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*(?:\"(\w+)\"|None)", re.MUL
 
 def head_revision() -> str:
     """The newest migration's revision, read from the files' `revision` and `down_revision`
-    lines without importing alembic (≈100 ms and several MB at every start)."""
+    lines without importing alembic, which is slow to import and large (docs/PERFORMANCE.md)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
