@@ -7,7 +7,8 @@ describes a chat the config does not know. The same inputs give the same outputs
 Scheduled posts (reminders, last call, digest, countdowns) run on the same virtual clock: the
 jobs due between two steps run, in time order and at their own times, before the later step.
 A line `{"until": "2024-11-19T12:00:00+07:00"}` runs the jobs up to that time after the last
-step.
+step. A line with `"edits": N` is the message of line N edited at its own time (same chat and
+sender), as an officer fixes a figure by editing the sent message.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class Step:
     user: str
     text: str
     chat_type: str
+    # An edit of an earlier line's message (`"edits": N`): that message's line and time.
+    edits: int = 0
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,23 @@ def read_scenario(lines: Iterable[str], catalogue: Catalogue) -> list[Step]:
     for n, item in _items(lines):
         if not (isinstance(item, dict) and set(item) == {"until"}):
             steps.append(_step(n, item, catalogue))
+    by_line = {s.line: s for s in steps}
+    for i, step in enumerate(steps):
+        if step.edits:
+            steps[i] = _edit(step, by_line.get(step.edits))
     # Stable: lines with the same timestamp keep their order in the file.
     return sorted(steps, key=lambda s: s.at)
+
+
+def _edit(step: Step, original: Step | None) -> Step:
+    """An edit is the edited message again: its chat, sender and send time, new text."""
+    if original is None or original.edits:
+        raise ScenarioError(f"dòng {step.line}: “edits” phải là số dòng của một tin nhắn gốc")
+    if (original.chat, original.user) != (step.chat, step.user) or original.at >= step.at:
+        raise ScenarioError(
+            f"dòng {step.line}: chỉ sửa được tin nhắn trước đó của cùng người, cùng nhóm"
+        )
+    return replace(step, sent_at=original.at)
 
 
 def read_until(lines: Iterable[str]) -> datetime | None:
@@ -150,7 +169,10 @@ def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
         chat_type = "private" if item["chat"] == item["user"] else "group"
     if chat_type not in ("group", "private"):
         raise ScenarioError(f"dòng {n}: “chat_type” phải là group hoặc private")
-    return Step(n, at, item["chat"], item["user"], item["text"], chat_type)
+    edits = item.get("edits", 0)
+    if not isinstance(edits, int) or isinstance(edits, bool) or edits < 0:
+        raise ScenarioError(f"dòng {n}: “edits” phải là số dòng của tin nhắn được sửa")
+    return Step(n, at, item["chat"], item["user"], item["text"], chat_type, edits)
 
 
 class Simulator:
@@ -204,8 +226,10 @@ class Simulator:
             user_id=step.user,
             user_name=step.user,
             text=step.text,
-            sent_at=step.at,
-            message_id=str(step.line),
+            # An edit keeps the edited message's id and send time (as Telegram's `date`).
+            sent_at=step.sent_at or step.at,
+            message_id=str(step.edits or step.line),
+            edited_at=step.at if step.edits else None,
         )
         replies = await self.engine.handle(message)
         # Posts a command made elsewhere (a nudge to the group and officers) come first.

@@ -30,7 +30,9 @@ def write_transcript(results: Sequence[tuple[Step | None, list[Post]]], out: Pat
         if step is not None:
             where = "nhắn riêng" if step.chat_type == "private" else step.chat
             lines += new_day(step.at)
-            lines += [f"**{step.at:%H:%M} · {step.user} → {where}**", "", "```text", step.text]
+            edited = f" (sửa tin nhắn gửi lúc {step.sent_at:%H:%M})" if step.sent_at else ""
+            lines += [f"**{step.at:%H:%M} · {step.user} → {where}{edited}**", "", "```text"]
+            lines += [step.text]
             lines += ["```", ""]
         for post in posts:
             if step is None:

@@ -127,6 +127,30 @@ def test_scenario_errors_name_the_line(tmp_path: Path) -> None:
     assert "dòng 1: “at” phải có múi giờ" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        ('"edits": 9', "“edits” phải là số dòng của một tin nhắn gốc"),
+        ('"edits": "1"', "“edits” phải là số dòng của tin nhắn được sửa"),
+        ('"edits": 1, "user": "cb_binh_thuan"', "chỉ sửa được tin nhắn trước đó của cùng người"),
+    ],
+)
+def test_a_scenario_edit_must_name_an_earlier_message_of_the_same_person(
+    tmp_path: Path, edit: str, expected: str
+) -> None:
+    scenario = tmp_path / "s.jsonl"
+    first = '{"at": "2024-11-16T08:30:00+07:00", "chat": "nhom_bao_cao", "user": "cb_binh_long"'
+    second = '"at": "2024-11-16T08:40:00+07:00", "chat": "nhom_bao_cao"'
+    user = "" if '"user"' in edit else ', "user": "cb_binh_long"'
+    scenario.write_text(
+        f'{first}, "text": "/trangthai"}}\n{{{second}{user}, "text": "/trangthai", {edit}}}\n',
+        "utf-8",
+    )
+    result = _run("simulate", str(scenario))
+    assert result.returncode == 2
+    assert f"dòng 2: {expected}" in result.stderr
+
+
 async def test_demo_week_transcript(tmp_path: Path) -> None:
     results = await simulate_lines(read_lines(DEMO_SCENARIO), Settings(), None, None, tmp_path)
     md, _ = write_transcript(results, tmp_path)
@@ -142,6 +166,10 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     assert any("không có gì thay đổi" in t for t in texts)
     assert any("“Binh Thanh” có thể là: Xã Bình Thanh, Xã Bình Thạnh" in t for t in texts)
     assert any("✅ Đã nhận báo cáo tuần 47/2024 của Xã Bình Châu, nộp muộn." in t for t in texts)
+    # A figure fixed by editing the sent message, and a magnitude slip held, not stored.
+    assert any("Xã Bình Long: đã cập nhật theo tin nhắn đã sửa" in t for t in texts)
+    assert "(sửa tin nhắn gửi lúc 08:30)" in transcript
+    assert any("Đã cấp CCCD: 71.100 gấp 10 lần tuần trước (7.082)" in t for t in texts)
     # The leader's last look: one commune still missing, two late.
     assert "Đã báo cáo: 21/22 đơn vị (đúng hạn 19, muộn 2); chưa báo cáo: 1." in texts[-1]
     assert "❌ Chưa báo cáo (1): Bình Trị" in texts[-1]
