@@ -19,6 +19,7 @@ from handlers import commands, files
 from handlers.chat_ids import ChatIds
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
+from handlers.limits import bounded
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,10 @@ class Engine:
         self.chat_ids = ChatIds(self.catalogue, self.db)
 
     async def handle(self, message: Incoming) -> list[Reply]:
+        held = bounded(message)
+        if held is None:
+            return []
+        message = held
         chat_key = await self._chat_key(message)
         command = split_command(message.text)
         if message.chat_type == "group" and chat_key is None:
@@ -126,9 +131,10 @@ class Engine:
 
     async def actor(self, message: Incoming) -> Actor | None:
         """Who sent a message, or None in a chat the bot does not serve."""
-        if message.chat_type == "group" and await self._chat_key(message) is None:
+        held = bounded(message)
+        if held is None or (message.chat_type == "group" and await self._chat_key(held) is None):
             return None
-        return await resolve_actor(self.catalogue, self.db, message)
+        return await resolve_actor(self.catalogue, self.db, held)
 
     async def _recorded(self, req: Request) -> bool:
         """Record the update key of a message whose command stored nothing (it read only,
