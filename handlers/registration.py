@@ -17,7 +17,8 @@ MAX_REGISTRATION_ID = 2**63 - 1  # BIGINT on PostgreSQL
 MESSAGE_LIMIT = 4096
 _DAY = timedelta(days=1)
 _REJECT = {"tuchoi", "khong", "reject", "no"}
-_ALL = {"tatca", "all"}
+# "/duyet tuchoi tatca", "/duyet từ chối tất cả", "/duyet reject all".
+_REJECT_ALL = {f"{no}{every}" for no in _REJECT for every in ("tatca", "all")}
 
 
 async def register(req: Request) -> list[Reply]:
@@ -58,7 +59,7 @@ async def approve(req: Request) -> list[Reply]:
     words = req.args.split()
     if not words:
         return [await _pending_list(req)]
-    if {key(w) for w in words} & _REJECT and {key(w) for w in words} & _ALL:
+    if key(" ".join(words)).replace(" ", "") in _REJECT_ALL:
         return [await _reject_all(req)]
     number = words[0].lstrip("#")
     reject = key(" ".join(words[1:])).replace(" ", "") in _REJECT

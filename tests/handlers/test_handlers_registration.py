@@ -67,7 +67,7 @@ async def test_refuse_all_at_once(chat: ChatBot, db: Database) -> None:
     answer = await chat.send("thuong_truc", "/duyet tuchoi tatca", "rieng")
     assert answer == msg.registrations_all_rejected(3)
     assert await chat.send("thuong_truc", "/duyet", "rieng") == msg.registration_list([])
-    assert await chat.send("thuong_truc", "/duyet tuchoi tatca", "rieng") == (
+    assert await chat.send("thuong_truc", "/duyet Từ chối tất cả", "rieng") == (
         msg.registrations_all_rejected(0)
     )
     async with db.engine.connect() as connection:
