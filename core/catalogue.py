@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
@@ -144,6 +144,17 @@ class Validation:
 
 
 @dataclass(frozen=True)
+class RegistrationRules:
+    """How long a /dangky request waits and how many strangers may send (`[registration]`)."""
+
+    # An unanswered request lapses after this; the person may ask again.
+    expire_after: timedelta = timedelta(days=3)
+    # Requests one sender, and everyone together, may make in 24 hours.
+    per_sender_per_day: int = 3
+    per_day: int = 50
+
+
+@dataclass(frozen=True)
 class Catalogue:
     title: str
     province: str
@@ -158,6 +169,7 @@ class Catalogue:
     people: tuple[Person, ...] = ()
     schedule: Schedule = field(default_factory=Schedule)
     validation: Validation = field(default_factory=Validation)
+    registration: RegistrationRules = field(default_factory=RegistrationRules)
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)

@@ -35,6 +35,9 @@ class Incoming:
     # When the sender edited the message (`sent_at` stays the original time): an edited report
     # is a correction of the report it was.
     edited_at: datetime | None = None
+    # The sender's platform username (Telegram's `from.username`, without the @), if any:
+    # unlike the display name it is unique, so admins can tell two "Nguyễn Văn A" apart.
+    user_handle: str = ""
 
 
 @dataclass(frozen=True)

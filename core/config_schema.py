@@ -38,6 +38,7 @@ from core.catalogue import (
     ConfigError,
     Indicator,
     Person,
+    RegistrationRules,
     Role,
     Rule,
     Unit,
@@ -356,6 +357,26 @@ class ValidationSpec(_Table):
         return Validation(self.magnitude_high, self.magnitude_low, self.magnitude_min_change)
 
 
+_REGISTRATION = RegistrationRules()
+
+
+class RegistrationSpec(_Table):
+    expire_hours: Annotated[
+        int, Field(ge=1, le=24 * 90), _problem("phải là số giờ từ 1 đến 2160 (mặc định 72)")
+    ] = int(_REGISTRATION.expire_after.total_seconds() // 3600)
+    per_sender_per_day: Annotated[
+        int, Field(ge=1, le=100), _problem("phải là số nguyên từ 1 đến 100 (mặc định 3)")
+    ] = _REGISTRATION.per_sender_per_day
+    per_day: Annotated[
+        int, Field(ge=1, le=10_000), _problem("phải là số nguyên từ 1 đến 10000 (mặc định 50)")
+    ] = _REGISTRATION.per_day
+
+    def build(self) -> RegistrationRules:
+        return RegistrationRules(
+            timedelta(hours=self.expire_hours), self.per_sender_per_day, self.per_day
+        )
+
+
 class _Member(_Table):
     telegram: PlatformId | None = None
     zalo: PlatformId | None = None
@@ -395,6 +416,7 @@ class ConfigFile(_Table):
     people: dict[TableKey, PersonSpec] = {}
     schedule: ScheduleSpec = ScheduleSpec()
     validation: ValidationSpec = ValidationSpec()
+    registration: RegistrationSpec = RegistrationSpec()
 
     @model_validator(mode="after")
     def _relations(self) -> ConfigFile:
@@ -431,6 +453,7 @@ class ConfigFile(_Table):
             ),
             schedule=self.schedule.build(),
             validation=self.validation.build(),
+            registration=self.registration.build(),
         )
 
 

@@ -155,6 +155,24 @@ UNKNOWN_GROUP = (
 )
 BUSY_NOT_SAVED = "⚠️ Hệ thống đang bận, báo cáo của bạn CHƯA được lưu. Vui lòng gửi lại sau ít phút."
 BUSY = "⚠️ Hệ thống đang bận, vui lòng thử lại sau ít phút."
+# A failure that waiting will not fix (disk full, a value the database refuses).
+STORAGE_FAILED_NOT_SAVED = (
+    "⚠️ Lỗi lưu trữ, đã báo quản trị. Báo cáo của bạn CHƯA được lưu; "
+    "vui lòng gửi lại khi quản trị viên báo đã khắc phục."
+)
+STORAGE_FAILED = (
+    "⚠️ Lỗi lưu trữ, đã báo quản trị. Vui lòng thử lại khi quản trị viên báo đã khắc phục."
+)
+
+
+def storage_alert(command: str, problem: str) -> str:
+    return (
+        f"🚨 Lỗi lưu trữ khi xử lý lệnh /{command}: {problem}. "
+        "Gửi lại không tự hết lỗi này; vui lòng kiểm tra cơ sở dữ liệu (dung lượng đĩa, "
+        "nhật ký của bot). Thông báo này chỉ gửi một lần."
+    )
+
+
 INTERNAL_ERROR = (
     "⚠️ Có lỗi khi xử lý tin nhắn; không có gì bị thay đổi. Vui lòng thử lại hoặc báo quản trị viên."
 )
@@ -458,18 +476,115 @@ def registration_sent(number: int, unit: str) -> str:
     )
 
 
-def registration_list(lines: Sequence[str]) -> str:
+REGISTRATION_LIST_TITLE = "Yêu cầu đăng ký đang chờ duyệt:"
+REGISTRATION_LIST_FOOTER = (
+    "Gửi /duyet <số> để duyệt, /duyet <số> tuchoi để từ chối, "
+    "/duyet tuchoi tatca để từ chối tất cả."
+)
+
+
+def registration_list(lines: Sequence[str], more: int = 0) -> str:
     if not lines:
         return "Không có yêu cầu đăng ký nào đang chờ duyệt."
+    tail = [registrations_more(more)] if more else []
+    return "\n".join([REGISTRATION_LIST_TITLE, *lines, *tail, REGISTRATION_LIST_FOOTER])
+
+
+def registrations_more(n: int) -> str:
+    return f"…và {n} yêu cầu khác"
+
+
+def who_line(platform: str, user_id: str, username: str) -> str:
+    """How a person is told apart: platform, numeric id, @username."""
+    handle = f", @{username}" if username else ""
+    return f"{platform} {user_id}{handle}"
+
+
+def registration_line(
+    number: int,
+    name: str,
+    unit: str,
+    platform: str,
+    user_id: str = "",
+    username: str = "",
+    first: str = "",
+    request: str = "",
+) -> str:
+    line = f"• Số {number}: {name} ({who_line(platform, user_id, username)}) — {unit}"
+    if first:
+        line += f"; viết lần đầu {first}"
+    if request:
+        line += f"; nội dung: “{request}”"
+    return line
+
+
+def registrations_all_rejected(n: int) -> str:
+    if n == 0:
+        return "Không có yêu cầu đăng ký nào đang chờ duyệt."
+    return f"Đã từ chối {n} yêu cầu đăng ký đang chờ duyệt."
+
+
+def registration_sender_limit(n: int) -> str:
     return (
-        "Yêu cầu đăng ký đang chờ duyệt:\n"
-        + "\n".join(lines)
-        + "\nGửi /duyet <số> để duyệt, hoặc /duyet <số> tuchoi để từ chối."
+        f"Bạn đã gửi {n} yêu cầu đăng ký trong 24 giờ qua. Vui lòng chờ quản trị viên "
+        "hoặc gửi lại vào ngày mai."
     )
 
 
-def registration_line(number: int, name: str, unit: str, platform: str) -> str:
-    return f"• Số {number}: {name} ({platform}) — {unit}"
+REGISTRATION_DAY_LIMIT = (
+    "Hôm nay bot đã nhận quá nhiều yêu cầu đăng ký. Vui lòng gửi lại vào ngày mai "
+    "hoặc liên hệ trực tiếp quản trị viên."
+)
+
+
+# --- people (/thuhoi) ---------------------------------------------------------------------
+
+PEOPLE_FOOTER = (
+    "Gửi /thuhoi <số|tên> để thu hồi, /thuhoi <số|tên> tamdung để tạm dừng, "
+    "/thuhoi <số|tên> molai để bỏ tạm dừng."
+)
+
+
+def people_list(lines: Sequence[str], more: int = 0) -> str:
+    if not lines:
+        return "Chưa có ai được duyệt qua /dangky."
+    tail = [f"…và {more} người khác"] if more else []
+    return "\n".join(["Người đã được duyệt:", *lines, *tail, PEOPLE_FOOTER])
+
+
+def person_line(
+    number: int, name: str, platform: str, user_id: str, username: str, unit: str, suspended: bool
+) -> str:
+    mark = " (đang tạm dừng)" if suspended else ""
+    return f"• Số {number}: {name} ({who_line(platform, user_id, username)}) — {unit}{mark}"
+
+
+def person_missing(query: str) -> str:
+    return f"Không tìm thấy người đã được duyệt “{query}”. Gửi /thuhoi để xem danh sách."
+
+
+def person_ambiguous(query: str, lines: Sequence[str]) -> str:
+    return f"Có {len(lines)} người khớp “{query}”; vui lòng ghi số:\n" + "\n".join(lines)
+
+
+def person_revoked(name: str, unit: str) -> str:
+    return f"Đã thu hồi quyền báo cáo của {name} ({unit}). Người này không còn dùng được bot."
+
+
+def person_suspended(name: str, unit: str) -> str:
+    return f"Đã tạm dừng quyền báo cáo của {name} ({unit}). Gửi /thuhoi <số> molai để cho dùng lại."
+
+
+def person_resumed(name: str, unit: str) -> str:
+    return f"✅ {name} ({unit}) được báo cáo trở lại."
+
+
+def person_not_suspended(name: str) -> str:
+    return f"{name} không bị tạm dừng."
+
+
+def person_already_suspended(name: str) -> str:
+    return f"{name} đang bị tạm dừng rồi."
 
 
 def registration_missing(number: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from core import messages as msg
 from core.catalogue import Role
 from core.chat import ChatType, Reply
-from handlers import files, registration, reminders, reports, views
+from handlers import files, people, registration, reminders, reports, views
 from handlers import help as help_cmd
 from handlers.context import Actor, Request
 
@@ -230,6 +230,18 @@ REGISTRY: tuple[Command, ...] = (
         frozenset({ADMIN}),
         refuse(msg.ADMINS_ONLY, stranger=msg.ADMINS_ONLY),
         help=(HelpLine("/duyet — xem và duyệt yêu cầu đăng ký"),),
+    ),
+    Command(
+        ("thuhoi", "revoke"),
+        people.revoke,
+        frozenset({ADMIN}),
+        refuse(msg.ADMINS_ONLY, stranger=msg.ADMINS_ONLY),
+        help=(
+            HelpLine(
+                "/thuhoi [số|tên] [tamdung|molai] — xem người đã duyệt; thu hồi, tạm dừng "
+                "hoặc mở lại quyền báo cáo"
+            ),
+        ),
     ),
     Command(
         ("huongdan", "help", "start"),

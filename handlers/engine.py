@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import shutil
 from collections.abc import Callable
@@ -9,19 +10,46 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from core import messages as msg
-from core.catalogue import Catalogue
-from core.chat import Incoming, Notifier, Reply, reply
+from core.catalogue import Catalogue, Role
+from core.chat import Incoming, Notifier, Recipient, Reply, reply
 from core.report import split_line
 from handlers import commands, files
 from handlers.chat_ids import ChatIds
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
+from handlers.limits import bounded
 from storage import Database
 
 log = logging.getLogger(__name__)
+
+
+# PostgreSQL's SQLSTATE for "disk full"; the rest of class 53 (too many connections, out of
+# memory) passes by itself.
+_DISK_FULL_STATE = "53100"
+_DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "disk full")
+
+
+def lasting_problem(exc: BaseException) -> str | None:
+    """What the admins must fix, in Vietnamese, when waiting will not make `exc` pass (a value
+    the database refuses, a full disk); None for what may pass by itself (a lost connection,
+    a timeout, "database is locked")."""
+    if isinstance(exc, IntegrityError | DataError):
+        return "cơ sở dữ liệu từ chối một giá trị"
+    original = getattr(exc, "orig", None)
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    words = str(exc).casefold()
+    # asyncpg's disk-full error reaches SQLAlchemy as a plain DBAPIError, SQLite's as an
+    # OperationalError: known by its state or its words, whatever the class.
+    if isinstance(exc, DBAPIError) and (
+        state == _DISK_FULL_STATE or any(w in words for w in _DISK_FULL_WORDS)
+    ):
+        return "ổ đĩa của cơ sở dữ liệu đã đầy"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "ổ đĩa đã đầy"
+    return None
 
 
 def split_command(text: str) -> tuple[str, str] | None:
@@ -47,6 +75,8 @@ class Engine:
     # None: a private directory of this process's own, made on first use, removed by close().
     files_dir: Path | None = None
     _own_files: bool = field(default=False, init=False, repr=False)
+    # Lasting storage problems the admins were told about (`_alert_admins`).
+    _alerted: set[str] = field(default_factory=set, init=False, repr=False)
 
     def files_directory(self) -> Path:
         if self.files_dir is None:
@@ -67,6 +97,10 @@ class Engine:
         self.chat_ids = ChatIds(self.catalogue, self.db)
 
     async def handle(self, message: Incoming) -> list[Reply]:
+        held = bounded(message)
+        if held is None:
+            return []
+        message = held
         chat_key = await self._chat_key(message)
         command = split_command(message.text)
         if message.chat_type == "group" and chat_key is None:
@@ -117,18 +151,42 @@ class Engine:
                 "%s update %s was delivered again; ignored", message.platform, message.update_key
             )
             return []
-        except (SQLAlchemyError, OSError, TimeoutError):
-            log.exception("storage failed while handling /%s", name)
-            return [reply(msg.BUSY_NOT_SAVED if entry.writes else msg.BUSY)]
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            problem = lasting_problem(exc)
+            if problem is None:
+                log.exception("storage failed while handling /%s", name)
+                return [reply(msg.BUSY_NOT_SAVED if entry.writes else msg.BUSY)]
+            log.exception("storage refused /%s for good (%s): admins told", name, problem)
+            await self._alert_admins(name, problem)
+            return [reply(msg.STORAGE_FAILED_NOT_SAVED if entry.writes else msg.STORAGE_FAILED)]
         except Exception:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
 
+    async def _alert_admins(self, command: str, problem: str) -> None:
+        """Tell every admin in private, once per kind of problem in this process: the same
+        failure hits every message until someone acts, and one alert is enough to act on.
+        Posted directly, never recorded: the database is what failed."""
+        if problem in self._alerted:
+            return
+        self._alerted.add(problem)
+        message = reply(msg.storage_alert(command, problem))
+        for person in self.catalogue.people:
+            if person.role is not Role.ADMIN:
+                continue
+            to = Recipient(person.key, person.name, tuple(sorted(person.ids.items())), group=False)
+            for notifier in self.notifiers:
+                try:
+                    await notifier.post(to, message)
+                except Exception:
+                    log.exception("%s: could not alert admin %s", notifier.platform, person.key)
+
     async def actor(self, message: Incoming) -> Actor | None:
         """Who sent a message, or None in a chat the bot does not serve."""
-        if message.chat_type == "group" and await self._chat_key(message) is None:
+        held = bounded(message)
+        if held is None or (message.chat_type == "group" and await self._chat_key(held) is None):
             return None
-        return await resolve_actor(self.catalogue, self.db, message)
+        return await resolve_actor(self.catalogue, self.db, held)
 
     async def _recorded(self, req: Request) -> bool:
         """Record the update key of a message whose command stored nothing (it read only,

@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from core.catalogue import Catalogue
 from core.chat import Notifier
 from core.schedule import Job
+from handlers.maintenance import Pruned, prune
 from handlers.notify import Delivered, Failure
 from scheduler.jobs import attempt_job, planned, report_undelivered
 from storage import Database
@@ -38,6 +39,9 @@ HORIZON = timedelta(days=8)
 REPLAN = timedelta(hours=6)
 # A failed post is tried again this long after, while the job's grace window is open.
 RETRY_AFTER = timedelta(minutes=5)
+# The maintenance job (pruning old update keys and requests) runs on taking the lead and then
+# this often.
+MAINTENANCE_EVERY = timedelta(days=1)
 
 
 class AppLike(Protocol):
@@ -108,12 +112,26 @@ class SchedulerHandle:
         if await self._lock.try_acquire():
             log.info("scheduler: this process runs the jobs")
             now = self.clock()
+            await self.maintain(now)
             await self.catch_up(now)
             # Leader from here on: timed jobs may fire; the missed ones were made first.
             self.is_leader = True
             if self.realtime:
                 await self._plan_ahead()
                 self._scheduler.resume()
+
+    async def maintain(self, now: datetime) -> Pruned | None:
+        """The maintenance job: prune what is no longer needed. A failure is logged and
+        left for the next run (nothing depends on it happening today)."""
+        try:
+            return await prune(self.catalogue, self.db, now)
+        except Exception:
+            log.exception("scheduler: maintenance failed; trying again at the next run")
+            return None
+
+    async def _maintain_now(self) -> None:
+        if self.is_leader:
+            await self.maintain(self.clock())
 
     async def catch_up(self, now: datetime) -> int:
         """Run the jobs of the grace window before `now` that have posts still to make.
@@ -201,6 +219,13 @@ class SchedulerHandle:
             "interval",
             seconds=int(REPLAN.total_seconds()),
             id="plan",
+            replace_existing=True,
+        )
+        self._scheduler.add_job(
+            self._maintain_now,
+            "interval",
+            seconds=int(MAINTENANCE_EVERY.total_seconds()),
+            id="maintenance",
             replace_existing=True,
         )
 

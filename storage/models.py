@@ -102,7 +102,11 @@ class AuditRow(Base):
 
 class RegistrationRow(Base):
     __tablename__ = "registrations"
-    __table_args__ = (Index("ix_registrations_user", "platform", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_registrations_user", "platform", "user_id", "status"),
+        # The daily limits on requests and the pruning of old ones (migration 0006).
+        Index("ix_registrations_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -114,6 +118,9 @@ class RegistrationRow(Base):
     created_at: Mapped[datetime]
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
+    # The platform's username (Telegram's @name) and what the person wrote (migration 0006).
+    username: Mapped[str | None] = mapped_column(String(64))
+    request_text: Mapped[str | None] = mapped_column(String(300))
 
 
 class PendingRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import EllipsisType
 from typing import Any, NamedTuple, cast
 
@@ -96,6 +96,10 @@ async def _core(session: AsyncSession) -> AsyncConnection:
 PENDING = "pending"
 APPROVED = "approved"
 REJECTED = "rejected"
+# An approved person an admin took back (/thuhoi): suspended may be lifted, revoked is final
+# (the person may ask again with /dangky).
+SUSPENDED = "suspended"
+REVOKED = "revoked"
 
 
 def _submission(row: Sequence[Any]) -> Submission:
@@ -323,6 +327,29 @@ def _registration(row: Any) -> Registration:
     )
 
 
+@dataclass(frozen=True)
+class RegistrationInfo:
+    """A registration with what tells its sender apart from others of the same name."""
+
+    registration: Registration
+    username: str
+    request: str
+    first_seen: datetime
+
+
+def _info(row: RegistrationRow, first_seen: datetime) -> RegistrationInfo:
+    return RegistrationInfo(
+        _registration(row), row.username or "", row.request_text or "", first_seen
+    )
+
+
+def _aware(value: datetime | str) -> datetime:
+    """An aggregate's timestamp as an aware UTC datetime (SQLite gives text, naive UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 _R = cast(Table, RegistrationRow.__table__).c
 _LATEST_REGISTRATION = (
     select(cast(Table, RegistrationRow.__table__))
@@ -340,7 +367,15 @@ class RegistrationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, sender: Sender, unit: str, role: str, at: datetime) -> Registration:
+    async def add(
+        self,
+        sender: Sender,
+        unit: str,
+        role: str,
+        at: datetime,
+        username: str = "",
+        request: str = "",
+    ) -> Registration:
         row = RegistrationRow(
             platform=sender.platform,
             user_id=sender.user_id,
@@ -349,6 +384,8 @@ class RegistrationRepository:
             role=role,
             status=PENDING,
             created_at=at,
+            username=username[:64] or None,
+            request_text=request[:300] or None,
         )
         self._session.add(row)
         await self._session.flush()  # assigns the id
@@ -358,13 +395,111 @@ class RegistrationRepository:
         row = await self._session.get(RegistrationRow, id)
         return None if row is None else _registration(row)
 
-    async def pending(self) -> list[Registration]:
+    async def pending(self, since: datetime | None = None) -> list[Registration]:
+        """Requests waiting for a decision, oldest first; `since`: only those made at or
+        after it (older ones have expired)."""
+        return [info.registration for info in await self.pending_details(since)]
+
+    async def pending_details(self, since: datetime | None = None) -> list[RegistrationInfo]:
+        """`pending` with what tells the people asking apart (username, request, first seen)."""
+        query = select(RegistrationRow).where(RegistrationRow.status == PENDING)
+        if since is not None:
+            query = query.where(RegistrationRow.created_at >= since)
+        rows = list(
+            await self._session.scalars(
+                query.order_by(RegistrationRow.created_at, RegistrationRow.id)
+            )
+        )
+        first = await self._first_seen({(r.platform, r.user_id) for r in rows})
+        return [_info(row, first[(row.platform, row.user_id)]) for row in rows]
+
+    async def _first_seen(self, senders: set[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+        """When each sender first asked (any request of theirs still stored)."""
+        if not senders:
+            return {}
+        users = {user for _, user in senders}
+        rows = await self._session.execute(
+            select(
+                RegistrationRow.platform,
+                RegistrationRow.user_id,
+                func.min(RegistrationRow.created_at),
+            )
+            .where(RegistrationRow.user_id.in_(users))
+            .group_by(RegistrationRow.platform, RegistrationRow.user_id)
+        )
+        # min() of a timestamp comes back as text on SQLite: parse it through the column type.
+        out: dict[tuple[str, str], datetime] = {}
+        for platform, user, at in rows:
+            if (platform, user) in senders:
+                out[(platform, user)] = _aware(at)
+        return out
+
+    async def count_since(
+        self, since: datetime, platform: str | None = None, user_id: str | None = None
+    ) -> int:
+        """Requests made at or after `since`, by one sender or by everyone."""
+        query = select(func.count()).where(RegistrationRow.created_at >= since)
+        if platform is not None and user_id is not None:
+            query = query.where(
+                RegistrationRow.platform == platform, RegistrationRow.user_id == user_id
+            )
+        return await self._session.scalar(query) or 0
+
+    async def reject_all_pending(self, by: str, at: datetime) -> list[Registration]:
+        """Refuse every request still waiting (expired ones too: they go the same way)."""
+        rows = list(
+            await self._session.scalars(
+                select(RegistrationRow)
+                .where(RegistrationRow.status == PENDING)
+                .order_by(RegistrationRow.created_at, RegistrationRow.id)
+            )
+        )
+        for row in rows:
+            row.status, row.decided_by, row.decided_at = REJECTED, by, at
+        await self._session.flush()
+        return [_registration(row) for row in rows]
+
+    async def people(self) -> list[RegistrationInfo]:
+        """Everyone approved or suspended, one entry per person (their latest such
+        registration), by name."""
         query = (
             select(RegistrationRow)
-            .where(RegistrationRow.status == PENDING)
-            .order_by(RegistrationRow.created_at, RegistrationRow.id)
+            .where(RegistrationRow.status.in_((APPROVED, SUSPENDED)))
+            .order_by(RegistrationRow.created_at.desc(), RegistrationRow.id.desc())
         )
-        return [_registration(row) for row in await self._session.scalars(query)]
+        latest: dict[tuple[str, str], RegistrationRow] = {}
+        for row in await self._session.scalars(query):
+            latest.setdefault((row.platform, row.user_id), row)
+        first = await self._first_seen(set(latest))
+        people = [_info(row, first[key]) for key, row in latest.items()]
+        return sorted(people, key=lambda p: (p.registration.sender.name, p.registration.id))
+
+    async def set_person_status(
+        self, platform: str, user_id: str, from_: Sequence[str], to: str, by: str, at: datetime
+    ) -> int:
+        """Move every registration of one person in a `from_` status to `to`; how many moved.
+        All of them: an older approval for another unit must not keep the person in."""
+        result = await self._session.execute(
+            update(RegistrationRow)
+            .where(
+                RegistrationRow.platform == platform,
+                RegistrationRow.user_id == user_id,
+                RegistrationRow.status.in_(tuple(from_)),
+            )
+            .values(status=to, decided_by=by, decided_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def prune(self, refused_before: datetime, asked_before: datetime) -> int:
+        """Delete refused requests decided before `refused_before` and requests that expired
+        unanswered (made before `asked_before`); approved, suspended and revoked ones stay:
+        they say who may report. How many were deleted."""
+        row = RegistrationRow
+        refused = (row.status == REJECTED) & (row.decided_at < refused_before)
+        lapsed = (row.status == PENDING) & (row.created_at < asked_before)
+        result = await self._session.execute(delete(row).where(refused | lapsed))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def decide(self, id: int, status: str, by: str, at: datetime) -> Registration | None:
         if status not in (APPROVED, REJECTED):
@@ -517,6 +652,15 @@ class AuditRepository:
         ]
 
 
+# A platform redelivers an update it thinks was not taken for a while (Telegram: up to 24 h);
+# a key seen longer ago than this is not a redelivery but a new update reusing an old id
+# (Telegram may start its update ids again after a quiet week).
+UPDATE_KEY_LIFETIME = timedelta(days=2)
+# Keys are deleted after this (docs/RELIABILITY.md): longer than their lifetime, so pruning
+# never decides whether an update is new.
+UPDATE_KEY_KEPT = timedelta(days=7)
+
+
 class UpdateLog:
     """Chat updates already handled, so a redelivered one is not processed twice."""
 
@@ -524,19 +668,40 @@ class UpdateLog:
         self._session = session
 
     async def first_time(self, platform: str, update_key: str, at: datetime) -> bool:
-        # ON CONFLICT DO NOTHING rather than catching IntegrityError: an error would abort the
-        # whole PostgreSQL transaction, and the caller's work shares it.
+        """True for an update key not seen within `UPDATE_KEY_LIFETIME` before `at` (the key
+        is then recorded as seen at `at`)."""
+        # ON CONFLICT rather than catching IntegrityError: an error would abort the whole
+        # PostgreSQL transaction, and the caller's work shares it. An old key is taken over
+        # (its time moved to now) and counts as new.
         connection = await _core(self._session)
         statement = _FIRST_TIME[connection.dialect.name == "postgresql"]
         result = await connection.execute(
-            statement, {"platform": platform, "update_key": update_key, "at": at}
+            statement,
+            {
+                "platform": platform,
+                "update_key": update_key,
+                "at": at,
+                "expired": at - UPDATE_KEY_LIFETIME,
+            },
         )
         return result.first() is not None
+
+    async def prune(self, before: datetime) -> int:
+        """Forget keys recorded before `before`; how many."""
+        result = await self._session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _first_time(insert: Any) -> Any:
     table = cast(Table, ProcessedUpdate.__table__)
-    return insert(table).on_conflict_do_nothing().returning(table.c.update_key)
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.platform, table.c.update_key],
+        set_={"at": statement.excluded.at},
+        where=table.c.at < bindparam("expired", type_=ProcessedUpdate.__table__.c.at.type),
+    ).returning(table.c.update_key)
 
 
 # Every message from a platform with update ids runs it: built once per dialect.

@@ -329,6 +329,7 @@ class TelegramBot:
             chat_type="private" if message.chat.type == "private" else "group",
             user_id=str(user.id),
             user_name=user.full_name,
+            user_handle=user.username or "",
             text=text,
             sent_at=message.date,
             message_id=str(message.message_id),

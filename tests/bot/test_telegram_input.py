@@ -121,3 +121,15 @@ async def test_an_edit_over_the_webhook_is_a_correction_once(webhook_bot: Harnes
     )
     await webhook_bot.said(GROUP, "Tình hình báo cáo", count=2)
     assert not any("Xếp hạng" in t or "xếp hạng" in t for t in webhook_bot.api.texts(GROUP))
+
+
+async def test_a_strangers_username_reaches_the_admins_list(polling_bot: Harness) -> None:
+    stranger = 77_001
+    update = text_update(stranger, stranger, "/dangky Xã Bình Long", name="Người lạ")
+    update["message"]["from"]["username"] = "duy_nt"
+    polling_bot.api.push(update)
+    await polling_bot.said(stranger, "Đã gửi yêu cầu đăng ký")
+    async with polling_bot.db.unit_of_work() as uow:
+        [waiting] = await uow.registrations.pending_details()
+    assert waiting.username == "duy_nt"
+    assert waiting.registration.sender.user_id == str(stranger)

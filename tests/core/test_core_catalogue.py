@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from core.catalogue import Catalogue, ConfigError, Role, Validation, build_catalogue
+from core.catalogue import (
+    Catalogue,
+    ConfigError,
+    RegistrationRules,
+    Role,
+    Validation,
+    build_catalogue,
+)
 from core.holidays_vn import VIETNAM_HOLIDAYS
 from core.schedule import Schedule
 
@@ -73,6 +80,7 @@ def _fingerprint(cat: Catalogue) -> str:
     described = _canonical(cat)
     del described["calendar"]["closed_days"]  # the holiday table, checked on its own
     del described["validation"]  # added later, with defaults: checked on its own
+    del described["registration"]  # likewise
     text = json.dumps(described, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -85,6 +93,7 @@ def test_real_config_builds_the_same_catalogue_as_the_hand_written_validator() -
     assert cat.calendar.closed_days == VIETNAM_HOLIDAYS
     assert cat.schedule == Schedule()
     assert cat.validation == Validation()
+    assert cat.registration == RegistrationRules()
     assert cat.title == "Tổ Công tác Đề án 06 huyện Bình Sơn"
     assert cat.indicator("non_cash").target == Decimal(40)
     assert {p.key: p.ids for p in cat.people}["cb_binh_long"] == {}

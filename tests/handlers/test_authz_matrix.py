@@ -63,6 +63,9 @@ dangky    unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  u
 duyet     group        admins_only   admins_only   admins_only   admins_only   approved
 duyet     private      admins_only   admins_only   admins_only   admins_only   approved
 duyet     unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
+thuhoi    group        admins_only   admins_only   admins_only   admins_only   revoked
+thuhoi    private      admins_only   admins_only   admins_only   admins_only   revoked
+thuhoi    unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
 huongdan  group        help          help          help          help          help
 huongdan  private      help          help          help          help          help
 huongdan  unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
@@ -93,6 +96,7 @@ ARGS = {
     "lichsu": " Xã Bình Thuận",
     "dangky": " Xã Bình Long",
     "duyet": " {reg}",
+    "thuhoi": " {reg}",
     "huongdan": "",
     "nhacnho": "",
     "bieudo": " Xác thực ĐDĐT",
@@ -169,6 +173,10 @@ OUTCOMES: dict[str, Outcome] = {
     "admins_only": Outcome(_is(msg.ADMINS_ONLY)),
     "approved": Outcome(
         _has("✅ Đã duyệt", "Xã Bình Long"), frozenset({"registrations", "audit_log"})
+    ),
+    "revoked": Outcome(
+        _has("Đã thu hồi quyền báo cáo", "Xã Bình Long"),
+        frozenset({"registrations", "audit_log"}),
     ),
     "help": Outcome(lambda a: a.startswith("🤖 Bot báo cáo Đề án 06")),
     # The first nudge of the hour reaches the 20 units still missing; within the hour the
@@ -247,10 +255,17 @@ async def _pending_registration(chat: ChatBot, n: int) -> dict[str, object]:
     return {"reg": found.group(1)}
 
 
+async def _approved_person(chat: ChatBot, n: int) -> dict[str, object]:
+    values = await _pending_registration(chat, n)
+    assert (await chat.send("thuong_truc", f"/duyet {values['reg']}", "rieng")).startswith("✅")
+    return values
+
+
 SETUPS: dict[str, Setup] = {
     "xacnhan": _hold_a_report,
     "huy": _hold_a_report,
     "duyet": _pending_registration,
+    "thuhoi": _approved_person,
 }
 
 

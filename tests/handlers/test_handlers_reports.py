@@ -87,7 +87,7 @@ async def test_stranger_is_refused_then_registers_and_is_approved(chat) -> None:
     assert "Xã Bình Hải" in sent
     assert "chỉ quản trị viên" in (await chat.send("lanh_dao", "/duyet 1")).casefold()
     listing = await chat.send("thuong_truc", "/duyet", chat="thuong_truc")
-    assert "Số 1: nguoi_moi (sim) — Xã Bình Hải" in listing
+    assert "Số 1: nguoi_moi (sim nguoi_moi) — Xã Bình Hải" in listing
     approved = await chat.send("thuong_truc", "/duyet 1", chat="thuong_truc")
     assert "✅ Đã duyệt nguoi_moi làm cán bộ báo cáo của Xã Bình Hải." in approved
     accepted = await chat.send("nguoi_moi", REPORT)

@@ -154,10 +154,11 @@ async def test_the_running_scheduler_registers_deterministic_jobs(
         assert handle.is_leader
         ids = handle.job_ids()
         assert "plan" in ids
+        assert "maintenance" in ids
         now = datetime.now(UTC)
         assert any(i.startswith("digest:nhom_bao_cao:") for i in ids)
         assert any(i.startswith("lastcall:nhom_bao_cao:") for i in ids)
-        assert all(i == "plan" or i.split(":")[1] == "nhom_bao_cao" for i in ids)
+        assert all(i in ("plan", "maintenance") or i.split(":")[1] == "nhom_bao_cao" for i in ids)
         assert now.tzinfo is not None
     finally:
         await handle.stop()

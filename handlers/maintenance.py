@@ -1,0 +1,46 @@
+"""Daily pruning of what is no longer needed, so the database does not grow without bound
+(what is kept and for how long: docs/RELIABILITY.md). The audit trail is never pruned."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.catalogue import Catalogue
+from storage import Database
+from storage.repositories import UPDATE_KEY_KEPT
+
+log = logging.getLogger(__name__)
+
+# Requests are counted for the per-day limits for a day: never pruned before that.
+_COUNTED = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    updates: int
+    registrations: int
+
+
+def registrations_kept(catalogue: Catalogue) -> timedelta:
+    """How long a refused or unanswered request is kept: its expiry, and at least as long as
+    the daily limits count it."""
+    return max(catalogue.registration.expire_after, _COUNTED)
+
+
+async def prune(catalogue: Catalogue, db: Database, now: datetime) -> Pruned:
+    """Delete update keys older than `UPDATE_KEY_KEPT`, and requests refused or left
+    unanswered longer than `registrations_kept` ago, in one short transaction."""
+    kept = registrations_kept(catalogue)
+    async with db.unit_of_work() as uow:
+        updates = await uow.updates.prune(now - UPDATE_KEY_KEPT)
+        registrations = await uow.registrations.prune(now - kept, now - kept)
+        await uow.commit()
+    if updates or registrations:
+        log.info(
+            "maintenance: pruned %d update keys and %d old registration requests",
+            updates,
+            registrations,
+        )
+    return Pruned(updates, registrations)
