@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import re
+import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,10 @@ class TelegramSettings:
     read_timeout_s: float = 5.0  # PTB's default: seconds to wait for the answer to a call
 
 
+# How long a replayed update id counts as the same update (Telegram keeps an undelivered
+# update for 24 hours; storage.repositories.UPDATE_KEY_LIFETIME is the stored twin).
+REPLAY_WINDOW_S = 2 * 24 * 3600
+
 # Edits too: an officer who fixes a figure by editing their /baocao means it as a correction.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
@@ -129,7 +134,10 @@ class TelegramBot:
             .updater(None)
         )
         self.application = builder.build()
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        # Update ids handled by this process, with when: a replay within REPLAY_WINDOW_S is
+        # dropped; an id seen longer ago is a new update (Telegram may start its ids again
+        # after a quiet week), as the engine's stored record treats it.
+        self._seen: OrderedDict[int, float] = OrderedDict()
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._stopping = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
@@ -308,10 +316,12 @@ class TelegramBot:
     async def _drop_replayed(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         """A webhook retry or polling replay seen in this process is dropped at once; across
         restarts the engine's update record (same transaction as the report) catches it."""
-        if update.update_id in self._seen:
+        now = time.monotonic()
+        seen = self._seen.pop(update.update_id, None)
+        self._seen[update.update_id] = now
+        if seen is not None and now - seen < REPLAY_WINDOW_S:
             log.info("telegram: update %s delivered again; ignored", update.update_id)
             raise ApplicationHandlerStop
-        self._seen[update.update_id] = None
         if len(self._seen) > 10_000:
             self._seen.popitem(last=False)
 
