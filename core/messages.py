@@ -636,6 +636,7 @@ def digest_title(period: str, due: datetime) -> str:
 
 
 DIGEST_IMPROVED = "📈 Tiến bộ nhất so với tuần trước:"
+DIGEST_FIRST_WEEK = "📈 Chưa có số liệu tuần trước để so sánh mức tăng."
 DIGEST_NO_IMPROVED = "📈 Chưa có đơn vị nào tăng tỉ lệ so với tuần trước."
 DIGEST_AT_RISK = "⚠️ Theo tốc độ hiện tại, có nguy cơ không đạt chỉ tiêu đúng hạn:"
 DIGEST_NO_RISK = "✅ Theo tốc độ hiện tại, không đơn vị nào có nguy cơ trễ hạn chỉ tiêu."

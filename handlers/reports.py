@@ -82,7 +82,8 @@ async def report(req: Request) -> list[Reply]:
         stored = await _store(
             req, uow, unit, placement, values, req.message.text, warnings, existing
         )
-    return _stored_reply(req, unit, period, placement.late, values, warnings, stored, ignored)
+    late = stored.submission.late if stored.submission is not None else placement.late
+    return _stored_reply(req, unit, period, late, values, warnings, stored, ignored)
 
 
 async def confirm(req: Request) -> list[Reply]:
@@ -96,8 +97,9 @@ async def confirm(req: Request) -> list[Reply]:
         stored = await _store(
             req, uow, unit, placement, pending.values, pending.raw_text, pending.warnings
         )
+    late = stored.submission.late if stored.submission is not None else placement.late
     return _stored_reply(
-        req, unit, placement.period, placement.late, pending.values, pending.warnings, stored
+        req, unit, placement.period, late, pending.values, pending.warnings, stored
     )
 
 
@@ -377,13 +379,16 @@ async def _store(
     if existing is not None and dict(existing.values) == dict(values):
         await uow.commit()
         return Stored(None, [])
+    # A correction after the due time of a report first sent on time leaves the unit on
+    # time: the figures were in; the correction's own time stays in the version history.
+    late = placement.late and (existing is None or existing.late)
     stored = await uow.submissions.add(
         Submission(
             unit=unit.code,
             period=period.key,
             version=0,
             values=dict(values),
-            late=placement.late,
+            late=late,
             sent_at=req.message.sent_at,
             sender=req.actor.sender,
             chat=req.message.chat_id,
