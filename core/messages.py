@@ -238,7 +238,7 @@ def ignored_lines(lines: Sequence[str], shown: int = 3, width: int = 40) -> str:
 def header_week_differs(line: str, current: str) -> str:
     return (
         f"Dòng “{line[:60]}” ghi tuần khác {current} (kỳ đang nhận báo cáo); "
-        f"số liệu sẽ được lưu cho {current}"
+        f"số liệu sẽ được lưu cho {current}."
     )
 
 
