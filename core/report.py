@@ -166,13 +166,14 @@ def parse_report(body: str, catalogue: Catalogue) -> ParsedReport:
         if line.startswith("/"):
             commands.append(line)
             continue
-        if is_chatter(line):
+        read = read_line(line, catalogue)
+        # A known field is read whatever it holds; only then can a line be a date or heading.
+        if (read is None or read[2] is None) and is_chatter(line):
             week = header_week(line)
             if week is not None and header is None:
                 header = (line, *week)
             ignored.append(line)
             continue
-        read = read_line(line, catalogue)
         if read is None:
             bare.append(_NUMBERING.sub("", _BULLET.sub("", line).strip()))
             continue
