@@ -12,13 +12,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.text import clean, fold, key
+from core.text import clean, key, modern_tones
+from core.text import fold as _plain_fold
 
 if TYPE_CHECKING:  # core.catalogue imports this module for Unit.short_name and its index
     from core.catalogue import Unit
 
 UNIT_TYPES = ("thị trấn", "đặc khu", "phường", "xã", "tt", "p", "x")
-_UNIT_TYPE_RE = re.compile(r"^(?:" + "|".join(re.escape(t) for t in UNIT_TYPES) + r")[\s.]+")
+# `UBND xã Bình Thuận`: the commune's People's Committee, as letters head their reports.
+_COMMITTEE = r"(?:ubnd|ủy ban nhân dân|uỷ ban nhân dân)\s+"
+_UNIT_TYPE_RE = re.compile(
+    r"^(?:" + _COMMITTEE + r")?(?:" + "|".join(re.escape(t) for t in UNIT_TYPES) + r")[\s.]+"
+)
+
+
+def fold(text: str) -> str:
+    """Case-folded, diacritics kept, the tone mark where the new spelling puts it: `Tân Hoà`
+    and `Tân Hòa` are one name."""
+    return modern_tones(_plain_fold(text))
 
 
 def strip_unit_type(name: str) -> str:

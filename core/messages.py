@@ -242,6 +242,24 @@ def template_hint(has_previous: bool) -> str:
     return "Chép mẫu, điền số liệu lũy kế sau dấu “:” rồi gửi cả tin nhắn."
 
 
+def unit_near_miss(typed: str, name: str) -> str:
+    return f"Đã hiểu “{typed[:60]}” là {name} (đơn vị của bạn)."
+
+
+def ignored_lines(lines: Sequence[str], shown: int = 3, width: int = 40) -> str:
+    """One short line naming the lines the bot did not read as part of the report."""
+    quoted = [f"“{line if len(line) <= width else line[: width - 1] + '…'}”" for line in lines]
+    more = f" và {len(lines) - shown} dòng khác" if len(lines) > shown else ""
+    return f"ℹ️ Bỏ qua {len(lines)} dòng không phải số liệu: {', '.join(quoted[:shown])}{more}."
+
+
+def header_week_differs(line: str, current: str) -> str:
+    return (
+        f"Dòng “{line[:60]}” ghi tuần khác {current} (kỳ đang nhận báo cáo); "
+        f"số liệu sẽ được lưu cho {current}."
+    )
+
+
 def period_unknown(text: str) -> str:
     return f"Không hiểu kỳ báo cáo “{text}”; ghi theo dạng “Tuần: 45/2024”."
 
@@ -381,6 +399,13 @@ def own_rank(unit: str, position: int, total: int, rate: str, met: bool | None) 
 
 def no_reports_yet(period: str) -> str:
     return f"Chưa có báo cáo nào cho {period}."
+
+
+def week_hint(command: str, text: str) -> str:
+    return (
+        f"Không hiểu tuần “{text}”. Ví dụ: /{command} 46, /{command} 46/2024, "
+        f"/{command} tuần trước."
+    )
 
 
 def indicator_unknown(text: str, options: Sequence[str]) -> str:
@@ -726,6 +751,7 @@ def digest_title(period: str, due: datetime) -> str:
 
 
 DIGEST_IMPROVED = "📈 Tiến bộ nhất so với tuần trước:"
+DIGEST_FIRST_WEEK = "📈 Chưa có số liệu tuần trước để so sánh mức tăng."
 DIGEST_NO_IMPROVED = "📈 Chưa có đơn vị nào tăng tỉ lệ so với tuần trước."
 DIGEST_AT_RISK = "⚠️ Theo tốc độ hiện tại, có nguy cơ không đạt chỉ tiêu đúng hạn:"
 DIGEST_NO_RISK = "✅ Theo tốc độ hiện tại, không đơn vị nào có nguy cơ trễ hạn chỉ tiêu."

@@ -14,6 +14,9 @@ from core.submission import Values
 
 # Weeks of history the current weekly pace is averaged over.
 PACE_WEEKS = 4
+# Reports a pace needs: two points are one weekly rise, which in the first weeks is mostly
+# units joining or catching up; a projection from it is noise ("dự kiến đạt 2057").
+MIN_PACE_POINTS = 3
 
 # One unit's figures (or the group's totals) week by week: (due date, values), oldest first.
 UnitTrend = Sequence[tuple[date, Values]]
@@ -50,6 +53,9 @@ class Pace:
         """Short of the target, with a deadline the current pace does not reach."""
         if self.met or self.deadline is None:
             return False
+        if self.weekly_pace is None:
+            # Too few reports to say ("chưa đủ số liệu"), unless the deadline has passed.
+            return self.days_left == 0
         return self.projected is None or self.projected > self.deadline
 
 
@@ -77,7 +83,7 @@ def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) ->
         per_week = per_day * 7
     recent = [p for p in history if p.on >= last.on - timedelta(weeks=PACE_WEEKS)]
     weekly_pace = None
-    if len(recent) >= 2 and recent[-1].on > recent[0].on:
+    if len({p.on for p in recent}) >= MIN_PACE_POINTS:
         weeks = Fraction((recent[-1].on - recent[0].on).days, 7)
         weekly_pace = (recent[-1].numerator - recent[0].numerator) / weeks
     projected = None
@@ -129,14 +135,19 @@ def risk_check(indicator: Indicator, today: date) -> Callable[[UnitTrend], bool]
         last_on = series[i][0]
         cutoff = last_on - window
         first_on, first_numerator = last_on, numerator
+        dates = {last_on}
         for on, values in reversed(series[:i]):
             if on < cutoff:
                 break
             point = counts(indicator, values)
             if point is not None:
                 first_on, first_numerator = on, point[0]
+                dates.add(on)
+        if len(dates) < MIN_PACE_POINTS:
+            # Too few reports for a pace: at risk only once the deadline has passed.
+            return days_to_deadline <= 0
         rise = numerator - first_numerator
-        if first_on >= last_on or rise <= 0:
+        if rise <= 0:
             return True  # no pace to project: short of the target with a deadline
         days = (last_on - first_on).days
         # projected = today + ceil(remaining / (rise / (days / 7)) · 7) days.

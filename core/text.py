@@ -50,3 +50,18 @@ def collate(text: str) -> str:
 def label_key(text: str) -> str:
     """Key for field labels: punctuation other than digits and letters is ignored."""
     return _SPACES.sub(" ", re.sub(r"[^\w]+", " ", key(text))).strip()
+
+
+# Old tone placement (`hoà`, `thuỷ`, `khoẻ`, `uý`) -> new (`hòa`, `thủy`, `khỏe`, `úy`): both
+# are accepted spellings of the same syllable, so names are compared in one of them. Only an
+# open syllable moves its mark (`hoàn` is the same in both), and `qu` is a consonant (`quý`).
+_OLD_TONES = re.compile(
+    r"(?<![qQ])([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])(?![\w\u0300-\u036f])"
+)
+
+
+def modern_tones(text: str) -> str:
+    """`Tân Hoà` -> `Tân Hòa`, `thuỷ` -> `thủy`; any other text unchanged (NFC in, NFC out)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    moved = _OLD_TONES.sub(lambda m: m[1] + m[3] + m[2], decomposed)
+    return unicodedata.normalize("NFC", moved) if moved != decomposed else text

@@ -16,7 +16,7 @@ from core.chat import Reply, Text
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved
 from handlers import queries
-from handlers.present import ranking_blocks, signed
+from handlers.present import improved_heading, ranking_blocks, signed
 from storage import UnitOfWork
 
 
@@ -91,7 +91,7 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
     for result in digest.rankings:
         if result.rows:
             out.append(Reply(tuple(ranking_blocks(result, digest.period))))
-    improved = [msg.DIGEST_IMPROVED if digest.improved else msg.DIGEST_NO_IMPROVED]
+    improved = [improved_heading(digest.rankings, bool(digest.improved))]
     for row, ind in digest.improved:
         change = signed(row.change, ind.decimals)
         improved.append(msg.improved_line(row.unit.short_name, ind.short, change))

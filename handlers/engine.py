@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import shutil
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from core import messages as msg
 from core.catalogue import Catalogue, Role
 from core.chat import Incoming, Notifier, Recipient, Reply, reply
-from core.report import split_line
+from core.report import REPORT_HEAD, read_line, split_line
 from handlers import commands, files
 from handlers.chat_ids import ChatIds
 from handlers.common import Refusal
@@ -53,14 +54,24 @@ def lasting_problem(exc: BaseException) -> str | None:
 
 
 def split_command(text: str) -> tuple[str, str] | None:
-    """`/baocao@DeAn06Bot Xã Bình Long\\n…` -> (`baocao`, `Xã Bình Long\\n…`)."""
-    stripped = text.lstrip()
-    if not stripped.startswith("/"):
+    """`/baocao@DeAn06Bot Xã Bình Long\\n…` -> (`baocao`, `Xã Bình Long\\n…`). A report's command
+    may start any line (after `Em gửi báo cáo ạ` or a copy's header); the lines before it are
+    read with the report (and listed as ignored)."""
+    lines = unicodedata.normalize("NFC", text).splitlines()  # CRLF, U+2028 and the like
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None:
         return None
-    head, _, rest = stripped.partition("\n")
+    if not lines[start].lstrip().startswith("/"):
+        start = next((i for i, line in enumerate(lines) if REPORT_HEAD.match(line.lstrip())), None)
+        if start is None:
+            return None
+    before = [line for line in lines[:start] if line.strip()]
+    head, rest = lines[start].lstrip(), lines[start + 1 :]
+    head = REPORT_HEAD.sub("/baocao", head, count=1)
     word, _, tail = head.partition(" ")
     name = word[1:].split("@", 1)[0].casefold()
-    args = tail if not rest else f"{tail}\n{rest}"
+    body = [tail] if tail else []
+    args = "\n".join([*before, *body, *rest]) if rest or before else tail
     return name, args
 
 
@@ -215,8 +226,13 @@ class Engine:
         """A report without the command: in a private chat, or replying to the bot in a group."""
         if message.chat_type == "group" and not message.reply_to_bot:
             return False
+        recognised = 0
         for line in message.text.splitlines():
             pair = split_line(line)
             if pair and self.catalogue.field_for_label(pair[0]):
                 return True
-        return False
+            read = read_line(line, self.catalogue)
+            recognised += read is not None and read[2] is not None
+        # Lines without a separator (`Đã cấp CCCD 13112`) make a report from two on: one alone
+        # may be a sentence that happens to hold a label and a number.
+        return recognised >= 2

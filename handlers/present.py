@@ -44,6 +44,15 @@ def ranking_blocks(result: Ranking, period: Period) -> list[Text | Table]:
     return blocks
 
 
+def improved_heading(rankings: Sequence[Ranking], improved: bool) -> str:
+    """The digest's "most improved" heading; in a first week there is nothing to rise from."""
+    if improved:
+        return msg.DIGEST_IMPROVED
+    if not any(row.change is not None for r in rankings for row in r.rows):
+        return msg.DIGEST_FIRST_WEEK
+    return msg.DIGEST_NO_IMPROVED
+
+
 def _rank_table(result: Ranking, rows: Sequence[Row], title: str) -> Table:
     ind = result.indicator
     extra_names = [c.short for c in result.columns]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
@@ -11,7 +12,7 @@ from core.catalogue import Catalogue, Indicator, Role, Unit
 from core.chat import Reply, Text, reply
 from core.numbers import format_int
 from core.periods import Period, Placement
-from core.report import ParsedReport, parse_report
+from core.report import REPORT_HEAD, ParsedReport, parse_report
 from core.submission import PendingReport, Submission, Values
 from core.validation import review
 from handlers.common import Refusal, find_unit, indicator_lines, template_text
@@ -32,14 +33,16 @@ async def report(req: Request) -> list[Reply]:
     ):
         return await template(req)
     try:
-        unit, leftovers = _unit_of(req, parsed)
+        reading = _unit_of(req, parsed)
     except (NotYourUnit, SeveralReports) as refusal:
         return [reply(msg.report_refused([refusal.text]))]
     except Refusal as refusal:
-        return _refuse(req, [refusal.text], None, parsed.values)
+        return _refuse(req, [refusal.text], None, parsed.values, parsed.ignored)
+    unit, ignored = reading.unit, reading.ignored
     problems = list(parsed.problems)
     problems += [
-        f"Không hiểu dòng “{line[:60]}”; mỗi dòng ghi “tên mục: số liệu”." for line in leftovers
+        f"Không hiểu dòng “{line[:60]}”; mỗi dòng ghi “tên mục: số liệu”."
+        for line in reading.unread
     ]
     try:
         placement = _placement(req, parsed)
@@ -47,9 +50,9 @@ async def report(req: Request) -> list[Reply]:
         problems.append(refusal.text)
         placement = None
     if problems or placement is None:
-        return _refuse(req, problems, unit, parsed.values)
+        return _refuse(req, problems, unit, parsed.values, ignored)
     period = placement.period
-    holds = _other_week(req, parsed, placement)
+    holds = _other_week(req, parsed, placement) + _header_week(parsed, placement)
     async with req.transaction() as uow:
         # One query for the weeks before and the period itself: a report costs few statements.
         recent = await uow.submissions.recent(unit.code, period.key, HISTORY_WEEKS)
@@ -58,8 +61,8 @@ async def report(req: Request) -> list[Reply]:
         values, carried = _carry_forward(req.catalogue, period, parsed.values, existing, history)
         verdict = review(values, req.catalogue, [h.values for h in history])
         if not verdict.accepted:
-            return _refuse(req, list(verdict.errors), unit, parsed.values)
-        warnings = carried + verdict.warnings
+            return _refuse(req, list(verdict.errors), unit, parsed.values, ignored)
+        warnings = reading.notes + carried + verdict.warnings
         confirmations = holds + verdict.confirmations
         if confirmations:
             pending = PendingReport(
@@ -75,11 +78,12 @@ async def report(req: Request) -> list[Reply]:
             )
             await uow.pending.put(pending, req.now())
             await uow.commit()
-            return [reply(msg.confirm_needed(confirmations))]
+            return [reply(msg.confirm_needed(confirmations), *_ignored_note(ignored))]
         stored = await _store(
             req, uow, unit, placement, values, req.message.text, warnings, existing
         )
-    return _stored_reply(req, unit, period, placement.late, values, warnings, stored)
+    late = stored.submission.late if stored.submission is not None else placement.late
+    return _stored_reply(req, unit, period, late, values, warnings, stored, ignored)
 
 
 async def confirm(req: Request) -> list[Reply]:
@@ -93,8 +97,9 @@ async def confirm(req: Request) -> list[Reply]:
         stored = await _store(
             req, uow, unit, placement, pending.values, pending.raw_text, pending.warnings
         )
+    late = stored.submission.late if stored.submission is not None else placement.late
     return _stored_reply(
-        req, unit, placement.period, placement.late, pending.values, pending.warnings, stored
+        req, unit, placement.period, late, pending.values, pending.warnings, stored
     )
 
 
@@ -131,15 +136,34 @@ async def template(req: Request) -> list[Reply]:
     ]
 
 
-def _unit_of(req: Request, parsed: ParsedReport) -> tuple[Unit, list[str]]:
+@dataclass(frozen=True)
+class UnitReading:
+    """The unit a report is for, and what became of the lines that were no field."""
+
+    unit: Unit
+    unread: tuple[str, ...]  # lines with a figure the bot could not read: the report waits
+    ignored: tuple[str, ...]  # greetings and notes: listed in the reply
+    notes: tuple[str, ...] = ()  # what the bot understood for the officer (a near-miss name)
+
+
+def _unit_of(req: Request, parsed: ParsedReport) -> UnitReading:
     """The unit the report is for, and the bare lines that were not its name."""
     actor = req.actor
     leftovers = list(parsed.bare_lines)
+    ignored = list(parsed.ignored)
+    notes: list[str] = []
     text = parsed.unit_text
-    named = [find_unit(req.catalogue, t) for t in parsed.unit_texts]
+    named = [_resolve(req, t, notes) for t in parsed.unit_texts]
     for line in list(leftovers):
         match = req.catalogue.match_unit(line)
         if match.unit is None and not match.candidates:
+            # `Dạ xã Bình Châu báo cáo:` names the unit inside a greeting: it must agree.
+            mentioned = _mentioned_unit(req, line)
+            if mentioned is not None:
+                named.append(mentioned)
+                text = mentioned.name if text is None else text
+                leftovers.remove(line)
+                ignored.append(line)
             continue
         if text is None:
             text = line
@@ -156,14 +180,46 @@ def _unit_of(req: Request, parsed: ParsedReport) -> tuple[Unit, list[str]]:
         if _is_report_command(line):
             raise SeveralReports(msg.TWO_REPORTS)
         leftovers.append(line)
+    # A line without a figure is a greeting or a note; one with a figure may be a field
+    # written so that it could not be read, and a figure is never dropped silently.
+    unread = tuple(line for line in leftovers if any(ch.isdigit() for ch in line))
+    ignored += [line for line in leftovers if line not in unread]
     if text is None:
         if actor.unit is not None and actor.role is Role.OFFICER:
-            return actor.unit, leftovers
+            return UnitReading(actor.unit, unread, tuple(ignored), tuple(notes))
         raise Refusal(msg.unit_needed())
-    unit = find_unit(req.catalogue, text)
+    unit = _resolve(req, text, notes)
     if actor.role is Role.OFFICER and actor.unit is not None and unit != actor.unit:
         raise NotYourUnit(msg.not_your_unit(actor.unit.name, unit.name))
-    return unit, leftovers
+    return UnitReading(unit, unread, tuple(ignored), tuple(dict.fromkeys(notes)))
+
+
+def _resolve(req: Request, text: str, notes: list[str]) -> Unit:
+    """The unit a typed name means; an officer's one-candidate near miss of their own unit's
+    name (`Xã Bình Thuân` from Bình Thuận) is that unit, said in a note. Names of two units
+    that differ in a diacritic have two candidates and are still never guessed."""
+    own = req.actor.unit if req.actor.role is Role.OFFICER else None
+    match = req.catalogue.match_unit(text)
+    if match.unit is None and own is not None and match.candidates == (own,):
+        notes.append(msg.unit_near_miss(text, own.name))
+        return own
+    return find_unit(req.catalogue, text)
+
+
+_UNIT_WORD = re.compile(r"(?:^|\s)((?:xã|phường|thị trấn|thị xã)\s+\S.*)$", re.IGNORECASE)
+
+
+def _mentioned_unit(req: Request, line: str) -> Unit | None:
+    """The unit a sentence names after its type: `Dạ xã Bình Châu báo cáo` -> Bình Châu."""
+    m = _UNIT_WORD.search(line.rstrip(":.!"))
+    if m is None:
+        return None
+    words = m[1].split()
+    for n in range(min(len(words), 6), 1, -1):
+        found = req.catalogue.match_unit(" ".join(words[:n])).unit
+        if found is not None:
+            return found
+    return None
 
 
 class NotYourUnit(Refusal):
@@ -178,6 +234,8 @@ def _is_report_command(line: str) -> bool:
     # The registry imports this module, so it is looked up when a message is handled.
     from handlers.commands import lookup
 
+    if REPORT_HEAD.match(line):
+        return True
     word = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
     entry = lookup(word.split("@", 1)[0].casefold())
     return entry is not None and entry.run is report
@@ -264,11 +322,31 @@ def _other_week(req: Request, parsed: ParsedReport, placement: Placement) -> tup
     )
 
 
+def _ignored_note(ignored: Sequence[str]) -> tuple[str, ...]:
+    return (msg.ignored_lines(ignored),) if ignored else ()
+
+
+def _header_week(parsed: ParsedReport, placement: Placement) -> tuple[str, ...]:
+    """A heading naming another week (`Báo cáo tuần 46` left in a copied message) asks before
+    the figures are stored for the week being reported."""
+    if parsed.header_week is None or parsed.period_text is not None:
+        return ()
+    line, week, year = parsed.header_week
+    period = placement.period
+    if week == period.week and year in (None, period.year):
+        return ()
+    return (msg.header_week_differs(line, period.label),)
+
+
 def _refuse(
-    req: Request, problems: list[str], unit: Unit | None, values: Mapping[str, int]
+    req: Request,
+    problems: list[str],
+    unit: Unit | None,
+    values: Mapping[str, int],
+    ignored: Sequence[str] = (),
 ) -> list[Reply]:
     return [
-        reply(msg.report_refused(problems), msg.TEMPLATE_INTRO),
+        reply(msg.report_refused(problems), *_ignored_note(ignored), msg.TEMPLATE_INTRO),
         reply(template_text(req.catalogue, unit or req.actor.unit, values, only_given=True)),
     ]
 
@@ -301,13 +379,16 @@ async def _store(
     if existing is not None and dict(existing.values) == dict(values):
         await uow.commit()
         return Stored(None, [])
+    # A correction after the due time of a report first sent on time leaves the unit on
+    # time: the figures were in; the correction's own time stays in the version history.
+    late = placement.late and (existing is None or existing.late)
     stored = await uow.submissions.add(
         Submission(
             unit=unit.code,
             period=period.key,
             version=0,
             values=dict(values),
-            late=placement.late,
+            late=late,
             sent_at=req.message.sent_at,
             sender=req.actor.sender,
             chat=req.message.chat_id,
@@ -338,6 +419,7 @@ def _stored_reply(
     values: Mapping[str, int],
     warnings: tuple[str, ...],
     stored: Stored,
+    ignored: Sequence[str] = (),
 ) -> list[Reply]:
     if stored.submission is None:
         return [reply(msg.unchanged(unit.name, period.label))]
@@ -357,6 +439,7 @@ def _stored_reply(
         text.append("\n".join([msg.rates_header(), *lines]))
     if warnings:
         text.append(msg.warnings_block(warnings))
+    text += _ignored_note(ignored)
     return [Reply(tuple(Text.of(t) for t in text))]
 
 

@@ -6,14 +6,17 @@ closed (`handlers.present`).
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Sequence
 from datetime import date
 
 from core import messages as msg
-from core.catalogue import Indicator, Unit
+from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Table, Text, reply
 from core.pace import WeeklyValues, carry_forward
 from core.periods import Period
+from core.text import key, label_key
 from handlers import queries
 from handlers.common import Refusal, clip, find_unit
 from handlers.context import Request
@@ -30,7 +33,10 @@ from handlers.reachability import unreachable_blocks, unreachable_for
 
 async def status(req: Request) -> list[Reply]:
     cat = req.catalogue
-    period = _period_arg(req) or cat.calendar.current(req.message.sent_at)
+    period, rest = _week_arg(req, "trangthai")
+    if rest:
+        raise Refusal(msg.week_hint("trangthai", clip(req.args.strip())))
+    period = period or cat.calendar.current(req.message.sent_at)
     async with req.transaction() as uow:
         subs = await queries.reports_of(uow, period)
         unreachable = await unreachable_for(req, uow)
@@ -67,14 +73,14 @@ async def status(req: Request) -> list[Reply]:
 
 async def ranking(req: Request) -> list[Reply]:
     cat = req.catalogue
-    words = req.args.strip()
-    named = _period_arg(req)
+    named, words = _week_arg(req, "xephang")
     indicators: Sequence[Indicator] = cat.ranked_indicators or cat.indicators
-    if words and named is None:
-        found = cat.find_indicator(words)
-        if found is None:
-            raise Refusal(msg.indicator_unknown(clip(words), [i.short for i in cat.indicators]))
-        indicators = [found]
+    if words:
+        indicators = _indicators_named(cat, words)
+        if not indicators:
+            raise Refusal(
+                msg.indicator_unknown(clip(req.args.strip()), [i.short for i in cat.indicators])
+            )
     async with req.transaction() as uow:
         period = named or await queries.reported_period(uow, cat.calendar, req.message.sent_at)
         current, previous = await queries.week_and_previous(uow, period)
@@ -135,11 +141,54 @@ async def history(req: Request) -> list[Reply]:
     return [Reply((Text.of(msg.history_title(scope)), table))]
 
 
-def _period_arg(req: Request) -> Period | None:
-    try:
-        return Period.parse(req.args.strip()) if req.args.strip() else None
-    except ValueError:
-        return None
+# How leaders name a week: `46`, `46/2024`, `2024-W46`, `tuần 46`, `tuần trước`, `tuần này`
+# (matched on the text without diacritics, so `tuan truoc` too).
+_RELATIVE_WEEK = re.compile(r"(?:^|\s)tuan\s*(?P<which>truoc|nay)(?=\s|$)")
+_ISO_WEEK = re.compile(r"(?:^|\s)(?P<year>[0-9]{4})-?w(?P<week>[0-9]{1,2})(?=\s|$)")
+_WEEK = re.compile(
+    r"(?:^|\s)(?:tuan\s*(?:so\s*)?|w)?(?P<week>[0-9]{1,2})(?:\s*[/.-]\s*(?P<year>[0-9]{4}))?(?=\s|$)"
+)
+
+
+def _week_arg(req: Request, command: str) -> tuple[Period | None, str]:
+    """The week named in the arguments, if any, and the words left (an indicator's name).
+    A week that does not exist is a Refusal with a hint, never the current week."""
+    text = key(req.args)
+    current = req.catalogue.calendar.current(req.message.sent_at)
+    if m := _RELATIVE_WEEK.search(text):
+        period = current.previous() if m["which"] == "truoc" else current
+    elif m := _ISO_WEEK.search(text) or _WEEK.search(text):
+        week, year = int(m["week"]), m["year"]
+        try:
+            if year is not None:
+                period = Period(int(year), week)
+            else:
+                # The nearest week of that number: `52` in January is last year's.
+                options = []
+                for y in (current.year - 1, current.year):
+                    with contextlib.suppress(ValueError):
+                        options.append(Period(y, week))
+                period = min(options, key=lambda p: abs((p.monday - current.monday).days))
+        except ValueError:
+            raise Refusal(msg.week_hint(command, clip(req.args.strip()))) from None
+    else:
+        return None, text.strip()
+    rest = (text[: m.start()] + " " + text[m.end() :]).strip()
+    return period, rest
+
+
+def _indicators_named(cat: Catalogue, words: str) -> list[Indicator]:
+    """The indicator a name or part of one means; a part shared by several (`chi tra`)
+    means all of them, each ranked in turn."""
+    found = cat.find_indicator(words)
+    if found is not None:
+        return [found]
+    wanted = label_key(words)
+    return [
+        i
+        for i in cat.indicators
+        if wanted and (wanted in label_key(i.name) or wanted in label_key(i.short))
+    ]
 
 
 def _unit_arg(req: Request) -> Unit | None:

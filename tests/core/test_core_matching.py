@@ -252,3 +252,37 @@ def test_the_catalogue_module_still_offers_the_matching_helpers() -> None:
     # Callers import them from core.catalogue, where they lived before core.matching.
     assert catalogue.match_unit is match_unit
     assert catalogue.strip_unit_type is strip_unit_type
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("Tân Hoà", "Tân Hòa"), ("thuỷ", "thủy"), ("khoẻ", "khỏe"), ("uý", "úy"), ("HOÀ", "HÒA")],
+)
+def test_old_and_new_tone_placement_are_one_spelling(old: str, new: str) -> None:
+    from core.text import modern_tones
+
+    assert modern_tones(old) == new
+    assert modern_tones(new) == new
+
+
+@pytest.mark.parametrize("word", ["quý", "hoàn", "hoặc", "khuya", "Bình Long"])
+def test_tone_placement_leaves_other_syllables_alone(word: str) -> None:
+    from core.text import modern_tones
+
+    assert modern_tones(word) == word
+
+
+@pytest.mark.parametrize("typed", ["Xã Bình Hoà", "Bình Hoà", "UBND xã Bình Hoà", "BÌNH HOÀ"])
+def test_old_tone_placement_names_the_unit(typed: str) -> None:
+    assert CATALOGUE.match_unit(typed).unit == CATALOGUE.unit("binh_hoa")
+
+
+def test_committee_prefix_is_stripped() -> None:
+    assert strip_unit_type("UBND xã Bình Thuận") == "Bình Thuận"
+    assert strip_unit_type("Ủy ban nhân dân xã Bình Thuận") == "Bình Thuận"
+
+
+def test_a_real_diacritic_is_still_never_guessed() -> None:
+    match = CATALOGUE.match_unit("Bình Thành")
+    assert match.unit is None
+    assert {u.code for u in match.candidates} == {"binh_thanh", "binh_thanh_2"}

@@ -230,15 +230,24 @@ def test_pace_at_risk_when_projected_after_the_deadline() -> None:
     assert pace.at_risk
 
 
+@pytest.mark.parametrize("history", [weekly([700]), weekly([690, 700])])
+def test_too_few_reports_give_no_pace_and_no_verdict(history: list[Point]) -> None:
+    # The first weeks: "chưa đủ số liệu", not also "sẽ không đạt" nor a date decades away.
+    pace = compute_pace(indicator(), history, TODAY)
+    assert pace is not None
+    assert pace.weekly_pace is None
+    assert pace.projected is None
+    assert not pace.at_risk
+
+
 @pytest.mark.parametrize(
     "history",
     [
-        weekly([700]),  # a single point: no pace yet
         weekly([700, 700, 700]),  # flat
         weekly([720, 710, 700]),  # falling
     ],
 )
-def test_pace_at_risk_without_a_positive_pace(history: list[Point]) -> None:
+def test_pace_at_risk_without_a_positive_pace_from_three_reports(history: list[Point]) -> None:
     pace = compute_pace(indicator(), history, TODAY)
     assert pace is not None
     assert pace.projected is None

@@ -162,8 +162,16 @@ def test_blank_value_lines_of_a_copied_template_are_ignored() -> None:
     assert values == {"citizen_id_issued": 6352}
 
 
-def test_blank_value_for_an_unknown_label_is_still_a_problem() -> None:
-    _, problems = parse("Ghi chú linh tinh:")
+def test_an_unknown_label_without_a_figure_is_a_note_not_a_problem() -> None:
+    # `Dạ xã Bình Châu báo cáo:` loses no figure; the handler lists it as ignored.
+    report = parse_report("Ghi chú linh tinh:\nNgười báo cáo: Lê Thị Lan", CATALOGUE)
+    assert report.problems == ()
+    assert report.bare_lines == ("Ghi chú linh tinh:",)  # may still name the unit
+    assert report.ignored == ("Người báo cáo: Lê Thị Lan",)
+
+
+def test_an_unknown_label_with_a_figure_is_still_a_problem() -> None:
+    _, problems = parse("Ghi chú linh tinh: 12")
     assert len(problems) == 1
 
 
@@ -225,3 +233,63 @@ def test_windows_line_endings_and_decomposed_text() -> None:
     values, problems = parse(decomposed)
     assert problems == ()
     assert values == {"citizen_id_issued": 10, "eid_activated": 5}
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("13112.", "13112"),
+        ("10300;", "10300"),
+        ("12 446 người", "12 446"),
+        ("491 tài khoản", "491"),
+        ("491 (tăng 12)", "491"),
+        ("491 tài khoản (tăng 12).", "491"),
+        ("7.082.", "7.082"),
+        ("7 nghìn", "7 nghìn"),  # a word that changes the number is left for parse_count
+        ("6,35", "6,35"),
+    ],
+)
+def test_number_text_keeps_only_the_count(typed: str, number: str) -> None:
+    from core.report import number_text
+
+    assert number_text(typed) == number
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "1. Đã cấp CCCD: 13112",
+        "a) Đã cấp CCCD: 13112",
+        "Đã cấp CCCD 13112",
+        "Đã cấp CCCD = 13112",
+        "Đã cấp CCCD - 13112",
+        "Đã cấp CCCD — 13112",
+        "Đã cấp CCCD: 13112.",
+        "Đã cấp CCCD 13 112 người",
+        "Đã cấp CCCD (người): 13112",
+    ],
+)
+def test_field_lines_as_phones_write_them(line: str) -> None:
+    assert parse(line) == ({"citizen_id_issued": 13112}, ())
+
+
+def test_a_label_with_digits_and_no_colon_takes_the_last_number() -> None:
+    assert parse("Trẻ 6-14 tuổi 898") == ({"child_6_14_total": 898}, ())
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Lê Thị Lan, [11.11.24 08:30]", "Ngày 18/11/2024", "18/11/2024", "Báo cáo tuần 47"],
+)
+def test_dates_headers_and_week_headings_are_ignored(line: str) -> None:
+    report = parse_report(line + "\nĐã cấp CCCD: 1", CATALOGUE)
+    assert report.problems == ()
+    assert report.ignored == (line,)
+
+
+def test_a_week_heading_is_kept_for_the_handler() -> None:
+    assert parse_report("BÁO CÁO TUẦN 46/2024", CATALOGUE).header_week == (
+        "BÁO CÁO TUẦN 46/2024",
+        46,
+        2024,
+    )

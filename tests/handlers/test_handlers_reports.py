@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from core.messages import UNKNOWN_GROUP
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -184,3 +186,25 @@ async def test_a_stored_correction_drops_the_report_waiting_for_confirmation(cha
     assert "Không có báo cáo nào đang chờ" in await chat.send("cb_binh_long", "/xacnhan")
     [stored] = await _versions(chat)
     assert stored.values["eid_verified"] == 5020
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("/bao cao\nA: 1", "A: 1"),
+        ("/báo cáo\r\nA: 1", "A: 1"),
+        ("/Báo_cáo@Bot Xã Bình Long\u2028A: 1", "Xã Bình Long\nA: 1"),
+        ("Em gửi báo cáo ạ\n/baocao\nA: 1", "Em gửi báo cáo ạ\nA: 1"),
+    ],
+)
+def test_the_report_command_however_typed_and_wherever_it_starts(text: str, args: str) -> None:
+    from handlers.engine import split_command
+
+    assert split_command(text) == ("baocao", args)
+
+
+def test_only_the_report_command_may_start_a_later_line() -> None:
+    from handlers.engine import split_command
+
+    assert split_command("Em chào anh\n/xephang") is None
+    assert split_command("Em gửi /baocao ạ") is None

@@ -43,7 +43,13 @@ def _report(catalogue: Catalogue) -> WeeklyReport:
     ]
     current = [s for s in versions if s.current]
     previous = {code: {k: v - 10 for k, v in vals.items()} for code, vals in values.items()}
-    series = [(date(2024, 11, 11), previous), (date(2024, 11, 18), values)]
+    # Three weeks: a pace needs three reports (core.pace.MIN_PACE_POINTS).
+    before = {code: {k: v - 20 for k, v in vals.items()} for code, vals in values.items()}
+    series = [
+        (date(2024, 11, 4), before),
+        (date(2024, 11, 11), previous),
+        (date(2024, 11, 18), values),
+    ]
     return build_report(catalogue, W47, current, previous, versions, series, date(2024, 11, 18))
 
 
