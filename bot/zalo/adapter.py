@@ -7,10 +7,11 @@ webhook bodies arrive bare or wrapped in `{"ok": true, "result": …}`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.chat import ChatType, Incoming
@@ -119,11 +120,31 @@ def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
     return out.strip(), found
 
 
+class BadUpdate(ValueError):
+    """An update the bot refuses to act on (its message cannot be placed in time)."""
+
+
+# A message's time decides its week: one before the programme or after the next year is a
+# forged or broken update, not a report to file under some week.
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 def _sent_at(value: Any, now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    if value is None:
+        return now
     try:
         millis = float(value)
     except (TypeError, ValueError):
-        return now or datetime.now(UTC)
+        return now
+    if not math.isfinite(millis):
+        raise BadUpdate(f"date {value!r} is not a time")
     # Seconds rather than milliseconds would land in 1970: accept both.
-    seconds = millis / 1000 if millis > 1e11 else millis
-    return datetime.fromtimestamp(seconds, UTC)
+    seconds = millis / 1000 if abs(millis) > 1e11 else millis
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadUpdate(f"date {value!r} is out of range") from None
+    if not EARLIEST <= moment <= now + timedelta(days=366):
+        raise BadUpdate(f"date {value!r} ({moment:%Y-%m-%d}) is not a plausible send time")
+    return moment

@@ -21,7 +21,7 @@ from bot.adapter import DeliveryFailed
 from bot.config_file import StartupError
 from bot.media import MediaStore
 from bot.zalo import plain, texts
-from bot.zalo.adapter import PLATFORM, NonText, parse_update, unwrap
+from bot.zalo.adapter import PLATFORM, BadUpdate, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
 from core.chat import Photo, Recipient, Reply, id_on, reply
@@ -152,7 +152,11 @@ class ZaloBot:
             log.exception("Zalo update %s failed", update_id(update) or "?")
 
     async def handle_update(self, update: Mapping[str, Any]) -> None:
-        parsed = parse_update(update, self.bot_name, self.engine.clock())
+        try:
+            parsed = parse_update(update, self.bot_name, self.engine.clock())
+        except BadUpdate as refused:
+            log.warning("Zalo update %s refused: %s", update_id(update) or "?", refused)
+            return
         if parsed is None:
             log.debug("Zalo event %r ignored", update.get("event_name"))
             return
@@ -293,9 +297,15 @@ def zalo_routes(bot: ZaloBot, secret: str) -> list[web.RouteDef]:
             return web.Response(status=413)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
+            log.info("Zalo webhook: a body that is not JSON was refused")
             return web.Response(status=400)
-        for update in unwrap(data):
+        # A webhook body is one update, bare or wrapped in {"ok": true, "result": …}.
+        updates = unwrap(data) if isinstance(data, dict) else []
+        if not updates:
+            log.info("Zalo webhook: a body that is not an update was refused")
+            return web.Response(status=400)
+        for update in updates:
             await bot.handle_update_safely(update)
         return web.json_response({"ok": True})
 
