@@ -19,7 +19,7 @@ from handlers.common import Refusal, clip, find_unit
 from handlers.context import Request
 from handlers.present import (
     at_risk_lines,
-    history_table,
+    history_blocks,
     own_ranking_blocks,
     pace_reply,
     ranking_blocks,
@@ -55,7 +55,7 @@ async def status(req: Request) -> list[Reply]:
         if own.code in subs:
             state = msg.OWN_LATE if subs[own.code].late else msg.OWN_REPORTED
         blocks.append(Text.of(msg.own_status(own.name, state)))
-    totals = totals_table(cat, [s.values for s in subs.values()])
+    totals = totals_table(cat, [s.values for s in subs.values()], _in_group(req))
     if totals.rows:
         blocks += [Text.of(msg.TOTALS_HEADER), totals]
     blocks += unreachable_blocks(unreachable)
@@ -82,13 +82,15 @@ async def ranking(req: Request) -> list[Reply]:
         return [reply(msg.no_reports_yet(period.label))]
     expected = queries.expected_codes(cat, period)
     replies = []
+    own: list[Text | Table] = []
     for ind in indicators:
         result = queries.rank_expected(cat, ind, current, previous, expected)
         if req.actor.is_staff:
-            replies.append(Reply(tuple(ranking_blocks(result, period))))
+            replies.append(Reply(tuple(ranking_blocks(result, period, _in_group(req)))))
         else:
-            replies.append(Reply(tuple(own_ranking_blocks(result, period, req.actor.unit))))
-    return replies
+            own += own_ranking_blocks(result, period, req.actor.unit)
+    # An officer's places in every indicator are a few lines: one message, not one each.
+    return replies if req.actor.is_staff else [Reply(tuple(own))]
 
 
 async def pace(req: Request) -> list[Reply]:
@@ -131,8 +133,12 @@ async def history(req: Request) -> list[Reply]:
     rows = [(on, values) for on, values in rows if values]
     if not rows:
         return [reply(msg.no_history(scope))]
-    table = history_table(cat, rows, late)
-    return [Reply((Text.of(msg.history_title(scope)), table))]
+    return [Reply((Text.of(msg.history_title(scope)), *history_blocks(cat, rows, late)))]
+
+
+def _in_group(req: Request) -> bool:
+    """Group replies are read on phones: narrow tables (`handlers.present.NARROW`)."""
+    return req.message.chat_type == "group"
 
 
 def _period_arg(req: Request) -> Period | None:
