@@ -1,8 +1,10 @@
 """Running the bot on a virtual clock: scenario lines in, one JSON line per post out.
 
 A scenario line is `{"at": "2024-11-11T08:30:00+07:00", "chat": "...", "user": "...",
-"text": "..."}`; chats and users are keys from the config, and an optional `"chat_type"`
-describes a chat the config does not know. The same inputs give the same outputs.
+"text": "..."}`; chats and users are keys from the config, an optional `"chat_type"`
+describes a chat the config does not know, and an optional `"name"` is the display name of a
+user the config does not know (as a chat platform would give it; else the configured name).
+The same inputs give the same outputs.
 
 Scheduled posts (reminders, last call, digest, countdowns) run on the same virtual clock: the
 jobs due between two steps run, in time order and at their own times, before the later step.
@@ -39,6 +41,7 @@ class Step:
     user: str
     text: str
     chat_type: str
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,14 @@ def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
         chat_type = "private" if item["chat"] == item["user"] else "group"
     if chat_type not in ("group", "private"):
         raise ScenarioError(f"dòng {n}: “chat_type” phải là group hoặc private")
-    return Step(n, at, item["chat"], item["user"], item["text"], chat_type)
+    shown = item.get("name")
+    if shown is None:
+        # A platform always gives a display name: the configured one, else the key.
+        person = catalogue.person_by_key(item["user"])
+        shown = person.name if person else item["user"]
+    if not isinstance(shown, str) or not shown.strip():
+        raise ScenarioError(f"dòng {n}: “name” phải là một chuỗi không rỗng")
+    return Step(n, at, item["chat"], item["user"], item["text"], chat_type, shown)
 
 
 class Simulator:
@@ -202,7 +212,7 @@ class Simulator:
             chat_id=step.chat,
             chat_type=step.chat_type,  # type: ignore[arg-type]
             user_id=step.user,
-            user_name=step.user,
+            user_name=step.name or step.user,
             text=step.text,
             sent_at=step.at,
             message_id=str(step.line),

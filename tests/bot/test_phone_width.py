@@ -185,3 +185,19 @@ def test_a_national_digest_is_summarised_in_three_messages() -> None:
 
 def _text(reply: Reply) -> str:
     return "\n".join(b.plain for b in reply.blocks if isinstance(b, Text))
+
+
+async def test_the_workbooks_sender_column_shows_names_not_keys(
+    db: Database, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    await _demo_week(db, catalogue, tmp_path)
+    sheet = load_workbook(tmp_path / "bao_cao_2024-W47.xlsx")["Số liệu gốc"]
+    head = [c.value for c in sheet[1]]
+    column = head.index("Người gửi")
+    senders = {row[column] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    # The officer who registered through /dangky, by the name their platform gave.
+    assert "Nguyễn Văn Hải" in senders
+    keys = {p.key for p in catalogue.people} | {"cb_binh_hai"}
+    assert not senders & keys
