@@ -386,6 +386,16 @@ FULL_RANKING_HINT = (
 )
 
 
+RANKINGS_OVERVIEW_HINT = (
+    "Bảng của một chỉ tiêu: /xephang <chỉ tiêu>, ví dụ /xephang xác thực; "
+    "bảng đầy đủ: nhắn riêng /xephang cho bot."
+)
+
+
+def rankings_overview_title(period: str) -> str:
+    return f"🏆 Xếp hạng theo chỉ tiêu — {period}"
+
+
 def more_units(count: int) -> str:
     return f"… và {count} đơn vị khác."
 

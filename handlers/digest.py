@@ -7,25 +7,17 @@ after the transaction is closed; `digest_replies` turns the result into the post
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
-from core.chat import Bold, Reply, Text
-from core.numbers import format_pct
+from core.chat import Reply, Text
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved
 from handlers import queries
-from handlers.common import target_text
-from handlers.present import names_capped, signed, total_text
+from handlers.present import names_capped, ranking_summary, signed
 from storage import UnitOfWork
-
-# Best and worst units named per indicator in the digest.
-SUMMARY_UNITS = 3
-# Units without figures named per indicator before "… and N more".
-SUMMARY_MISSING = 10
 
 
 @dataclass(frozen=True)
@@ -101,7 +93,7 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
         )
     )
     out = [head]
-    summaries = [_ranking_summary(r) for r in digest.rankings if r.rows]
+    summaries = [ranking_summary(r) for r in digest.rankings if r.rows]
     if summaries:
         out.append(Reply((Text.of(msg.DIGEST_RANKINGS), *summaries, Text.of(msg.DIGEST_FULL))))
     improved = [msg.DIGEST_IMPROVED if digest.improved else msg.DIGEST_NO_IMPROVED]
@@ -114,29 +106,3 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
         risk.append("• " + msg.at_risk_units(ind.short, names, len(at_risk)))
     out.append(Reply((Text.of("\n".join(improved)), Text.of("\n".join(risk)))))
     return out
-
-
-def _ranking_summary(result: Ranking) -> Text:
-    """An indicator in a few lines: total, units met, the best and the worst."""
-    ind = result.indicator
-    rows = result.rows
-    lines = []
-    if result.total is not None:
-        lines.append(total_text(result.total))
-    if ind.target is not None:
-        lines.append(msg.digest_met(len(result.met), len(rows), target_text(ind)))
-
-    def named(part: Sequence[Row]) -> list[str]:
-        return [f"{r.unit.short_name} {format_pct(r.ratio.rate, ind.decimals)}" for r in part]
-
-    shown = min(SUMMARY_UNITS, len(rows))
-    lines.append(msg.digest_top(named(rows[:shown])))
-    if len(rows) > shown:
-        bottom = rows[max(shown, len(rows) - SUMMARY_UNITS) :]
-        lines.append(msg.digest_bottom(named(list(reversed(bottom)))))
-    if result.missing:
-        names = names_capped([u.short_name for u in result.missing], SUMMARY_MISSING)
-        lines.append(msg.no_figures(names, len(result.missing)))
-    spans: list[Bold | str] = [Bold(ind.short)]
-    spans += ["\n" + line for line in lines]
-    return Text(tuple(spans))

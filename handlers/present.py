@@ -30,6 +30,10 @@ NARROW = 34
 GROUP_ROWS = 40
 # Names listed in a line of a group post before "… and N more".
 NAMES_LIMIT = 30
+# Best and worst units named per indicator in a summary (the digest, `/xephang` in a group).
+SUMMARY_UNITS = 3
+# Units without figures named per indicator in a summary before "… and N more".
+SUMMARY_MISSING = 10
 
 
 def ranking_blocks(result: Ranking, period: Period, narrow: bool = False) -> list[Text | Table]:
@@ -64,6 +68,41 @@ def ranking_blocks(result: Ranking, period: Period, narrow: bool = False) -> lis
         blocks.append(Text.of(msg.no_figures(names_capped(names), len(names))))
     if narrow and (cut or result.columns or ind.target is not None):
         blocks.append(Text.of(msg.FULL_RANKING_HINT))
+    return blocks
+
+
+def ranking_summary(result: Ranking) -> Text:
+    """An indicator in a few lines: total, units met, the best and the worst."""
+    ind = result.indicator
+    rows = result.rows
+    lines = []
+    if result.total is not None:
+        lines.append(total_text(result.total))
+    if ind.target is not None:
+        lines.append(msg.digest_met(len(result.met), len(rows), target_text(ind)))
+
+    def named(part: Sequence[Row]) -> list[str]:
+        return [f"{r.unit.short_name} {format_pct(r.ratio.rate, ind.decimals)}" for r in part]
+
+    shown = min(SUMMARY_UNITS, len(rows))
+    lines.append(msg.digest_top(named(rows[:shown])))
+    if len(rows) > shown:
+        bottom = rows[max(shown, len(rows) - SUMMARY_UNITS) :]
+        lines.append(msg.digest_bottom(named(list(reversed(bottom)))))
+    if result.missing:
+        names = names_capped([u.short_name for u in result.missing], SUMMARY_MISSING)
+        lines.append(msg.no_figures(names, len(result.missing)))
+    spans: list[Bold | str] = [Bold(ind.short)]
+    spans += ["\n" + line for line in lines]
+    return Text(tuple(spans))
+
+
+def rankings_overview(results: Sequence[Ranking], period: Period) -> list[Text]:
+    """Every indicator's ranking in a few lines each, one message for a group: five full
+    tables would fill a phone's screen many times over."""
+    blocks = [Text.of(msg.rankings_overview_title(period.label))]
+    blocks += [ranking_summary(r) for r in results if r.rows]
+    blocks.append(Text.of(msg.RANKINGS_OVERVIEW_HINT))
     return blocks
 
 

@@ -23,6 +23,7 @@ from handlers.present import (
     own_ranking_blocks,
     pace_reply,
     ranking_blocks,
+    rankings_overview,
     totals_table,
 )
 from handlers.reachability import unreachable_blocks, unreachable_for
@@ -81,6 +82,9 @@ async def ranking(req: Request) -> list[Reply]:
     if not current:
         return [reply(msg.no_reports_yet(period.label))]
     expected = queries.expected_codes(cat, period)
+    if req.actor.is_staff and _in_group(req) and len(indicators) > 1:
+        results = [queries.rank_expected(cat, i, current, previous, expected) for i in indicators]
+        return [Reply(tuple(rankings_overview(results, period)))]
     replies = []
     own: list[Text | Table] = []
     for ind in indicators:

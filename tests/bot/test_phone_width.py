@@ -201,3 +201,23 @@ async def test_the_workbooks_sender_column_shows_names_not_keys(
     assert "Nguyễn Văn Hải" in senders
     keys = {p.key for p in catalogue.people} | {"cb_binh_hai"}
     assert not senders & keys
+
+
+async def test_every_ranking_at_once_in_the_group_is_one_overview(chat) -> None:
+    for officer, verified in (("cb_binh_long", 4900), ("cb_binh_thuan", 4700)):
+        await chat.send(
+            officer,
+            f"/baocao\nĐã cấp CCCD: 6000\nĐã xác thực ĐDĐT: {verified}\n"
+            "Đã kích hoạt ĐDĐT: 4300\nTrẻ 6-14 tuổi: 900\nĐã cấp Căn cước 6-14 tuổi: 300",
+        )
+    [overview] = await chat.replies("lanh_dao", "/xephang")
+    [text] = [parsed_text(p) for p in pages(overview)]
+    assert text.startswith("🏆 Xếp hạng theo chỉ tiêu — tuần 47/2024")
+    assert "Xác thực ĐDĐT\nTổng chung: 9.600/12.000 = 80,00%" in text
+    assert "Cao nhất: Bình Long 81,67%, Bình Thuận 78,33%" in text
+    assert "/xephang <chỉ tiêu>" in text
+    # In private the leader still gets every full table, one message each.
+    private = await chat.replies("lanh_dao", "/xephang", chat="lanh_dao")
+    assert len(private) > 1
+    # The three indicators both units reported have their full tables.
+    assert sum(any(isinstance(b, Table) for b in r.blocks) for r in private) == 3
