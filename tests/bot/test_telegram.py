@@ -558,9 +558,10 @@ async def test_supplied_text_is_shown_literally_in_html(fake_api: FakeBotApi, db
         fake_api.push(text_update(GROUP, LAN, f"/baocao\n{REPORT}"))
         fake_api.push(text_update(GROUP, LAN, "/baocao\n<i>Đã cấp</i> & </pre>: 5"))
         fake_api.push(text_update(GROUP, LEADER, "/xephang Xác thực ĐDĐT"))
-        # The full table (names not shortened to fit a phone) is the private one.
-        fake_api.push(text_update(LEADER, LEADER, "/xephang Xác thực ĐDĐT"))
         await harness.said(GROUP, "", count=4)
+        # The full table (names not shortened to fit a phone) is the private one; asked once
+        # the reports are in (chats are served concurrently).
+        fake_api.push(text_update(LEADER, LEADER, "/xephang Xác thực ĐDĐT"))
         await harness.said(LEADER, "<pre>")
     finally:
         await bot.stop()
