@@ -1,8 +1,10 @@
 """Running the bot on a virtual clock: scenario lines in, one JSON line per post out.
 
 A scenario line is `{"at": "2024-11-11T08:30:00+07:00", "chat": "...", "user": "...",
-"text": "..."}`; chats and users are keys from the config, and an optional `"chat_type"`
-describes a chat the config does not know. The same inputs give the same outputs.
+"text": "..."}`; chats and users are keys from the config, an optional `"chat_type"`
+describes a chat the config does not know, and an optional `"name"` is the display name of a
+user the config does not know (as a chat platform would give it; else the configured name).
+The same inputs give the same outputs.
 
 Scheduled posts (reminders, last call, digest, countdowns) run on the same virtual clock: the
 jobs due between two steps run, in time order and at their own times, before the later step.
@@ -43,6 +45,7 @@ class Step:
     # An edit of an earlier line's message (`"edits": N`): that message's line and time.
     edits: int = 0
     sent_at: datetime | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,10 +172,17 @@ def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
         chat_type = "private" if item["chat"] == item["user"] else "group"
     if chat_type not in ("group", "private"):
         raise ScenarioError(f"dòng {n}: “chat_type” phải là group hoặc private")
+    shown = item.get("name")
+    if shown is None:
+        # A platform always gives a display name: the configured one, else the key.
+        person = catalogue.person_by_key(item["user"])
+        shown = person.name if person else item["user"]
+    if not isinstance(shown, str) or not shown.strip():
+        raise ScenarioError(f"dòng {n}: “name” phải là một chuỗi không rỗng")
     edits = item.get("edits", 0)
     if not isinstance(edits, int) or isinstance(edits, bool) or edits < 0:
         raise ScenarioError(f"dòng {n}: “edits” phải là số dòng của tin nhắn được sửa")
-    return Step(n, at, item["chat"], item["user"], item["text"], chat_type, edits)
+    return Step(n, at, item["chat"], item["user"], item["text"], chat_type, edits, name=shown)
 
 
 class Simulator:
@@ -224,7 +234,7 @@ class Simulator:
             chat_id=step.chat,
             chat_type=step.chat_type,  # type: ignore[arg-type]
             user_id=step.user,
-            user_name=step.user,
+            user_name=step.name or step.user,
             text=step.text,
             # An edit keeps the edited message's id and send time (as Telegram's `date`).
             sent_at=step.sent_at or step.at,

@@ -345,8 +345,10 @@ def status_counts(on_time: int, late: int, missing: int, total: int) -> str:
     )
 
 
-def status_list(title: str, names: Sequence[str]) -> str:
-    return f"{title} ({len(names)}): {_join(names) if names else 'không có'}"
+def status_list(title: str, names: Sequence[str], count: int | None = None) -> str:
+    """`count` when `names` is cut short (its last item then says how many more)."""
+    total = len(names) if count is None else count
+    return f"{title} ({total}): {_join(names) if names else 'không có'}"
 
 
 STATUS_ON_TIME = "✅ Đúng hạn"
@@ -388,8 +390,9 @@ def group_total(numerator: str, denominator: str, rate: str) -> str:
     return f"Tổng chung: {numerator}/{denominator} = {rate}"
 
 
-def no_figures(names: Sequence[str]) -> str:
-    return f"Chưa có số liệu ({len(names)}): {_join(names)}"
+def no_figures(names: Sequence[str], count: int | None = None) -> str:
+    total = len(names) if count is None else count
+    return f"Chưa có số liệu ({total}): {_join(names)}"
 
 
 def own_rank(unit: str, position: int, total: int, rate: str, met: bool | None) -> str:
@@ -419,6 +422,34 @@ COL_TOTAL = "Tổng"
 COL_RATE = "Tỉ lệ"
 COL_CHANGE = "±tuần"
 COL_WEEK = "Tuần"
+COL_INDICATOR = "Chỉ tiêu"
+COL_TARGET = "Mục tiêu"
+FULL_RANKING_HINT = (
+    "Bảng đầy đủ (số đạt/tổng, các cột phụ): nhắn riêng /xephang cho bot, hoặc /bieudo, /xuat."
+)
+
+
+RANKINGS_OVERVIEW_HINT = (
+    "Bảng của một chỉ tiêu: /xephang <chỉ tiêu>, ví dụ /xephang xác thực; "
+    "bảng đầy đủ: nhắn riêng /xephang cho bot."
+)
+
+
+def rankings_overview_title(period: str) -> str:
+    return f"🏆 Xếp hạng theo chỉ tiêu — {period}"
+
+
+def more_units(count: int) -> str:
+    return f"… và {count} đơn vị khác."
+
+
+def and_more(count: int) -> str:
+    return f"… và {count} đơn vị khác"
+
+
+def own_no_figures(unit: str) -> str:
+    return f"{unit}: chưa có số liệu chỉ tiêu này trong tuần."
+
 
 # --- pace -----------------------------------------------------------------------------------
 
@@ -456,8 +487,9 @@ def pace_line(
     return "\n".join(parts)
 
 
-def at_risk_units(indicator: str, names: Sequence[str]) -> str:
-    return f"Đơn vị có nguy cơ không đạt “{indicator}” ({len(names)}): {_join(names)}"
+def at_risk_units(indicator: str, names: Sequence[str], count: int | None = None) -> str:
+    total = len(names) if count is None else count
+    return f"Đơn vị có nguy cơ không đạt “{indicator}” ({total}): {_join(names)}"
 
 
 GROUP_SCOPE = "toàn đơn vị"
@@ -473,7 +505,9 @@ def no_history(unit: str) -> str:
     return f"{unit} chưa có báo cáo nào."
 
 
-LATE_MARK = " (muộn)"
+def late_weeks(weeks: Sequence[str]) -> str:
+    return f"⏰ Nộp muộn: tuần {_join(weeks)}."
+
 
 # --- registration ---------------------------------------------------------------------------
 
@@ -748,6 +782,24 @@ def missing_private(unit: str, period: str, due: datetime) -> str:
 
 def digest_title(period: str, due: datetime) -> str:
     return f"📊 TỔNG HỢP BÁO CÁO {period.upper()} (hạn {fmt_due(due)})"
+
+
+DIGEST_RANKINGS = "🏆 Xếp hạng theo chỉ tiêu:"
+DIGEST_FULL = (
+    "Bảng xếp hạng đầy đủ: ảnh bên dưới, /xephang <chỉ tiêu> (nhắn riêng cho bot) hoặc /xuat."
+)
+
+
+def digest_met(met: int, total: int, target: str) -> str:
+    return f"Đạt chỉ tiêu {target}: {met}/{total} đơn vị"
+
+
+def digest_top(names: Sequence[str]) -> str:
+    return f"Cao nhất: {_join(names)}"
+
+
+def digest_bottom(names: Sequence[str]) -> str:
+    return f"Thấp nhất: {_join(names)}"
 
 
 DIGEST_IMPROVED = "📈 Tiến bộ nhất so với tuần trước:"

@@ -16,7 +16,7 @@ from core.chat import Reply, Text
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved
 from handlers import queries
-from handlers.present import improved_heading, ranking_blocks, signed
+from handlers.present import improved_heading, names_capped, ranking_summary, signed
 from storage import UnitOfWork
 
 
@@ -72,9 +72,14 @@ async def build_digest(
 
 
 def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
-    """Completeness first, then one ranked table per indicator, then the highlights."""
+    """Three messages a phone reads in the group: completeness; each indicator's total,
+    units met and best and worst units; then the highlights. The full tables are the
+    charts posted after them (and `/xephang` in a private chat), so the digest keeps its
+    size at national scale."""
     units = catalogue.expected_units(digest.period)
     label = digest.period.label
+    late = names_capped([u.short_name for u in digest.late])
+    missing = names_capped([u.short_name for u in digest.missing])
     head = Reply(
         (
             Text.of(msg.digest_title(label, digest.due)),
@@ -83,20 +88,21 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
                     len(digest.on_time), len(digest.late), len(digest.missing), len(units)
                 )
             ),
-            Text.of(msg.status_list(msg.STATUS_LATE, [u.short_name for u in digest.late])),
-            Text.of(msg.status_list(msg.STATUS_MISSING, [u.short_name for u in digest.missing])),
+            Text.of(msg.status_list(msg.STATUS_LATE, late, len(digest.late))),
+            Text.of(msg.status_list(msg.STATUS_MISSING, missing, len(digest.missing))),
         )
     )
     out = [head]
-    for result in digest.rankings:
-        if result.rows:
-            out.append(Reply(tuple(ranking_blocks(result, digest.period))))
+    summaries = [ranking_summary(r) for r in digest.rankings if r.rows]
+    if summaries:
+        out.append(Reply((Text.of(msg.DIGEST_RANKINGS), *summaries, Text.of(msg.DIGEST_FULL))))
     improved = [improved_heading(digest.rankings, bool(digest.improved))]
     for row, ind in digest.improved:
         change = signed(row.change, ind.decimals)
         improved.append(msg.improved_line(row.unit.short_name, ind.short, change))
     risk = [msg.DIGEST_AT_RISK if digest.at_risk else msg.DIGEST_NO_RISK]
     for ind, at_risk in digest.at_risk:
-        risk.append("• " + msg.at_risk_units(ind.short, [u.short_name for u in at_risk]))
+        names = names_capped([u.short_name for u in at_risk])
+        risk.append("• " + msg.at_risk_units(ind.short, names, len(at_risk)))
     out.append(Reply((Text.of("\n".join(improved)), Text.of("\n".join(risk)))))
     return out

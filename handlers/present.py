@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
-from core.chat import Reply, Table, Text, reply
+from core.chat import Bold, Reply, Table, Text, reply
 from core.numbers import format_decimal, format_int, format_pct, rate_pct
 from core.pace import Pace, compute_pace, points
 from core.periods import Period
@@ -22,25 +22,52 @@ from core.ranking import Ranking, Ratio, Row, total_ratio
 from core.submission import Values
 from handlers.common import target_text
 
+# A 360-pixel phone shows about this many monospace characters on a line: no table in a
+# group chat is wider, or it wraps into an unreadable zigzag.
+NARROW = 34
+# Rows of one section of a ranking in a group chat: with two sections a ranking stays one
+# message even at national scale; the full table is the chart, `/xuat` or a private `/xephang`.
+GROUP_ROWS = 40
+# Names listed in a line of a group post before "… and N more".
+NAMES_LIMIT = 30
+# Best and worst units named per indicator in a summary (the digest, `/xephang` in a group).
+SUMMARY_UNITS = 3
+# Units without figures named per indicator in a summary before "… and N more".
+SUMMARY_MISSING = 10
 
-def ranking_blocks(result: Ranking, period: Period) -> list[Text | Table]:
-    """The ranked table split into met / not met, as the standing office's letters show it."""
+
+def ranking_blocks(result: Ranking, period: Period, narrow: bool = False) -> list[Text | Table]:
+    """The ranked table split into met / not met, as the standing office's letters show it.
+    `narrow` (a group chat): rank, short name, rate and change only, each section capped."""
     ind = result.indicator
     blocks: list[Text | Table] = [
         Text.of(msg.ranking_title(ind.name, period.label, target_text(ind), ind.deadline))
     ]
+    sections: list[tuple[str, Sequence[Row]]] = []
     if ind.target is None:
-        blocks.append(_rank_table(result, result.rows, msg.section_all(len(result.rows))))
+        sections.append((msg.section_all(len(result.rows)), result.rows))
     else:
         if result.met:
-            blocks.append(_rank_table(result, result.met, msg.section_met(len(result.met))))
+            sections.append((msg.section_met(len(result.met)), result.met))
         if result.not_met:
-            title = msg.section_not_met(len(result.not_met))
-            blocks.append(_rank_table(result, result.not_met, title))
+            sections.append((msg.section_not_met(len(result.not_met)), result.not_met))
+    cut = False
+    for title, rows in sections:
+        if narrow:
+            blocks.append(Text.of(Bold(title)))
+            blocks.append(_narrow_rank_table(result, rows[:GROUP_ROWS]))
+            if len(rows) > GROUP_ROWS:
+                blocks.append(Text.of(msg.more_units(len(rows) - GROUP_ROWS)))
+                cut = True
+        else:
+            blocks.append(_rank_table(result, rows, title))
     if result.total is not None:
         blocks.append(Text.of(total_text(result.total)))
     if result.missing:
-        blocks.append(Text.of(msg.no_figures([u.short_name for u in result.missing])))
+        names = [u.short_name for u in result.missing]
+        blocks.append(Text.of(msg.no_figures(names_capped(names), len(names))))
+    if narrow and (cut or result.columns or ind.target is not None):
+        blocks.append(Text.of(msg.FULL_RANKING_HINT))
     return blocks
 
 
@@ -51,6 +78,89 @@ def improved_heading(rankings: Sequence[Ranking], improved: bool) -> str:
     if not any(row.change is not None for r in rankings for row in r.rows):
         return msg.DIGEST_FIRST_WEEK
     return msg.DIGEST_NO_IMPROVED
+
+
+def ranking_summary(result: Ranking) -> Text:
+    """An indicator in a few lines: total, units met, the best and the worst."""
+    ind = result.indicator
+    rows = result.rows
+    lines = []
+    if result.total is not None:
+        lines.append(total_text(result.total))
+    if ind.target is not None:
+        lines.append(msg.digest_met(len(result.met), len(rows), target_text(ind)))
+
+    def named(part: Sequence[Row]) -> list[str]:
+        return [f"{r.unit.short_name} {format_pct(r.ratio.rate, ind.decimals)}" for r in part]
+
+    shown = min(SUMMARY_UNITS, len(rows))
+    lines.append(msg.digest_top(named(rows[:shown])))
+    if len(rows) > shown:
+        bottom = rows[max(shown, len(rows) - SUMMARY_UNITS) :]
+        lines.append(msg.digest_bottom(named(list(reversed(bottom)))))
+    if result.missing:
+        names = names_capped([u.short_name for u in result.missing], SUMMARY_MISSING)
+        lines.append(msg.no_figures(names, len(result.missing)))
+    spans: list[Bold | str] = [Bold(ind.short)]
+    spans += ["\n" + line for line in lines]
+    return Text(tuple(spans))
+
+
+def rankings_overview(results: Sequence[Ranking], period: Period) -> list[Text]:
+    """Every indicator's ranking in a few lines each, one message for a group: five full
+    tables would fill a phone's screen many times over."""
+    blocks = [Text.of(msg.rankings_overview_title(period.label))]
+    blocks += [ranking_summary(r) for r in results if r.rows]
+    blocks.append(Text.of(msg.RANKINGS_OVERVIEW_HINT))
+    return blocks
+
+
+def names_capped(names: Sequence[str], limit: int = NAMES_LIMIT) -> list[str]:
+    """The first `limit` names and a count of the rest, so a national list stays one line."""
+    if len(names) <= limit:
+        return list(names)
+    return [*names[:limit], msg.and_more(len(names) - limit)]
+
+
+def _narrow_rank_table(result: Ranking, rows: Sequence[Row]) -> Table:
+    ind = result.indicator
+    body = tuple(
+        (
+            str(n),
+            row.unit.short_name,
+            format_pct(row.ratio.rate, ind.decimals),
+            signed(row.change, ind.decimals),
+        )
+        for n, row in enumerate(rows, start=1)
+    )
+    columns = (msg.COL_NO, msg.COL_UNIT, msg.COL_RATE, msg.COL_CHANGE)
+    return fit_table(Table(columns, body, "rlrr"))
+
+
+def table_width(table: Table) -> int:
+    grid = [table.columns, *table.rows]
+    widths = [max(len(row[i]) for row in grid) for i in range(len(table.columns))]
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def fit_table(table: Table, width: int = NARROW) -> Table:
+    """The table with its widest text column's long cells cut (with "…") until every line
+    fits `width`; names are what grows with scale, numbers keep their size."""
+    over = table_width(table) - width
+    if over <= 0:
+        return table
+    texts = [i for i in range(len(table.columns)) if table.alignment(i) == "l"]
+    if not texts:
+        return table
+    col = max(texts, key=lambda i: max(len(r[i]) for r in [table.columns, *table.rows]))
+    longest = max(len(r[col]) for r in [table.columns, *table.rows])
+    keep = max(len(table.columns[col]), longest - over)
+
+    def cut(cell: str) -> str:
+        return cell if len(cell) <= keep else cell[: keep - 1] + "…"
+
+    rows = tuple(tuple(cut(c) if i == col else c for i, c in enumerate(r)) for r in table.rows)
+    return Table(table.columns, rows, table.align, table.title)
 
 
 def _rank_table(result: Ranking, rows: Sequence[Row], title: str) -> Table:
@@ -88,6 +198,9 @@ def own_ranking_blocks(result: Ranking, period: Period, own: Unit | None) -> lis
         rate = format_pct(row.ratio.rate, ind.decimals)
         position = msg.own_rank(row.unit.name, row.position, len(result.rows), rate, row.met)
         blocks.append(Text.of(position))
+    elif own is not None:
+        # Never a title with nothing under it: the unit's absence is said in words.
+        blocks.append(Text.of(msg.own_no_figures(own.name)))
     return blocks
 
 
@@ -130,21 +243,42 @@ def at_risk_lines(at_risk: Sequence[tuple[Indicator, Sequence[Unit]]]) -> list[s
     return [msg.at_risk_units(ind.short, [u.short_name for u in units]) for ind, units in at_risk]
 
 
-def history_table(cat: Catalogue, rows: Sequence[tuple[date, Values]], late: set[date]) -> Table:
-    inds = cat.ranked_indicators
-    table_rows = []
-    for on, values in rows:
-        period = Period.of(on)
-        cells = [f"{period.week}/{period.year}" + (msg.LATE_MARK if on in late else "")]
-        for ind in inds:
+def history_blocks(
+    cat: Catalogue, rows: Sequence[tuple[date, Values]], late: set[date]
+) -> list[Text | Table]:
+    """One narrow table per indicator (week, rate, change): a table with a column per
+    indicator is far wider than a phone. Weeks sent late are listed once under them."""
+    blocks: list[Text | Table] = []
+    for ind in cat.ranked_indicators:
+        body = []
+        previous: Decimal | None = None
+        for on, values in rows:
+            period = Period.of(on)
             r = total_ratio(ind, [values])
-            cells.append(format_pct(r.rate, ind.decimals) if r else "—")
-        table_rows.append(tuple(cells))
-    columns = (msg.COL_WEEK, *(i.short for i in inds))
-    return Table(columns, tuple(table_rows), "l" + "r" * len(inds))
+            rate = r.rate if r else None
+            change = rate - previous if rate is not None and previous is not None else None
+            body.append(
+                (
+                    f"{period.week}/{period.year}",
+                    format_pct(rate, ind.decimals) if r else "—",
+                    signed(change, ind.decimals),
+                )
+            )
+            previous = rate if rate is not None else previous
+        if all(cells[1] == "—" for cells in body):
+            continue
+        blocks.append(Text.of(Bold(ind.short)))
+        blocks.append(Table((msg.COL_WEEK, msg.COL_RATE, msg.COL_CHANGE), tuple(body), "lrr"))
+    weeks = [f"{Period.of(on).week}/{Period.of(on).year}" for on, _ in rows if on in late]
+    if weeks:
+        blocks.append(Text.of(msg.late_weeks(weeks)))
+    return blocks
 
 
-def totals_table(cat: Catalogue, reports: Sequence[Mapping[str, int]]) -> Table:
+def totals_table(
+    cat: Catalogue, reports: Sequence[Mapping[str, int]], narrow: bool = False
+) -> Table:
+    """Each indicator's total; `narrow` (a group chat) leaves out the counts."""
     rows = []
     for ind in cat.ranked_indicators:
         t = total_ratio(ind, reports)
@@ -158,7 +292,10 @@ def totals_table(cat: Catalogue, reports: Sequence[Mapping[str, int]]) -> Table:
                 target_text(ind),
             )
         )
-    return Table(("Chỉ tiêu", "Đạt/Tổng", msg.COL_RATE, "Mục tiêu"), tuple(rows), "lrrr")
+    if narrow:
+        short = tuple((r[0], r[2], r[3]) for r in rows)
+        return fit_table(Table((msg.COL_INDICATOR, msg.COL_RATE, msg.COL_TARGET), short, "lrr"))
+    return Table((msg.COL_INDICATOR, "Đạt/Tổng", msg.COL_RATE, msg.COL_TARGET), tuple(rows), "lrrr")
 
 
 def signed(value: Decimal | None, decimals: int) -> str:

@@ -22,10 +22,11 @@ from handlers.common import Refusal, clip, find_unit
 from handlers.context import Request
 from handlers.present import (
     at_risk_lines,
-    history_table,
+    history_blocks,
     own_ranking_blocks,
     pace_reply,
     ranking_blocks,
+    rankings_overview,
     totals_table,
 )
 from handlers.reachability import unreachable_blocks, unreachable_for
@@ -61,7 +62,7 @@ async def status(req: Request) -> list[Reply]:
         if own.code in subs:
             state = msg.OWN_LATE if subs[own.code].late else msg.OWN_REPORTED
         blocks.append(Text.of(msg.own_status(own.name, state)))
-    totals = totals_table(cat, [s.values for s in subs.values()])
+    totals = totals_table(cat, [s.values for s in subs.values()], _in_group(req))
     if totals.rows:
         blocks += [Text.of(msg.TOTALS_HEADER), totals]
     blocks += unreachable_blocks(unreachable)
@@ -87,14 +88,19 @@ async def ranking(req: Request) -> list[Reply]:
     if not current:
         return [reply(msg.no_reports_yet(period.label))]
     expected = queries.expected_codes(cat, period)
+    if req.actor.is_staff and _in_group(req) and len(indicators) > 1:
+        results = [queries.rank_expected(cat, i, current, previous, expected) for i in indicators]
+        return [Reply(tuple(rankings_overview(results, period)))]
     replies = []
+    own: list[Text | Table] = []
     for ind in indicators:
         result = queries.rank_expected(cat, ind, current, previous, expected)
         if req.actor.is_staff:
-            replies.append(Reply(tuple(ranking_blocks(result, period))))
+            replies.append(Reply(tuple(ranking_blocks(result, period, _in_group(req)))))
         else:
-            replies.append(Reply(tuple(own_ranking_blocks(result, period, req.actor.unit))))
-    return replies
+            own += own_ranking_blocks(result, period, req.actor.unit)
+    # An officer's places in every indicator are a few lines: one message, not one each.
+    return replies if req.actor.is_staff else [Reply(tuple(own))]
 
 
 async def pace(req: Request) -> list[Reply]:
@@ -137,8 +143,12 @@ async def history(req: Request) -> list[Reply]:
     rows = [(on, values) for on, values in rows if values]
     if not rows:
         return [reply(msg.no_history(scope))]
-    table = history_table(cat, rows, late)
-    return [Reply((Text.of(msg.history_title(scope)), table))]
+    return [Reply((Text.of(msg.history_title(scope)), *history_blocks(cat, rows, late)))]
+
+
+def _in_group(req: Request) -> bool:
+    """Group replies are read on phones: narrow tables (`handlers.present.NARROW`)."""
+    return req.message.chat_type == "group"
 
 
 # How leaders name a week: `46`, `46/2024`, `2024-W46`, `tuần 46`, `tuần trước`, `tuần này`

@@ -260,41 +260,53 @@ def _fit(ws: Worksheet, header_row: int) -> None:
 
 # --- CSV ------------------------------------------------------------------------------------
 
+# Opened by Excel on Vietnamese Windows, whose decimal mark is the comma and whose list
+# separator is therefore the semicolon: with these the file opens in columns, numbers as
+# numbers. The indicator's code stays as the first column for scripts.
 CSV_HEADER = (
-    "indicator",
-    "section",
-    "position",
-    "unit",
-    "numerator",
-    "denominator",
-    "rate_pct",
-    "target_met",
-    "change_pct_points",
+    "Mã chỉ tiêu",
+    "Chỉ tiêu",
+    "Nhóm",
+    "TT",
+    "Đơn vị",
+    "Đạt",
+    "Tổng",
+    "Tỉ lệ (%)",
+    "Đạt chỉ tiêu",
+    "Thay đổi (điểm %)",
 )
+CSV_DELIMITER = ";"
+CSV_YES = "có"
+CSV_NO = "không"
+
+
+def csv_decimal(value: Decimal | None) -> str:
+    """A decimal as Vietnamese Excel reads a number: comma for the decimal mark."""
+    return "" if value is None else str(value).replace(".", ",")
 
 
 def csv_bytes(report: WeeklyReport) -> bytes:
-    """Every ranked row, machine-readable like shared/data (dot decimals), UTF-8 with a BOM
-    so Excel shows the diacritics."""
+    """Every ranked row, UTF-8 with a BOM so Excel shows the diacritics."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for ranking in report.rankings:
         ind = ranking.indicator
         for title, rows in sections(ranking):
             for n, row in enumerate(rows, start=1):
-                met = "" if row.met is None else "yes" if row.met else "no"
+                met = "" if row.met is None else CSV_YES if row.met else CSV_NO
                 writer.writerow(
                     (
                         ind.code,
+                        csv_text(ind.short),
                         csv_text(title),
                         n,
                         csv_text(row.unit.name),
                         row.ratio.numerator,
                         row.ratio.denominator,
-                        "" if row.ratio.rate is None else str(row.ratio.rate),
+                        csv_decimal(row.ratio.rate),
                         met,
-                        "" if row.change is None else str(row.change),
+                        csv_decimal(row.change),
                     )
                 )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

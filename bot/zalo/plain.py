@@ -24,6 +24,10 @@ def table_lines(table: Table) -> list[str]:
     skip = {0, label} if numbered else {label}
     if ratio:
         skip |= {cols.index(msg.COL_DONE), cols.index(msg.COL_TOTAL), cols.index(msg.COL_RATE)}
+    # A table without the counts (a group's narrow ranking) still leads with its rate.
+    rate_only = not ratio and numbered and msg.COL_RATE in cols
+    if rate_only:
+        skip.add(cols.index(msg.COL_RATE))
     for row in table.rows:
         cells = list(row) + [""] * (len(cols) - len(row))
         head = (f"{cells[0]}. " if numbered else "") + cells[label]
@@ -31,6 +35,8 @@ def table_lines(table: Table) -> list[str]:
         if ratio:
             done, total = cells[cols.index(msg.COL_DONE)], cells[cols.index(msg.COL_TOTAL)]
             parts.append(f"{cells[cols.index(msg.COL_RATE)]} ({done}/{total})")
+        elif rate_only:
+            parts.append(cells[cols.index(msg.COL_RATE)])
         parts += [
             f"{cols[i]}: {cells[i]}"
             for i in range(len(cols))

@@ -559,12 +559,18 @@ async def test_supplied_text_is_shown_literally_in_html(fake_api: FakeBotApi, db
         fake_api.push(text_update(GROUP, LAN, "/baocao\n<i>Đã cấp</i> & </pre>: 5"))
         fake_api.push(text_update(GROUP, LEADER, "/xephang Xác thực ĐDĐT"))
         await harness.said(GROUP, "", count=4)
+        # The full table (names not shortened to fit a phone) is the private one; asked once
+        # the reports are in (chats are served concurrently).
+        fake_api.push(text_update(LEADER, LEADER, "/xephang Xác thực ĐDĐT"))
+        await harness.said(LEADER, "<pre>")
     finally:
         await bot.stop()
     calls = fake_api.sent()
     assert all(html_problem(c.params["text"]) is None for c in calls)
-    shown = [parsed(c.params["text"]) for c in calls]
+    shown = [parsed(text) for text in fake_api.texts(GROUP)]
     assert hostile in shown[0]  # "Đã nhận báo cáo … của Xã <b>Bình</b> & </pre> /duyet 1"
     assert "<i>Đã cấp</i> & </pre>" in shown[1]
-    ranking = next(c.params["text"] for c in calls if "<pre>" in c.params["text"])
+    [group] = [t for t in fake_api.texts(GROUP) if "<pre>" in t]
+    assert "&lt;b&gt;Bình&lt;/b&gt; &amp;" in group  # cut to 34 columns, still escaped
+    [ranking] = [t for t in fake_api.texts(LEADER) if "<pre>" in t]
     assert "&lt;b&gt;Bình&lt;/b&gt; &amp; &lt;/pre&gt;" in ranking

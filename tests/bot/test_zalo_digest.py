@@ -41,7 +41,7 @@ async def test_digest_goes_to_zalo_in_fewer_longer_messages(
     pages = [text for chat, text in fake_zalo.sent if chat == GROUP_ID]
     # Every part of the digest was made (and recorded), in fewer messages than parts, each
     # within Zalo's limit, the parts in order.
-    assert made >= 4
+    assert made >= 3
     assert 1 <= len(pages) < made
     assert all(len(page) <= 2000 for page in pages)
     text = "\n".join(pages)

@@ -145,3 +145,13 @@ def test_both_body_shapes_unwrap_to_the_same_update() -> None:
     assert unwrap({"ok": True, "result": bare}) == [bare]
     assert unwrap({"ok": True, "result": [bare, bare]}) == [bare, bare]
     assert unwrap("nonsense") == []
+
+
+def test_a_narrow_ranking_leads_with_the_rate() -> None:
+    # The group's ranking has no counts: the rate still comes first, unnamed.
+    narrow = Table(
+        (msg.COL_NO, msg.COL_UNIT, msg.COL_RATE, msg.COL_CHANGE),
+        (("1", "Bình Long", "78,94%", "+0,64"), ("2", "Bình Thuận", "77,10%", "")),
+        "rlrr",
+    )
+    assert table_lines(narrow) == ["1. Bình Long — 78,94%, ±tuần: +0,64", "2. Bình Thuận — 77,10%"]

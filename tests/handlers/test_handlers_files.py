@@ -128,7 +128,7 @@ async def test_export_docx_and_csv(reported) -> None:
     word = WordDocument(str(doc.path))
     assert any("tuần 47/2024" in p.text for p in word.paragraphs)
     (sheet,) = _blocks(await reported.replies("lanh_dao", "/xuat csv"), Document)
-    assert sheet.path.read_text(encoding="utf-8-sig").startswith("indicator,section,position")
+    assert sheet.path.read_text(encoding="utf-8-sig").startswith("Mã chỉ tiêu;Chỉ tiêu;Nhóm;TT")
 
 
 async def test_help_lists_charts_and_files_for_leaders_only(files) -> None:

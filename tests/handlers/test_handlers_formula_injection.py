@@ -78,7 +78,7 @@ def test_a_formula_as_a_unit_name_is_text_in_the_csv() -> None:
         date(2024, 11, 18),
     )
     text = csv_bytes(report).decode("utf-8-sig")
-    names = [row["unit"] for row in csv.DictReader(io.StringIO(text))]
+    names = [row["Đơn vị"] for row in csv.DictReader(io.StringIO(text), delimiter=";")]
     assert "'=1+2 Xã Bình Long" in names
     assert not any(name.startswith(("=", "+", "-", "@", "\t", "\r")) for name in names)
 

@@ -60,7 +60,8 @@ def _pct(printed: str) -> str:
 
 
 async def _ranking_tables(chat, indicator: str) -> list[Table]:
-    replies = await chat.replies("lanh_dao", f"/xephang {indicator}")
+    """The full table: a leader's private chat (the group gets a phone-narrow one)."""
+    replies = await chat.replies("lanh_dao", f"/xephang {indicator}", chat="lanh_dao")
     assert len(replies) == 1
     return [b for b in replies[0].blocks if isinstance(b, Table)]
 

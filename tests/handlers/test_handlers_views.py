@@ -20,13 +20,17 @@ async def test_status_for_leader_lists_units_and_for_officer_only_their_own(chat
     await chat.send("cb_binh_long", _report(4900, 4500))
     chat.at(datetime(2024, 11, 18, 11, 0, tzinfo=TZ))
     await chat.send("cb_binh_thuan", _report(4700, 4300))
-    leader = await chat.send("lanh_dao", "/trangthai")
+    leader = await chat.send("lanh_dao", "/trangthai", chat="lanh_dao")
     assert "Đã báo cáo: 2/22 đơn vị (đúng hạn 1, muộn 1); chưa báo cáo: 20." in leader
     assert "✅ Đúng hạn (1): Bình Long" in leader
     assert "⏰ Muộn (1): Bình Thuận" in leader
     assert "❌ Chưa báo cáo (20): Bình An, Bình Chánh" in leader
     # Totals are the ratio of the sums: (4900 + 4700) / 12000.
     assert "Xác thực ĐDĐT   9.600/12.000  80,00%" in leader
+    # In the group, read on a phone: no counts, every table line fits 34 characters.
+    group = await chat.send("lanh_dao", "/trangthai")
+    assert "Xác thực ĐDĐT   80,00%       80%" in group
+    assert "9.600/12.000" not in group
     officer = await chat.send("cb_binh_chau", "/status")
     assert "Đơn vị của bạn — Xã Bình Châu: chưa báo cáo." in officer
     assert "Bình Long" not in officer
@@ -39,12 +43,18 @@ async def test_ranking_split_with_change_since_last_week(chat) -> None:
     await chat.send("cb_binh_long", "/xacnhan")  # a week other than the current one is held
     await chat.send("cb_binh_long", _report(4900, 4500))
     await chat.send("cb_binh_thuan", _report(4700, 4300))
-    [answer] = await chat.replies("lanh_dao", "/xephang xac thuc")
+    [answer] = await chat.replies("lanh_dao", "/xephang xac thuc", chat="lanh_dao")
     text = "\n".join(getattr(b, "plain", "") for b in answer.blocks)
     assert "Tỉ lệ xác thực định danh điện tử mức 2 — tuần 47/2024 (chỉ tiêu 80%" in text
     met, not_met = [b for b in answer.blocks if hasattr(b, "rows")]
     assert met.rows == (("1", "Bình Long", "4.900", "6.000", "81,67%", "91,84%", "+3,34"),)
     assert not_met.rows == (("1", "Bình Thuận", "4.700", "6.000", "78,33%", "91,49%", ""),)
+    # The group gets rank, name, rate and change, and is told where the full table is.
+    [answer] = await chat.replies("lanh_dao", "/xephang xac thuc")
+    met, not_met = [b for b in answer.blocks if hasattr(b, "rows")]
+    assert met.rows == (("1", "Bình Long", "81,67%", "+3,34"),)
+    assert not_met.rows == (("1", "Bình Thuận", "78,33%", ""),)
+    assert "nhắn riêng /xephang" in answer.blocks[-1].plain  # type: ignore[union-attr]
     officer = await chat.send("cb_binh_thuan", "/xephang xác thực")
     assert "Xã Bình Thuận: hạng 2/2, 78,33%, chưa đạt chỉ tiêu." in officer
     assert "Bình Long" not in officer
@@ -83,8 +93,11 @@ async def test_history_lists_recent_weeks_with_late_marks(chat) -> None:
     answer = await chat.send("lanh_dao", "/lichsu Bình Long")
     assert "Lịch sử báo cáo — Xã Bình Long" in answer
     lines = answer.splitlines()
-    assert any(line.startswith("46/2024 (muộn)") and "75,00%" in line for line in lines)
-    assert any(line.startswith("47/2024 ") and "76,67%" in line for line in lines)
+    # One narrow table per indicator: week, rate, change; the late weeks said once below.
+    assert "46/2024  75,00%" in lines
+    assert "47/2024  76,67%  +1,67" in lines
+    assert "⏰ Nộp muộn: tuần 46/2024." in lines
+    assert max(len(line) for line in lines if line.startswith(("4", "Tuần", "--"))) <= 34
 
 
 async def test_help_depends_on_role(chat) -> None:

@@ -223,12 +223,23 @@ def test_sheet_titles_are_valid_and_unique() -> None:
 def test_csv_lists_every_ranked_row(catalogue: Catalogue) -> None:
     data = csv_bytes(_report(catalogue))
     assert data.startswith("\ufeff".encode())
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    eid = [r for r in rows if r["indicator"] == "eid_verified"]
+    # As Vietnamese Excel reads it: Vietnamese headers, semicolons, decimal commas.
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0] == (
+        "Mã chỉ tiêu;Chỉ tiêu;Nhóm;TT;Đơn vị;Đạt;Tổng;Tỉ lệ (%);Đạt chỉ tiêu;Thay đổi (điểm %)"
+    )
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    eid = [r for r in rows if r["Mã chỉ tiêu"] == "eid_verified"]
     golden = _rows("binh_son_2024_eid.csv")
-    assert [r["rate_pct"] for r in eid] == [g["verified_rate_pct"] for g in golden]
-    assert [r["target_met"] for r in eid] == [g["target_met"] for g in golden]
-    assert eid[0]["section"] == "Đơn vị đã hoàn thành chỉ tiêu (8)"
+    assert eid[0]["Tỉ lệ (%)"] == "85,24"
+    # The golden tables' dot decimals and yes/no, from the CSV's comma and có/không.
+    assert [r["Tỉ lệ (%)"].replace(",", ".") for r in eid] == [
+        g["verified_rate_pct"] for g in golden
+    ]
+    met = {"có": "yes", "không": "no"}
+    assert [met[r["Đạt chỉ tiêu"]] for r in eid] == [g["target_met"] for g in golden]
+    assert eid[0]["Nhóm"] == "Đơn vị đã hoàn thành chỉ tiêu (8)"
+    assert eid[0]["Chỉ tiêu"] == "Xác thực ĐDĐT"
 
 
 def test_docx_draft_has_the_letterhead_sections_and_tables(catalogue: Catalogue) -> None:
