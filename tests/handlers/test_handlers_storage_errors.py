@@ -4,6 +4,7 @@ admins are told once, in private. Real databases refuse here: a trigger, a page 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +12,9 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from core import messages as msg
+from core.catalogue import Catalogue
 from core.chat import Recipient, Reply, render_plain
-from handlers.engine import lasting_problem
+from handlers.engine import Engine, lasting_problem
 from storage import Database
 from storage.models import SubmissionRow
 from tests.conftest import ChatBot
@@ -81,9 +83,14 @@ async def test_a_refused_value_is_a_storage_error_told_to_admins_once(
     assert "Đã báo cáo: 0/22 đơn vị" in await chat.send("lanh_dao", "/trangthai")
 
 
-async def test_a_full_disk_is_a_storage_error(chat: ChatBot, db: Database) -> None:
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("a full disk is made real on SQLite only (max_page_count)")
+async def test_a_full_disk_is_a_storage_error(catalogue: Catalogue, tmp_path: Path) -> None:
+    # SQLite only: its max_page_count makes a disk really full; PostgreSQL's disk-full error
+    # is checked by its SQLSTATE below.
+    async with await Database.open(f"sqlite:///{tmp_path / 'full.db'}") as db:
+        await _fill_the_disk(ChatBot(Engine(catalogue, db)), db)
+
+
+async def _fill_the_disk(chat: ChatBot, db: Database) -> None:
     capture = Capture()
     chat.engine.notifiers = [capture]
     async with db.engine.connect() as connection:
