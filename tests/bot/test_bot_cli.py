@@ -170,6 +170,8 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     assert any("Xã Bình Long: đã cập nhật theo tin nhắn đã sửa" in t for t in texts)
     assert "(sửa tin nhắn gửi lúc 08:30)" in transcript
     assert any("Đã cấp CCCD: 71.100 gấp 10 lần tuần trước (7.082)" in t for t in texts)
+    # A greeting around a report is read past and said in one line.
+    assert any("Bỏ qua 2 dòng không phải số liệu: “Em gửi báo cáo tuần này ạ”" in t for t in texts)
     # The leader's last look: one commune still missing, two late.
     assert "Đã báo cáo: 21/22 đơn vị (đúng hạn 19, muộn 2); chưa báo cáo: 1." in texts[-1]
     assert "❌ Chưa báo cáo (1): Bình Trị" in texts[-1]
