@@ -961,3 +961,12 @@ EXPORT_NAMES = {"xlsx": "bảng Excel", "csv": "tệp CSV", "docx": "dự thảo
 
 def export_caption(fmt: str, period: str) -> str:
     return f"📎 {capital(EXPORT_NAMES.get(fmt, fmt))} {period}"
+
+
+def carried_note(count: int) -> str:
+    """Why a running total may differ from the week's ranking: it keeps the last figures of
+    units that have not reported this week, so it never falls when one is late."""
+    return (
+        f"ℹ️ Tổng toàn đơn vị gồm số tuần trước của {count} đơn vị chưa báo cáo tuần này "
+        "(bảng xếp hạng và /trangthai chỉ tính đơn vị đã báo cáo)."
+    )

@@ -156,6 +156,16 @@ def risk_check(indicator: Indicator, today: date) -> Callable[[UnitTrend], bool]
     return check
 
 
+def carried_units(units: Sequence[str], by_period: WeeklyValues) -> int:
+    """How many units the last period's `carry_forward` total takes from an earlier week
+    (they have figures in the window but did not report in its last period)."""
+    if not by_period:
+        return 0
+    last = by_period[-1][1]
+    earlier = {unit for _, reports in by_period[:-1] for unit in reports}
+    return sum(1 for unit in units if unit in earlier and unit not in last)
+
+
 def carry_forward(units: Sequence[str], by_period: WeeklyValues) -> list[tuple[date, Values]]:
     """Group totals per period, each unit contributing its latest figures so far, so a
     unit that skips a week does not make the cumulative total dip."""

@@ -14,7 +14,7 @@ from datetime import date
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Table, Text, reply
-from core.pace import WeeklyValues, carry_forward
+from core.pace import WeeklyValues, carried_units, carry_forward
 from core.periods import Period
 from core.text import key, label_key
 from handlers import queries
@@ -112,8 +112,12 @@ async def pace(req: Request) -> list[Reply]:
     if unit is not None:
         replies.append(pace_reply(cat, unit.name, today, queries.unit_points(series, unit)))
     if unit is None or not req.actor.is_staff:
-        group = carry_forward([u.code for u in cat.units], series)
+        codes = [u.code for u in cat.units]
+        group = carry_forward(codes, series)
         blocks = pace_reply(cat, msg.GROUP_SCOPE, today, group).blocks
+        carried = carried_units(codes, series)
+        if carried:  # why this total can differ from /xephang's and /trangthai's
+            blocks += (Text.of(msg.carried_note(carried)),)
         if req.actor.is_staff:
             at_risk = queries.units_at_risk(cat, series, today)
             blocks += tuple(Text.of(t) for t in at_risk_lines(at_risk))
@@ -129,8 +133,11 @@ async def history(req: Request) -> list[Reply]:
         recent = await queries.recent(uow, cal.current(req.message.sent_at))
     series = queries.dated(cal, recent.weeks)
     late: set[date] = set()
+    carried = 0
     if unit is None:
-        rows = carry_forward([u.code for u in cat.units], series)
+        codes = [u.code for u in cat.units]
+        rows = carry_forward(codes, series)
+        carried = carried_units(codes, series)
         scope = msg.GROUP_SCOPE
     else:
         rows = queries.unit_points(series, unit)
@@ -143,7 +150,10 @@ async def history(req: Request) -> list[Reply]:
     rows = [(on, values) for on, values in rows if values]
     if not rows:
         return [reply(msg.no_history(scope))]
-    return [Reply((Text.of(msg.history_title(scope)), *history_blocks(cat, rows, late)))]
+    blocks = (Text.of(msg.history_title(scope)), *history_blocks(cat, rows, late))
+    if carried:
+        blocks += (Text.of(msg.carried_note(carried)),)
+    return [Reply(blocks)]
 
 
 def _in_group(req: Request) -> bool:
