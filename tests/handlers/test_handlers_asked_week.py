@@ -75,10 +75,17 @@ async def test_ranking_with_indicator_and_week_together(chat: ChatBot) -> None:
 
 async def test_ranking_by_part_of_an_indicator_name(chat: ChatBot) -> None:
     await _week_46_only_by_binh_thuan(chat)
-    answer = await chat.send("lanh_dao", "/xephang chi tra 46")
+    # In private, the full table of every "chi trả" indicator, all for week 46.
+    answer = await chat.send("lanh_dao", "/xephang chi tra 46", chat="dm_lead", chat_type="private")
     titles = [line for line in answer.splitlines() if line.startswith("📊")]
-    assert len(titles) == 3  # every "chi trả" indicator, all for week 46
+    assert len(titles) == 3
     assert all("chi trả" in t and "tuần 46/2024" in t for t in titles)
+    # In the group, the same three as one overview message for week 46 (it fits a phone).
+    replies = await chat.replies("lanh_dao", "/xephang chi tra 46")
+    assert len(replies) == 1
+    overview = await chat.send("lanh_dao", "/xephang chi tra 46")
+    assert "46/2024" in overview.splitlines()[0]
+    assert all(short in overview for short in ("Chi trả KDTM", "BTXH", "NCC"))
 
 
 async def test_ranking_with_a_week_that_does_not_exist_gets_a_hint(chat: ChatBot) -> None:
