@@ -156,7 +156,9 @@ def risk_check(indicator: Indicator, today: date) -> Callable[[UnitTrend], bool]
     return check
 
 
-def carried_units(units: Sequence[str], by_period: WeeklyValues) -> int:
+def carried_units(
+    units: Sequence[str], by_period: Sequence[tuple[object, Mapping[str, Values]]]
+) -> int:
     """How many units the last period's `carry_forward` total takes from an earlier week
     (they have figures in the window but did not report in its last period)."""
     if not by_period:

@@ -18,7 +18,7 @@ from pathlib import Path
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Document, Photo, Reply, reply
-from core.pace import carry_forward, points
+from core.pace import carried_units, carry_forward, points
 from core.periods import Period
 from core.ranking import Ranking, rank
 from core.submission import Submission, Values
@@ -146,6 +146,11 @@ async def chart(req: Request) -> list[Reply]:
         stem = f"bieudo_{wanted.kind}_{ind.code}_{scope}_{period.key}"
         photos = await _photos(folder, stem, ind, period, ind_specs)
         replies.append(Reply(tuple(photos)))
+    if wanted.kind != "xephang" and wanted.unit is None:
+        # The district lines carry late units' last figures (as /tiendo does): say so.
+        carried = carried_units([u.code for u in cat.units], weeks)
+        if carried:
+            replies.append(reply(msg.carried_note(carried)))
     return replies
 
 

@@ -6,6 +6,7 @@ totals say how many units they carry (issue 14)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from core.pace import carried_units
 from tests.conftest import SATURDAY, ChatBot
@@ -17,7 +18,8 @@ REPORT = (
 NOTE = "gồm số tuần trước của {n} đơn vị chưa báo cáo tuần này"
 
 
-async def test_running_totals_say_how_many_units_they_carry(chat: ChatBot) -> None:
+async def test_running_totals_say_how_many_units_they_carry(chat: ChatBot, tmp_path: Path) -> None:
+    chat.engine.files_dir = tmp_path
     chat.at(SATURDAY - timedelta(days=7))  # week 46: both units report
     for officer in ("cb_binh_long", "cb_binh_thuan"):
         assert (await chat.send(officer, REPORT.format(cccd="6.300"))).startswith("✅")
@@ -27,6 +29,14 @@ async def test_running_totals_say_how_many_units_they_carry(chat: ChatBot) -> No
     assert NOTE.format(n=1) in pace
     history = await chat.send("lanh_dao", "/lichsu", chat="dm_lead", chat_type="private")
     assert NOTE.format(n=1) in history
+    chart = await chat.send(
+        "lanh_dao", "/bieudo Xác thực ĐDĐT tiendo", chat="dm_lead", chat_type="private"
+    )
+    assert NOTE.format(n=1) in chart
+    ranking = await chat.send(
+        "lanh_dao", "/bieudo Xác thực ĐDĐT", chat="dm_lead", chat_type="private"
+    )
+    assert "gồm số tuần trước" not in ranking  # the ranking counts this week's reports only
     # Once every unit of the window has reported, the totals agree and nothing is said.
     assert (await chat.send("cb_binh_thuan", REPORT.format(cccd="6.400"))).startswith("✅")
     pace = await chat.send("lanh_dao", "/tiendo", chat="dm_lead", chat_type="private")
