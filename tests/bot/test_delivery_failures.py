@@ -5,12 +5,10 @@ told once what never went out."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from zalo_fake import GROUP_ID, BotFactory, FakeZalo
 
 from bot.telegram.bot import TelegramBot
@@ -21,26 +19,11 @@ from scheduler.jobs import planned, run_job
 from scheduler.service import RETRY_AFTER, SchedulerHandle
 from storage import Database
 from testing.fake_telegram import KICKED, NEVER_STARTED, FakeBotApi, text_update
-from tests.bot.test_telegram import ADMIN, GROUP, LAN, LEADER, THUAN, start_bot
+from tests.bot.test_telegram import ADMIN, GROUP, LAN, LEADER, THUAN
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SATURDAY = datetime(2024, 11, 16, 9, 0, tzinfo=TZ)
 MONDAY_MORNING = datetime(2024, 11, 18, 8, 5, tzinfo=TZ)
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, db: Database) -> AsyncIterator[TelegramBot]:
-    telegram = await start_bot(api, db)
-    yield telegram
-    await telegram.stop()
 
 
 def digest_job(catalogue: Catalogue) -> Job:

@@ -16,14 +16,6 @@ from tests.bot.test_telegram import GROUP, LAN, REPORT, THUAN, Harness, post_upd
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def polling_bot(api: FakeBotApi, db: Database) -> AsyncIterator[Harness]:
     harness = Harness(api, await start_bot(api, db), db)
     yield harness

@@ -5,11 +5,8 @@ commands in the new supergroup work at once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from bot.telegram.bot import TelegramBot
 from core.chat import reply
@@ -18,26 +15,11 @@ from handlers.common import chat_recipient
 from scheduler.jobs import planned, run_job
 from storage import Database
 from testing.fake_telegram import FakeBotApi, migrated, migration_updates, text_update
-from tests.bot.test_telegram import GROUP, LEADER, start_bot
+from tests.bot.test_telegram import GROUP, LEADER
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SUPERGROUP = -1009876543210
 MONDAY = datetime(2024, 11, 18, 8, 5, tzinfo=TZ)
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, db: Database) -> AsyncIterator[TelegramBot]:
-    telegram = await start_bot(api, db)
-    yield telegram
-    await telegram.stop()
 
 
 def digest_job(bot: TelegramBot) -> Job:

@@ -5,37 +5,19 @@ the mark."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from bot.telegram.bot import TelegramBot
 from core.schedule import Job
 from scheduler.jobs import planned, run_job
 from storage import Database
 from testing.fake_telegram import BLOCKED, NEVER_STARTED, FakeBotApi, text_update
-from tests.bot.test_telegram import ADMIN, GROUP, LAN, LEADER, THUAN, start_bot
+from tests.bot.test_telegram import ADMIN, GROUP, LAN, LEADER, THUAN
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY = datetime(2024, 11, 18, 8, 5, tzinfo=TZ)
 HEADER = "🚫 Bot chưa nhắn riêng được cho"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, db: Database) -> AsyncIterator[TelegramBot]:
-    telegram = await start_bot(api, db)
-    yield telegram
-    await telegram.stop()
 
 
 def last_call(bot: TelegramBot) -> Job:
