@@ -3,7 +3,6 @@ only by URL (Zalo's `sendPhoto`). The lead's web server mounts `media_routes(sto
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from collections.abc import Callable
@@ -19,12 +18,16 @@ ROUTE = "/media/{token}.png"
 @dataclass(frozen=True)
 class _Item:
     expires: float
-    data: bytes | None = None
-    path: Path | None = None
+    data: bytes
 
 
 class MediaStore:
-    """PNG bytes or files kept under `secrets.token_urlsafe(24)` tokens until they expire."""
+    """PNG bytes kept in memory under `secrets.token_urlsafe(24)` tokens until they expire.
+
+    Bytes, not paths: the chart file is deleted as soon as the send call returns, and the
+    platform may fetch the URL after that. Memory is bounded by the charts sent within one
+    TTL (an hour; a chart is 60 to 170 KB, so even a hundred charts an hour hold under 20 MB);
+    expired ones are dropped whenever the store is used."""
 
     def __init__(
         self,
@@ -41,35 +44,26 @@ class MediaStore:
 
     def add_bytes(self, data: bytes) -> str:
         """Keep `data`; returns its public URL."""
-        return self._add(_Item(self._clock() + self.ttl, data=data))
-
-    def url_for(self, path: Path) -> str:
-        """Serve the PNG file at `path` (read when fetched); returns its public URL."""
-        return self._add(_Item(self._clock() + self.ttl, path=Path(path)))
-
-    def _add(self, item: _Item) -> str:
         self._purge()
         token = secrets.token_urlsafe(24)
-        self._items[token] = item
+        self._items[token] = _Item(self._clock() + self.ttl, data)
         return f"{self.public_base_url}/media/{token}.png"
+
+    def url_for(self, path: Path) -> str:
+        """Serve the PNG file at `path`, read now (the file may go once this returns);
+        returns its public URL."""
+        return self.add_bytes(Path(path).read_bytes())
 
     def _purge(self) -> None:
         now = self._clock()
         for token in [t for t, item in self._items.items() if item.expires <= now]:
             del self._items[token]
 
-    async def get(self, token: str) -> bytes | None:
-        """The PNG under `token`, or None when unknown, expired or its file is gone."""
+    def get(self, token: str) -> bytes | None:
+        """The PNG under `token`, or None when unknown or expired."""
+        self._purge()
         item = self._items.get(token)
-        if item is None or item.expires <= self._clock():
-            return None
-        if item.data is not None:
-            return item.data
-        assert item.path is not None
-        try:
-            return await asyncio.to_thread(item.path.read_bytes)
-        except OSError:
-            return None
+        return None if item is None else item.data
 
     def __len__(self) -> int:
         self._purge()
@@ -78,7 +72,7 @@ class MediaStore:
 
 def media_routes(store: MediaStore) -> list[web.RouteDef]:
     async def serve(request: web.Request) -> web.Response:
-        data = await store.get(request.match_info["token"])
+        data = store.get(request.match_info["token"])
         if data is None:
             raise web.HTTPNotFound()
         return web.Response(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,7 +82,8 @@ class Engine:
     # The platforms' posting side, for commands that post to other chats (/nhacnho).
     notifiers: list[Notifier] = field(default_factory=list)
     # Where /bieudo and /xuat write their files (the simulator uses its out directory);
-    # None: a private directory of this process's own, made on first use, removed by close().
+    # None: a private directory of this process's own, made on first use; each file in it is
+    # deleted once sent (`files.release`), the directory by close().
     files_dir: Path | None = None
     _own_files: bool = field(default=False, init=False, repr=False)
     # Lasting storage problems the admins were told about (`_alert_admins`).
@@ -96,9 +96,10 @@ class Engine:
         return self.files_dir
 
     def close(self) -> None:
-        """Remove the private files directory, if this engine made one."""
+        """Remove the private files directory, if this engine made one (with any file a
+        failure left behind)."""
         if self._own_files and self.files_dir is not None:
-            shutil.rmtree(self.files_dir, ignore_errors=True)
+            files.remove_private_dir(self.files_dir)
             self.files_dir, self._own_files = None, False
 
     # Configured chats a platform moved to a new id (handlers.chat_ids).

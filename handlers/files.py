@@ -8,9 +8,11 @@ the event loop and never holds SQLite's write lock.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -30,16 +32,44 @@ from render import charts
 from render.report import WeeklyReport, build_report
 from storage import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 FORMATS = ("xlsx", "csv", "docx")
 # /bieudo kinds: every accepted word -> the kind's Vietnamese name.
 KINDS = {word: kind for kind, words in msg.CHART_KIND_NAMES.items() for word in words}
+
+
+# The directories `private_files_dir` made in this process: the only ones `release` deletes in.
+_private_dirs: set[Path] = set()
 
 
 def private_files_dir() -> Path:
     """A directory of this process's own for charts and exports: `mkdtemp` makes it with a
     fresh unguessable name and mode 0700, so no other user can read the files or plant a
     link in it (a shared, predictable directory let a planted symlink redirect /xuat)."""
-    return Path(tempfile.mkdtemp(prefix="baocao-de-an-06-"))
+    path = Path(tempfile.mkdtemp(prefix="baocao-de-an-06-"))
+    _private_dirs.add(path)
+    return path
+
+
+def remove_private_dir(path: Path) -> None:
+    """Remove a directory `private_files_dir` made, with whatever is still in it."""
+    _private_dirs.discard(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def release(replies: Iterable[Reply]) -> None:
+    """Delete the files `replies` carried, once every platform is done sending them (sent,
+    or finally failed): the charts and exports written into a private directory of this
+    process. A file anywhere else (the simulator's out directory: the demo's output) is
+    never touched. A scheduled job that runs again draws its charts again."""
+    for r in replies:
+        for block in r.blocks:
+            if isinstance(block, Photo | Document) and block.path.parent in _private_dirs:
+                try:
+                    block.path.unlink(missing_ok=True)
+                except OSError:
+                    log.exception("could not delete %s after sending it", block.path)
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -15,6 +15,7 @@ from core import messages as msg
 from core.catalogue import Catalogue
 from core.chat import Notifier, reply
 from core.schedule import REMINDERS, Job, JobKind, plan
+from handlers.files import release
 from handlers.notify import Delivered, Failure, send_posts, tell_admins
 from handlers.reminders import job_posts
 from storage import Database
@@ -71,7 +72,12 @@ async def attempt_job(
     # Each step opens its own short transactions: the posts are read, then drawn and sent
     # with none open.
     posts = await job_posts(catalogue, db, job, now, files_dir)
-    delivered = await send_posts(db, notifiers, job.id, job.period.key, posts, now)
+    try:
+        delivered = await send_posts(db, notifiers, job.id, job.period.key, posts, now)
+    finally:
+        # Every platform has had the posts now (a digest's charts go to Telegram and Zalo):
+        # their files go. A retry composes the posts and draws the charts again.
+        release(post.message for post in posts)
     log.info("job %s: %d post(s) made, %d failed", job.id, delivered.made, len(delivered.failed))
     return delivered
 

@@ -68,6 +68,7 @@ from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on, reply
 from handlers.commands import BUTTON_COMMANDS, menu
 from handlers.drafts import Drafts
 from handlers.engine import Engine, split_command
+from handlers.files import release
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -427,17 +428,20 @@ class TelegramBot:
         self, chat_id: int | str, replies: Sequence[Reply], reply_to: Message | None = None
     ) -> None:
         """The engine's replies to a message: to its chat (quoting it in a group), or to the
-        configured chat a reply names by key."""
-        for r in replies:
-            if not r.chat_id:
-                await self.send(chat_id, r, reply_to)
-                continue
-            chat = self.catalogue.chat_by_key(r.chat_id)
-            target = chat.ids.get(PLATFORM) if chat is not None else None
-            if target is None:
-                log.warning("telegram: chat %r has no Telegram id; reply not sent", r.chat_id)
-                continue
-            await self.send(await self.engine.chat_ids.current(PLATFORM, r.chat_id, target), r)
+        configured chat a reply names by key. Their charts and exports are deleted after."""
+        try:
+            for r in replies:
+                if not r.chat_id:
+                    await self.send(chat_id, r, reply_to)
+                    continue
+                chat = self.catalogue.chat_by_key(r.chat_id)
+                target = chat.ids.get(PLATFORM) if chat is not None else None
+                if target is None:
+                    log.warning("telegram: chat %r has no Telegram id; reply not sent", r.chat_id)
+                    continue
+                await self.send(await self.engine.chat_ids.current(PLATFORM, r.chat_id, target), r)
+        finally:
+            release(replies)
 
     async def send(self, chat_id: int | str, r: Reply, reply_to: Message | None = None) -> bool:
         """Every page and file of `r`; False when a call finally failed (it was logged)."""

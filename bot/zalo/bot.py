@@ -26,6 +26,7 @@ from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
 from core.chat import Photo, Recipient, Reply, id_on, reply
 from handlers.engine import Engine
+from handlers.files import release
 from handlers.quota import count_sent
 from handlers.updates import record_update
 
@@ -178,10 +179,15 @@ class ZaloBot:
                 await self._send_reply(parsed.chat_id, reply(texts.ZALO_TEXT_ONLY))
             return
         log.debug("Zalo message %s from user %s in chat %s", key, parsed.user_id, parsed.chat_id)
-        for answer in await self.engine.handle(parsed):
-            chat_id = self._chat_id(answer.chat_id) if answer.chat_id else parsed.chat_id
-            if chat_id is not None:
-                await self._send_reply(chat_id, answer)
+        answers = await self.engine.handle(parsed)
+        try:
+            for answer in answers:
+                chat_id = self._chat_id(answer.chat_id) if answer.chat_id else parsed.chat_id
+                if chat_id is not None:
+                    await self._send_reply(chat_id, answer)
+        finally:
+            # Sent: a chart's bytes are in the media store already (`MediaStore.url_for`).
+            release(answers)
 
     def _chat_id(self, key: str) -> str | None:
         """A reply's `chat_id`, a configured chat's key: its Zalo id, if it has one."""

@@ -1,13 +1,15 @@
 """Charts and exports are written where only the bot's user can read them: a private
 directory of the process's own (0700, an unguessable name), files 0600, never through a
-planted symbolic link, and the directory removed when the bot closes (issue 19, files)."""
+planted symbolic link; each file deleted once sent (`files.release`: the platforms' tests in
+tests/bot/test_files_released.py), the directory when the bot closes (issue 19, files)."""
 
 from __future__ import annotations
 
 import stat
 from pathlib import Path
 
-from core.chat import Document, Photo
+from core.chat import Document, Photo, Reply
+from handlers import files
 from handlers.engine import Engine
 from tests.conftest import ChatBot
 
@@ -51,3 +53,24 @@ async def test_a_planted_link_is_not_followed(chat: ChatBot, tmp_path: Path) -> 
     assert await chat.send("cb_binh_long", REPORT) != ""
     assert await _files(chat, "/xuat csv") == []  # refused, not written through the link
     assert victim.read_text(encoding="utf-8") == "không được ghi đè"
+
+
+async def test_release_deletes_only_files_in_the_private_directory(
+    chat: ChatBot, tmp_path: Path
+) -> None:
+    assert await chat.send("cb_binh_long", REPORT) != ""
+    replies = await chat.replies("lanh_dao", "/xuat csv", chat="dm_lead", chat_type="private")
+    replies += await chat.replies("lanh_dao", "/bieudo Xác thực ĐDĐT")
+    written = [b.path for r in replies for b in r.blocks if isinstance(b, Photo | Document)]
+    assert len(written) == 2
+    # A file elsewhere (the simulator's out directory, the demo's output) is never touched,
+    # even one named like ours.
+    elsewhere = tmp_path / written[0].name
+    elsewhere.write_bytes(b"demo")
+    files.release([*replies, Reply((Document(elsewhere, ""),))])
+    assert not any(path.exists() for path in written)
+    assert elsewhere.read_bytes() == b"demo"
+    assert chat.engine.files_dir is not None
+    assert list(chat.engine.files_dir.iterdir()) == []
+    files.release(replies)  # twice is harmless
+    chat.engine.close()
