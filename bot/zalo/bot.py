@@ -47,6 +47,8 @@ WEBHOOK_PATH = "/zalo/webhook"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024  # an update is a few hundred bytes; anything this big is not one
 MIN_POLL_INTERVAL = 1.0
+# Who gets a group's posts to forward in private mode (getMe: can_join_groups false).
+FORWARDERS = (Role.LEADER, Role.ADMIN)
 MAX_POLL_BACKOFF = 60.0
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -261,7 +263,7 @@ class ZaloBot:
         people: dict[str, Person] = {}
         for person in self.engine.catalogue.people:
             zalo_id = person.ids.get(PLATFORM)
-            if zalo_id and person.role in (Role.LEADER, Role.ADMIN):
+            if zalo_id and person.role in FORWARDERS:
                 people.setdefault(zalo_id, person)
         return list(people.values())
 
@@ -280,7 +282,9 @@ class ZaloBot:
             )
             return False
         photo_list = [p for m in messages for p in plain.photos(m)]
-        pages = self._card_pages(to.name, messages, photo_list)
+        captions = self.media is None  # then the photos go as their captions, in the text
+        after = 0 if captions else len(photo_list)
+        pages = plain.forward_card(to.name, messages, after, captions)
         failures = []
         for person in relayers:
             try:
@@ -296,19 +300,6 @@ class ZaloBot:
                 + "; ".join(failures)
             )
         return True
-
-    def _card_pages(self, group: str, messages: Sequence[Reply], photos: list[Photo]) -> list[str]:
-        """The card's text pages; its first line counts the messages that follow it."""
-        captions = self.media is None
-        body = plain.render_compact(messages, captions=captions)
-        after = len(body) - 1 + (0 if captions else len(photos))
-        pages = plain.render_compact(
-            [reply(texts.forward_card(group, after)), *messages], captions=captions
-        )
-        if len(pages) > len(body):  # the line itself took another page
-            head = texts.forward_card(group, after + 1)
-            pages = plain.render_compact([reply(head), *messages], captions=captions)
-        return pages
 
     async def _send_reply(self, chat_id: str, answer: Reply) -> None:
         pages = plain.render(answer, captions=self.media is None)

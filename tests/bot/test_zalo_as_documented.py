@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,9 @@ from zalo_fake import (
 )
 
 from bot.adapter import DeliveryFailed
+from bot.cli import simulate_lines
 from bot.media import MediaStore, media_routes
+from bot.settings import Settings
 from bot.zalo.bot import ZaloBot
 from core.chat import Incoming, Recipient, reply
 from core.schedule import Job, JobKind
@@ -280,3 +283,36 @@ async def test_private_mode_with_nobody_to_forward_sends_nothing_and_says_so(
     assert await run_job(bot.engine.catalogue, db, [bot], early, early.at) == 0
     assert fake_zalo.sent == []
     assert "nobody to forward the post for group nhom_bao_cao" in caplog.text
+
+
+# --- the simulator's Zalo in private mode (the demo) -------------------------------------
+
+
+async def test_the_simulation_shows_zalo_private_mode_as_cards_to_leaders_and_admins(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        json.dumps(
+            {
+                "at": "2024-11-16T09:00:00+07:00",
+                "chat": "nhom_bao_cao",
+                "user": "cb_binh_long",
+                "text": report(0),
+            }
+        ),
+        json.dumps({"until": "2024-11-18T12:00:00+07:00"}),
+    ]
+    results = await simulate_lines(lines, Settings(), None, None, tmp_path, zalo_private=True)
+    posts = [p for _, ps in results for p in ps]
+    digest = [p for p in posts if "TỔNG HỢP BÁO CÁO TUẦN 47/2024" in p.text]
+    # The group's digest (as on Telegram) and one card each for the leader and the admin.
+    assert sorted(p.chat for p in digest) == ["nhom_bao_cao", "zalo:lanh_dao", "zalo:thuong_truc"]
+    card = next(p for p in digest if p.chat == "zalo:lanh_dao")
+    charts = [p.photo for p in posts if p.chat == "zalo:lanh_dao" and p.at == card.at and p.photo]
+    assert charts
+    assert card.text.startswith(
+        f"📤 Chuyển tiếp tin này và {len(charts)} tin ngay sau vào nhóm "
+        "NHÓM BÁO CÁO ĐỀ ÁN 06 HUYỆN BÌNH SƠN.\n\n"
+    )
+    # Private posts (the officer's own reminders and answers) are not doubled as cards.
+    assert not any(p.chat.startswith("zalo:cb_") for p in posts)
