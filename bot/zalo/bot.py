@@ -47,9 +47,9 @@ WEBHOOK_PATH = "/zalo/webhook"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024  # an update is a few hundred bytes; anything this big is not one
 MIN_POLL_INTERVAL = 1.0
+MAX_POLL_BACKOFF = 60.0
 # Who gets a group's posts to forward in private mode (getMe: can_join_groups false).
 FORWARDERS = (Role.LEADER, Role.ADMIN)
-MAX_POLL_BACKOFF = 60.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
