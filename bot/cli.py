@@ -100,17 +100,23 @@ def read_lines(path: Path) -> list[str]:
 
 
 async def simulate_lines(
-    lines: list[str], settings: Settings, config: Path | None, db: str | None, out: Path
+    lines: list[str],
+    settings: Settings,
+    config: Path | None,
+    db: str | None,
+    out: Path,
+    zalo_private: bool = False,
 ) -> list[tuple[Step | None, list[Post]]]:
     """Run a scenario; with no database given, a fresh one, so reruns give the same output.
-    Scheduled posts made between two steps come as `(None, posts)` before the later step."""
+    Scheduled posts made between two steps come as `(None, posts)` before the later step.
+    `zalo_private` adds Zalo's private mode (`bot.simulator.ZaloCards`)."""
     with tempfile.TemporaryDirectory() as tmp:
         url = db or f"sqlite:///{Path(tmp) / 'simulation.db'}"
         app = await open_app(settings, config_path=config, database_url=url)
         try:
             steps = read_scenario(lines, app.catalogue)
             until = read_until(lines)
-            simulator = Simulator(app.engine, out)
+            simulator = Simulator(app.engine, out, zalo_private=zalo_private)
             results: list[tuple[Step | None, list[Post]]] = []
             for moment, step in [*((s.at, s) for s in steps), *([(until, None)] if until else [])]:
                 scheduled = await simulator.advance(moment)
@@ -138,7 +144,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
     lines = read_lines(DEMO_SCENARIO)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = asyncio.run(simulate_lines(lines, settings, args.config, args.db, args.out))
+    # The week as deployed on Telegram (the group) and on Zalo in private mode (cards).
+    run = simulate_lines(lines, settings, args.config, args.db, args.out, zalo_private=True)
+    results = asyncio.run(run)
     paths = write_transcript(results, args.out)
     posts = [post for _, posted in results for post in posted]
     print(f"Demo: {len(results)} tin nhắn vào, {len(posts)} tin bot gửi.")

@@ -6,6 +6,11 @@ describes a chat the config does not know, and an optional `"name"` is the displ
 user the config does not know (as a chat platform would give it; else the configured name).
 The same inputs give the same outputs.
 
+With `zalo_private`, the simulation also shows a Zalo deployment in private mode (getMe says
+`can_join_groups: false`, as Zalo's documentation has it today): every post for a group goes
+besides, as `bot.zalo` sends it, to each leader and admin as a card to forward, addressed
+`zalo:<person key>`.
+
 Scheduled posts (reminders, last call, digest, countdowns) run on the same virtual clock: the
 jobs due between two steps run, in time order and at their own times, before the later step.
 A line `{"until": "2024-11-19T12:00:00+07:00"}` runs the jobs up to that time after the last
@@ -16,14 +21,16 @@ sender), as an officer fixes a figure by editing the sent message.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.zalo import plain
+from bot.zalo.bot import FORWARDERS
 from core.catalogue import Catalogue
-from core.chat import Document, Incoming, Photo, Recipient, Reply, render_plain
+from core.chat import Document, Incoming, Notifier, Photo, Recipient, Reply, render_plain
 from handlers.engine import Engine
 from scheduler.virtual import VirtualScheduler
 
@@ -101,6 +108,33 @@ class SimNotifier:
     def drain(self, line: int = 0) -> list[Post]:
         posts, self.posts = self.posts, []
         return [replace(p, in_reply_to=line) for p in posts]
+
+
+class ZaloCards:
+    """Zalo in private mode, beside the simulation's own posts: a post for a group becomes a
+    card to forward (`bot.zalo.plain.forward_card`, its text pages then its photos) for each
+    leader and admin, into the same list of posts. Private posts are the simulation's."""
+
+    platform = "zalo"
+
+    def __init__(self, catalogue: Catalogue, into: SimNotifier) -> None:
+        self.forwarders = [p.key for p in catalogue.people if p.role in FORWARDERS]
+        self.into = into
+
+    async def post(self, to: Recipient, message: Reply) -> bool:
+        return await self.post_many(to, [message])
+
+    async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool:
+        if not to.group:
+            return False
+        photos = [p for m in messages for p in plain.photos(m)]
+        pages = plain.forward_card(to.name, messages, len(photos))
+        at = self.into.clock()
+        for person in self.forwarders:
+            chat = f"zalo:{person}"
+            self.into.posts += [Post(at, chat, text=page) for page in pages]
+            self.into.posts += [Post(at, chat, photo=str(p.path)) for p in photos]
+        return bool(self.forwarders)
 
 
 def read_scenario(lines: Iterable[str], catalogue: Catalogue) -> list[Step]:
@@ -189,18 +223,23 @@ class Simulator:
     """Feeds steps to the engine with the clock set to each step's time, and runs the
     scheduled jobs due in between (unless `scheduled` is False)."""
 
-    def __init__(self, engine: Engine, out_dir: Path, scheduled: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, out_dir: Path, scheduled: bool = True, zalo_private: bool = False
+    ) -> None:
         self.engine = engine
         self.out_dir = out_dir
         self.now: datetime | None = None
         engine.clock = self._clock
         engine.files_dir = out_dir
         self.notifier = SimNotifier(self._clock)
-        engine.notifiers = [self.notifier]
+        notifiers: list[Notifier] = [self.notifier]
+        if zalo_private:
+            notifiers.append(ZaloCards(engine.catalogue, self.notifier))
+        engine.notifiers = list(notifiers)
         self.scheduler: VirtualScheduler | None = None
         if scheduled:
             self.scheduler = VirtualScheduler(
-                engine.catalogue, engine.db, [self.notifier], self._set_now, out_dir
+                engine.catalogue, engine.db, notifiers, self._set_now, out_dir
             )
 
     def _set_now(self, moment: datetime) -> None:

@@ -95,13 +95,26 @@ def parse_update(
     )
 
 
-def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
-    """`@Bot Báo Cáo /baocao …` -> (`/baocao …`, True): every `@BotName` is removed, wherever
-    it is (before the command, at the end of its line, alone on the first line).
+# Zalo's guide makes every bot's name start with "Bot" (`Bot MyShop`), and a member mentions
+# the bot by typing "@" and picking that name; getMe does not give the name (it gives
+# `account_name`, e.g. `bot.VDKyGxQvc`). So "@Bot …" up to a command or the end of its line is
+# taken for the mention, wherever it sits. A line that goes on with a field (`:`) is left as it
+# is: its end cannot be told from the name's.
+_NAMED_MENTION = re.compile(
+    r"(?:^|(?<=\s))@bot(?=\s|$)[^\n/:]*?(?:[ \t\u00a0]+(?=/)|[ \t\u00a0]*$)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
-    Without the bot's name (getMe failed, or Zalo shows another one), a leading `@Someone`
-    before a `/command` on the first line, or alone on a first line of several, is taken for
-    the mention."""
+
+def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
+    """`@Bot Báo Cáo 06 /baocao …` -> (`/baocao …`, True): the mention is removed wherever it
+    is (before the command, at the end of its line, alone on a line).
+
+    `bot_name` is what getMe gives (`account_name`); every `@bot_name` is removed. The name
+    members see is not in getMe: an `@Bot …` mention (every Zalo bot's name starts with
+    "Bot") is removed up to the command or the end of its line, and failing both, a leading
+    `@Someone` before a `/command` on the first line, or alone on a first line of several,
+    is taken for the mention."""
     out = text.strip()
     found = False
     name = bot_name.strip()
@@ -109,7 +122,9 @@ def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
         pattern = re.compile("@" + re.escape(name) + r"[ \t\u00a0:,]*", re.IGNORECASE)
         out, count = pattern.subn("", out)
         found = count > 0
-        out = "\n".join(line.rstrip() for line in out.split("\n"))
+    out, count = _NAMED_MENTION.subn("", out)
+    found = found or count > 0
+    out = "\n".join(line.rstrip() for line in out.split("\n")).strip()
     if not found and out.startswith("@"):
         first, newline, rest = out.partition("\n")
         slash = first.find(" /")

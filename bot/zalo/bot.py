@@ -4,6 +4,12 @@
 webhook answers 200 or the next getUpdates is made. Every message it sends is counted by
 `handlers.quota`, which says when the admins are to be warned (80 % of
 `ZALO_MONTHLY_LIMIT`); the bot only sends the warning.
+
+Groups: Zalo lets a bot into a group only where getMe says `can_join_groups` (the group
+feature is in internal testing, https://bot.zaloplatforms.com/docs). Without it the bot works
+in **private mode**: a post meant for a configured Zalo group goes instead, privately, to
+every leader and admin with a Zalo id as a card to forward to the group (the post with one
+line on top saying so, then its photos).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from bot.zalo import plain, texts
 from bot.zalo.adapter import PLATFORM, BadUpdate, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
+from core.catalogue import Person, Role
 from core.chat import Photo, Recipient, Reply, id_on, reply
 from handlers.engine import Engine
 from handlers.files import release
@@ -42,6 +49,8 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024  # an update is a few hundred bytes; anything this big is not one
 MIN_POLL_INTERVAL = 1.0
 MAX_POLL_BACKOFF = 60.0
+# Who gets a group's posts to forward in private mode (getMe: can_join_groups false).
+FORWARDERS = (Role.LEADER, Role.ADMIN)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -74,7 +83,9 @@ class ZaloBot:
         # Zalo asks clients not to hammer getUpdates; never less than a second between polls.
         self.poll_interval = max(MIN_POLL_INTERVAL, poll_interval)
         self._sleep = sleep
-        self.bot_name = ""
+        self.bot_name = ""  # getMe's `account_name`, for stripping mentions
+        # getMe's `can_join_groups`: False is private mode (posts for groups go as cards).
+        self.can_join_groups = False
         self._poller: asyncio.Task[None] | None = None
         self._said_no_media = False
 
@@ -94,11 +105,12 @@ class ZaloBot:
             raise
 
     async def _start(self) -> None:
+        # getMe: {"id", "account_name", "account_type", "can_join_groups"}; no display name.
         me = await self.client.get_me()
-        self.bot_name = next(
-            (str(me[k]) for k in ("display_name", "name", "account_name") if me.get(k)), ""
-        )
+        self.bot_name = str(me.get("account_name") or "")
+        self.can_join_groups = me.get("can_join_groups") is True
         log.info("Zalo bot %r connected", self.bot_name or "?")
+        self._log_mode()
         if self.webhook_url and self.webhook_secret:
             await self.client.set_webhook(self.webhook_url, self.webhook_secret)
             log.info("Zalo updates by webhook at %s", self.webhook_url)
@@ -106,6 +118,25 @@ class ZaloBot:
             await self.client.delete_webhook()
             self._poller = asyncio.create_task(self.poll_forever(), name="zalo-poll")
             log.info("Zalo updates by long polling")
+
+    def _log_mode(self) -> None:
+        if self.can_join_groups:
+            log.info("Zalo group mode (getMe: can_join_groups): group posts go to the groups")
+            return
+        relayers = self._relayers()
+        groups = [c.key for c in self.engine.catalogue.chats if c.ids.get(PLATFORM)]
+        if groups and not relayers:
+            log.warning(
+                "Zalo private mode (getMe: can_join_groups false) and no leader or admin has a "
+                "Zalo id: posts for the Zalo group(s) %s cannot be delivered",
+                ", ".join(groups),
+            )
+            return
+        log.info(
+            "Zalo private mode (getMe: can_join_groups false): group posts go privately to "
+            "%d leader(s)/admin(s) as cards to forward",
+            len(relayers),
+        )
 
     async def stop(self) -> None:
         """Stop polling and close the client. Webhook requests in hand are finished by the
@@ -205,6 +236,8 @@ class ZaloBot:
         chat_id = id_on(to.ids, PLATFORM)
         if chat_id is None:
             return False
+        if to.group and not self.can_join_groups:
+            return await self._post_card(to, [message])
         try:
             await self._send_reply(chat_id, message)
         except ZaloError as exc:
@@ -217,6 +250,8 @@ class ZaloBot:
         chat_id = id_on(to.ids, PLATFORM)
         if chat_id is None:
             return False
+        if to.group and not self.can_join_groups:
+            return await self._post_card(to, messages)
         with_captions = self.media is None
         pages = plain.render_compact(messages, captions=with_captions)
         photo_list = [p for m in messages for p in plain.photos(m)]
@@ -224,6 +259,52 @@ class ZaloBot:
             await self._send(chat_id, pages, photo_list)
         except ZaloError as exc:
             raise _failed(to, exc) from exc
+        return True
+
+    # --- private mode: cards to forward ------------------------------------------------------
+
+    def _relayers(self) -> list[Person]:
+        """Who forwards a group's posts in private mode: leaders and admins with a Zalo id,
+        each id once, in the config's order."""
+        people: dict[str, Person] = {}
+        for person in self.engine.catalogue.people:
+            zalo_id = person.ids.get(PLATFORM)
+            if zalo_id and person.role in FORWARDERS:
+                people.setdefault(zalo_id, person)
+        return list(people.values())
+
+    async def _post_card(self, to: Recipient, messages: Sequence[Reply]) -> bool:
+        """A post for a group the bot cannot be in, sent to each leader and admin in private
+        as a card to forward: the post compacted, one line on top saying where it goes, then
+        its photos. Made (True) once a card reached one of them: someone can forward it, and
+        sending it again would give the others a second copy; the copies that failed are
+        logged. Raises `DeliveryFailed` when none went; False when nobody has a Zalo id."""
+        relayers = self._relayers()
+        if not relayers:
+            log.warning(
+                "Zalo: nobody to forward the post for group %s (no leader or admin "
+                "has a Zalo id); not sent",
+                to.key,
+            )
+            return False
+        photo_list = [p for m in messages for p in plain.photos(m)]
+        captions = self.media is None  # then the photos go as their captions, in the text
+        after = 0 if captions else len(photo_list)
+        pages = plain.forward_card(to.name, messages, after, captions)
+        failures = []
+        for person in relayers:
+            try:
+                await self._send(person.ids[PLATFORM], pages, photo_list)
+            except ZaloError as exc:
+                log.error(
+                    "Zalo: the card for group %s did not reach %s: %s", to.key, person.key, exc
+                )
+                failures.append(f"{person.key}: {exc}")
+        if len(failures) == len(relayers):
+            raise DeliveryFailed(
+                f"zalo: the card for group {to.key} reached no leader or admin: "
+                + "; ".join(failures)
+            )
         return True
 
     async def _send_reply(self, chat_id: str, answer: Reply) -> None:

@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
 MAX_TEXT = 2000  # sendMessage's limit, in characters
-NO_UPDATE = 408  # getUpdates' "nothing arrived during the long poll"
+# getUpdates' "nothing arrived during the long poll": `{"ok": false, "error_code": 408,
+# "description": "Request timeout"}` (the error table at https://bot.zapps.me/docs/error-code/),
+# with HTTP 200 or 408; not an error.
+NO_UPDATE = 408
 MAX_RETRY_AFTER = 300.0  # never sleep longer than this on a server's say-so
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -150,6 +153,7 @@ class ZaloClient:
         if status >= 500:
             raise _Retry(f"server error {status}", status)
         if NO_UPDATE in (status, code) and method == "getUpdates":
+            log.debug("Zalo getUpdates: nothing arrived")
             return None
         if body is None:
             raise ZaloApiError(method, f"HTTP {status}, not a JSON object", status)
@@ -170,7 +174,7 @@ class ZaloClient:
 
     async def get_updates(self, wait: int = 30) -> list[dict[str, Any]]:
         """Long-polls up to `wait` seconds; Zalo returns one update at a time (a list is
-        accepted too), or HTTP 408 when none came."""
+        accepted too), or `error_code` 408 "Request timeout" when none came: then []."""
         result = await self.call(
             "getUpdates", {"timeout": str(wait)}, http_timeout=wait + self._timeout
         )

@@ -116,5 +116,22 @@ def render_compact(
     return paginate("\n\n".join(bodies), limit)
 
 
+def forward_card(
+    group: str, replies: Sequence[Reply], photos_after: int, captions: bool = False
+) -> list[str]:
+    """Private mode's card: a post for a group the bot cannot be in, compacted, with one line
+    on top asking a leader or admin to forward it to `group`; the line counts the messages
+    that follow the first (its other pages and `photos_after` photos)."""
+    body = render_compact(replies, captions)
+    after = len(body) - 1 + photos_after
+    pages = render_compact(
+        [Reply((Text.of(texts.forward_card(group, after)),)), *replies], captions
+    )
+    if len(pages) > len(body):  # the line itself took another page
+        head = Reply((Text.of(texts.forward_card(group, after + 1)),))
+        pages = render_compact([head, *replies], captions)
+    return pages
+
+
 def photos(reply: Reply) -> list[Photo]:
     return [b for b in reply.blocks if isinstance(b, Photo)]

@@ -12,3 +12,11 @@ ZALO_NO_FILES = "Zalo chưa cho bot gửi tệp; xin mở tệp này trên Teleg
 
 def zalo_button_line(label: str, action: str) -> str:
     return f"• {action} — {label}"
+
+
+def forward_card(group: str, after: int) -> str:
+    """The top line of a post for a group the bot cannot be in, sent to a leader or admin to
+    forward there; `after` messages (pages, photos) follow it."""
+    if after:
+        return f"📤 Chuyển tiếp tin này và {after} tin ngay sau vào nhóm {group}."
+    return f"📤 Chuyển tiếp tin này vào nhóm {group}."

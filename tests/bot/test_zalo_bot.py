@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from zalo_fake import (
+    ACCOUNT_NAME,
     ADMIN_ID,
     BOT_NAME,
     GROUP_ID,
@@ -294,10 +295,11 @@ async def test_compact_posting_merges_a_digest_into_one_message(
 async def test_start_polls_without_a_webhook_and_registers_one_with(
     make_bot: BotFactory, fake_zalo: FakeZalo
 ) -> None:
-    polling = make_bot()
+    fake_zalo.can_join_groups = True
+    polling = make_bot(groups=False)
     polling.bot_name = ""
     await polling.start()
-    assert polling.bot_name == BOT_NAME
+    assert (polling.bot_name, polling.can_join_groups) == (ACCOUNT_NAME, True)
     await asyncio.wait_for(fake_zalo.drained.wait(), 10)
     await polling.stop()
     assert fake_zalo.methods()[:3] == ["getMe", "deleteWebhook", "getUpdates"]

@@ -26,7 +26,13 @@ async def test_calls_post_json_to_bot_token_method_and_return_the_result(
         await zalo.set_webhook("https://example.vn/zalo/webhook", "s3cret-token")
     finally:
         await zalo.aclose()
-    assert me["display_name"] == "Bot Báo Cáo 06"
+    # The documented shape: no display name.
+    assert me == {
+        "id": "1459232241454765289",
+        "account_name": "bot.VDKyGxQvc",
+        "account_type": "BASIC",
+        "can_join_groups": False,
+    }
     assert fake_zalo.calls == [
         ("getMe", {}),
         ("sendMessage", {"chat_id": "c1", "text": "Xin chào"}),

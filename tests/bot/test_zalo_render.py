@@ -129,6 +129,28 @@ def test_mentions_before_and_after_and_unknown_bot_name() -> None:
     assert strip_mention("/huongdan", "Bot") == ("/huongdan", False)
 
 
+def test_a_mention_of_the_name_members_see_goes_wherever_it_sits() -> None:
+    # getMe gives only `account_name`; members mention the bot's name, which starts with "Bot".
+    account = "bot.VDKyGxQvc"
+    assert strip_mention("@Bot Báo Cáo 06 /trangthai", account) == ("/trangthai", True)
+    assert strip_mention("/xephang xác thực @Bot Báo Cáo 06", account) == (
+        "/xephang xác thực",
+        True,
+    )
+    assert strip_mention("Dạ\n@Bot Báo Cáo 06 /baocao\nA: 1", account) == (
+        "Dạ\n/baocao\nA: 1",
+        True,
+    )
+    assert strip_mention("/baocao\nA: 1\n@Bot Báo Cáo 06", account) == ("/baocao\nA: 1", True)
+    assert strip_mention("/trangthai @bot.VDKyGxQvc", account) == ("/trangthai", True)
+    # Where the name's end cannot be told from a field's, the text is left as it is.
+    assert strip_mention("@Bot Báo Cáo 06 Đã cấp CCCD: 1", account) == (
+        "@Bot Báo Cáo 06 Đã cấp CCCD: 1",
+        False,
+    )
+    assert strip_mention("/baocao @Botanic", account) == ("/baocao @Botanic", False)
+
+
 def test_private_text_and_non_text_events() -> None:
     private = parse_update(_update("/huongdan", "PRIVATE"))
     assert isinstance(private, Incoming)

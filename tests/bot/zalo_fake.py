@@ -1,14 +1,32 @@
 """A fake Zalo Bot API over real HTTP (aiohttp on 127.0.0.1, a random port), and fixtures.
 
 `/bot{token}/{method}`; every call is recorded; failures can be scripted per method (429 with
-retry_after, 5xx, slow answers); getUpdates serves a queue and answers 408 when it is empty;
-sendPhoto fetches the photo URL over HTTP the way Zalo would.
+retry_after, 5xx, slow answers); sendPhoto fetches the photo URL over HTTP the way Zalo would.
 
-A send to one chat can be refused (`refuse`) the way the Zalo Bot API refuses a call: HTTP 200
-with `{"ok": false, "error_code": …, "description": …}`. The shape is the API's response
-object (`ok`, `result`, `error_code`, `description`; https://bot.zaloplatforms.com/docs, as the
-clients written against it read it); the codes and texts per case are not published, so the
-ones used here are examples, and the bot must not depend on them.
+What the documentation says, and what this fake therefore answers (read 2026-12 from the
+official pages, https://bot.zaloplatforms.com/docs (APIs, webhook, "Nhóm Chat" guide, error
+codes; mirrored at https://docs.zaloplatforms.com/docs/BOT/apis/getMe and
+https://bot.zapps.me/docs/error-code/)):
+
+- Every answer is a JSON object `{"ok": true, "result": …}` or `{"ok": false, "error_code",
+  "description"}`. The HTTP status of an `ok: false` answer is not documented: refusals here
+  come with HTTP 200 (`refuse`), and the bot must not depend on the status.
+- `getMe` gives exactly `{"id", "account_name", "account_type", "can_join_groups"}`, e.g.
+  `{"id": "1459232241454765289", "account_name": "bot.VDKyGxQvc", "account_type": "BASIC",
+  "can_join_groups": false}`: no display name. `can_join_groups` is this fake's attribute,
+  false by default as in the documentation's sample.
+- `getUpdates` long-polls (`timeout`, seconds, default 30) and gives one update. When none
+  came, the answer is error code 408 "Request timeout" (the error table: 400 bad request,
+  401 unauthorized, 403 internal server error, 404 not found, 408 request timeout, 429 quota
+  exceeded). `idle_status` picks the HTTP status of that answer (200 by default; 408 too).
+- Groups: `chat.chat_type` is "PRIVATE" or "GROUP" ("sắp ra mắt", coming); the group guide
+  says the feature is in internal testing, a group's leader adds the bot through its invite
+  link, and in a group the bot receives only messages that reply to (quote) one of its own
+  or mention it (a member types "@" and picks the bot's name; every bot's name starts with
+  "Bot"). How a mention appears in `text` is not documented; `update()` writes `@Name`.
+- The error codes and texts for a bot removed from a group, blocked, or a wrong chat id are
+  not published: the ones `refuse` uses in the tests are examples, and the bot must not
+  depend on them.
 """
 
 from __future__ import annotations
@@ -35,7 +53,8 @@ from handlers.engine import Engine
 from storage import Database
 
 TOKEN = "1459232241454765289:TOPSECRETxyzABC"
-BOT_NAME = "Bot Báo Cáo 06"
+BOT_NAME = "Bot Báo Cáo 06"  # the name members pick after "@" (not in getMe)
+ACCOUNT_NAME = "bot.VDKyGxQvc"  # getMe's account_name
 GROUP_ID = "grp-binh-son"
 ADMIN_ID = "zl-admin"
 OFFICER_ID = "zl-lan"
@@ -72,6 +91,8 @@ class FakeZalo:
         self.drained = asyncio.Event()  # set when getUpdates found the queue empty
         self._script: dict[str, deque[Scripted]] = {}
         self.refusals: dict[str, tuple[int, str]] = {}  # chat id -> (error_code, description)
+        self.can_join_groups = False  # getMe's answer (the documentation's sample)
+        self.idle_status = 200  # the HTTP status of an idle getUpdates' `ok: false` 408
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -138,13 +159,20 @@ class FakeZalo:
             code, description = refusal
             return web.json_response({"ok": False, "error_code": code, "description": description})
         if method == "getMe":
-            return _ok({"id": "bot-1", "account_name": "bot.abc", "display_name": BOT_NAME})
+            return _ok(
+                {
+                    "id": "1459232241454765289",
+                    "account_name": ACCOUNT_NAME,
+                    "account_type": "BASIC",
+                    "can_join_groups": self.can_join_groups,
+                }
+            )
         if method == "getUpdates":
             if not self.updates:
                 self.drained.set()
                 return web.json_response(
                     {"ok": False, "error_code": 408, "description": "Request timeout"},
-                    status=408,
+                    status=self.idle_status,
                 )
             return _ok(self.updates.popleft())
         if method == "sendMessage":
@@ -251,12 +279,15 @@ async def make_bot(
 ) -> AsyncIterator[BotFactory]:
     bots: list[ZaloBot] = []
 
-    def make(media: MediaStore | None = None, **options: Any) -> ZaloBot:
+    def make(media: MediaStore | None = None, groups: bool = True, **options: Any) -> ZaloBot:
+        """A bot as `start()` would leave it, without the start: `groups` is what getMe said
+        of `can_join_groups` (True: group mode, the tests of group chats)."""
         client_options = {k: options.pop(k) for k in ("max_attempts", "timeout") if k in options}
         client = ZaloClient(TOKEN, fake_zalo.url, sleep=sleeps, **client_options)
         engine = Engine(zalo_catalogue(catalogue), db, lambda: SATURDAY)
         bot = ZaloBot(client, engine, media=media, sleep=sleeps, **options)
-        bot.bot_name = BOT_NAME
+        bot.bot_name = ACCOUNT_NAME
+        bot.can_join_groups = groups
         bots.append(bot)
         return bot
 
