@@ -21,7 +21,7 @@ from handlers import commands, files
 from handlers.chat_ids import ChatIds
 from handlers.common import Refusal
 from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
-from handlers.flood import FloodGuard, Pace, SenderKey
+from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey
 from handlers.limits import bounded
 from storage import Database
 
@@ -200,17 +200,16 @@ class Engine:
         self, message: Incoming, actor: Actor | None, command: str
     ) -> list[Reply] | None:
         """None when the message may be answered; else what to answer instead: one "slow
-        down", or nothing (handlers.flood). Admins are never held back; a stranger is
-        (`actor.role` None; `actor` None: unknown, taken as no stranger)."""
+        down", or nothing (handlers.flood). Admins are never held back; a stranger
+        (`actor.role` None) has a limit of their own and is never told to slow down; `actor`
+        None (the database could not say who it is) counts as no stranger."""
         if actor is not None and actor.is_admin:
             return None
         sender, now, limits = _sender(message), self.clock(), self.catalogue.limits
         pace = self.flood.pace(sender, now, limits)
         if actor is not None and actor.role is None:
-            registrations = (
-                self.catalogue.registration.per_sender_per_day + 1 if command == "dangky" else 0
-            )
-            if pace is Pace.ANSWER and self.flood.stranger_answered(sender, now, registrations):
+            way_in = self.catalogue.registration.per_sender_per_day + 2 if command in WAY_IN else 0
+            if pace is Pace.ANSWER and self.flood.stranger_answered(sender, now, way_in):
                 return None
             log.debug("%s stranger %s not answered (flood limits)", *sender)
             return []

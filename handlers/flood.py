@@ -5,8 +5,9 @@
   While they keep on, the pause starts again with no new "slow down" for an hour, so a flood
   costs at most one message an hour.
 - **Strangers** (neither in the config nor approved through /dangky) get at most one answer an
-  hour. /dangky, their way in, is answered besides that up to `[registration]
-  per_sender_per_day` + 1 times in 24 hours: the requests it accepts and the refusal after.
+  hour. Their way in, /huongdan (Telegram's /start) and /dangky, is answered besides that up to
+  `[registration] per_sender_per_day` + 2 times in 24 hours: the help, the requests /dangky
+  accepts and the refusal after them.
 
 Silence sends nothing, so it costs no platform quota. The state lives in this process's memory
 (a restart forgets it), keyed by (platform, user id) and bounded to `MAX_SENDERS` senders, the
@@ -25,7 +26,8 @@ from core.catalogue import FloodLimits
 WINDOW = timedelta(minutes=1)  # what `per_minute` counts over
 WARN_EVERY = timedelta(hours=1)  # at most one "slow down" per sender in this time
 STRANGER_EVERY = timedelta(hours=1)  # a stranger's one answer
-REGISTRATION_WINDOW = timedelta(days=1)  # a stranger's /dangky answers are counted over this
+WAY_IN = frozenset({"huongdan", "dangky"})  # the commands that lead a stranger in
+WAY_IN_WINDOW = timedelta(days=1)  # their answers are counted over this
 MAX_SENDERS = 10_000
 
 SenderKey = tuple[str, str]  # (platform, user id)
@@ -44,7 +46,7 @@ class _Sender:
     quiet_until: datetime | None = None
     warned_at: datetime | None = None
     answered_at: datetime | None = None  # a stranger's last answer
-    registrations: deque[datetime] = field(default_factory=deque)  # a stranger's /dangky
+    way_in: deque[datetime] = field(default_factory=deque)  # a stranger's WAY_IN answers
 
 
 class FloodGuard:
@@ -69,15 +71,15 @@ class FloodGuard:
         state.warned_at = now
         return Pace.SLOW_DOWN
 
-    def stranger_answered(self, sender: SenderKey, now: datetime, registrations: int) -> bool:
+    def stranger_answered(self, sender: SenderKey, now: datetime, way_in: int) -> bool:
         """Whether a stranger's message gets its answer (and if so, count it): from the
-        `registrations` /dangky answers allowed in 24 hours (0: not a /dangky), else the one
-        answer of the hour."""
+        `way_in` answers allowed in 24 hours to the WAY_IN commands (0: not one of them), else
+        the one answer of the hour."""
         state = self._state(sender)
-        done = state.registrations
-        while done and now - done[0] >= REGISTRATION_WINDOW:
+        done = state.way_in
+        while done and now - done[0] >= WAY_IN_WINDOW:
             done.popleft()
-        if len(done) < registrations:
+        if len(done) < way_in:
             done.append(now)
             return True
         if state.answered_at is None or now - state.answered_at >= STRANGER_EVERY:

@@ -31,7 +31,7 @@ async def test_a_strangers_130_messages_cost_one_zalo_message(
 ) -> None:
     bot = make_bot()
     now = _clock(bot)
-    texts = ["xin chào", "/trangthai", "/baocao", "alo", "/huongdan"]
+    texts = ["xin chào", "/trangthai", "/baocao", "alo", "/xephang"]
     for n in range(130):
         now[0] = SATURDAY + timedelta(seconds=20 * n)
         text = texts[n % len(texts)]

@@ -37,7 +37,7 @@ async def _stored(db: Database) -> int:
 
 
 async def test_a_strangers_130_messages_get_one_answer_an_hour(chat: ChatBot) -> None:
-    texts = ["xin chào", "/trangthai", REPORT, "/lenhla", "/huongdan"]
+    texts = ["xin chào", "/trangthai", REPORT, "/lenhla", "/xephang"]
     answers = []
     for n in range(130):
         chat.at(chat.now + timedelta(seconds=20))  # 43 minutes of it
@@ -54,6 +54,9 @@ async def test_a_stranger_can_still_register_and_is_answered_once_approved(
     chat: ChatBot, db: Database
 ) -> None:
     assert await _private(chat, "9001", "xin chào") == [msg.UNKNOWN_COMMAND]
+    # The answer says to type /huongdan: help and /dangky, the way in, are answered besides.
+    [help_text] = await _private(chat, "9001", "/huongdan")
+    assert "/dangky" in help_text
     [sent] = await _private(chat, "9001", "/dangky Xã Bình Long")
     found = re.search(r"đăng ký số (\d+)", sent)
     assert found, sent
@@ -69,15 +72,15 @@ async def test_a_stranger_can_still_register_and_is_answered_once_approved(
 async def test_a_stranger_flooding_dangky_is_answered_within_the_registration_limit(
     chat: ChatBot, db: Database
 ) -> None:
-    """/dangky gets `per_sender_per_day` + 1 answers a day (the requests and the refusal
-    after them), then the hour's one answer, then nothing."""
+    """/dangky gets `per_sender_per_day` + 2 answers a day (help aside: the requests and
+    the refusals after them), then the hour's one answer, then nothing."""
     answers = []
     for _ in range(40):
         answers += await _private(chat, "9001", "/dangky Xã Bình Long")
         await chat.send("thuong_truc", "/duyet tuchoi tatca", "rieng")  # may ask again
-    assert len(answers) == 3 + 1 + 1
+    assert len(answers) == 3 + 2 + 1
     assert [a.startswith("Đã gửi yêu cầu") for a in answers[:3]] == [True] * 3
-    assert answers[3:] == [msg.registration_sender_limit(3)] * 2
+    assert answers[3:] == [msg.registration_sender_limit(3)] * 3
     async with db.unit_of_work() as uow:
         assert await uow.registrations.count_since(chat.now - timedelta(days=1)) == 3
 
