@@ -40,6 +40,7 @@ async def test_a_strangers_130_messages_cost_one_zalo_message(
         )
         await bot.handle_update(message)
     assert fake_zalo.sent == [(STRANGER, msg.UNKNOWN_COMMAND)]
+    assert [m for m in fake_zalo.methods() if m.startswith("send")] == ["sendMessage"]
     assert await _sent_count(bot) == 1
     # An hour after that answer, one more.
     now[0] = SATURDAY + timedelta(hours=1)
