@@ -20,7 +20,14 @@ from core.report import REPORT_HEAD, read_line, split_line
 from handlers import commands, files
 from handlers.chat_ids import ChatIds
 from handlers.common import Refusal
-from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
+from handlers.context import (
+    LOCAL_PLATFORMS,
+    Actor,
+    AlreadyHandled,
+    Request,
+    configured_person,
+    resolve_actor,
+)
 from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey
 from handlers.limits import bounded
 from storage import Database
@@ -137,9 +144,12 @@ class Engine:
             return []  # only an edited report means something: a correction
         if entry is None:
             return await self._fixed(message, msg.UNKNOWN_COMMAND) if command else []
+        pace = self._pace(message)
+        if pace is Pace.SILENT:
+            return []  # decided before any work: no database, nothing stored
         try:
             actor = await resolve_actor(self.catalogue, self.db, message)
-            held_back = self._flood_check(message, actor, entry.name)
+            held_back = self._held_back(message, pace, actor, entry.name)
             if held_back is not None:
                 return held_back
             req = Request(
@@ -188,35 +198,41 @@ class Engine:
         """A fixed answer that runs no command, unless the flood limits hold it back. Who
         sent it is looked up for the limits; when the database cannot say, the sender is
         taken as known (only the pace applies): the answer itself needs no database."""
+        pace = self._pace(message)
+        if pace is Pace.SILENT:
+            return []
         try:
-            actor = await resolve_actor(self.catalogue, self.db, message)
+            actor: Actor | None = await resolve_actor(self.catalogue, self.db, message)
         except (SQLAlchemyError, OSError, TimeoutError):
             log.warning("could not tell whether %s %s is a stranger", *_sender(message))
             actor = None
-        held_back = self._flood_check(message, actor, "")
+        held_back = self._held_back(message, pace, actor, "")
         return [reply(answer)] if held_back is None else held_back
 
-    def _flood_check(
-        self, message: Incoming, actor: Actor | None, command: str
+    def _pace(self, message: Incoming) -> Pace:
+        """Count a message that wants an answer against its sender's pace (handlers.flood),
+        before any work: it needs no database. Admins of the config are never held back."""
+        person = configured_person(self.catalogue, message)
+        if person is not None and person.role is Role.ADMIN:
+            return Pace.ANSWER
+        return self.flood.pace(_sender(message), self.clock(), self.catalogue.limits)
+
+    def _held_back(
+        self, message: Incoming, pace: Pace, actor: Actor | None, command: str
     ) -> list[Reply] | None:
-        """None when the message may be answered; else what to answer instead: one "slow
-        down", or nothing (handlers.flood). Admins are never held back; a stranger
-        (`actor.role` None) has a limit of their own and is never told to slow down; `actor`
-        None (the database could not say who it is) counts as no stranger."""
-        if actor is not None and actor.is_admin:
-            return None
-        sender, now, limits = _sender(message), self.clock(), self.catalogue.limits
-        pace = self.flood.pace(sender, now, limits)
+        """For a message its pace did not silence: None when it may be answered; else what
+        to answer instead: one "slow down", or nothing. A stranger (`actor.role` None) has a limit of their own and is
+        never told to slow down; `actor` None (the database could not say who it is) counts
+        as no stranger."""
+        sender, limits = _sender(message), self.catalogue.limits
         if actor is not None and actor.role is None:
             way_in = self.catalogue.registration.per_sender_per_day + 2 if command in WAY_IN else 0
-            if pace is Pace.ANSWER and self.flood.stranger_answered(sender, now, way_in):
+            if pace is Pace.ANSWER and self.flood.stranger_answered(sender, self.clock(), way_in):
                 return None
             log.debug("%s stranger %s not answered (flood limits)", *sender)
             return []
         if pace is Pace.ANSWER:
             return None
-        if pace is Pace.SILENT:
-            return []
         minutes = int(limits.pause.total_seconds() // 60)
         log.info(
             "%s user %s sent more than %d messages in a minute: told to slow down, "

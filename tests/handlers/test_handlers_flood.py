@@ -11,12 +11,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from core import messages as msg
-from core.catalogue import FloodLimits
+from core.catalogue import Catalogue, FloodLimits
 from core.chat import Incoming, render_plain
+from handlers.engine import Engine
 from handlers.flood import FloodGuard, Pace
 from storage import Database
 from storage.models import SubmissionRow
-from tests.conftest import ChatBot
+from tests.conftest import SATURDAY, ChatBot
+from tests.outage import outage_switch
+from tests.scratch_pg import postgres_url
 
 REPORT = (
     "/baocao\nĐã cấp CCCD: 6.358\nĐã xác thực ĐDĐT: 5.014\nĐã kích hoạt ĐDĐT: 4.454\n"
@@ -162,6 +165,30 @@ async def test_a_normal_week_never_meets_the_limits(chat: ChatBot, db: Database)
         leader = await chat.send("lanh_dao", "/trangthai")
         assert "Tình hình báo cáo" in leader
     assert await _stored(db) == 2
+
+
+async def test_a_flood_during_a_database_outage_is_silenced_without_the_database(
+    catalogue: Catalogue,
+) -> None:
+    """The pace needs no database: with PostgreSQL gone, an unknown sender (who cannot be
+    looked up) gets "busy" until the limit, then silence that costs no connection attempt.
+    PostgreSQL only: SQLite's outage is a lock every read would wait busy_timeout for."""
+    database_url = await postgres_url()
+    await (await Database.open(database_url)).close()
+    answers: list[str] = []
+    async with outage_switch(database_url) as outage:
+        db = await Database.open(outage.url)
+        engine = Engine(catalogue, db, clock=lambda: SATURDAY)
+        try:
+            outage.stop()
+            for _ in range(60):
+                message = Incoming(
+                    "telegram", "9001", "private", "9001", "9001", "/trangthai", SATURDAY
+                )
+                answers += [render_plain(r.blocks) for r in await engine.handle(message)]
+        finally:
+            await db.close()
+    assert answers == [msg.BUSY] * 21
 
 
 def test_memory_holds_a_bounded_number_of_senders() -> None:
