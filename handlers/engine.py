@@ -221,9 +221,9 @@ class Engine:
         self, message: Incoming, pace: Pace, actor: Actor | None, command: str
     ) -> list[Reply] | None:
         """For a message its pace did not silence: None when it may be answered; else what
-        to answer instead: one "slow down", or nothing. A stranger (`actor.role` None) has a limit of their own and is
-        never told to slow down; `actor` None (the database could not say who it is) counts
-        as no stranger."""
+        to answer instead: one "slow down", or nothing. A stranger (`actor.role` None) has
+        a limit of their own and is never told to slow down; `actor` None (the database
+        could not say who it is) counts as no stranger."""
         sender, limits = _sender(message), self.catalogue.limits
         if actor is not None and actor.role is None:
             way_in = self.catalogue.registration.per_sender_per_day + 2 if command in WAY_IN else 0
