@@ -30,6 +30,7 @@ __all__ = [
     "Chat",
     "ConfigError",
     "Field",
+    "FloodLimits",
     "Indicator",
     "Person",
     "Role",
@@ -120,6 +121,8 @@ class Chat:
     title: str
     kind: str  # "group" or "private"
     ids: Mapping[str, str] = field(default_factory=dict)  # platform -> chat id
+    # platform -> the topic scheduled posts go to (a Telegram forum's message_thread_id)
+    topics: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,16 @@ class RegistrationRules:
 
 
 @dataclass(frozen=True)
+class FloodLimits:
+    """How fast one sender may write and still be answered (`[limits]`)."""
+
+    # Messages one sender may send in any minute; the next gets one "slow down"...
+    per_minute: int = 20
+    # ... and nothing more is answered (or stored) for this long.
+    pause: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     title: str
     province: str
@@ -170,6 +183,7 @@ class Catalogue:
     schedule: Schedule = field(default_factory=Schedule)
     validation: Validation = field(default_factory=Validation)
     registration: RegistrationRules = field(default_factory=RegistrationRules)
+    limits: FloodLimits = field(default_factory=FloodLimits)
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)

@@ -126,13 +126,16 @@ class Recipient:
 
     `key` is a configured chat's key or a person's key (what the simulator and the console
     use); `ids` are the chat's or the person's ids on each platform. `group` tells a group
-    chat from a person's private chat.
+    chat from a person's private chat. `topics` names, per platform, the part of the chat
+    posts go to (a Telegram forum's topic, `[chats.KEY] telegram_topic`); none: the chat's
+    main thread.
     """
 
     key: str
     name: str
     ids: PlatformIds = ()
     group: bool = True
+    topics: PlatformIds = ()
 
 
 class Notifier(Protocol):

@@ -36,6 +36,7 @@ from core.catalogue import (
     Catalogue,
     Chat,
     ConfigError,
+    FloodLimits,
     Indicator,
     Person,
     RegistrationRules,
@@ -377,6 +378,21 @@ class RegistrationSpec(_Table):
         )
 
 
+_LIMITS = FloodLimits()
+
+
+class LimitsSpec(_Table):
+    per_minute: Annotated[
+        int, Field(ge=1, le=1000), _problem("phải là số nguyên từ 1 đến 1000 (mặc định 20)")
+    ] = _LIMITS.per_minute
+    pause_minutes: Annotated[
+        int, Field(ge=1, le=24 * 60), _problem("phải là số phút từ 1 đến 1440 (mặc định 5)")
+    ] = int(_LIMITS.pause.total_seconds() // 60)
+
+    def build(self) -> FloodLimits:
+        return FloodLimits(self.per_minute, timedelta(minutes=self.pause_minutes))
+
+
 class _Member(_Table):
     telegram: PlatformId | None = None
     zalo: PlatformId | None = None
@@ -393,6 +409,17 @@ class ChatSpec(_Member):
         _check(lambda k: k in ("group", "private"), lambda _: 'phải là "group" hoặc "private"'),
     ] = "group"
     title: Text | None = None
+    # A Telegram forum supergroup's topic (message_thread_id) for scheduled posts.
+    telegram_topic: (
+        Annotated[
+            int, Field(ge=1), _problem("phải là số nguyên dương (message_thread_id của chủ đề)")
+        ]
+        | None
+    ) = None
+
+    @property
+    def topics(self) -> dict[str, str]:
+        return {} if self.telegram_topic is None else {"telegram": str(self.telegram_topic)}
 
 
 class PersonSpec(_Member):
@@ -417,6 +444,7 @@ class ConfigFile(_Table):
     schedule: ScheduleSpec = ScheduleSpec()
     validation: ValidationSpec = ValidationSpec()
     registration: RegistrationSpec = RegistrationSpec()
+    limits: LimitsSpec = LimitsSpec()
 
     @model_validator(mode="after")
     def _relations(self) -> ConfigFile:
@@ -447,13 +475,16 @@ class ConfigFile(_Table):
             indicators=tuple(i.build() for i in self.indicators),
             rules=tuple(Rule(tuple(r.chain)) for r in self.rules),
             calendar=self.calendar.build(default_tz),
-            chats=tuple(Chat(k, c.title or k, c.kind, c.ids) for k, c in self.chats.items()),
+            chats=tuple(
+                Chat(k, c.title or k, c.kind, c.ids, c.topics) for k, c in self.chats.items()
+            ),
             people=tuple(
                 Person(k, p.name or k, Role(p.role), p.unit, p.ids) for k, p in self.people.items()
             ),
             schedule=self.schedule.build(),
             validation=self.validation.build(),
             registration=self.registration.build(),
+            limits=self.limits.build(),
         )
 
 

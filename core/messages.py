@@ -177,6 +177,17 @@ INTERNAL_ERROR = (
     "⚠️ Có lỗi khi xử lý tin nhắn; không có gì bị thay đổi. Vui lòng thử lại hoặc báo quản trị viên."
 )
 UNKNOWN_COMMAND = "Bot không hiểu lệnh này. Gõ /huongdan để xem các lệnh."
+
+
+def slow_down(minutes: int) -> str:
+    """The one answer to a sender past `[limits] per_minute` (handlers.flood)."""
+    return (
+        "⏳ Bạn gửi quá nhanh, vui lòng chậm lại. Trong "
+        f"{minutes} phút tới bot sẽ không trả lời và không lưu tin nhắn nào của bạn, kể cả "
+        "báo cáo; sau đó hãy gửi lại."
+    )
+
+
 LEADERS_ONLY = "Chỉ lãnh đạo và quản trị viên được dùng lệnh này."
 ADMINS_ONLY = "Chỉ quản trị viên được dùng lệnh này."
 

@@ -121,4 +121,10 @@ def chat_recipient(catalogue: Catalogue, chat_key: str) -> Recipient:
     chat = catalogue.chat_by_key(chat_key)
     if chat is None:
         raise KeyError(chat_key)
-    return Recipient(chat.key, chat.title, tuple(sorted(chat.ids.items())), chat.kind == "group")
+    return Recipient(
+        chat.key,
+        chat.title,
+        tuple(sorted(chat.ids.items())),
+        chat.kind == "group",
+        tuple(sorted(chat.topics.items())),
+    )

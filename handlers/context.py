@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from core.catalogue import Catalogue, Role, Unit
+from core.catalogue import Catalogue, Person, Role, Unit
 from core.chat import Incoming, Notifier
 from core.submission import Sender
 from storage import Database, UnitOfWork
@@ -97,14 +97,20 @@ class Request:
             self.delivery.open = False
 
 
-async def resolve_actor(catalogue: Catalogue, db: Database, message: Incoming) -> Actor:
-    """People in the config need no database; anyone else is looked up among the approved
-    registrations in one short read."""
-    sender = Sender(message.platform, message.user_id, message.user_name)
+def configured_person(catalogue: Catalogue, message: Incoming) -> Person | None:
+    """The sender as a person of the config, if they are one (no database needed)."""
     person = catalogue.person_for(message.platform, message.user_id)
     if person is None and message.platform in LOCAL_PLATFORMS:
         # The simulator and the console name people by their config key.
         person = catalogue.person_by_key(message.user_id)
+    return person
+
+
+async def resolve_actor(catalogue: Catalogue, db: Database, message: Incoming) -> Actor:
+    """People in the config need no database; anyone else is looked up among the approved
+    registrations in one short read."""
+    sender = Sender(message.platform, message.user_id, message.user_name)
+    person = configured_person(catalogue, message)
     if person is not None:
         unit = catalogue.unit(person.unit) if person.unit else None
         return Actor(Sender(sender.platform, sender.user_id, person.name), person.role, unit)

@@ -19,7 +19,15 @@ from core.report import REPORT_HEAD, read_line, split_line
 from handlers import commands, files
 from handlers.chat_ids import ChatIds
 from handlers.common import Refusal
-from handlers.context import LOCAL_PLATFORMS, Actor, AlreadyHandled, Request, resolve_actor
+from handlers.context import (
+    LOCAL_PLATFORMS,
+    Actor,
+    AlreadyHandled,
+    Request,
+    configured_person,
+    resolve_actor,
+)
+from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey
 from handlers.limits import bounded
 from storage import Database
 
@@ -50,6 +58,10 @@ def lasting_problem(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return "ổ đĩa đã đầy"
     return None
+
+
+def _sender(message: Incoming) -> SenderKey:
+    return message.platform, message.user_id
 
 
 def split_command(text: str) -> tuple[str, str] | None:
@@ -88,6 +100,8 @@ class Engine:
     _own_files: bool = field(default=False, init=False, repr=False)
     # Lasting storage problems the admins were told about (`_alert_admins`).
     _alerted: set[str] = field(default_factory=set, init=False, repr=False)
+    # Per-sender flood limits (handlers.flood), in this process's memory.
+    flood: FloodGuard = field(default_factory=FloodGuard, init=False, repr=False)
 
     def files_directory(self) -> Path:
         if self.files_dir is None:
@@ -117,12 +131,12 @@ class Engine:
         command = split_command(message.text)
         if message.chat_type == "group" and chat_key is None:
             # A stranger's group learns nothing but that it is not configured.
-            return [reply(msg.UNKNOWN_GROUP)] if command else []
+            return await self._fixed(message, msg.UNKNOWN_GROUP) if command else []
         if command is None:
             if not self._looks_like_report(message):
                 # In a private chat the bot always answers; in a group it keeps quiet.
                 answer = message.chat_type == "private" and message.edited_at is None
-                return [reply(msg.UNKNOWN_COMMAND)] if answer else []
+                return await self._fixed(message, msg.UNKNOWN_COMMAND) if answer else []
             name, args = "baocao", message.text
         else:
             name, args = command
@@ -130,9 +144,15 @@ class Engine:
         if message.edited_at is not None and (entry is None or entry.name != "baocao"):
             return []  # only an edited report means something: a correction
         if entry is None:
-            return [reply(msg.UNKNOWN_COMMAND)] if command else []
+            return await self._fixed(message, msg.UNKNOWN_COMMAND) if command else []
+        pace = self._pace(message)
+        if pace is Pace.SILENT:
+            return []  # decided before any work: no database, nothing stored
         try:
             actor = await resolve_actor(self.catalogue, self.db, message)
+            held_back = self._held_back(message, pace, actor, entry.name)
+            if held_back is not None:
+                return held_back
             req = Request(
                 message,
                 actor,
@@ -174,6 +194,55 @@ class Engine:
         except Exception:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
+
+    async def _fixed(self, message: Incoming, answer: str) -> list[Reply]:
+        """A fixed answer that runs no command, unless the flood limits hold it back. Who
+        sent it is looked up for the limits; when the database cannot say, the sender is
+        taken as known (only the pace applies): the answer itself needs no database."""
+        pace = self._pace(message)
+        if pace is Pace.SILENT:
+            return []
+        try:
+            actor: Actor | None = await resolve_actor(self.catalogue, self.db, message)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.warning("could not tell whether %s %s is a stranger", *_sender(message))
+            actor = None
+        held_back = self._held_back(message, pace, actor, "")
+        return [reply(answer)] if held_back is None else held_back
+
+    def _pace(self, message: Incoming) -> Pace:
+        """Count a message that wants an answer against its sender's pace (handlers.flood),
+        before any work: it needs no database. Admins of the config are never held back."""
+        person = configured_person(self.catalogue, message)
+        if person is not None and person.role is Role.ADMIN:
+            return Pace.ANSWER
+        return self.flood.pace(_sender(message), self.clock(), self.catalogue.limits)
+
+    def _held_back(
+        self, message: Incoming, pace: Pace, actor: Actor | None, command: str
+    ) -> list[Reply] | None:
+        """For a message its pace did not silence: None when it may be answered; else what
+        to answer instead: one "slow down", or nothing. A stranger (`actor.role` None) has
+        a limit of their own and is never told to slow down; `actor` None (the database
+        could not say who it is) counts as no stranger."""
+        sender, limits = _sender(message), self.catalogue.limits
+        if actor is not None and actor.role is None:
+            way_in = self.catalogue.registration.per_sender_per_day + 2 if command in WAY_IN else 0
+            if pace is Pace.ANSWER and self.flood.stranger_answered(sender, self.clock(), way_in):
+                return None
+            log.debug("%s stranger %s not answered (flood limits)", *sender)
+            return []
+        if pace is Pace.ANSWER:
+            return None
+        minutes = int(limits.pause.total_seconds() // 60)
+        log.info(
+            "%s user %s sent more than %d messages in a minute: told to slow down, "
+            "not answered for %d minutes",
+            *sender,
+            limits.per_minute,
+            minutes,
+        )
+        return [reply(msg.slow_down(minutes))]
 
     async def _alert_admins(self, command: str, problem: str) -> None:
         """Tell every admin in private, once per kind of problem in this process: the same

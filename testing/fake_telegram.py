@@ -6,7 +6,9 @@ that does not parse) with the real errors, and can be told to answer 429 with `r
 a 5xx, or to rate-limit messages above a number per second.
 
 Per chat it can answer the way the Bot API refuses a send (`refuse`), and refuse a webhook
-(`refuse_webhook`). Every error has the documented shape: `{"ok": false, "error_code",
+(`refuse_webhook`). It knows the forum topics of each chat (`open_topic`, and any topic a pushed
+update was posted in) and refuses a send to any other `message_thread_id` as the real server
+does. Every error has the documented shape: `{"ok": false, "error_code",
 "description", "parameters"?}` with the HTTP status equal to `error_code`
 (https://core.telegram.org/bots/api#making-requests), `parameters` being a ResponseParameters
 object: `migrate_to_chat_id` or `retry_after` (https://core.telegram.org/bots/api#responseparameters).
@@ -42,7 +44,7 @@ JSON_FIELDS = {
     "media",
     "link_preview_options",
 }
-INT_FIELDS = {"offset", "timeout", "limit", "message_id"}
+INT_FIELDS = {"offset", "timeout", "limit", "message_id", "message_thread_id"}
 _TAG = re.compile(r"</?([a-z-]+)(?:\s[^>]*)?>")
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "tg-spoiler", "blockquote"}
 
@@ -140,6 +142,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(1)
         self.webhook: dict[str, Any] = {}
         self.refusals: dict[int, Refusal] = {}  # chat id -> how sends to it are refused
+        self.topics: dict[int, set[int]] = {}  # chat id -> its forum topics' thread ids
         self.webhook_refusal: str | None = None
         self.fetch_files: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
@@ -174,6 +177,9 @@ class FakeBotApi:
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
         if "update_id" not in update:
             update["update_id"] = next(self._update_ids)
+        message = update.get("message") or {}
+        if message.get("is_topic_message"):
+            self.open_topic(message["chat"]["id"], message["message_thread_id"])
         self.updates.append(update)
         self._new_update.set()
         return update
@@ -200,6 +206,10 @@ class FakeBotApi:
     def allow(self, chat_id: int) -> None:
         """The bot is back in the chat (re-added, unblocked, Start pressed)."""
         self.refusals.pop(chat_id, None)
+
+    def open_topic(self, chat_id: int, thread_id: int) -> None:
+        """A forum topic exists in `chat_id` (created by someone in the group)."""
+        self.topics.setdefault(chat_id, set()).add(thread_id)
 
     def refuse_webhook(self, description: str) -> None:
         """setWebhook answers 400 with this description, e.g. "Bad Request: bad webhook:
@@ -259,6 +269,18 @@ class FakeBotApi:
             if refusal is not None:
                 call.status = refusal.status
                 return _error(refusal.status, refusal.description, refusal.parameters)
+        # A thread id that is no topic of the chat (never was, or deleted): 400
+        # (message_thread_id is "for forum supergroups only",
+        # https://core.telegram.org/bots/api#sendmessage; the description as the server
+        # gives it: https://github.com/tdlib/telegram-bot-api/issues/472).
+        thread = params.get("message_thread_id")
+        if (
+            method.startswith("send")
+            and thread is not None
+            and _int(thread) not in self.topics.get(_int(params.get("chat_id")), set())
+        ):
+            call.status = 400
+            return _error(400, "Bad Request: message thread not found")
         handler = getattr(self, "api_" + method, None)
         if handler is None:
             call.status = 404
@@ -380,6 +402,9 @@ class FakeBotApi:
         }
         if text:
             message["text"] = text
+        if params.get("message_thread_id") is not None:
+            message["message_thread_id"] = int(params["message_thread_id"])
+            message["is_topic_message"] = True
         return message
 
 

@@ -452,12 +452,18 @@ class TelegramBot:
         return True
 
     async def _send_all(
-        self, chat_id: int | str, r: Reply, reply_to: Message | None, *, strict: bool
+        self,
+        chat_id: int | str,
+        r: Reply,
+        reply_to: Message | None,
+        *,
+        strict: bool,
+        topic: int | None = None,
     ) -> None:
-        """Every page and file of `r`. Strict: the first call that finally fails raises its
-        TelegramError and nothing after it is sent (a post is then sent again whole). Not
-        strict: each failure is logged and the rest still go, and a TelegramError is raised
-        at the end when anything failed."""
+        """Every page and file of `r`, in forum topic `topic` unless it answers `reply_to`.
+        Strict: the first call that finally fails raises its TelegramError and nothing after
+        it is sent (a post is then sent again whole). Not strict: each failure is logged and
+        the rest still go, and a TelegramError is raised at the end when anything failed."""
         bot = self.application.bot
         markup = None
         if r.buttons:
@@ -474,11 +480,8 @@ class TelegramBot:
         )
         # In a forum, every page and file of a reply goes to the topic of the message it
         # answers (without it they would land in the General topic).
-        topic = (
-            reply_to.message_thread_id
-            if reply_to is not None and reply_to.is_topic_message
-            else None
-        )
+        if reply_to is not None:
+            topic = reply_to.message_thread_id if reply_to.is_topic_message else None
         pages = to_html(r.blocks)
         failure: TelegramError | None = None
         for n, page in enumerate(pages):
@@ -556,22 +559,24 @@ class TelegramBot:
 
     async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool:
         """Several posts to one recipient, one after another (Telegram's 4,096 characters
-        leave nothing worth compacting)."""
+        leave nothing worth compacting), in the chat's configured forum topic if it has one."""
         configured = id_on(to.ids, PLATFORM)
         if configured is None:
             return False
         chat_id = configured
         if to.group:
             chat_id = await self.engine.chat_ids.current(PLATFORM, to.key, configured)
+        thread = id_on(to.topics, PLATFORM)
+        topic = int(thread) if thread is not None else None
         for message in messages:
             try:
                 try:
-                    await self._send_all(chat_id, message, None, strict=True)
+                    await self._send_all(chat_id, message, None, strict=True, topic=topic)
                 except ChatMigrated as moved:
                     # The group became a supergroup: remember its new id, send there again.
                     old_id, chat_id = chat_id, str(moved.new_chat_id)
                     await self._chat_moved(old_id, chat_id)
-                    await self._send_all(chat_id, message, None, strict=True)
+                    await self._send_all(chat_id, message, None, strict=True, topic=topic)
             except TelegramError as exc:
                 raise DeliveryFailed(
                     f"telegram: a post to {to.key} was not delivered: {exc.message}",

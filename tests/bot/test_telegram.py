@@ -77,7 +77,9 @@ class Harness:
         return [t for t in self.api.texts(chat) if needle in t]
 
 
-async def start_bot(api: FakeBotApi, db: Database, **settings: Any) -> TelegramBot:
+async def start_bot(
+    api: FakeBotApi, db: Database, catalogue: Catalogue | None = None, **settings: Any
+) -> TelegramBot:
     config = TelegramSettings(
         token=TOKEN,
         api_root=api.root,
@@ -86,7 +88,7 @@ async def start_bot(api: FakeBotApi, db: Database, **settings: Any) -> TelegramB
         group_per_minute=10_000,
         **settings,
     )
-    engine = Engine(telegram_catalogue(), db)
+    engine = Engine(catalogue or telegram_catalogue(), db)
     bot = TelegramBot(engine, config)
     engine.notifiers.append(bot)
     await bot.start()

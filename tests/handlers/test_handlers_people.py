@@ -61,7 +61,11 @@ async def test_revoked_person_is_a_stranger_at_once(chat: ChatBot, db: Database)
     answer = await chat.send("thuong_truc", f"/thuhoi {number}", "rieng")
     assert answer == msg.person_revoked("Trần Văn Bình", "Xã Bình Long")
     assert await _as(chat, "7001", REPORT) == msg.not_registered()
+    # A stranger now: one answer an hour (handlers.flood).
+    assert await _as(chat, "7001", "/trangthai") == ""
+    chat.at(chat.now + timedelta(hours=1))
     assert await _as(chat, "7001", "/trangthai") == msg.not_registered()
+    chat.at(chat.now + timedelta(hours=1))
     assert await _as(chat, "7001", "/lichsu") == msg.not_registered()
     assert "Trần Văn Bình" not in await chat.send("thuong_truc", "/thuhoi", "rieng")
     async with db.engine.connect() as connection:
