@@ -131,12 +131,12 @@ class Engine:
         command = split_command(message.text)
         if message.chat_type == "group" and chat_key is None:
             # A stranger's group learns nothing but that it is not configured.
-            return await self._fixed(message, msg.UNKNOWN_GROUP) if command else []
+            return await self.fixed(message, msg.UNKNOWN_GROUP) if command else []
         if command is None:
             if not self._looks_like_report(message):
                 # In a private chat the bot always answers; in a group it keeps quiet.
                 answer = message.chat_type == "private" and message.edited_at is None
-                return await self._fixed(message, msg.UNKNOWN_COMMAND) if answer else []
+                return await self.fixed(message, msg.UNKNOWN_COMMAND) if answer else []
             name, args = "baocao", message.text
         else:
             name, args = command
@@ -144,7 +144,7 @@ class Engine:
         if message.edited_at is not None and (entry is None or entry.name != "baocao"):
             return []  # only an edited report means something: a correction
         if entry is None:
-            return await self._fixed(message, msg.UNKNOWN_COMMAND) if command else []
+            return await self.fixed(message, msg.UNKNOWN_COMMAND) if command else []
         pace = self._pace(message)
         if pace is Pace.SILENT:
             return []  # decided before any work: no database, nothing stored
@@ -195,8 +195,9 @@ class Engine:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
 
-    async def _fixed(self, message: Incoming, answer: str) -> list[Reply]:
-        """A fixed answer that runs no command, unless the flood limits hold it back. Who
+    async def fixed(self, message: Incoming, answer: str) -> list[Reply]:
+        """A fixed answer that runs no command (also for an adapter: Zalo's "text only"),
+        unless the flood limits hold it back. Who
         sent it is looked up for the limits; when the database cannot say, the sender is
         taken as known (only the pace applies): the answer itself needs no database."""
         pace = self._pace(message)

@@ -28,6 +28,7 @@ class NonText:
     chat_type: ChatType
     message_id: str
     event_name: str
+    user_id: str = ""  # the sender's id, when the update names one
 
 
 def unwrap(body: Any) -> list[Mapping[str, Any]]:
@@ -64,7 +65,14 @@ def parse_update(
     event = str(update.get("event_name") or "")
     text = message.get("text")
     if (event and event != TEXT_EVENT) or not isinstance(text, str) or not text.strip():
-        return NonText(chat_id, chat_type, message_id(update), event)
+        sender_id = sender.get("id") if isinstance(sender, Mapping) else None
+        return NonText(
+            chat_id,
+            chat_type,
+            message_id(update),
+            event,
+            "" if sender_id is None else str(sender_id),
+        )
     if not isinstance(sender, Mapping) or sender.get("id") is None:
         return None
     user_id = str(sender["id"])

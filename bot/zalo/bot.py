@@ -31,7 +31,7 @@ from bot.zalo.adapter import PLATFORM, BadUpdate, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
 from core.catalogue import Person, Role
-from core.chat import Photo, Recipient, Reply, id_on, reply
+from core.chat import Incoming, Photo, Recipient, Reply, id_on
 from handlers.engine import Engine
 from handlers.files import release
 from handlers.quota import count_sent
@@ -207,7 +207,14 @@ class ZaloBot:
             log.info("Zalo group %s is not in the config", parsed.chat_id)
         if isinstance(parsed, NonText):
             if parsed.chat_type == "private":
-                await self._send_reply(parsed.chat_id, reply(texts.ZALO_TEXT_ONLY))
+                # Answered through the engine's flood limits: a stranger's stickers must not
+                # spend the month's messages either.
+                sender = parsed.user_id or parsed.chat_id  # a private chat's id is its user's
+                asking = Incoming(
+                    PLATFORM, parsed.chat_id, "private", sender, "", "", self.engine.clock()
+                )
+                for answer in await self.engine.fixed(asking, texts.ZALO_TEXT_ONLY):
+                    await self._send_reply(parsed.chat_id, answer)
             return
         log.debug("Zalo message %s from user %s in chat %s", key, parsed.user_id, parsed.chat_id)
         answers = await self.engine.handle(parsed)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zalo_fake import BOT_NAME, GROUP_ID, SATURDAY, BotFactory, FakeZalo, update
 
 from bot.zalo.bot import ZaloBot
+from bot.zalo.texts import ZALO_TEXT_ONLY
 from core import messages as msg
 
 STRANGER = "zl-nguoi-la"
@@ -68,3 +69,25 @@ async def test_a_fast_officer_costs_the_answers_within_the_limit_and_one_warning
     await bot.handle_update(update(f"@{BOT_NAME} /trangthai", message_id="o-later"))
     assert "Tình hình báo cáo" in fake_zalo.sent[-1][1]
     assert fake_zalo.sent[-1][0] == GROUP_ID
+
+
+async def test_a_strangers_stickers_cost_one_zalo_message_too(
+    make_bot: BotFactory, fake_zalo: FakeZalo
+) -> None:
+    """Stickers and images are answered "text only" by the adapter, through the same limits."""
+    bot = make_bot()
+    now = _clock(bot)
+    for n in range(50):
+        now[0] = SATURDAY + timedelta(seconds=30 * n)
+        sticker = update(
+            None,
+            message_id=f"k{n}",
+            user=STRANGER,
+            chat=STRANGER,
+            group=False,
+            event="message.sticker.received",
+            at=now[0],
+        )
+        await bot.handle_update(sticker)
+    assert fake_zalo.sent == [(STRANGER, ZALO_TEXT_ONLY)]
+    assert await _sent_count(bot) == 1

@@ -157,7 +157,9 @@ def test_private_text_and_non_text_events() -> None:
     assert private.chat_type == "private"
     assert not private.reply_to_bot
     sticker = {"event_name": "message.sticker.received", "message": _update("")["message"]}
-    assert parse_update(sticker) == NonText("g1", "group", "abc", "message.sticker.received")
+    assert parse_update(sticker) == NonText(
+        "g1", "group", "abc", "message.sticker.received", user_id="u1"
+    )
     assert parse_update({"event_name": "user.joined"}) is None
 
 
