@@ -27,6 +27,9 @@ MAX_TEXT = 2000  # sendMessage's limit, in characters
 # "description": "Request timeout"}` (the error table at https://bot.zapps.me/docs/error-code/),
 # with HTTP 200 or 408; not an error.
 NO_UPDATE = 408
+# The same table gives error code 403 as "Internal server error" (not Telegram's "forbidden"):
+# a failure on Zalo's side, retried like a 5xx.
+SERVER_ERROR_CODE = 403
 MAX_RETRY_AFTER = 300.0  # never sleep longer than this on a server's say-so
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -150,8 +153,8 @@ class ZaloClient:
         code = None if body is None else body.get("error_code")
         if 429 in (status, code):
             raise _Retry("rate limited (429)", 429, _retry_after(response, body))
-        if status >= 500:
-            raise _Retry(f"server error {status}", status)
+        if status >= 500 or code == SERVER_ERROR_CODE:
+            raise _Retry(f"server error {code if code == SERVER_ERROR_CODE else status}", status)
         if NO_UPDATE in (status, code) and method == "getUpdates":
             log.debug("Zalo getUpdates: nothing arrived")
             return None

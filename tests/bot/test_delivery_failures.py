@@ -66,7 +66,7 @@ async def test_a_digest_zalo_refused_is_not_recorded_and_goes_on_the_next_run(
     bot = make_bot()
     catalogue = bot.engine.catalogue
     job = digest_job(catalogue)
-    fake_zalo.refuse(GROUP_ID, 403, "Bot is not a member of this group")
+    fake_zalo.refuse(GROUP_ID, 400, "Bot is not a member of this group")
     assert await run_job(catalogue, db, [bot], job, job.at) == 0
     assert await recorded(db, job.id) == set()
     fake_zalo.allow(GROUP_ID)

@@ -80,13 +80,32 @@ async def test_telegram_refused_webhook_is_a_bad_request(api: FakeBotApi) -> Non
 async def test_zalo_refuses_with_http_200_and_ok_false(fake_zalo: FakeZalo, sleeps: Sleeps) -> None:
     client = ZaloClient(TOKEN, fake_zalo.url, sleep=sleeps)
     try:
-        fake_zalo.refuse(GROUP_ID, 403, "Bot is not in this group")
+        fake_zalo.refuse(GROUP_ID, 400, "Bot is not in this group")
         with pytest.raises(ZaloApiError) as raised:
             await client.send_message(GROUP_ID, "Tin")
-        assert (raised.value.status, raised.value.error_code) == (200, 403)
+        assert (raised.value.status, raised.value.error_code) == (200, 400)
         assert sleeps.asked == []  # a refusal is final: no retry
         fake_zalo.allow(GROUP_ID)
         await client.send_message(GROUP_ID, "Tin")
     finally:
         await client.aclose()
+    assert fake_zalo.sent == [(GROUP_ID, "Tin")]
+
+
+async def test_zalo_error_code_403_is_its_internal_server_error_and_retried(
+    fake_zalo: FakeZalo, sleeps: Sleeps
+) -> None:
+    """Zalo's error table gives 403 as "Internal server error" (tests/bot/zalo_fake.py cites
+    it), unlike Telegram's 403: a failure on Zalo's side, retried like a 5xx."""
+    client = ZaloClient(TOKEN, fake_zalo.url, sleep=sleeps)
+    try:
+        fake_zalo.answer(
+            "sendMessage",
+            200,
+            {"ok": False, "error_code": 403, "description": "Internal server error"},
+        )
+        await client.send_message(GROUP_ID, "Tin")
+    finally:
+        await client.aclose()
+    assert len(sleeps.asked) == 1
     assert fake_zalo.sent == [(GROUP_ID, "Tin")]

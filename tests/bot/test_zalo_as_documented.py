@@ -253,8 +253,8 @@ async def test_a_card_is_made_once_one_copy_went_and_retried_when_none_did(
     await _reports_in(bot)
     digest = _job(bot, JobKind.DIGEST)
     catalogue = bot.engine.catalogue
-    fake_zalo.refuse(LEADER_ID, 403, "Người dùng đã chặn bot")
-    fake_zalo.refuse(ADMIN_ID, 403, "Người dùng đã chặn bot")
+    fake_zalo.refuse(LEADER_ID, 400, "Người dùng đã chặn bot")
+    fake_zalo.refuse(ADMIN_ID, 400, "Người dùng đã chặn bot")
     assert await run_job(catalogue, db, [bot], digest, digest.at) == 0  # none went: not made
     assert fake_zalo.sent == []
     fake_zalo.allow(ADMIN_ID)

@@ -103,7 +103,7 @@ class FakeZalo:
         for _ in range(times):
             self._script.setdefault(method, deque()).append(Scripted(status, payload))
 
-    def refuse(self, chat_id: str, error_code: int = 403, description: str = "") -> None:
+    def refuse(self, chat_id: str, error_code: int = 400, description: str = "") -> None:
         """Sends to `chat_id` answer HTTP 200 `ok: false` until `allow(chat_id)`."""
         self.refusals[chat_id] = (error_code, description or "The bot cannot send to this chat")
 
