@@ -18,8 +18,8 @@ from core.catalogue import Catalogue
 from core.chat import Incoming, Recipient, Reply, Text, reply
 from handlers.engine import Engine
 from storage import Database
-from tests.bot.fake_telegram import TOKEN as TELEGRAM_TOKEN
-from tests.bot.fake_telegram import FakeBotApi, text_update
+from testing.fake_telegram import TOKEN as TELEGRAM_TOKEN
+from testing.fake_telegram import FakeBotApi, text_update
 from tests.bot.test_telegram import GROUP, LAN, telegram_catalogue
 
 ELSEWHERE = Recipient("x", "X", (("other", "1"),), group=False)

@@ -13,8 +13,8 @@ from zalo_fake import FakeZalo, update
 from bot.runtime import serve
 from bot.settings import Settings
 from storage import Database
-from tests.bot.fake_telegram import TOKEN as TELEGRAM_TOKEN
-from tests.bot.fake_telegram import FakeBotApi, text_update
+from testing.fake_telegram import TOKEN as TELEGRAM_TOKEN
+from testing.fake_telegram import FakeBotApi, text_update
 from tests.conftest import CONFIG_PATH
 
 TG_GROUP, TG_LAN = -1001234567890, 1001

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.bot.fake_telegram import TOKEN, FakeBotApi, text_update
+from testing.fake_telegram import TOKEN, FakeBotApi, text_update
 from tests.conftest import CONFIG_PATH
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from core.catalogue import Catalogue, build_catalogue
 from core.chat import Reply, Table, Text, render_plain
 from handlers.engine import Engine
 from storage import Database
-from tests.bot.fake_telegram import (
+from testing.fake_telegram import (
     BOT_USERNAME,
     TOKEN,
     FakeBotApi,

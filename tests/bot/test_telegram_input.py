@@ -11,7 +11,7 @@ import pytest
 
 from bot.web import WebServer
 from storage import Database
-from tests.bot.fake_telegram import FakeBotApi, text_update, user
+from testing.fake_telegram import FakeBotApi, text_update, user
 from tests.bot.test_telegram import GROUP, LAN, REPORT, THUAN, Harness, post_update, start_bot
 
 
