@@ -302,7 +302,7 @@ def _unit_series(
     while changed:
         changed = False
         for group in [set(i.fields) for i in catalogue.indicators] + [
-            set(r.chain) for r in catalogue.rules
+            set(r.fields) for r in catalogue.rules
         ]:
             if group & given and not group <= given:
                 given -= group
