@@ -130,7 +130,7 @@ def rule_broken_text(left: str, verb: str, right: str) -> str:
 
 def rule_with_message(message: str, said: str) -> str:
     """A rule's own `message`, then the figures."""
-    return f"{message.rstrip('.:')}: {said}"
+    return f"{message.rstrip(' .:')} — {said}"
 
 
 def numerator_exceeds(indicator: str, numerator: str, denominator: str) -> str:
