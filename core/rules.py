@@ -165,7 +165,6 @@ class _Parser:
         self.tokens = _tokens(text)
         self.at = 0
         self.fields = fields
-        self.end = len(text) + 1
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
