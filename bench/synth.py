@@ -1,6 +1,6 @@
 """`python -m bench synth`: a synthetic national set-up and a year of reports, for benchmarks.
 
-The set-up is written as TOML (the base file's fields, indicators, rules and calendar, with
+The set-up is written as TOML (the base file's fields, indicators, error rules and calendar, with
 generated units and officers); the reports go through the storage layer's bulk path, as the
 very rows the engine stores when each officer sends them (same text, warnings and audit).
 """

@@ -223,8 +223,10 @@ def _fresh_code(base: str, codes: set[str]) -> str:
 def config_data(
     base: Mapping[str, Any], units: Sequence[SynthUnit], title: str = "Toàn quốc (dữ liệu giả)"
 ) -> dict[str, Any]:
-    """A set-up with the base's fields, indicators, rules and calendar, the given units, one
-    report group, an admin, a leader and one officer per unit (key `cb_<unit code>`)."""
+    """A set-up with the base's fields, indicators, `error` rules and calendar, the given units,
+    one report group, an admin, a leader and one officer per unit (key `cb_<unit code>`).
+    `confirm` and `warning` rules are left out: they bound real communes' shares (children
+    against ID cards), which the independent random sizes here do not follow."""
     people: dict[str, Any] = {
         "thuong_truc": {"name": "Thường trực (dữ liệu giả)", "role": "admin"},
         "lanh_dao": {"name": "Lãnh đạo (dữ liệu giả)", "role": "leader"},
@@ -237,9 +239,12 @@ def config_data(
         "chats": {"nhom_bao_cao": {"title": f"NHÓM BÁO CÁO ĐỀ ÁN 06 — {title}"}},
         "people": people,
     }
-    for section in ("calendar", "fields", "indicators", "rules"):
+    for section in ("calendar", "fields", "indicators"):
         if section in base:
             data[section] = base[section]
+    rules = [r for r in base.get("rules", []) if r.get("severity", "error") == "error"]
+    if rules:
+        data["rules"] = rules
     return data
 
 
@@ -302,7 +307,7 @@ def _unit_series(
     while changed:
         changed = False
         for group in [set(i.fields) for i in catalogue.indicators] + [
-            set(r.chain) for r in catalogue.rules
+            set(r.fields) for r in catalogue.rules
         ]:
             if group & given and not group <= given:
                 given -= group

@@ -19,6 +19,7 @@ from typing import Any
 # Re-exported: callers import the matching helpers from here as well.
 from core.matching import UNIT_TYPES, UnitIndex, UnitMatch, match_unit, strip_unit_type
 from core.periods import Calendar, Period
+from core.rules import Rule
 from core.schedule import Schedule
 from core.text import label_key
 
@@ -106,13 +107,6 @@ class Indicator:
     @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.numerator + self.denominator))
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Each field of the chain is at most the next: `a <= b <= c`."""
-
-    chain: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ from core.catalogue import (
 from core.catalogue import Field as ReportField
 from core.matching import strip_unit_type
 from core.periods import Calendar, Period
+from core.rules import RuleSyntaxError, Severity, chain_text
+from core.rules import parse as parse_rule
 from core.schedule import Schedule, WeeklyTime
 from core.text import clean, fold, label_key
 
@@ -248,9 +250,36 @@ class IndicatorSpec(_Table):
 
 
 class RuleSpec(_Table):
-    chain: Annotated[
-        Texts, _check(lambda refs: len(refs) >= 2, lambda _: "cần ít nhất 2 trường")
-    ] = Field(default=[], validate_default=True)
+    # `chain = [a, b, c]` (as before) means `expr = "a <= b <= c"`; exactly one of the two.
+    chain: (
+        Annotated[Texts, _check(lambda refs: len(refs) >= 2, lambda _: "cần ít nhất 2 trường")]
+        | None
+    ) = None
+    expr: Text | None = None
+    severity: Annotated[
+        Text,
+        _check(lambda s: s in set(Severity), lambda _: 'phải là "error", "confirm" hoặc "warning"'),
+    ] = Severity.ERROR
+    message: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> RuleSpec:
+        if (self.chain is None) == (self.expr is None):
+            _fail('cần đúng một trong hai khóa: expr = "a + b = c" hoặc chain = ["a", "b"]')
+        return self
+
+    def build(self, fields: set[str], where: str) -> Rule:
+        if self.chain is not None:
+            _known(self.chain, fields, f"{where}.chain")
+            text = chain_text(self.chain)
+        else:
+            assert self.expr is not None  # one of the two, checked above
+            text = self.expr
+        try:
+            comparison = parse_rule(text, fields)
+        except RuleSyntaxError as exc:
+            raise ConfigError(f"{where}.expr", f"{exc.reason} (“{text}”)") from None
+        return Rule(text, comparison, Severity(self.severity), self.message)
 
 
 class ExcusedSpec(_Table):
@@ -451,8 +480,7 @@ class ConfigFile(_Table):
         _check_units(self.units)
         field_codes = _check_fields(self.fields)
         _check_indicators(self.indicators, field_codes)
-        for n, rule in enumerate(self.rules):
-            _known(rule.chain, field_codes, f"rules[{n}].chain")
+        self._build_rules(field_codes)  # an unreadable rule is refused here, in file order
         unit_codes = {u.code for u in self.units}
         for n, excused in enumerate(self.calendar.excused):
             if excused.unit not in unit_codes:
@@ -464,6 +492,9 @@ class ConfigFile(_Table):
                 raise ConfigError("schedule.chats", f"nhóm {chat!r} không có trong [chats]")
         return self
 
+    def _build_rules(self, fields: set[str]) -> tuple[Rule, ...]:
+        return tuple(r.build(fields, f"rules[{n}]") for n, r in enumerate(self.rules))
+
     def build(self, default_tz: str) -> Catalogue:
         return Catalogue(
             title=self.group.name,
@@ -473,7 +504,7 @@ class ConfigFile(_Table):
             units=tuple(u.build() for u in self.units),
             fields=tuple(f.build() for f in self.fields),
             indicators=tuple(i.build() for i in self.indicators),
-            rules=tuple(Rule(tuple(r.chain)) for r in self.rules),
+            rules=self._build_rules({f.code for f in self.fields}),
             calendar=self.calendar.build(default_tz),
             chats=tuple(
                 Chat(k, c.title or k, c.kind, c.ids, c.topics) for k, c in self.chats.items()

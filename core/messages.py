@@ -112,8 +112,25 @@ def no_values() -> str:
     return "Báo cáo chưa có số liệu nào."
 
 
-def rule_broken(low: str, low_value: str, high: str, high_value: str) -> str:
-    return f"{low} ({low_value}) không được lớn hơn {high} ({high_value})."
+# What a broken comparison of a `[[rules]]` entry is said to be, by its operator.
+RULE_VERBS = {
+    "=": "không bằng",
+    "!=": "không được bằng",
+    "<=": "không được lớn hơn",
+    ">=": "không được nhỏ hơn",
+    "<": "phải nhỏ hơn",
+    ">": "phải lớn hơn",
+}
+
+
+def rule_broken_text(left: str, verb: str, right: str) -> str:
+    """`Đã kích hoạt ĐDĐT (5.946) không được lớn hơn Đã xác thực ĐDĐT (4.946).`"""
+    return f"{left} {verb} {right}."
+
+
+def rule_with_message(message: str, said: str) -> str:
+    """A rule's own `message`, then the figures."""
+    return f"{message.rstrip(' .:')} — {said}"
 
 
 def numerator_exceeds(indicator: str, numerator: str, denominator: str) -> str:
@@ -981,3 +998,54 @@ def carried_note(count: int) -> str:
         f"ℹ️ Tổng toàn đơn vị gồm số tuần trước của {count} đơn vị chưa báo cáo tuần này "
         "(bảng xếp hạng và /trangthai chỉ tính đơn vị đã báo cáo)."
     )
+
+
+# --- `[[rules]] expr`: why an expression cannot be read (one line of a config error) --------
+
+
+def rule_bad_char(char: str, pos: int) -> str:
+    return f"ký tự {char!r} (vị trí {pos}) không được dùng; chỉ mã trường, số, + - * ( ) và so sánh"
+
+
+def rule_decimal_comma(pos: int) -> str:
+    return f"số thập phân viết bằng dấu chấm, ví dụ 1.1 (vị trí {pos})"
+
+
+def rule_ends_early() -> str:
+    return "biểu thức kết thúc giữa chừng (thiếu số hoặc mã trường)"
+
+
+def rule_unexpected(word: str, pos: int) -> str:
+    return f"không hiểu {word!r} ở vị trí {pos}"
+
+
+def rule_unclosed(pos: int) -> str:
+    return f"ngoặc mở ở vị trí {pos} chưa được đóng"
+
+
+def rule_unknown_field(code: str) -> str:
+    return f"trường {code!r} không có trong [[fields]]"
+
+
+def rule_too_long(limit: int) -> str:
+    return f"biểu thức dài quá {limit} ký tự"
+
+
+def rule_too_deep(limit: int) -> str:
+    return f"biểu thức lồng quá {limit} tầng ngoặc"
+
+
+RULE_NO_COMPARISON = 'cần một phép so sánh (= != <= >= < >), ví dụ "muc1 + muc2 = tong"'
+RULE_NO_FIELD = "cần ít nhất một mã trường"
+
+
+# --- the digest: units whose current report breaks a `warning` rule --------------------------
+
+
+def digest_warnings(count: int) -> str:
+    return f"⚠️ Số liệu cần xem lại ({count} đơn vị):"
+
+
+def digest_warning_line(unit: str, warning: str, more: int) -> str:
+    extra = f" (và {more} cảnh báo khác)" if more else ""
+    return f"• {unit}: {warning}{extra}"

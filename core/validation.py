@@ -1,4 +1,5 @@
-"""Checking a report's values: errors refuse it, warnings are shown and stored with it."""
+"""Checking a report's values: errors refuse it, confirmations hold it for /xacnhan, warnings
+are shown and stored with it. `[[rules]]` say which of the three each broken rule is."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from decimal import Decimal
 from core import messages as msg
 from core.catalogue import Catalogue
 from core.numbers import format_int
+from core.rules import Breach, Severity
 from core.submission import Values
 
 # A weekly increase is "far outside the recent range" when it is more than JUMP_FACTOR times
@@ -47,16 +49,12 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
     if not values and not missing:
         errors.append(msg.no_values())
 
+    breaches = {severity: _breaches(catalogue, values, severity) for severity in Severity}
     broken: set[tuple[str, ...]] = set()
-    for rule in catalogue.rules:
-        for low, high in itertools.pairwise(rule.chain):
-            if low in values and high in values and values[low] > values[high]:
-                broken.add((low, high))
-                errors.append(
-                    msg.rule_broken(
-                        label[low], format_int(values[low]), label[high], format_int(values[high])
-                    )
-                )
+    for breach in breaches[Severity.ERROR]:
+        if breach.pair is not None:
+            broken.add(breach.pair)
+        errors.append(breach.describe(label, values))
     for ind in catalogue.indicators:
         if not all(c in values for c in ind.fields) or ind.numerator + ind.denominator in broken:
             continue  # a broken rule already said it
@@ -67,8 +65,8 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
     if errors:
         return Review(errors=tuple(dict.fromkeys(errors)))
 
-    warnings: list[str] = []
-    confirmations: list[str] = []
+    warnings = [b.describe(label, values) for b in breaches[Severity.WARNING]]
+    confirmations = [b.describe(label, values) for b in breaches[Severity.CONFIRM]]
     last = history[0] if history else None
     for f in catalogue.fields:
         if f.code not in values or last is None or f.code not in last:
@@ -95,6 +93,16 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
             if step > JUMP_FACTOR * usual and step - usual >= JUMP_FLOOR:
                 warnings.append(msg.unusual_jump(f.label, format_int(step), format_int(usual)))
     return Review(warnings=tuple(warnings), confirmations=tuple(confirmations))
+
+
+def _breaches(catalogue: Catalogue, values: Values, severity: Severity) -> list[Breach]:
+    return [b for r in catalogue.rules if r.severity is severity for b in r.breaches(values)]
+
+
+def rule_warnings(catalogue: Catalogue, values: Values) -> list[str]:
+    """What the `warning` rules say about a stored report (the digest lists them)."""
+    label = {f.code: f.label for f in catalogue.fields}
+    return [b.describe(label, values) for b in _breaches(catalogue, values, Severity.WARNING)]
 
 
 def _magnitude_slip(catalogue: Catalogue, label: str, now: int, before: int) -> str | None:

@@ -1,4 +1,5 @@
-"""The weekly digest: completeness, ranked tables with change, most improved, units at risk.
+"""The weekly digest: completeness, ranked tables with change, most improved, units at risk,
+and units whose figures break a `warning` rule.
 
 `read_digest` reads with one query (the current reports of the last weeks), so it stays
 cheap at national scale and a caller's transaction short; `compute_digest` does the rest
@@ -15,6 +16,7 @@ from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Text
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved
+from core.validation import rule_warnings
 from handlers import queries
 from handlers.present import improved_heading, names_capped, ranking_summary, signed
 from storage import UnitOfWork
@@ -30,6 +32,8 @@ class Digest:
     rankings: tuple[Ranking, ...]  # one per ranked indicator, with change since last week
     improved: tuple[tuple[Row, Indicator], ...]
     at_risk: tuple[tuple[Indicator, tuple[Unit, ...]], ...]  # by pace, per indicator
+    # Units whose report of the period breaks a `warning` rule, with what each rule says.
+    warned: tuple[tuple[Unit, tuple[str, ...]], ...] = ()
 
 
 async def read_digest(uow: UnitOfWork, period: Period) -> queries.Recent:
@@ -60,6 +64,11 @@ def compute_digest(
         rankings=rankings,
         improved=tuple(most_improved([r for r in rankings if r.rows])),
         at_risk=queries.units_at_risk(catalogue, series, today),
+        warned=tuple(
+            (u, tuple(said))
+            for u in units
+            if u.code in current and (said := rule_warnings(catalogue, current[u.code].values))
+        ),
     )
 
 
@@ -104,5 +113,22 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
     for ind, at_risk in digest.at_risk:
         names = names_capped([u.short_name for u in at_risk])
         risk.append("• " + msg.at_risk_units(ind.short, names, len(at_risk)))
-    out.append(Reply((Text.of("\n".join(improved)), Text.of("\n".join(risk)))))
+    highlights = [Text.of("\n".join(improved)), Text.of("\n".join(risk))]
+    if digest.warned:
+        highlights.append(Text.of(_warned_lines(digest.warned)))
+    out.append(Reply(tuple(highlights)))
     return out
+
+
+# Units named one by one under "Số liệu cần xem lại"; the rest are counted.
+WARNED_SHOWN = 5
+
+
+def _warned_lines(warned: tuple[tuple[Unit, tuple[str, ...]], ...]) -> str:
+    """One line per unit: its first warning and how many more; a national list stays short."""
+    lines = [msg.digest_warnings(len(warned))]
+    for unit, said in warned[:WARNED_SHOWN]:
+        lines.append(msg.digest_warning_line(unit.short_name, said[0], len(said) - 1))
+    if len(warned) > WARNED_SHOWN:
+        lines.append(msg.and_more(len(warned) - WARNED_SHOWN))
+    return "\n".join(lines)

@@ -170,6 +170,13 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     assert any("Xã Bình Long: đã cập nhật theo tin nhắn đã sửa" in t for t in texts)
     assert "(sửa tin nhắn gửi lúc 08:30)" in transcript
     assert any("Đã cấp CCCD: 71.100 gấp 10 lần tuần trước (7.082)" in t for t in texts)
+    # The config's [[rules]]: a `confirm` rule holds a report, a `warning` rule stores it.
+    held = next(t for t in texts if "Số trẻ 6-14 tuổi quá cao" in t)
+    assert "⚠️ Báo cáo CHƯA được lưu vì:" in held
+    assert "Trẻ 6-14 tuổi (3.952) không được lớn hơn 0,3 × Đã cấp CCCD (6.494) = 1.948,2." in held
+    warned = next(t for t in texts if "Tổng đối tượng BTXH và NCC cao bất thường" in t)
+    assert "✅ Đã nhận báo cáo tuần 47/2024 của Xã Bình Tân Phú" in warned
+    assert "Đối tượng BTXH (1.552) + Đối tượng NCC (796) = 2.348, không được lớn hơn" in warned
     # A greeting around a report is read past and said in one line.
     assert any("Bỏ qua 2 dòng không phải số liệu: “Em gửi báo cáo tuần này ạ”" in t for t in texts)
     # The leader's last look: one commune still missing, two late.
