@@ -107,6 +107,7 @@ class Indicator:
     decimals: int = 2
     columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
     tiers: Tiers | None = None  # bands (critical / warning / met) by two thresholds
+    truncate: bool = False  # `rounding = "down"`: rates printed with the extra digits dropped
 
     @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:

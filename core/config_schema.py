@@ -279,6 +279,11 @@ class IndicatorSpec(_Table):
         ]
         | None
     ) = None
+    # How a rate is cut to `decimals`: "half_up" (the letters of seed 000) or "down" (seed 001).
+    rounding: Annotated[
+        Text,
+        _check(lambda r: r in ("half_up", "down"), lambda _: 'phải là "half_up" hoặc "down"'),
+    ] = "half_up"
 
     def build(self) -> Indicator:
         return Indicator(
@@ -292,6 +297,7 @@ class IndicatorSpec(_Table):
             decimals=self.decimals,
             columns=tuple(self.columns),
             tiers=Tiers(self.tiers[0], self.tiers[1]) if self.tiers else None,
+            truncate=self.rounding == "down",
         )
 
 

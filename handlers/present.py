@@ -225,7 +225,9 @@ def pace_reply(
 def pace_text(ind: Indicator, p: Pace) -> str:
     return msg.pace_line(
         indicator=ind.short,
-        rate=format_pct(rate_pct(p.numerator, p.denominator, ind.decimals), ind.decimals),
+        rate=format_pct(
+            rate_pct(p.numerator, p.denominator, ind.decimals, ind.truncate), ind.decimals
+        ),
         target=target_text(ind),
         remaining=format_int(p.remaining),
         deadline=p.deadline,

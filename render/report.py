@@ -131,7 +131,7 @@ def total_cells(ranking: Ranking) -> list[Cell]:
         # A column's total is the ratio of its own sums over the ranked units.
         num = sum(sum(r.values.get(c, 0) for c in col.numerator) for r in ranking.rows)
         den = sum(sum(r.values.get(c, 0) for c in col.denominator) for r in ranking.rows)
-        out += [den, num, Ratio(num, den, col.decimals).rate]
+        out += [den, num, Ratio(num, den, col.decimals, col.truncate).rate]
     out.append(None)
     return out
 

@@ -92,7 +92,7 @@ def _fingerprint(cat: Catalogue) -> str:
     for key in ("area_level", "area_name", "warnings"):  # issue 16: checked on their own
         del described[key]
     for ind in described["indicators"]:
-        del ind["tiers"]  # likewise
+        del ind["tiers"], ind["truncate"]  # likewise
     text = json.dumps(described, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -113,7 +113,7 @@ def test_a_first_schema_config_builds_the_same_catalogue_as_the_hand_written_val
     assert cat.indicator("non_cash").target == Decimal(40)
     assert {p.key: p.ids for p in cat.people}["cb_binh_long"] == {}
     # Nothing of issue 16 unless asked for: no tiers, no area, nothing to warn about.
-    assert all(i.tiers is None for i in cat.indicators)
+    assert all(i.tiers is None and not i.truncate for i in cat.indicators)
     assert (cat.area_level, cat.area_name, cat.warnings) == (None, None, ())
     assert cat.scope == "toàn đơn vị"
 

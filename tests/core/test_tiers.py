@@ -164,3 +164,46 @@ def test_a_unit_named_like_the_area_loads_with_a_warning() -> None:
     # No area, nothing to confuse the unit with.
     del data["group"]["area"]
     assert build_catalogue(data).warnings == ()
+
+
+# --- rounding = "down" (seed 001 prints its rates truncated) ---------------------------------
+
+
+def test_a_rate_truncated_or_rounded_half_up() -> None:
+    from core.numbers import rate_pct
+
+    assert str(rate_pct(105_350, 172_378, 2)) == "61.12"
+    assert str(rate_pct(105_350, 172_378, 2, truncate=True)) == "61.11"
+    assert str(rate_pct(88_870, 105_350, 2, truncate=True)) == "84.35"
+    assert str(rate_pct(1, 3, 0, truncate=True)) == "33"
+    assert str(rate_pct(100, 100, 2, truncate=True)) == "100.00"
+    assert rate_pct(1, 0, 2, truncate=True) is None
+
+
+def test_rounding_is_read_per_indicator() -> None:
+    data = _data()
+    data["indicators"][0]["rounding"] = "down"
+    data["indicators"][1]["rounding"] = "half_up"
+    cat = build_catalogue(data)
+    assert [i.truncate for i in cat.indicators[:3]] == [True, False, False]
+    data["indicators"][0]["rounding"] = "up"
+    with pytest.raises(ConfigError) as err:
+        build_catalogue(data)
+    assert (err.value.key, err.value.problem) == (
+        "indicators[0].rounding",
+        'phải là "half_up" hoặc "down"',
+    )
+
+
+def test_a_truncated_rank_change_is_the_difference_of_the_printed_rates() -> None:
+    from core.ranking import rank
+
+    data = _data()
+    data["indicators"][5]["rounding"] = "down"  # eid_verified
+    cat = build_catalogue(data)
+    ind = cat.indicator("eid_verified")
+    now = {"binh_an": {"citizen_id_issued": 172_378, "eid_verified": 105_350}}
+    before = {"binh_an": {"citizen_id_issued": 3, "eid_verified": 2}}  # 66,666… %
+    [row] = rank(cat, ind, now, before).rows
+    assert str(row.ratio.rate) == "61.11"
+    assert str(row.change) == "-5.55"  # 61,11 − 66,66, not 61,12 − 66,67
