@@ -423,9 +423,13 @@ def no_figures(names: Sequence[str], count: int | None = None) -> str:
     return f"Chưa có số liệu ({total}): {_join(names)}"
 
 
-def own_rank(unit: str, position: int, total: int, rate: str, met: bool | None) -> str:
+def own_rank(
+    unit: str, position: int, total: int, rate: str, met: bool | None, band: str = ""
+) -> str:
+    """`band`: the mark and words of the unit's tier, when the indicator has tiers."""
     state = "" if met is None else (", đạt chỉ tiêu" if met else ", chưa đạt chỉ tiêu")
-    return f"{unit}: hạng {position}/{total}, {rate}{state}."
+    level = f", mức {band}" if band else ""
+    return f"{unit}: hạng {position}/{total}, {rate}{state}{level}."
 
 
 def no_reports_yet(period: str) -> str:

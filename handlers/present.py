@@ -201,7 +201,10 @@ def own_ranking_blocks(result: Ranking, period: Period, own: Unit | None) -> lis
     row = next((r for r in result.rows if own is not None and r.unit == own), None)
     if row is not None:
         rate = format_pct(row.ratio.rate, ind.decimals)
-        position = msg.own_rank(row.unit.name, row.position, len(result.rows), rate, row.met)
+        level = ""
+        if ind.tiers is not None and (band := ind.tiers.band(row.ratio)) is not None:
+            level = f"{tiers.MARKS[band]} {tiers.label(ind.tiers, band)}"
+        position = msg.own_rank(row.unit.name, row.position, len(result.rows), rate, row.met, level)
         blocks.append(Text.of(position))
     elif own is not None:
         # Never a title with nothing under it: the unit's absence is said in words.

@@ -79,3 +79,13 @@ async def test_the_group_totals_say_toan_huyen(chat: ChatBot) -> None:
     history = await chat.send("lanh_dao", "/lichsu")
     assert "toàn huyện" in history
     assert "toàn đơn vị" not in status + pace + history
+
+
+async def test_an_officer_sees_the_band_of_the_own_unit(chat: ChatBot) -> None:
+    await _week(chat)
+    answer = await chat.send("cb_binh_long", "/xephang")
+    assert (
+        "Xã Bình Long: hạng 2/3, 88,83%, chưa đạt chỉ tiêu, mức 🟡 từ 80% đến dưới 90%." in answer
+    )
+    # An indicator without tiers says met or not, as before.
+    assert "Xã Bình Long: hạng 2/3, 78,94%, chưa đạt chỉ tiêu." in answer
