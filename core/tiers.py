@@ -51,12 +51,18 @@ class Tiers:
         return Band.CRITICAL
 
 
+def shown_band(tiers: Tiers, r: Ratio) -> Band:
+    """The band a ranking shows a row in: a rate that is undefined (nothing to divide by) is
+    shown as critical, as it is shown as not met."""
+    band = tiers.band(r)
+    return Band.CRITICAL if band is None else band
+
+
 def by_band(tiers: Tiers, rows: Sequence[Row]) -> list[tuple[Band, tuple[Row, ...]]]:
-    """The rows of each band that has any, best band first, each in the ranking's order;
-    rows whose rate is undefined (nothing to divide by) count as critical."""
+    """The rows of each band that has any, best band first, each in the ranking's order."""
     groups: dict[Band, list[Row]] = {band: [] for band in sorted(Band, reverse=True)}
     for row in rows:
-        groups[tiers.band(row.ratio) or Band.CRITICAL].append(row)
+        groups[shown_band(tiers, row.ratio)].append(row)
     return [(band, tuple(found)) for band, found in groups.items() if found]
 
 
@@ -72,7 +78,7 @@ def sections(
 
 
 def counts(tiers: Tiers, rows: Sequence[Row]) -> str:
-    """How many units in each band, one line (the digest, the Word draft)."""
+    """How many units in each band, one line (the digest, the `/xephang` overview)."""
     return msg.band_counts(
         [(MARKS[band], label(tiers, band), len(found)) for band, found in by_band(tiers, rows)]
     )

@@ -97,7 +97,7 @@ def ranking_specs(
     for row in ranking.rows:
         colour = NEUTRAL if row.met is None else MET if row.met else NOT_MET
         if ind.tiers is not None:
-            colour = BAND_COLOURS[ind.tiers.band(row.ratio) or Band.CRITICAL]
+            colour = BAND_COLOURS[tiers.shown_band(ind.tiers, row.ratio)]
         rate = row.ratio.rate
         bars.append(Bar(row.unit.short_name, _float(rate), format_pct(rate, ind.decimals), colour))
     top = max([b.rate for b in bars] + [target or 0.0, 100.0])

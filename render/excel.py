@@ -14,7 +14,7 @@ from core import messages as msg
 from core.numbers import format_pct
 from core.ranking import Ranking
 from core.submission import Submission
-from core.tiers import Band
+from core.tiers import Band, shown_band
 from render import texts
 from render.report import Cell, Column, WeeklyReport, cells, columns, sections, total_cells
 
@@ -173,7 +173,7 @@ def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> Non
             )
             _number_formats(ws, ws.max_row, cols)
             if ind.tiers is not None:
-                band = ind.tiers.band(row.ratio) or Band.CRITICAL
+                band = shown_band(ind.tiers, row.ratio)
                 shade = PatternFill("solid", fgColor=BAND_FILLS[band])
                 ws.cell(ws.max_row, 3 + _rate_column(cols)).fill = shade
     totals = total_cells(ranking)
