@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from pathlib import Path
 
 from core.catalogue import Catalogue, ConfigError
 from core.config_schema import build_catalogue
+
+log = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
@@ -23,6 +26,9 @@ def load_catalogue(path: Path, default_tz: str) -> Catalogue:
     except tomllib.TOMLDecodeError as exc:
         raise StartupError(f"{path}: sai cú pháp TOML: {exc}") from exc
     try:
-        return build_catalogue(data, default_tz)
+        catalogue = build_catalogue(data, default_tz)
     except ConfigError as exc:
         raise StartupError(exc.at(str(path)).describe()) from exc
+    for warning in catalogue.warnings:
+        log.warning("%s: %s", path, warning)
+    return catalogue

@@ -16,12 +16,15 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-# Re-exported: callers import the matching helpers from here as well.
 from core.matching import UNIT_TYPES, UnitIndex, UnitMatch, match_unit, strip_unit_type
+
+# Re-exported: callers import the matching helpers from here as well.
+from core.messages import area_scope
 from core.periods import Calendar, Period
 from core.rules import Rule
 from core.schedule import Schedule
 from core.text import label_key
+from core.tiers import Tiers
 
 __all__ = [
     "HOLIDAY_YEARS",
@@ -36,6 +39,7 @@ __all__ = [
     "Person",
     "Role",
     "Rule",
+    "Tiers",
     "Unit",
     "UnitIndex",
     "UnitMatch",
@@ -103,6 +107,8 @@ class Indicator:
     deadline: date | None = None
     decimals: int = 2
     columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
+    tiers: Tiers | None = None  # bands (critical / warning / met) by two thresholds
+    truncate: bool = False  # `rounding = "down"`: rates printed with the extra digits dropped
 
     @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:
@@ -178,6 +184,11 @@ class Catalogue:
     validation: Validation = field(default_factory=Validation)
     registration: RegistrationRules = field(default_factory=RegistrationRules)
     limits: FloodLimits = field(default_factory=FloodLimits)
+    # `[group] area`: the whole area's level word ("huyện") and name ("Bình Sơn"), if given.
+    area_level: str | None = None
+    area_name: str | None = None
+    # Problems that do not stop the bot, said once at load (bot/config_file.py logs them).
+    warnings: tuple[str, ...] = ()
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)
@@ -266,6 +277,11 @@ class Catalogue:
         """Units expected to report for the period: not exempt, not excused that week."""
         excused, key = self.calendar.excused, period.key
         return tuple(u for u in self.active_units if (key, u.code) not in excused)
+
+    @property
+    def scope(self) -> str:
+        """The whole area in a sentence: "toàn huyện", or "toàn đơn vị" without `area`."""
+        return area_scope(self.area_level)
 
     @property
     def schedule_chats(self) -> tuple[str, ...]:

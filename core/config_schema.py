@@ -42,6 +42,7 @@ from core.catalogue import (
     RegistrationRules,
     Role,
     Rule,
+    Tiers,
     Unit,
     Validation,
 )
@@ -183,11 +184,45 @@ class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+# The level words an `[group] area` may start with, larger areas first.
+AREA_LEVELS = (
+    "tỉnh",
+    "thành phố",
+    "huyện",
+    "quận",
+    "thị xã",
+    "xã",
+    "phường",
+    "thị trấn",
+    "đặc khu",
+)
+
+
+def _area_parts(area: str) -> tuple[str, str] | None:
+    """`"huyện Bình Sơn"` -> ("huyện", "Bình Sơn"); None when it does not start with a level."""
+    for level in AREA_LEVELS:
+        head, rest = area[: len(level)], area[len(level) :]
+        if fold(head) == fold(level) and rest[:1] == " " and rest.strip():
+            return level, rest.strip()
+    return None
+
+
 class GroupSpec(_Table):
     name: Text = "Tổ Công tác Đề án 06"
     province: Text = ""
     district: Text | None = None
     office: Text = "Thường trực Tổ Công tác Đề án 06"
+    # The whole area, its level first: texts then say "toàn huyện" instead of "toàn đơn vị".
+    area: (
+        Annotated[
+            Text,
+            _check(
+                lambda a: _area_parts(a) is not None,
+                lambda a: f"{a!r} phải bắt đầu bằng cấp ({', '.join(AREA_LEVELS)}) rồi đến tên",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class UnitSpec(_Table):
@@ -234,6 +269,23 @@ class IndicatorSpec(_Table):
     short: Text | None = None
     decimals: Decimals = 2
     columns: Texts = []
+    # Two thresholds in percent, ascending: below the first critical, from the last met.
+    tiers: (
+        Annotated[
+            list[Annotated[Decimal, Field(strict=False, gt=0, le=100, allow_inf_nan=False)]],
+            _check(
+                lambda t: len(t) == 2 and t[0] < t[1],
+                lambda _: "phải là 2 ngưỡng phần trăm tăng dần, ví dụ [80, 90]",
+            ),
+            _problem("phải là 2 ngưỡng phần trăm tăng dần trong (0, 100], ví dụ [80, 90]"),
+        ]
+        | None
+    ) = None
+    # How a rate is cut to `decimals`: "half_up" (the letters of seed 000) or "down" (seed 001).
+    rounding: Annotated[
+        Text,
+        _check(lambda r: r in ("half_up", "down"), lambda _: 'phải là "half_up" hoặc "down"'),
+    ] = "half_up"
 
     def build(self) -> Indicator:
         return Indicator(
@@ -246,6 +298,8 @@ class IndicatorSpec(_Table):
             deadline=self.deadline,
             decimals=self.decimals,
             columns=tuple(self.columns),
+            tiers=Tiers(self.tiers[0], self.tiers[1]) if self.tiers else None,
+            truncate=self.rounding == "down",
         )
 
 
@@ -496,6 +550,7 @@ class ConfigFile(_Table):
         return tuple(r.build(fields, f"rules[{n}]") for n, r in enumerate(self.rules))
 
     def build(self, default_tz: str) -> Catalogue:
+        area = _area_parts(self.group.area) if self.group.area else None
         return Catalogue(
             title=self.group.name,
             province=self.group.province,
@@ -516,6 +571,9 @@ class ConfigFile(_Table):
             validation=self.validation.build(),
             registration=self.registration.build(),
             limits=self.limits.build(),
+            area_level=area[0] if area else None,
+            area_name=area[1] if area else None,
+            warnings=_area_warnings(self.units, self.group.area, area),
         )
 
 
@@ -536,6 +594,25 @@ def _check_units(units: Sequence[UnitSpec]) -> None:
             k = fold(strip_unit_type(name))
             if owners.setdefault(k, unit.code) != unit.code:
                 raise ConfigError(f"units[{i}]", f"tên {name!r} trùng với đơn vị {owners[k]!r}")
+
+
+def _area_warnings(
+    units: Sequence[UnitSpec], area: str | None, parts: tuple[str, str] | None
+) -> tuple[str, ...]:
+    """A unit answering to the area's own name ("Xã Bình Sơn" in "huyện Bình Sơn"): allowed
+    (communes take their old district's name), but "Bình Sơn" then reads two ways."""
+    if parts is None:
+        return ()
+    out = []
+    for i, unit in enumerate(units):
+        for name in (unit.name, *unit.aliases):
+            if fold(strip_unit_type(name)) == fold(parts[1]):
+                out.append(
+                    f"units[{i}]: tên {name!r} trùng với tên địa bàn {area!r}; "
+                    f"“{parts[1]}” có thể là đơn vị này hoặc toàn {parts[0]}"
+                )
+                break
+    return tuple(out)
 
 
 def _check_fields(fields: Sequence[FieldSpec]) -> set[str]:

@@ -382,7 +382,10 @@ def status_list(title: str, names: Sequence[str], count: int | None = None) -> s
 STATUS_ON_TIME = "✅ Đúng hạn"
 STATUS_LATE = "⏰ Muộn"
 STATUS_MISSING = "❌ Chưa báo cáo"
-TOTALS_HEADER = "Tổng hợp toàn đơn vị đã báo cáo (tỉ lệ của tổng):"
+
+
+def totals_header(scope: str) -> str:
+    return f"Tổng hợp {scope} đã báo cáo (tỉ lệ của tổng):"
 
 
 def own_status(unit: str, state: str) -> str:
@@ -414,6 +417,20 @@ def section_all(count: int) -> str:
     return f"Các đơn vị ({count})"
 
 
+def band_label(band: int, low: str, high: str) -> str:
+    """A tier's band (0 critical, 1 warning, 2 met, core.tiers.Band) by its thresholds."""
+    return (f"dưới {low}", f"từ {low} đến dưới {high}", f"từ {high}")[band]
+
+
+def section_band(mark: str, label: str, count: int) -> str:
+    return f"{mark} Đơn vị {label} ({count})" if mark else f"Đơn vị {label} ({count})"
+
+
+def band_counts(parts: Sequence[tuple[str, str, int]]) -> str:
+    """(mark, label, count) of each band, best first."""
+    return "Theo mức: " + " · ".join(f"{mark} {label}: {count}" for mark, label, count in parts)
+
+
 def group_total(numerator: str, denominator: str, rate: str) -> str:
     return f"Tổng chung: {numerator}/{denominator} = {rate}"
 
@@ -423,9 +440,13 @@ def no_figures(names: Sequence[str], count: int | None = None) -> str:
     return f"Chưa có số liệu ({total}): {_join(names)}"
 
 
-def own_rank(unit: str, position: int, total: int, rate: str, met: bool | None) -> str:
+def own_rank(
+    unit: str, position: int, total: int, rate: str, met: bool | None, band: str = ""
+) -> str:
+    """`band`: the mark and words of the unit's tier, when the indicator has tiers."""
     state = "" if met is None else (", đạt chỉ tiêu" if met else ", chưa đạt chỉ tiêu")
-    return f"{unit}: hạng {position}/{total}, {rate}{state}."
+    level = f", mức {band}" if band else ""
+    return f"{unit}: hạng {position}/{total}, {rate}{state}{level}."
 
 
 def no_reports_yet(period: str) -> str:
@@ -521,6 +542,12 @@ def at_risk_units(indicator: str, names: Sequence[str], count: int | None = None
 
 
 GROUP_SCOPE = "toàn đơn vị"
+
+
+def area_scope(level: str | None) -> str:
+    """`[group] area`'s level in a sentence ("toàn huyện"); without it "toàn đơn vị"."""
+    return f"toàn {level}" if level else GROUP_SCOPE
+
 
 # --- history --------------------------------------------------------------------------------
 
@@ -991,11 +1018,11 @@ def export_caption(fmt: str, period: str) -> str:
     return f"📎 {capital(EXPORT_NAMES.get(fmt, fmt))} {period}"
 
 
-def carried_note(count: int) -> str:
+def carried_note(count: int, scope: str) -> str:
     """Why a running total may differ from the week's ranking: it keeps the last figures of
     units that have not reported this week, so it never falls when one is late."""
     return (
-        f"ℹ️ Tổng toàn đơn vị gồm số tuần trước của {count} đơn vị chưa báo cáo tuần này "
+        f"ℹ️ Tổng {scope} gồm số tuần trước của {count} đơn vị chưa báo cáo tuần này "
         "(bảng xếp hạng và /trangthai chỉ tính đơn vị đã báo cáo)."
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -99,11 +100,17 @@ def percent(numerator: int, denominator: int) -> Fraction | None:
     return Fraction(numerator * 100, denominator)
 
 
-def rate_pct(numerator: int, denominator: int, decimals: int) -> Decimal | None:
+def rate_pct(
+    numerator: int, denominator: int, decimals: int, truncate: bool = False
+) -> Decimal | None:
     """round_half_up(percent(numerator, denominator), decimals), in integers when the count
-    is not negative (thousands of rates per ranking; Fractions cost ten times more)."""
+    is not negative (thousands of rates per ranking; Fractions cost ten times more);
+    `truncate`: the digits past `decimals` dropped instead (as some letters print rates)."""
     if denominator <= 0:
         return None
+    if truncate:
+        cut = math.trunc(Fraction(numerator * 100, denominator) * 10**decimals)
+        return Decimal(cut).scaleb(-decimals)
     if numerator < 0:
         return round_half_up(Fraction(numerator * 100, denominator), decimals)
     # floor(x + 1/2) for x = 100·n·10^d / den, without reducing the fraction first.

@@ -46,6 +46,7 @@ class Ratio:
     numerator: int
     denominator: int
     decimals: int
+    truncate: bool = False  # the indicator's `rounding = "down"`
 
     # Cached: a national ranking reads them several times for each of 3,321 rows.
     @_Once
@@ -54,13 +55,15 @@ class Ratio:
 
     @_Once
     def rate(self) -> Decimal | None:
-        return rate_pct(self.numerator, self.denominator, self.decimals)
+        return rate_pct(self.numerator, self.denominator, self.decimals, self.truncate)
 
 
 def ratio(indicator: Indicator, values: Values) -> Ratio | None:
     """The indicator's ratio for one report, or None when a field is missing."""
     both = counts(indicator, values)
-    return None if both is None else Ratio(both[0], both[1], indicator.decimals)
+    if both is None:
+        return None
+    return Ratio(both[0], both[1], indicator.decimals, indicator.truncate)
 
 
 def counts(indicator: Indicator, values: Values) -> tuple[int, int] | None:
@@ -92,7 +95,7 @@ def total_ratio(indicator: Indicator, reports: Sequence[Values]) -> Ratio | None
         counted += 1
     if not counted:
         return None
-    return Ratio(numerator, denominator, indicator.decimals)
+    return Ratio(numerator, denominator, indicator.decimals, indicator.truncate)
 
 
 def meets(indicator: Indicator, r: Ratio) -> bool | None:
@@ -161,14 +164,15 @@ def rank(
         change = None
         if old is not None and old[1] > 0 and r.denominator > 0:
             # The difference of the printed rates, so the column agrees with what readers see.
-            if r.numerator >= 0 and old[0] >= 0:
+            if r.numerator >= 0 and old[0] >= 0 and not indicator.truncate:
                 # rate_pct's integers, subtracted before making the Decimal (same value and
                 # exponent as subtracting the two Decimals).
                 change = Decimal(
                     _scaled(r.numerator, r.denominator, scale) - _scaled(*old, scale)
                 ).scaleb(-indicator.decimals)
             else:
-                change = r.rate - rate_pct(*old, indicator.decimals)  # type: ignore[operator]
+                before_rate = rate_pct(*old, indicator.decimals, indicator.truncate)
+                change = r.rate - before_rate  # type: ignore[operator]
         rows.append(
             Row(
                 position,

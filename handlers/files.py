@@ -180,7 +180,7 @@ async def chart(req: Request) -> list[Reply]:
         # The district lines carry late units' last figures (as /tiendo does): say so.
         carried = carried_units([u.code for u in cat.units], weeks)
         if carried:
-            replies.append(reply(msg.carried_note(carried)))
+            replies.append(reply(msg.carried_note(carried, cat.scope)))
     return replies
 
 
@@ -229,7 +229,7 @@ def _series_spec(
         scope = wanted.unit.name
     else:
         series = carry_forward([u.code for u in cat.units], by_date)
-        scope = msg.GROUP_SCOPE
+        scope = cat.scope
     if wanted.kind == "xuhuong":
         return charts.trend_spec(ind, series, scope)
     return charts.progress_spec(ind, points(ind, series), scope, _due_day(cat, period))

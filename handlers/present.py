@@ -13,6 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from core import messages as msg
+from core import tiers
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Bold, Reply, Table, Text, reply
 from core.numbers import format_decimal, format_int, format_pct, rate_pct
@@ -44,7 +45,9 @@ def ranking_blocks(result: Ranking, period: Period, narrow: bool = False) -> lis
         Text.of(msg.ranking_title(ind.name, period.label, target_text(ind), ind.deadline))
     ]
     sections: list[tuple[str, Sequence[Row]]] = []
-    if ind.target is None:
+    if ind.tiers is not None:
+        sections += tiers.sections(ind.tiers, result.rows)
+    elif ind.target is None:
         sections.append((msg.section_all(len(result.rows)), result.rows))
     else:
         if result.met:
@@ -89,6 +92,8 @@ def ranking_summary(result: Ranking) -> Text:
         lines.append(total_text(result.total))
     if ind.target is not None:
         lines.append(msg.digest_met(len(result.met), len(rows), target_text(ind)))
+    if ind.tiers is not None and rows:
+        lines.append(tiers.counts(ind.tiers, rows))
 
     def named(part: Sequence[Row]) -> list[str]:
         return [f"{r.unit.short_name} {format_pct(r.ratio.rate, ind.decimals)}" for r in part]
@@ -196,7 +201,10 @@ def own_ranking_blocks(result: Ranking, period: Period, own: Unit | None) -> lis
     row = next((r for r in result.rows if own is not None and r.unit == own), None)
     if row is not None:
         rate = format_pct(row.ratio.rate, ind.decimals)
-        position = msg.own_rank(row.unit.name, row.position, len(result.rows), rate, row.met)
+        level = ""
+        if ind.tiers is not None and (band := ind.tiers.band(row.ratio)) is not None:
+            level = f"{tiers.MARKS[band]} {tiers.label(ind.tiers, band)}"
+        position = msg.own_rank(row.unit.name, row.position, len(result.rows), rate, row.met, level)
         blocks.append(Text.of(position))
     elif own is not None:
         # Never a title with nothing under it: the unit's absence is said in words.
@@ -220,7 +228,9 @@ def pace_reply(
 def pace_text(ind: Indicator, p: Pace) -> str:
     return msg.pace_line(
         indicator=ind.short,
-        rate=format_pct(rate_pct(p.numerator, p.denominator, ind.decimals), ind.decimals),
+        rate=format_pct(
+            rate_pct(p.numerator, p.denominator, ind.decimals, ind.truncate), ind.decimals
+        ),
         target=target_text(ind),
         remaining=format_int(p.remaining),
         deadline=p.deadline,

@@ -132,7 +132,7 @@ def _countdown(
     if group is None:
         return None
     group_rate = format_pct(
-        rate_pct(group.numerator, group.denominator, ind.decimals), ind.decimals
+        rate_pct(group.numerator, group.denominator, ind.decimals, ind.truncate), ind.decimals
     )
     if group.met:
         lines.append(msg.countdown_met(group_rate))

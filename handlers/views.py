@@ -64,7 +64,7 @@ async def status(req: Request) -> list[Reply]:
         blocks.append(Text.of(msg.own_status(own.name, state)))
     totals = totals_table(cat, [s.values for s in subs.values()], _in_group(req))
     if totals.rows:
-        blocks += [Text.of(msg.TOTALS_HEADER), totals]
+        blocks += [Text.of(msg.totals_header(cat.scope)), totals]
     blocks += unreachable_blocks(unreachable)
     buttons = (
         ((msg.NUDGE_BUTTON, f"/nhacnho {period.key}"),) if missing and req.actor.is_staff else ()
@@ -114,10 +114,10 @@ async def pace(req: Request) -> list[Reply]:
     if unit is None or not req.actor.is_staff:
         codes = [u.code for u in cat.units]
         group = carry_forward(codes, series)
-        blocks = pace_reply(cat, msg.GROUP_SCOPE, today, group).blocks
+        blocks = pace_reply(cat, cat.scope, today, group).blocks
         carried = carried_units(codes, series)
         if carried:  # why this total can differ from /xephang's and /trangthai's
-            blocks += (Text.of(msg.carried_note(carried)),)
+            blocks += (Text.of(msg.carried_note(carried, cat.scope)),)
         if req.actor.is_staff:
             at_risk = queries.units_at_risk(cat, series, today)
             blocks += tuple(Text.of(t) for t in at_risk_lines(at_risk))
@@ -138,7 +138,7 @@ async def history(req: Request) -> list[Reply]:
         codes = [u.code for u in cat.units]
         rows = carry_forward(codes, series)
         carried = carried_units(codes, series)
-        scope = msg.GROUP_SCOPE
+        scope = cat.scope
     else:
         rows = queries.unit_points(series, unit)
         scope = unit.name
@@ -152,7 +152,7 @@ async def history(req: Request) -> list[Reply]:
         return [reply(msg.no_history(scope))]
     blocks = (Text.of(msg.history_title(scope)), *history_blocks(cat, rows, late))
     if carried:
-        blocks += (Text.of(msg.carried_note(carried)),)
+        blocks += (Text.of(msg.carried_note(carried, cat.scope)),)
     return [Reply(blocks)]
 
 

@@ -12,12 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core import messages as msg
+from core import tiers
 from core.catalogue import Catalogue, Indicator
 from core.numbers import format_int, format_pct
 from core.pace import Point, UnitTrend, compute_pace
 from core.periods import Period
 from core.ranking import Ranking, ratio
 from core.submission import Values
+from core.tiers import Band
 from render import texts
 
 if TYPE_CHECKING:  # only for annotations: matplotlib is imported when a chart is drawn
@@ -28,6 +30,10 @@ if TYPE_CHECKING:  # only for annotations: matplotlib is imported when a chart i
 MET = "#1b8a6b"  # teal green: target reached
 NOT_MET = "#e0663a"  # orange: not yet
 NEUTRAL = "#3d6fa8"  # blue: no target / the group's line
+# An indicator with tiers: one colour per band (core.tiers), the met band as MET.
+WARNING = "#e8a317"  # amber: between the two thresholds
+CRITICAL = "#c62828"  # red: below the first threshold
+BAND_COLOURS = {Band.MET: MET, Band.WARNING: WARNING, Band.CRITICAL: CRITICAL}
 TARGET = "#263238"  # the target and deadline marks
 PLAN = "#8a94a6"  # the straight line to the target
 GRID = "#dfe3e8"
@@ -90,6 +96,8 @@ def ranking_specs(
     bars = []
     for row in ranking.rows:
         colour = NEUTRAL if row.met is None else MET if row.met else NOT_MET
+        if ind.tiers is not None:
+            colour = BAND_COLOURS[tiers.shown_band(ind.tiers, row.ratio)]
         rate = row.ratio.rate
         bars.append(Bar(row.unit.short_name, _float(rate), format_pct(rate, ind.decimals), colour))
     top = max([b.rate for b in bars] + [target or 0.0, 100.0])
@@ -103,7 +111,10 @@ def ranking_specs(
         placed.append(dataclasses.replace(bar, label_at=at))
     bars = placed
     legend: tuple[tuple[str, str], ...] = ((NEUTRAL, texts.CHART_NO_TARGET),)
-    if target is not None:
+    if ind.tiers is not None:
+        bands = sorted(Band, reverse=True)
+        legend = tuple((BAND_COLOURS[b], msg.capital(tiers.label(ind.tiers, b))) for b in bands)
+    elif target is not None:
         legend = ((MET, texts.CHART_MET), (NOT_MET, texts.CHART_NOT_MET))
     chunks = [bars[i : i + max_bars] for i in range(0, len(bars), max_bars)]
     base = texts.chart_window(period.label, start, end)

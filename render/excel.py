@@ -14,6 +14,7 @@ from core import messages as msg
 from core.numbers import format_pct
 from core.ranking import Ranking
 from core.submission import Submission
+from core.tiers import Band, shown_band
 from render import texts
 from render.report import Cell, Column, WeeklyReport, cells, columns, sections, total_cells
 
@@ -27,6 +28,8 @@ INT_FORMAT = "#,##0"
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 HEADER_FILL = "DCE6F0"
 SECTION_FILL = "F2F2F2"
+# An indicator with tiers: its rate cell takes a light shade of its band's colour.
+BAND_FILLS = {Band.MET: "D4EFE4", Band.WARNING: "FCEBC0", Band.CRITICAL: "F6D2CF"}
 MAX_WIDTH = 48
 
 
@@ -169,6 +172,10 @@ def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> Non
                 [n, row.unit.name, *(_value(c, v) for c, v in zip(cols, values, strict=True))]
             )
             _number_formats(ws, ws.max_row, cols)
+            if ind.tiers is not None:
+                band = shown_band(ind.tiers, row.ratio)
+                shade = PatternFill("solid", fgColor=BAND_FILLS[band])
+                ws.cell(ws.max_row, 3 + _rate_column(cols)).fill = shade
     totals = total_cells(ranking)
     if totals:
         ws.append(
@@ -180,6 +187,11 @@ def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> Non
     if ranking.missing:
         ws.append([msg.no_figures([u.name for u in ranking.missing])])
     _fit(ws, header_rows[0])
+
+
+def _rate_column(cols: Sequence[Column]) -> int:
+    """The indicator's own rate among `cols` (its group comes first)."""
+    return next(i for i, c in enumerate(cols) if c.kind == "rate")
 
 
 def _target(ranking: Ranking) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Literal
 
 from core import messages as msg
+from core import tiers
 from core.catalogue import Catalogue, Indicator
 from core.numbers import format_decimal, format_int, format_pct
 from core.pace import WeeklyValues, compute_pace, points
@@ -130,13 +131,16 @@ def total_cells(ranking: Ranking) -> list[Cell]:
         # A column's total is the ratio of its own sums over the ranked units.
         num = sum(sum(r.values.get(c, 0) for c in col.numerator) for r in ranking.rows)
         den = sum(sum(r.values.get(c, 0) for c in col.denominator) for r in ranking.rows)
-        out += [den, num, Ratio(num, den, col.decimals).rate]
+        out += [den, num, Ratio(num, den, col.decimals, col.truncate).rate]
     out.append(None)
     return out
 
 
 def sections(ranking: Ranking) -> list[tuple[str, tuple[Row, ...]]]:
-    """(title, rows): met then not met, or one list when the indicator has no target."""
+    """(title, rows): the bands best first when the indicator has tiers, else met then not
+    met, or one list when the indicator has no target."""
+    if ranking.indicator.tiers is not None:
+        return tiers.sections(ranking.indicator.tiers, ranking.rows, marks=False)
     if ranking.indicator.target is None:
         return [(msg.section_all(len(ranking.rows)), ranking.rows)]
     out = []

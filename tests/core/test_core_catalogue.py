@@ -22,6 +22,7 @@ from core.catalogue import (
     FloodLimits,
     RegistrationRules,
     Role,
+    Tiers,
     Validation,
     build_catalogue,
 )
@@ -31,6 +32,9 @@ from core.schedule import Schedule
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "binh_son.toml"
 RAW: dict[str, Any] = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
+# config/binh_son.toml as it was before issue 16 (tiers, area words): a config written for the
+# first schema, which must keep loading unchanged.
+SCHEMA1 = Path(__file__).resolve().parents[1] / "data" / "binh_son_2024_schema1.toml"
 
 
 def fresh() -> dict[str, Any]:
@@ -94,14 +98,19 @@ def _fingerprint(cat: Catalogue) -> str:
         for r in cat.rules
         if r.text == chain_text(r.fields) and r.severity is Severity.ERROR
     ]
+    for key in ("area_level", "area_name", "warnings"):  # issue 16: checked on their own
+        del described[key]
+    for ind in described["indicators"]:
+        del ind["tiers"], ind["truncate"]  # likewise
     text = json.dumps(described, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def test_real_config_builds_the_same_catalogue_as_the_hand_written_validator() -> None:
+def test_a_first_schema_config_builds_the_same_catalogue_as_the_hand_written_validator() -> None:
     # The fingerprint of what the hand-written validator built from config/binh_son.toml
-    # before the pydantic schema replaced it; any change in what the file means changes it.
-    cat = build_catalogue(fresh())
+    # before the pydantic schema replaced it (that file is now tests/data's schema-1 copy);
+    # any change in what the file means changes it.
+    cat = build_catalogue(tomllib.loads(SCHEMA1.read_text(encoding="utf-8")))
     assert _fingerprint(cat) == "32915a3736382373204789ea3c116cfabfb4e43c031f5ddebceb9d9034fdc63c"
     assert cat.calendar.closed_days == VIETNAM_HOLIDAYS
     assert cat.schedule == Schedule()
@@ -112,6 +121,21 @@ def test_real_config_builds_the_same_catalogue_as_the_hand_written_validator() -
     assert cat.title == "Tổ Công tác Đề án 06 huyện Bình Sơn"
     assert cat.indicator("non_cash").target == Decimal(40)
     assert {p.key: p.ids for p in cat.people}["cb_binh_long"] == {}
+    # Nothing of issue 16 unless asked for: no tiers, no area, nothing to warn about.
+    assert all(i.tiers is None and not i.truncate for i in cat.indicators)
+    assert (cat.area_level, cat.area_name, cat.warnings) == (None, None, ())
+    assert cat.scope == "toàn đơn vị"
+
+
+def test_real_config_is_the_first_schema_config_plus_tiers_and_area() -> None:
+    old = build_catalogue(tomllib.loads(SCHEMA1.read_text(encoding="utf-8")))
+    cat = build_catalogue(fresh())
+    assert (cat.area_level, cat.area_name, cat.scope) == ("huyện", "Bình Sơn", "toàn huyện")
+    assert cat.warnings == ()
+    tiered = {i.code: i.tiers for i in cat.indicators if i.tiers is not None}
+    assert tiered == {"eid_activated": Tiers(Decimal(80), Decimal(90))}
+    plain = tuple(dataclasses.replace(i, tiers=None) for i in cat.indicators)
+    assert dataclasses.replace(cat, indicators=plain, area_level=None, area_name=None) == old
 
 
 def test_real_config_people_and_chats() -> None:

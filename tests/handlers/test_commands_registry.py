@@ -166,4 +166,4 @@ async def test_a_command_answers_only_in_the_chats_it_is_declared_for(
     assert await chat.send("lanh_dao", "/lichsu") == msg.wrong_chat("lichsu", "group")
     assert await chat.send("nguoi_la", "/history") == msg.wrong_chat("lichsu", "group")
     answer = await chat.send("lanh_dao", "/lichsu", "rieng", "private")
-    assert answer == msg.no_history("toàn đơn vị")
+    assert answer == msg.no_history("toàn huyện")  # config: area = "huyện Bình Sơn"
