@@ -127,15 +127,24 @@ def test_a_first_schema_config_builds_the_same_catalogue_as_the_hand_written_val
     assert cat.scope == "toàn đơn vị"
 
 
-def test_real_config_is_the_first_schema_config_plus_tiers_and_area() -> None:
+def test_real_config_is_the_first_schema_config_plus_tiers_area_and_rules() -> None:
     old = build_catalogue(tomllib.loads(SCHEMA1.read_text(encoding="utf-8")))
     cat = build_catalogue(fresh())
     assert (cat.area_level, cat.area_name, cat.scope) == ("huyện", "Bình Sơn", "toàn huyện")
     assert cat.warnings == ()
     tiered = {i.code: i.tiers for i in cat.indicators if i.tiers is not None}
     assert tiered == {"eid_activated": Tiers(Decimal(80), Decimal(90))}
+    # The first schema's chain rule comes first; the expression rules were added after it.
+    assert cat.rules[: len(old.rules)] == old.rules
+    assert [r.severity for r in cat.rules[len(old.rules) :]] == [
+        Severity.CONFIRM,
+        Severity.WARNING,
+    ]
     plain = tuple(dataclasses.replace(i, tiers=None) for i in cat.indicators)
-    assert dataclasses.replace(cat, indicators=plain, area_level=None, area_name=None) == old
+    assert (
+        dataclasses.replace(cat, indicators=plain, area_level=None, area_name=None, rules=old.rules)
+        == old
+    )
 
 
 def test_real_config_people_and_chats() -> None:
