@@ -91,7 +91,7 @@ async def serve(
         if routes:
             from bot.web import WebServer
 
-            web = WebServer(settings.web_host, settings.web_port)
+            web = WebServer(settings.web_host, settings.web_port, health=app.db.check)
             web.add_routes(routes)
             await web.start()
         for adapter in adapters:
