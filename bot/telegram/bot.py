@@ -262,23 +262,17 @@ class TelegramBot:
                     break
                 try:
                     updates = fetch.result()
-                except Conflict as exc:
-                    # Another process polls with this token: Telegram ends the older waiting
-                    # getUpdates with 409 whenever a newer one arrives, so two pollers would
-                    # take turns for ever, each getting some of the updates. The newcomer,
-                    # whose polls were never answered yet, gives way; the established poller
-                    # keeps polling (below, as after any failure) and wins.
-                    if not answered:
+                except TelegramError as exc:
+                    if isinstance(exc, Conflict) and not answered:
+                        # Another process polls with this token: Telegram ends the older
+                        # waiting getUpdates with 409 whenever a newer one arrives, so two
+                        # pollers would take turns for ever, each getting some of the
+                        # updates. The newcomer, none of whose polls was answered yet, gives
+                        # way; the established one takes the 409 as a passing failure.
                         log.error("telegram: getUpdates refused (%s)", exc)
                         if self._on_fatal is not None:
                             self._on_fatal(texts.second_poller())
                         break
-                    log.warning("telegram: getUpdates ended by another poller (%s)", exc)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(stopping), delay)
-                    delay = min(delay * 2, 30)
-                    continue
-                except TelegramError as exc:
                     log.warning("telegram: getUpdates failed (%s); again in %.1f s", exc, delay)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(asyncio.shield(stopping), delay)
