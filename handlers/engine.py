@@ -40,18 +40,16 @@ _DISK_FULL_STATE = "53100"
 _DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "disk full")
 
 
-# Two writers storing the next version of one unit's report at once: the later insert hits
-# the version's (or the one-current-row) unique index. Another run of the command reads the
-# version just stored and stores the one after it.
+# Two workers storing the next version of one unit's report at once on PostgreSQL: the later
+# insert hits the version's (or the one-current-row) unique index, named in the error.
+# Another run of the command reads the version just stored and stores the one after it.
+# (SQLite's writers never race: BEGIN IMMEDIATE makes the read and the write one step.)
 _VERSION_INDEXES = ("uq_submissions_version", "uq_submissions_current")
-# SQLite names the columns instead (its writers never race: BEGIN IMMEDIATE serialises them).
-_SQLITE_VERSION_WORDS = "unique constraint failed: submissions.unit, submissions.period"
 VERSION_ATTEMPTS = 3
 
 
 def version_conflict(exc: IntegrityError) -> bool:
-    words = str(exc.orig).casefold()
-    return any(name in words for name in _VERSION_INDEXES) or _SQLITE_VERSION_WORDS in words
+    return any(name in str(exc.orig) for name in _VERSION_INDEXES)
 
 
 def lasting_problem(exc: BaseException) -> str | None:
