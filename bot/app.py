@@ -36,7 +36,13 @@ async def open_app(
     clock: Callable[[], datetime] | None = None,
 ) -> App:
     catalogue = load_catalogue(config_path or settings.config_path, settings.timezone)
-    url = database_url or settings.database_url
+    db = await open_database(database_url or settings.database_url)
+    engine = Engine(catalogue, db, clock or (lambda: datetime.now(UTC)))
+    return App(settings, catalogue, db, engine)
+
+
+async def open_database(url: str) -> Database:
+    """The database at `url`, migrated to the newest schema; StartupError in one line."""
     try:
         normalize_url(url)
     except ValueError as exc:
@@ -47,8 +53,7 @@ async def open_app(
         raise StartupError(
             f"không mở được cơ sở dữ liệu ({_redact(url)}): {_first_line(exc)}"
         ) from exc
-    engine = Engine(catalogue, db, clock or (lambda: datetime.now(UTC)))
-    return App(settings, catalogue, db, engine)
+    return db
 
 
 def _redact(url: str) -> str:

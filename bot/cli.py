@@ -1,4 +1,4 @@
-"""`python -m bot …`: simulate, console, demo, export and run."""
+"""`python -m bot …`: simulate, console, demo, export, run, migrate and backup."""
 
 from __future__ import annotations
 
@@ -78,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the bot on the configured chat platforms")
     _common(run)
     run.set_defaults(func=_run)
+
+    migrate = sub.add_parser(
+        "migrate", help="bring the database schema to the newest version, then exit"
+    )
+    migrate.add_argument("--db", default=None, help="database URL (default DATABASE_URL)")
+    migrate.set_defaults(func=_migrate)
 
     backup = sub.add_parser("backup", help="copy the live SQLite database (online backup)")
     backup.add_argument("--out", type=Path, required=True, help="backup file to write")
@@ -229,6 +235,21 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import serve
 
     asyncio.run(serve(settings, args.config, args.db))
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """A deployment step before the workers start (they migrate too, under a lock: one does
+    the work, the others wait and find the schema current)."""
+    from bot.app import open_database
+    from storage.db import head_revision
+
+    async def run() -> None:
+        db = await open_database(args.db or settings.database_url)
+        await db.close()
+
+    asyncio.run(run())
+    print(texts.migrated(head_revision()))
     return 0
 
 

@@ -44,6 +44,7 @@ def telegram_settings(settings: Settings) -> TelegramSettings:
         webhook_url=settings.webhook_url,
         webhook_secret=secret,
         form_timeout_s=settings.form_timeout_minutes * 60,
+        take_over_webhook=settings.telegram_take_over_webhook,
     )
 
 
@@ -54,7 +55,9 @@ async def serve(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Every configured platform in one process, against one database and one config, until
-    `stop` is set (or SIGINT/SIGTERM arrives); everything started is stopped again."""
+    `stop` is set (or SIGINT/SIGTERM arrives); everything started is stopped again. A platform
+    that stops receiving for good (a second poller on one token) stops the process with a
+    StartupError."""
     stop = stop or asyncio.Event()
     _on_signals(stop)  # from the start: a SIGTERM during start-up still ends cleanly
     tg_settings = telegram_settings(settings) if settings.telegram_bot_token else None
@@ -72,9 +75,15 @@ async def serve(
 
         media = MediaStore(settings.public_base_url)
         routes += media_routes(media)
+    refusals: list[str] = []  # why an adapter stopped receiving while running
+
+    def fatal(reason: str) -> None:
+        refusals.append(reason)
+        stop.set()
+
     adapters: list[ChatAdapter] = []
     if tg_settings is not None:
-        adapters.append(TelegramBot(app.engine, tg_settings))
+        adapters.append(TelegramBot(app.engine, tg_settings, on_fatal=fatal))
     if settings.zalo_bot_token is not None:
         from bot.zalo.bot import create_zalo
 
@@ -91,7 +100,7 @@ async def serve(
         if routes:
             from bot.web import WebServer
 
-            web = WebServer(settings.web_host, settings.web_port)
+            web = WebServer(settings.web_host, settings.web_port, health=app.db.check)
             web.add_routes(routes)
             await web.start()
         for adapter in adapters:
@@ -120,6 +129,8 @@ async def serve(
             except Exception:
                 log.exception("stopping %s failed", name)
         await app.close()
+    if refusals:
+        raise StartupError(refusals[0])
 
 
 def _on_signals(stop: asyncio.Event) -> None:

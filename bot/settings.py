@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Public HTTPS URL of this process's /telegram/webhook; empty means long polling.
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
+    # Polling while another process receives by webhook is refused unless this is set: the
+    # webhook is then deleted and this process receives every update (docs/DEPLOY.md).
+    telegram_take_over_webhook: bool = False
     # The process's web server (webhooks; chart files later).
     web_host: str = "0.0.0.0"
     web_port: int = Field(default=8080, ge=0, le=65535)

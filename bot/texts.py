@@ -1,4 +1,5 @@
-"""Texts the command line (`python -m bot export`, `backup`) and the settings check print."""
+"""Texts the command line (`python -m bot export`, `backup`, `migrate`) and the settings
+check print."""
 
 from __future__ import annotations
 
@@ -20,3 +21,7 @@ def env_file_not_utf8(path: str) -> str:
 
 def env_file_bad_line(path: str, line: int) -> str:
     return f"{path}: dòng {line} không đúng dạng TÊN=giá trị"
+
+
+def migrated(revision: str) -> str:
+    return f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({revision})."

@@ -1,12 +1,13 @@
 """The bot process's one web server (aiohttp): chat webhooks, and later chart files.
 
-Each platform hands over its routes; the server adds a health check and a body size limit.
+Each platform hands over its routes; the server adds a health check (`/healthz`: 200 "ok", or
+503 with a short reason when the database does not answer) and a body size limit.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
@@ -15,16 +16,28 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # a Telegram or Zalo update is a few kilobytes
 
 
-async def _health(_: web.Request) -> web.Response:
-    return web.Response(text="ok")
+# The health check: None when healthy, else a short reason (e.g. `storage.Database.check`).
+HealthCheck = Callable[[], Awaitable[str | None]]
 
 
 class WebServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 8080, health: HealthCheck | None = None
+    ) -> None:
         self.host, self.port = host, port
+        self._check = health
         self.app = web.Application(client_max_size=MAX_BODY)
-        self.app.router.add_get("/healthz", _health)
+        self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
+
+    async def _health(self, _: web.Request) -> web.Response:
+        """200 "ok" when the process can do its work; 503 with the reason when not (a load
+        balancer then sends no more webhooks here)."""
+        problem = await self._check() if self._check is not None else None
+        if problem is not None:
+            log.warning("health check failed: %s", problem)
+            return web.Response(status=503, text=problem)
+        return web.Response(text="ok")
 
     def add_routes(self, routes: Iterable[web.RouteDef]) -> None:
         self.app.router.add_routes(list(routes))

@@ -40,6 +40,18 @@ _DISK_FULL_STATE = "53100"
 _DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "disk full")
 
 
+# Two workers storing the next version of one unit's report at once on PostgreSQL: the later
+# insert hits the version's (or the one-current-row) unique index, named in the error.
+# Another run of the command reads the version just stored and stores the one after it.
+# (SQLite's writers never race: BEGIN IMMEDIATE makes the read and the write one step.)
+_VERSION_INDEXES = ("uq_submissions_version", "uq_submissions_current")
+VERSION_ATTEMPTS = 3
+
+
+def version_conflict(exc: IntegrityError) -> bool:
+    return any(name in str(exc.orig) for name in _VERSION_INDEXES)
+
+
 def lasting_problem(exc: BaseException) -> str | None:
     """What the admins must fix, in Vietnamese, when waiting will not make `exc` pass (a value
     the database refuses, a full disk); None for what may pass by itself (a lost connection,
@@ -171,7 +183,7 @@ class Engine:
                 replies = [reply(entry.refusal(actor))] if command else []
             else:
                 try:
-                    replies = await entry.run(req)
+                    replies = await self._run(entry, req)
                 except Refusal as refusal:
                     # Raised inside the command's transaction, it left nothing stored.
                     replies = [reply(refusal.text)]
@@ -194,6 +206,19 @@ class Engine:
         except Exception:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
+
+    async def _run(self, entry: commands.Command, req: Request) -> list[Reply]:
+        """Run the command; when its report lost a race for the next version of the same
+        unit and week (another worker stored one between this one's read and its write), run
+        it again on what is stored now: the rolled-back transaction left nothing behind."""
+        for attempt in range(1, VERSION_ATTEMPTS + 1):
+            try:
+                return await entry.run(req)
+            except IntegrityError as exc:
+                if attempt == VERSION_ATTEMPTS or not version_conflict(exc):
+                    raise
+                log.info("/%s: another version was stored at the same moment; again", entry.name)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     async def fixed(self, message: Incoming, answer: str) -> list[Reply]:
         """A fixed answer that runs no command (also for an adapter: Zalo's "text only"),

@@ -185,9 +185,26 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+# The advisory lock every process takes before it looks at the schema on PostgreSQL: one
+# process migrates, the others wait for its commit and then find the schema current. Any
+# constant will do as long as nothing else in the database uses it ("migr" in ASCII).
+MIGRATION_LOCK = 0x6D696772
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is already there."""
+    """Bring the schema to the newest revision; a no-op when it is already there.
+
+    Safe when several processes start at once on one database. PostgreSQL: the transaction
+    first takes a transaction-level advisory lock (`pg_advisory_xact_lock`), released by its
+    commit or rollback, so a second process waits, then reads the head revision and does
+    nothing. SQLite needs no more: every transaction begins with BEGIN IMMEDIATE
+    (`_sqlite_engine`), which already makes a second process wait (busy_timeout) for the
+    first one's commit before it reads the revision."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(_upgrade)
 
 

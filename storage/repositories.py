@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     type_coerce,
     update,
 )
@@ -775,14 +776,27 @@ class PostLog:
         )
 
 
+# The advisory lock nudges are decided under (any constant nothing else uses: "nudg").
+NUDGE_LOCK = 0x6E756467
+
+
 class NudgeLog:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def recent(self, units: Sequence[str], since: datetime) -> set[str]:
-        """Units nudged at or after `since`."""
+        """Units nudged at or after `since`.
+
+        Read under a lock held to the end of the transaction, so that two nudges at once (two
+        leaders, two workers) are decided one after the other: the second reads the first's
+        committed rows and leaves those units out. PostgreSQL: a transaction-level advisory
+        lock; SQLite: every transaction already holds the write lock (BEGIN IMMEDIATE)."""
         if not units:
             return set()
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": NUDGE_LOCK}
+            )
         rows = await self._session.scalars(
             select(NudgeRow.unit).where(NudgeRow.unit.in_(units), NudgeRow.at >= since).distinct()
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import (
@@ -30,6 +31,8 @@ from storage.repositories import (
     UnreachablePeople,
     UpdateLog,
 )
+
+HEALTH_TIMEOUT = 2.0  # seconds the health check waits for the database
 
 
 class WriterGate:
@@ -185,6 +188,36 @@ class Database:
             await engine.dispose()
             raise
         return cls(engine)
+
+    async def check(self) -> str | None:
+        """None when the database can be used, else a short reason (for a health check).
+
+        PostgreSQL: `SELECT 1` must answer within HEALTH_TIMEOUT; a pooled connection the
+        server dropped is replaced once. SQLite: the file must be there, readable and
+        writable. A query would prove nothing (an open connection keeps answering on a file
+        deleted under it) and would queue behind the write lock (BEGIN IMMEDIATE)."""
+        if not self._postgres:
+            database = self.engine.url.database or ""
+            if database in ("", ":memory:") or database.startswith("file:"):
+                return None
+            if not os.access(database, os.R_OK | os.W_OK):
+                return "database file missing or not readable and writable"
+            return None
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                for attempt in (1, 2):
+                    try:
+                        async with self.engine.connect() as connection:
+                            await connection.exec_driver_sql("SELECT 1")
+                        return None
+                    except DBAPIError as exc:
+                        if attempt == 2 or not exc.connection_invalidated:
+                            raise
+        except TimeoutError:
+            return f"database did not answer within {HEALTH_TIMEOUT:g} s"
+        except (SQLAlchemyError, OSError) as exc:
+            return f"database unreachable ({type(getattr(exc, 'orig', None) or exc).__name__})"
+        return None
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self._gate, ping_idle=self._postgres)

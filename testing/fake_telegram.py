@@ -6,11 +6,13 @@ that does not parse) with the real errors, and can be told to answer 429 with `r
 a 5xx, or to rate-limit messages above a number per second.
 
 Per chat it can answer the way the Bot API refuses a send (`refuse`), and refuse a webhook
-(`refuse_webhook`). It knows the forum topics of each chat (`open_topic`, and any topic a pushed
-update was posted in) and refuses a send to any other `message_thread_id` as the real server
-does. Every error has the documented shape: `{"ok": false, "error_code",
-"description", "parameters"?}` with the HTTP status equal to `error_code`
-(https://core.telegram.org/bots/api#making-requests), `parameters` being a ResponseParameters
+(`refuse_webhook`). Like the real server it answers getUpdates 409 while a webhook is set, and
+ends a waiting getUpdates with 409 when another one arrives (two pollers on one token). It
+knows the forum topics of each chat (`open_topic`, and any topic a pushed update was posted
+in) and refuses a send to any other `message_thread_id` as the real server does. Every error
+has the documented shape: `{"ok": false, "error_code", "description", "parameters"?}` with
+the HTTP status equal to `error_code` (https://core.telegram.org/bots/api#making-requests),
+`parameters` being a ResponseParameters
 object: `migrate_to_chat_id` or `retry_after` (https://core.telegram.org/bots/api#responseparameters).
 python-telegram-bot reads `parameters` first (ChatMigrated, RetryAfter), then the status
 (403 Forbidden, 400 BadRequest).
@@ -46,6 +48,10 @@ JSON_FIELDS = {
 }
 INT_FIELDS = {"offset", "timeout", "limit", "message_id", "message_thread_id"}
 _TAG = re.compile(r"</?([a-z-]+)(?:\s[^>]*)?>")
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "tg-spoiler", "blockquote"}
 
 
@@ -138,6 +144,7 @@ class FakeBotApi:
         self.rate_limit: float | None = None  # messages per second before 429
         self._sent_times: deque[float] = deque()
         self._new_update = asyncio.Event()
+        self._poll: object | None = None  # the newest getUpdates call
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
         self.webhook: dict[str, Any] = {}
@@ -314,6 +321,19 @@ class FakeBotApi:
         }
 
     async def api_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        # Two refusals of the real server (tdlib/telegram-bot-api, telegram-bot-api/Client.cpp;
+        # the descriptions as it gives them): getUpdates while a webhook is set ("This method
+        # will not work if an outgoing webhook is set up",
+        # https://core.telegram.org/bots/api#getupdates), and a newer getUpdates ends the one
+        # still waiting, which is answered 409 "terminated by other getUpdates request".
+        if self.webhook.get("url"):
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        poll = self._poll = object()
+        self._new_update.set()  # wakes the poll still waiting: it is ended by this one
         offset = int(params.get("offset", 0) or 0)
         if offset:
             # Confirmed: updates below the offset are forgotten, as on the real server.
@@ -321,12 +341,26 @@ class FakeBotApi:
         timeout = float(params.get("timeout", 0) or 0)
         deadline = time.monotonic() + timeout
         while True:
+            if poll is not self._poll:
+                raise _ApiError(409, CONFLICT)
             ready = [u for u in self.updates if u["update_id"] >= offset]
             if ready or self._closing or time.monotonic() >= deadline:
                 return ready[: int(params.get("limit", 100) or 100)]
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
+
+    async def api_getWebhookInfo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """A WebhookInfo (https://core.telegram.org/bots/api#webhookinfo): "If the bot is
+        using getUpdates, will return an object with the url field empty"."""
+        info: dict[str, Any] = {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }
+        if self.webhook.get("allowed_updates"):
+            info["allowed_updates"] = self.webhook["allowed_updates"]
+        return info
 
     async def api_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         self.webhook = {}

@@ -74,3 +74,17 @@ def drop_scratch() -> None:
     if _scratch_url is not None:
         name = make_url(_scratch_url).database
         asyncio.run(_on_server(_server_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def fresh_postgres_database() -> str:
+    """A new, empty database of its own on the test server (for a test that drops it or
+    starts processes on it from nothing); the caller drops it with `drop_postgres_database`."""
+    await postgres_url()  # skips (or fails in CI) the same way when there is no server
+    name = f"bot_test_{os.getpid()}_{secrets.token_hex(4)}"
+    await _on_server(_server_url(), f'CREATE DATABASE "{name}"')
+    return _server_url().set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    await _on_server(_server_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -39,6 +39,7 @@ from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -86,6 +87,8 @@ class TelegramSettings:
     webhook_url: str = ""  # public HTTPS URL of /telegram/webhook; empty: long polling
     webhook_secret: str = ""
     form_timeout_s: float = 600
+    # Polling: delete another process's webhook instead of refusing to start.
+    take_over_webhook: bool = False
     poll_timeout_s: int = 30
     # Telegram allows about 30 messages a second in all, 20 a minute in one group; counted
     # in sliding windows (bot/telegram/limiter.py), one below the limit for clock skew.
@@ -109,7 +112,14 @@ class TelegramBot:
 
     platform = PLATFORM
 
-    def __init__(self, engine: Engine, settings: TelegramSettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: TelegramSettings,
+        on_fatal: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_fatal(reason)` is called when the bot stops receiving for good while the process
+        runs (another process polls with the same token)."""
         hide_secret(settings.token)
         hide_secret(settings.webhook_secret)
         self.engine = engine
@@ -142,6 +152,7 @@ class TelegramBot:
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._stopping = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
+        self._on_fatal = on_fatal
         self.username = ""
         self.bot_id = 0
         self._add_handlers()
@@ -195,10 +206,18 @@ class TelegramBot:
                 ) from exc
             log.info("telegram: webhook mode as @%s", self.username)
         else:
-            # getUpdates is refused while a webhook is set; pending updates are kept.
-            await self.call(
-                lambda: app.bot.delete_webhook(drop_pending_updates=False), what="deleteWebhook"
-            )
+            # getUpdates is refused while a webhook is set, and deleting it would take the
+            # updates away from the processes that receive by webhook: only when told to.
+            info = await self.call_or_raise(app.bot.get_webhook_info, what="getWebhookInfo")
+            if info.url:
+                if not self.settings.take_over_webhook:
+                    raise StartupError(texts.webhook_in_use(info.url))
+                log.warning("telegram: taking over from the webhook %s", info.url)
+                # Pending updates are kept.
+                await self.call_or_raise(
+                    lambda: app.bot.delete_webhook(drop_pending_updates=False),
+                    what="deleteWebhook",
+                )
             self._stopping.clear()
             self._poller = asyncio.create_task(self._poll_forever(), name="telegram-poll")
             log.info("telegram: polling as @%s", self.username)
@@ -224,6 +243,7 @@ class TelegramBot:
         bot = self.application.bot
         offset: int | None = None
         delay = self.settings.backoff_s
+        answered = False  # a getUpdates of this process has been answered
         stopping = asyncio.create_task(self._stopping.wait())
         try:
             while not self._stopping.is_set():
@@ -243,12 +263,23 @@ class TelegramBot:
                 try:
                     updates = fetch.result()
                 except TelegramError as exc:
+                    if isinstance(exc, Conflict) and not answered:
+                        # Another process polls with this token: Telegram ends the older
+                        # waiting getUpdates with 409 whenever a newer one arrives, so two
+                        # pollers would take turns for ever, each getting some of the
+                        # updates. The newcomer, none of whose polls was answered yet, gives
+                        # way; the established one takes the 409 as a passing failure.
+                        log.error("telegram: getUpdates refused (%s)", exc)
+                        if self._on_fatal is not None:
+                            self._on_fatal(texts.second_poller())
+                        break
                     log.warning("telegram: getUpdates failed (%s); again in %.1f s", exc, delay)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(asyncio.shield(stopping), delay)
                     delay = min(delay * 2, 30)
                     continue
                 delay = self.settings.backoff_s
+                answered = True
                 if updates:
                     await asyncio.gather(*(self.process(u) for u in updates))
                     offset = updates[-1].update_id + 1

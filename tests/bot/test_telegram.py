@@ -154,9 +154,10 @@ async def test_start_registers_vietnamese_menus_for_private_and_group_chats(
     assert set(menus) == {"all_private_chats", "all_group_chats"}
     assert {"command": "baocao", "description": "Gửi báo cáo tuần"} in menus["all_group_chats"]
     assert all(c["command"].isascii() for m in menus.values() for c in m)
-    # Polling: the webhook is removed first, then getUpdates long-polls.
+    # Polling: no webhook is set (getWebhookInfo), so none is deleted; getUpdates long-polls.
     methods = [c.method for c in polling.api.calls]
-    assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    assert methods.index("getWebhookInfo") < methods.index("getUpdates")
+    assert "deleteWebhook" not in methods
 
 
 # --- reports in the group -----------------------------------------------------------------------
