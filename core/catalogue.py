@@ -19,7 +19,9 @@ from typing import Any
 # Re-exported: callers import the matching helpers from here as well.
 from core.matching import UNIT_TYPES, UnitIndex, UnitMatch, match_unit, strip_unit_type
 from core.periods import Calendar, Period
+from core.quotas import Quota, with_quotas
 from core.schedule import Schedule
+from core.submission import Values
 from core.text import label_key
 
 __all__ = [
@@ -184,6 +186,7 @@ class Catalogue:
     validation: Validation = field(default_factory=Validation)
     registration: RegistrationRules = field(default_factory=RegistrationRules)
     limits: FloodLimits = field(default_factory=FloodLimits)
+    quotas: tuple[Quota, ...] = ()  # per-unit numbers from the letters (`[[quotas]]`)
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)
@@ -277,6 +280,17 @@ class Catalogue:
     def schedule_chats(self) -> tuple[str, ...]:
         """The chats scheduled posts go to: `[schedule] chats`, else every group chat."""
         return self.schedule.chats or tuple(c.key for c in self.chats if c.kind == "group")
+
+    @cached_property  # asked for every report checked
+    def quota_fields(self) -> frozenset[str]:
+        """Fields the letters' quotas fill: officers never type them."""
+        return frozenset(q.field for q in self.quotas)
+
+    def with_quotas(self, period: Period, reports: Mapping[str, Values]) -> dict[str, Values]:
+        """The week's reports with the quotas that apply on its due date filled in."""
+        if not self.quotas:
+            return dict(reports)
+        return with_quotas(self.quotas, self.calendar.due_at(period).date(), reports)
 
     @property
     def deadlines(self) -> tuple[tuple[str, date], ...]:

@@ -48,6 +48,7 @@ from core.catalogue import (
 from core.catalogue import Field as ReportField
 from core.matching import strip_unit_type
 from core.periods import Calendar, Period
+from core.quotas import Quota
 from core.schedule import Schedule, WeeklyTime
 from core.text import clean, fold, label_key
 
@@ -253,6 +254,23 @@ class RuleSpec(_Table):
     ] = Field(default=[], validate_default=True)
 
 
+class QuotaSpec(_Table):
+    """One letter's per-unit numbers for one field, from a date on (core/quotas.py)."""
+
+    field: Code
+    start: Annotated[date, _problem("phải là ngày dạng 2024-07-01 (không ngoặc kép)")] = Field(
+        alias="from"
+    )
+    letter: Text = ""
+    values: Annotated[
+        dict[TableKey, Annotated[int, Field(ge=1)]],
+        _problem("phải là bảng mã đơn vị = số nguyên dương, ví dụ { binh_long = 14975 }"),
+    ]
+
+    def build(self) -> Quota:
+        return Quota(self.field, self.start, self.letter, dict(self.values))
+
+
 class ExcusedSpec(_Table):
     unit: Code
     weeks: Weeks = []
@@ -445,11 +463,13 @@ class ConfigFile(_Table):
     validation: ValidationSpec = ValidationSpec()
     registration: RegistrationSpec = RegistrationSpec()
     limits: LimitsSpec = LimitsSpec()
+    quotas: list[QuotaSpec] = []
 
     @model_validator(mode="after")
     def _relations(self) -> ConfigFile:
         _check_units(self.units)
         field_codes = _check_fields(self.fields)
+        _check_quotas(self.quotas, self.fields, {u.code for u in self.units})
         _check_indicators(self.indicators, field_codes)
         for n, rule in enumerate(self.rules):
             _known(rule.chain, field_codes, f"rules[{n}].chain")
@@ -485,6 +505,7 @@ class ConfigFile(_Table):
             validation=self.validation.build(),
             registration=self.registration.build(),
             limits=self.limits.build(),
+            quotas=tuple(q.build() for q in self.quotas),
         )
 
 
@@ -534,6 +555,27 @@ def _check_indicators(indicators: Sequence[IndicatorSpec], fields: set[str]) -> 
         for col in ind.columns:
             if col not in codes or col == ind.code:
                 raise ConfigError(f"indicators[{n}].columns", f"{col!r} không phải chỉ tiêu khác")
+
+
+def _check_quotas(
+    quotas: Sequence[QuotaSpec], fields: Sequence[FieldSpec], units: set[str]
+) -> None:
+    required = {f.code for f in fields if f.required}
+    known = {f.code for f in fields}
+    dates: set[tuple[str, date]] = set()
+    for n, q in enumerate(quotas):
+        where = f"quotas[{n}]"
+        if q.field not in known:
+            raise ConfigError(f"{where}.field", f"trường {q.field!r} không có trong [[fields]]")
+        if q.field in required:
+            given = f"trường {q.field!r} do công văn giao, cán bộ không nhập"
+            raise ConfigError(f"{where}.field", f"{given}: đặt required = false")
+        if (q.field, q.start) in dates:
+            raise ConfigError(f"{where}.from", f"đã có chỉ tiêu trường {q.field!r} từ ngày này")
+        dates.add((q.field, q.start))
+        for unit in q.values:
+            if unit not in units:
+                raise ConfigError(f"{where}.values", f"đơn vị {unit!r} không có trong [[units]]")
 
 
 def _check_people(people: Mapping[str, PersonSpec], units: set[str]) -> None:

@@ -32,9 +32,9 @@ class Digest:
     at_risk: tuple[tuple[Indicator, tuple[Unit, ...]], ...]  # by pace, per indicator
 
 
-async def read_digest(uow: UnitOfWork, period: Period) -> queries.Recent:
+async def read_digest(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> queries.Recent:
     """All the digest of `period` needs from storage."""
-    return await queries.recent(uow, period)
+    return await queries.recent(uow, catalogue, period)
 
 
 def compute_digest(
@@ -68,7 +68,7 @@ async def build_digest(
 ) -> Digest:
     """Read and compute in one go, for callers without a transaction of their own to keep
     short (the benchmark, tests)."""
-    return compute_digest(catalogue, await read_digest(uow, period), period, now)
+    return compute_digest(catalogue, await read_digest(uow, catalogue, period), period, now)
 
 
 def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:

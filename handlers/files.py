@@ -148,9 +148,9 @@ async def chart(req: Request) -> list[Reply]:
             uow, cat.calendar, req.message.sent_at
         )
         if wanted.kind == "xephang":
-            current, previous = await queries.week_and_previous(uow, period)
+            current, previous = await queries.week_and_previous(uow, cat, period)
         else:
-            recent = await queries.recent(uow, period)
+            recent = await queries.recent(uow, cat, period)
     # Drawn after the transaction: on SQLite it would hold the write lock for reports.
     specs: list[tuple[Indicator, list[charts.ChartSpec]]] = []
     if wanted.kind == "xephang":
@@ -266,7 +266,7 @@ async def export(req: Request) -> list[Reply]:
     cat = req.catalogue
     async with req.transaction() as uow:
         period = named or await queries.reported_period(uow, cat.calendar, req.message.sent_at)
-        data = await export_data(uow, period)
+        data = await export_data(uow, cat, period)
     if data is None:
         return [reply(msg.no_reports_yet(period.label))]
     today = cat.calendar.local(req.now()).date()
@@ -290,15 +290,15 @@ class ExportData:
     weeks: list[queries.Week]
 
 
-async def export_data(uow: UnitOfWork, period: Period) -> ExportData | None:
+async def export_data(uow: UnitOfWork, cat: Catalogue, period: Period) -> ExportData | None:
     """One period's export data; None when nobody reported for it. Shared by /xuat and
     `python -m bot export`."""
     reports = await uow.submissions.current_for_period(period.key)
     if not reports:
         return None
-    _, previous = await queries.week_and_previous(uow, period)
+    _, previous = await queries.week_and_previous(uow, cat, period)
     versions = await queries.versions_of_week(uow, period)
-    recent = await queries.recent(uow, period)
+    recent = await queries.recent(uow, cat, period)
     return ExportData(period, reports, previous, versions, recent.weeks)
 
 

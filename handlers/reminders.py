@@ -53,7 +53,7 @@ async def job_posts(
         return _chase(catalogue, [group], period, missing, people, header)
     if job.kind is JobKind.DIGEST:
         async with db.unit_of_work() as uow:
-            recent = await read_digest(uow, period)
+            recent = await read_digest(uow, catalogue, period)
         digest = compute_digest(catalogue, recent, period, now)
         replies = digest_replies(catalogue, digest)
         if files_dir is not None:
@@ -63,7 +63,7 @@ async def job_posts(
         return [Outgoing(group, r, n) for n, r in enumerate(replies)]
     code, days = job.countdown
     async with db.unit_of_work() as uow:
-        recent = await queries.recent(uow, catalogue.calendar.current(now))
+        recent = await queries.recent(uow, catalogue, catalogue.calendar.current(now))
     countdown = _countdown(catalogue, recent, code, days, now)
     return [] if countdown is None else [Outgoing(group, countdown)]
 

@@ -48,7 +48,7 @@ def build_report(
 ) -> WeeklyReport:
     """`series` is the recent weeks of reports (ascending by due date) used for pace."""
     cal = catalogue.calendar
-    current = {s.unit: s.values for s in reports}
+    current = catalogue.with_quotas(period, {s.unit: s.values for s in reports})
     indicators = catalogue.ranked_indicators or catalogue.indicators
     rankings = tuple(rank(catalogue, ind, current, previous) for ind in indicators)
     risk: dict[str, tuple[str, ...]] = {}

@@ -83,6 +83,7 @@ def _fingerprint(cat: Catalogue) -> str:
     del described["validation"]  # added later, with defaults: checked on its own
     del described["registration"]  # likewise
     del described["limits"]  # likewise
+    del described["quotas"]  # likewise (empty unless configured)
     for chat in described["chats"]:
         del chat["topics"]  # likewise (empty unless configured)
     text = json.dumps(described, ensure_ascii=False, sort_keys=True)
