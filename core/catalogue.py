@@ -34,6 +34,8 @@ __all__ = [
     "Field",
     "FloodLimits",
     "Indicator",
+    "Milestone",
+    "PaceRules",
     "Person",
     "Role",
     "Rule",
@@ -94,6 +96,22 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """A dated target of an indicator, as the letters set them ("80.000 tài khoản đến 31/7",
+    "100 % đến 30/10"): a count or a rate, for the whole area or (`unit`) for one unit. A rate
+    applies to the area and to every unit alike; a count only to what it names."""
+
+    on: date
+    count: int | None = None
+    rate: Decimal | None = None
+    unit: str | None = None
+
+    def applies_to(self, unit: str | None) -> bool:
+        """Whether it is a target of `unit` (None: the whole area)."""
+        return self.unit == unit or (self.unit is None and self.rate is not None)
+
+
+@dataclass(frozen=True)
 class Indicator:
     code: str
     name: str
@@ -104,6 +122,7 @@ class Indicator:
     deadline: date | None = None
     decimals: int = 2
     columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
+    milestones: tuple[Milestone, ...] = ()  # dated targets, by date
 
     @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:
@@ -170,6 +189,15 @@ class FloodLimits:
 
 
 @dataclass(frozen=True)
+class PaceRules:
+    """How a daily quota ("chỉ tiêu thực hiện trong ngày") is counted (`[pace]`): what is
+    left ÷ the days left, as the letters compute it."""
+
+    working_days: bool = False  # Monday to Friday without the calendar's days off
+    round_up: bool = True  # else to the nearest whole number (half up)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     title: str
     province: str
@@ -187,6 +215,7 @@ class Catalogue:
     registration: RegistrationRules = field(default_factory=RegistrationRules)
     limits: FloodLimits = field(default_factory=FloodLimits)
     quotas: tuple[Quota, ...] = ()  # per-unit numbers from the letters (`[[quotas]]`)
+    pace: PaceRules = field(default_factory=PaceRules)
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)

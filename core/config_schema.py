@@ -38,6 +38,8 @@ from core.catalogue import (
     ConfigError,
     FloodLimits,
     Indicator,
+    Milestone,
+    PaceRules,
     Person,
     RegistrationRules,
     Role,
@@ -212,6 +214,34 @@ class FieldSpec(_Table):
         return ReportField(self.code, self.label, aliases, self.cumulative, self.required)
 
 
+Percent = Annotated[
+    Decimal,
+    Field(strict=False, gt=0, le=100, allow_inf_nan=False),
+    _problem("phải là số phần trăm trong (0, 100]"),
+]
+
+
+class MilestoneSpec(_Table):
+    """A dated target: `{ date = 2024-07-31, count = 80000 }` or `{ date = …, rate = 100 }`,
+    optionally for one `unit`."""
+
+    on: Annotated[date, _problem("phải là ngày dạng 2024-07-31 (không ngoặc kép)")] = Field(
+        alias="date"
+    )
+    count: Annotated[int, Field(ge=1), _problem("phải là số nguyên dương")] | None = None
+    rate: Percent | None = None
+    unit: Code | None = None
+
+    @model_validator(mode="after")
+    def _one_goal(self) -> MilestoneSpec:
+        if (self.count is None) == (self.rate is None):
+            _fail("cần đúng một trong count (số lượng) hoặc rate (tỉ lệ %)")
+        return self
+
+    def build(self) -> Milestone:
+        return Milestone(self.on, self.count, self.rate, self.unit)
+
+
 class IndicatorSpec(_Table):
     code: Code
     numerator: FieldRefs = Field(default=[], validate_default=True)
@@ -233,6 +263,7 @@ class IndicatorSpec(_Table):
     short: Text | None = None
     decimals: Decimals = 2
     columns: Texts = []
+    milestones: list[MilestoneSpec] = []
 
     def build(self) -> Indicator:
         return Indicator(
@@ -245,6 +276,7 @@ class IndicatorSpec(_Table):
             deadline=self.deadline,
             decimals=self.decimals,
             columns=tuple(self.columns),
+            milestones=tuple(sorted((m.build() for m in self.milestones), key=lambda m: m.on)),
         )
 
 
@@ -411,6 +443,21 @@ class LimitsSpec(_Table):
         return FloodLimits(self.per_minute, timedelta(minutes=self.pause_minutes))
 
 
+class PaceSpec(_Table):
+    days: Annotated[
+        Text,
+        _check(
+            lambda d: d in ("calendar", "working"), lambda _: 'phải là "calendar" hoặc "working"'
+        ),
+    ] = "calendar"
+    rounding: Annotated[
+        Text, _check(lambda r: r in ("up", "nearest"), lambda _: 'phải là "up" hoặc "nearest"')
+    ] = "up"
+
+    def build(self) -> PaceRules:
+        return PaceRules(working_days=self.days == "working", round_up=self.rounding == "up")
+
+
 class _Member(_Table):
     telegram: PlatformId | None = None
     zalo: PlatformId | None = None
@@ -464,6 +511,7 @@ class ConfigFile(_Table):
     registration: RegistrationSpec = RegistrationSpec()
     limits: LimitsSpec = LimitsSpec()
     quotas: list[QuotaSpec] = []
+    pace: PaceSpec = PaceSpec()
 
     @model_validator(mode="after")
     def _relations(self) -> ConfigFile:
@@ -474,6 +522,7 @@ class ConfigFile(_Table):
         for n, rule in enumerate(self.rules):
             _known(rule.chain, field_codes, f"rules[{n}].chain")
         unit_codes = {u.code for u in self.units}
+        _check_milestones(self.indicators, unit_codes)
         for n, excused in enumerate(self.calendar.excused):
             if excused.unit not in unit_codes:
                 where = f"calendar.excused[{n}].unit"
@@ -506,6 +555,7 @@ class ConfigFile(_Table):
             registration=self.registration.build(),
             limits=self.limits.build(),
             quotas=tuple(q.build() for q in self.quotas),
+            pace=self.pace.build(),
         )
 
 
@@ -576,6 +626,18 @@ def _check_quotas(
         for unit in q.values:
             if unit not in units:
                 raise ConfigError(f"{where}.values", f"đơn vị {unit!r} không có trong [[units]]")
+
+
+def _check_milestones(indicators: Sequence[IndicatorSpec], units: set[str]) -> None:
+    for n, ind in enumerate(indicators):
+        seen: set[tuple[date, str | None]] = set()
+        for k, m in enumerate(ind.milestones):
+            where = f"indicators[{n}].milestones[{k}]"
+            if m.unit is not None and m.unit not in units:
+                raise ConfigError(f"{where}.unit", f"đơn vị {m.unit!r} không có trong [[units]]")
+            if (m.on, m.unit) in seen:
+                raise ConfigError(f"{where}.date", "đã có mốc ngày này")
+            seen.add((m.on, m.unit))
 
 
 def _check_people(people: Mapping[str, PersonSpec], units: set[str]) -> None:

@@ -223,6 +223,7 @@ def _series_spec(
     by_date = [(cat.calendar.due_at(p).date(), reports) for p, reports in weeks]
     if wanted.kind == "nhiet":
         return charts.heatmap_spec(cat, ind, weeks)
+    code = None
     if wanted.unit is not None:
         code = wanted.unit.code
         series = [(on, reports[code]) for on, reports in by_date if code in reports]
@@ -232,7 +233,7 @@ def _series_spec(
         scope = msg.GROUP_SCOPE
     if wanted.kind == "xuhuong":
         return charts.trend_spec(ind, series, scope)
-    return charts.progress_spec(ind, points(ind, series), scope, _due_day(cat, period))
+    return charts.progress_spec(ind, points(ind, series), scope, _due_day(cat, period), code)
 
 
 def _write_charts(folder: Path, stem: str, specs: Sequence[charts.ChartSpec]) -> list[Path]:

@@ -110,7 +110,8 @@ async def pace(req: Request) -> list[Reply]:
     series = await _series(req)
     replies = []
     if unit is not None:
-        replies.append(pace_reply(cat, unit.name, today, queries.unit_points(series, unit)))
+        points = queries.unit_points(series, unit)
+        replies.append(pace_reply(cat, unit.name, today, points, unit.code))
     if unit is None or not req.actor.is_staff:
         codes = [u.code for u in cat.units]
         group = carry_forward(codes, series)

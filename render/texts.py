@@ -65,6 +65,11 @@ def chart_weeks(first: str, last: str) -> str:
     return f"Từ {first} đến {last}"
 
 
+def chart_milestone(on: date, goal: str) -> str:
+    """A milestone's marker on the progress chart: `mốc 31/07: 80.000`."""
+    return f"mốc {on.strftime('%d/%m')}: {goal}"
+
+
 # --- Excel and CSV --------------------------------------------------------------------------
 
 XLSX_RAW_SHEET = "Số liệu gốc"

@@ -84,6 +84,9 @@ def _fingerprint(cat: Catalogue) -> str:
     del described["registration"]  # likewise
     del described["limits"]  # likewise
     del described["quotas"]  # likewise (empty unless configured)
+    del described["pace"]  # likewise
+    for indicator in described["indicators"]:
+        del indicator["milestones"]  # likewise
     for chat in described["chats"]:
         del chat["topics"]  # likewise (empty unless configured)
     text = json.dumps(described, ensure_ascii=False, sort_keys=True)

@@ -12,8 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.catalogue import Catalogue, ConfigError, build_catalogue
+from core.chat import render_plain
+from core.pace import Point
+from core.periods import Period
 from core.quotas import Quota, quota_on, with_quotas
+from handlers.digest import build_digest, digest_replies
 from handlers.engine import Engine
+from render import charts
 from storage import Database
 from tests.conftest import CONFIG_PATH, ChatBot
 
@@ -155,3 +160,110 @@ def test_quota_values_are_kept_as_given() -> None:
     q = Quota("f", date(2024, 1, 1), "", {"a": 14975})
     assert with_quotas([q], date(2024, 1, 1), {"a": {}}) == {"a": {"f": 14975}}
     assert with_quotas([], date(2024, 1, 1), {"a": {}}) == {"a": {}}
+
+
+# --- milestones and daily quotas ----------------------------------------------------------------
+
+FRIDAY_45 = datetime(2024, 11, 1, 9, 0, tzinfo=TZ)  # week 45, due Monday 2024-11-04
+SATURDAY_47 = datetime(2024, 11, 16, 9, 0, tzinfo=TZ)
+MILESTONES = [
+    # The area's 8.000 accounts by 5/11 (missed: 6.000 by then), Bình Long's own 3.000 by
+    # 5/11 (reached), and 100 % of the quota by 15/12 for the area and every unit.
+    {"date": date(2024, 11, 5), "count": 8000},
+    {"date": date(2024, 11, 5), "count": 3000, "unit": "binh_long"},
+    {"date": date(2024, 12, 15), "rate": 100},
+]
+
+
+def milestone_tables(pace: dict[str, str] | None = None) -> dict[str, Any]:
+    indicator = {**QUOTA_TABLES["indicators"][0], "milestones": MILESTONES}
+    quotas = [{**QUOTA_TABLES["quotas"][0], "values": {"binh_long": 4000, "binh_thuan": 4000}}]
+    data = with_tables({**QUOTA_TABLES, "indicators": [indicator], "quotas": quotas})
+    if pace is not None:
+        data["pace"] = pace
+    return data
+
+
+async def _three_weeks(chat: ChatBot) -> None:
+    for moment, activated in ((FRIDAY_45, "3.000"), (FRIDAY_46, "3.300"), (FRIDAY_47, "3.600")):
+        chat.at(moment)
+        for officer in ("cb_binh_long", "cb_binh_thuan"):
+            answer = await chat.send(officer, BODY.format(activated=activated))
+            assert answer.startswith("✅"), answer
+    chat.at(SATURDAY_47)
+
+
+def _block(answer: str, head: str) -> str:
+    """The lines of one indicator in a /tiendo answer."""
+    return answer.split(head, 1)[1].split("\n•", 1)[0]
+
+
+async def test_pace_shows_the_last_milestone_missed_or_reached_and_the_next_with_its_daily_quota(
+    db: Database,
+) -> None:
+    chat = ChatBot(Engine(build_catalogue(milestone_tables()), db))
+    await _three_weeks(chat)
+    area = _block(await chat.send("lanh_dao", "/tiendo", "dm", "private"), "• Tài khoản:")
+    # 3.000 + 3.000 reported by 5/11: 75 % of the area's 8.000.
+    assert "mốc 8.000 đến 05/11/2024: ❌ chưa đạt (75,00%)" in area
+    # 7.200 of 8.000 now; 800 left in the 29 days to 15/12: 27,6 a day, rounded up.
+    assert "mốc tiếp theo: 100% đến 15/12/2024 (còn 29 ngày, cần thêm 800, 28/ngày)" in area
+    unit = _block(await chat.send("lanh_dao", "/tiendo Bình Long", "dm", "private"), "• Tài khoản:")
+    assert "mốc 3.000 đến 05/11/2024: ✅ đạt (100,00%)" in unit
+    assert "mốc 8.000" not in unit  # the area's count is not the unit's
+    # 400 left: 13,8 a day to the milestone; 8,9 a day (62,2 a week) to the deadline 31/12.
+    assert "mốc tiếp theo: 100% đến 15/12/2024 (còn 29 ngày, cần thêm 400, 14/ngày)" in unit
+    assert "cần 9/ngày (63/tuần)" in unit
+    # Its actual pace beside it: 600 in two weeks, 300 a week, 42,9 a day.
+    assert "tốc độ hiện tại: 300/tuần (≈ 43/ngày)" in unit
+
+
+async def test_working_days_and_rounding_to_the_nearest_from_the_config(db: Database) -> None:
+    data = milestone_tables({"days": "working", "rounding": "nearest"})
+    chat = ChatBot(Engine(build_catalogue(data), db))
+    await _three_weeks(chat)
+    unit = _block(await chat.send("lanh_dao", "/tiendo Bình Long", "dm", "private"), "• Tài khoản:")
+    # 20 working days from Monday 18/11 to Friday 13/12: 400 / 20 = 20 exactly.
+    assert "(còn 20 ngày làm việc, cần thêm 400, 20/ngày làm việc)" in unit
+    # 300 a week over 5 working days: 60 a working day.
+    assert "tốc độ hiện tại: 300/tuần (≈ 60/ngày làm việc)" in unit
+
+
+async def test_digest_shows_the_areas_milestones_and_the_units_furthest_behind(
+    db: Database,
+) -> None:
+    cat = build_catalogue(milestone_tables())
+    chat = ChatBot(Engine(cat, db))
+    await _three_weeks(chat)
+    week = Period(2024, 47)
+    async with db.unit_of_work() as uow:
+        digest = await build_digest(cat, uow, week, cat.calendar.due_at(week))
+    text = "\n\n".join(render_plain(r.blocks) for r in digest_replies(cat, digest))
+    plan = text.split("• Tài khoản:", 1)[1]
+    assert "mốc 8.000 đến 05/11/2024: ❌ chưa đạt (75,00%)" in plan
+    # On the due date 18/11, 27 days before 15/12: 800 / 27 = 29,6 -> 30 a day.
+    assert "mốc tiếp theo: 100% đến 15/12/2024 (còn 27 ngày, cần thêm 800, 30/ngày)" in plan
+    assert "📌 Chỉ tiêu trong ngày của các đơn vị còn thấp nhất:" in plan
+    assert "– Bình Long: cần 15/ngày đến 15/12/2024; thực tế 43/ngày" in plan
+    assert "– Bình Thuận: cần 15/ngày đến 15/12/2024; thực tế 43/ngày" in plan
+
+
+def test_progress_chart_marks_the_last_and_the_next_milestone() -> None:
+    cat = build_catalogue(milestone_tables())
+    ind = cat.indicator("accounts")
+    history = [
+        Point(date(2024, 11, 4), 6000, 8000),
+        Point(date(2024, 11, 11), 6600, 8000),
+        Point(date(2024, 11, 18), 7200, 8000),
+    ]
+    spec = charts.progress_spec(ind, history, "huyện", date(2024, 11, 18))
+    assert spec is not None
+    assert spec.milestones == (
+        (date(2024, 11, 5), 8000, "mốc 05/11: 8.000", False),
+        (date(2024, 12, 15), 8000, "mốc 15/12: 8.000", None),
+    )
+    unit = charts.progress_spec(ind, history[:1], "Bình Long", date(2024, 11, 18), "binh_long")
+    assert unit is not None
+    assert unit.milestones[0] == (date(2024, 11, 5), 3000, "mốc 05/11: 3.000", True)
+    # Drawn without error, milestones included.
+    assert charts.render_png(spec).startswith(b"\x89PNG")
