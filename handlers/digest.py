@@ -120,7 +120,8 @@ def _plans(
         if not ind.milestones:
             continue
         behind: list[Behind] = []
-        for row in reversed(ranking.rows):  # the lowest rates first
+        # The lowest rates first (ties by name, as the ranking has them).
+        for row in sorted(ranking.rows, key=lambda r: r.ratio.exact or 0):
             if len(behind) == SUMMARY_UNITS:
                 break
             history = points(ind, queries.unit_points(series, row.unit))

@@ -214,3 +214,19 @@ def test_a_wrong_milestone_or_pace_is_one_line_naming_its_key(
     with pytest.raises(ConfigError) as error:
         _config({"milestones": milestones}, pace)
     assert str(error.value).startswith(message), str(error.value)
+
+
+def test_the_commented_example_in_the_shipped_config_loads() -> None:
+    text = CONFIG_PATH.read_text(encoding="utf-8")
+    shipped = build_catalogue(tomllib.loads(text))
+    assert not shipped.quotas
+    assert all(not i.milestones for i in shipped.indicators)
+    example = text.split("# example-begin\n", 1)[1].split("# example-end", 1)[0]
+    uncommented = "\n".join(
+        line.removeprefix("#").removeprefix(" ") for line in example.split("\n")
+    )
+    cat = build_catalogue(tomllib.loads(text + "\n" + uncommented))
+    accounts = cat.indicator("accounts")
+    assert [m.on for m in accounts.milestones] == [date(2024, 7, 31)] * 2 + [date(2024, 10, 30)]
+    assert cat.quotas[0].values["binh_long"] == 4500
+    assert cat.pace == WORKING
