@@ -123,6 +123,8 @@ class Indicator:
     decimals: int = 2
     columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
     milestones: tuple[Milestone, ...] = ()  # dated targets, by date
+    # Count columns printed beside the rate: (field code, or "remaining"; the column's header).
+    counts: tuple[tuple[str, str], ...] = ()
 
     @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from core import messages as msg
 from core.catalogue import (
     WEEKDAYS,
     Catalogue,
@@ -50,7 +51,7 @@ from core.catalogue import (
 from core.catalogue import Field as ReportField
 from core.matching import strip_unit_type
 from core.periods import Calendar, Period
-from core.quotas import Quota
+from core.quotas import REMAINING, Quota
 from core.schedule import Schedule, WeeklyTime
 from core.text import clean, fold, label_key
 
@@ -264,8 +265,11 @@ class IndicatorSpec(_Table):
     decimals: Decimals = 2
     columns: Texts = []
     milestones: list[MilestoneSpec] = []
+    counts: Texts = []
+    remaining_label: Text = msg.COL_REMAINING
 
-    def build(self) -> Indicator:
+    def build(self, labels: Mapping[str, str]) -> Indicator:
+        """`labels`: field code -> label, the headers of the count columns."""
         return Indicator(
             code=self.code,
             name=self.name,
@@ -277,6 +281,7 @@ class IndicatorSpec(_Table):
             decimals=self.decimals,
             columns=tuple(self.columns),
             milestones=tuple(sorted((m.build() for m in self.milestones), key=lambda m: m.on)),
+            counts=tuple((c, labels.get(c, self.remaining_label)) for c in self.counts),
         )
 
 
@@ -519,6 +524,11 @@ class ConfigFile(_Table):
         field_codes = _check_fields(self.fields)
         _check_quotas(self.quotas, self.fields, {u.code for u in self.units})
         _check_indicators(self.indicators, field_codes)
+        for n, ind in enumerate(self.indicators):
+            for count in ind.counts:
+                if count != REMAINING and count not in field_codes:
+                    problem = f"{count!r} không phải trường trong [[fields]] (hoặc {REMAINING!r})"
+                    raise ConfigError(f"indicators[{n}].counts", problem)
         for n, rule in enumerate(self.rules):
             _known(rule.chain, field_codes, f"rules[{n}].chain")
         unit_codes = {u.code for u in self.units}
@@ -541,7 +551,9 @@ class ConfigFile(_Table):
             office=self.group.office,
             units=tuple(u.build() for u in self.units),
             fields=tuple(f.build() for f in self.fields),
-            indicators=tuple(i.build() for i in self.indicators),
+            indicators=tuple(
+                i.build({f.code: f.label for f in self.fields}) for i in self.indicators
+            ),
             rules=tuple(Rule(tuple(r.chain)) for r in self.rules),
             calendar=self.calendar.build(default_tz),
             chats=tuple(

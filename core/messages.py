@@ -1024,3 +1024,7 @@ def daily_quota_unit(unit: str, per_day: str, end: date, pace: str | None, day: 
     """`– Bình Châu: cần 45/ngày đến 31/07/2024; thực tế 12/ngày`."""
     actual = f"thực tế {pace}/{day}" if pace is not None else "chưa đủ số liệu tính tốc độ"
     return f"  – {unit}: cần {per_day}/{day} đến {fmt_date(end)}; {actual}"
+
+
+# The default header of an indicator's `counts = ["remaining"]` column (denominator − numerator).
+COL_REMAINING = "Chưa làm"

@@ -15,6 +15,9 @@ from datetime import date
 
 from core.submission import Values
 
+# In an indicator's `counts`: what is left, denominator − numerator ("chưa làm" = quota − done).
+REMAINING = "remaining"
+
 
 @dataclass(frozen=True)
 class Quota:
@@ -60,3 +63,11 @@ def with_quotas(
         unit: {**values, **applying[unit]} if unit in applying else values
         for unit, values in reports.items()
     }
+
+
+def count_cells(
+    counts: Sequence[str], values: Values, numerator: int, denominator: int
+) -> list[int | None]:
+    """The count columns of one row: each field's figure (None: not reported), and for
+    `REMAINING` what is left, never below 0 (past the quota nothing is left to do)."""
+    return [max(0, denominator - numerator) if c == REMAINING else values.get(c) for c in counts]

@@ -29,6 +29,7 @@ from core.pace import (
     whole,
 )
 from core.periods import Period
+from core.quotas import count_cells
 from core.ranking import Ranking, Ratio, Row, total_ratio
 from core.submission import Values
 from handlers.common import target_text
@@ -177,7 +178,8 @@ def fit_table(table: Table, width: int = NARROW) -> Table:
 def _rank_table(result: Ranking, rows: Sequence[Row], title: str) -> Table:
     ind = result.indicator
     extra_names = [c.short for c in result.columns]
-    columns = [msg.COL_NO, msg.COL_UNIT, msg.COL_DONE, msg.COL_TOTAL, msg.COL_RATE]
+    counts = [header for _, header in ind.counts]
+    columns = [msg.COL_NO, msg.COL_UNIT, msg.COL_DONE, msg.COL_TOTAL, *counts, msg.COL_RATE]
     columns += extra_names
     columns.append(msg.COL_CHANGE)
     body = []
@@ -187,12 +189,15 @@ def _rank_table(result: Ranking, rows: Sequence[Row], title: str) -> Table:
             row.unit.short_name,
             format_int(row.ratio.numerator),
             format_int(row.ratio.denominator),
-            format_pct(row.ratio.rate, ind.decimals),
         ]
+        codes = [code for code, _ in ind.counts]
+        numbers = count_cells(codes, row.values, row.ratio.numerator, row.ratio.denominator)
+        cells += ["—" if x is None else format_int(x) for x in numbers]
+        cells.append(format_pct(row.ratio.rate, ind.decimals))
         cells += [format_pct(x.rate if x else None, x.decimals if x else 0) for x in row.extras]
         cells.append(signed(row.change, ind.decimals))
         body.append(tuple(cells))
-    align = "rlrrr" + "r" * len(extra_names) + "r"
+    align = "rlrrr" + "r" * (len(counts) + len(extra_names)) + "r"
     return Table(tuple(columns), tuple(body), align, title)
 
 

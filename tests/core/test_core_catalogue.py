@@ -87,6 +87,7 @@ def _fingerprint(cat: Catalogue) -> str:
     del described["pace"]  # likewise
     for indicator in described["indicators"]:
         del indicator["milestones"]  # likewise
+        del indicator["counts"]  # likewise
     for chat in described["chats"]:
         del chat["topics"]  # likewise (empty unless configured)
     text = json.dumps(described, ensure_ascii=False, sort_keys=True)
