@@ -121,6 +121,11 @@ async def test_ranking_of_an_old_week_keeps_the_old_quota_and_a_new_week_the_new
     assert "5.000" not in new
     # Passing a quota is good news: both counted as met, nobody refused.
     assert "Đơn vị đã hoàn thành chỉ tiêu (2)" in new
+    # The history keeps each week's quota; the week's totals count against the quotas too.
+    history = await quota_chat.send("lanh_dao", "/lichsu Bình Long", "dm", "private")
+    assert "46/2024   89,08%\n47/2024  111,35%  +22,27" in history
+    status = await quota_chat.send("lanh_dao", "/trangthai", "dm", "private")
+    assert "Tài khoản         8.908/8.000  111,35%" in status
     # Bình Long's change is against week 46 as it stood (its quota then).
     assert "111,35%  +22,27" in new
 
