@@ -834,8 +834,8 @@ def countdown_title(indicator: str, days: int, deadline: date, target: str) -> s
     return f"⏳ Còn {days} ngày đến hạn {fmt_date(deadline)} của chỉ tiêu “{indicator}” ({target})."
 
 
-def countdown_group(rate: str, remaining: str, per_day: str) -> str:
-    return f"Toàn đơn vị: {rate}, còn thiếu {remaining}, cần trung bình {per_day}/ngày."
+def countdown_group(rate: str, remaining: str, per_day: str, day: str = "ngày") -> str:
+    return f"Toàn đơn vị: {rate}, còn thiếu {remaining}, cần trung bình {per_day}/{day}."
 
 
 def countdown_met(rate: str) -> str:
@@ -845,8 +845,8 @@ def countdown_met(rate: str) -> str:
 COUNTDOWN_BEHIND = "Đơn vị còn thiếu nhiều nhất:"
 
 
-def countdown_unit(unit: str, rate: str, remaining: str, per_day: str) -> str:
-    return f"• {unit}: {rate}, còn thiếu {remaining} (cần {per_day}/ngày)"
+def countdown_unit(unit: str, rate: str, remaining: str, per_day: str, day: str = "ngày") -> str:
+    return f"• {unit}: {rate}, còn thiếu {remaining} (cần {per_day}/{day})"
 
 
 NUDGE_BUTTON = "Nhắc đơn vị chưa báo cáo"

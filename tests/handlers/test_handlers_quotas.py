@@ -16,8 +16,10 @@ from core.chat import render_plain
 from core.pace import Point
 from core.periods import Period
 from core.quotas import Quota, quota_on, with_quotas
+from core.schedule import Job, JobKind
 from handlers.digest import build_digest, digest_replies
 from handlers.engine import Engine
+from handlers.reminders import job_posts
 from render import charts
 from storage import Database
 from tests.conftest import CONFIG_PATH, ChatBot
@@ -274,3 +276,26 @@ def test_progress_chart_marks_the_last_and_the_next_milestone() -> None:
     assert unit.milestones[0] == (date(2024, 11, 5), 3000, "mốc 05/11: 3.000", True)
     # Drawn without error, milestones included.
     assert charts.render_png(spec).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("pace", "group", "unit"),
+    [
+        # 30 days from 1/12 to 31/12: 800 / 30 = 26,7 -> 27 a day; Bình Long 400 / 30 -> 14.
+        (None, "cần trung bình 27/ngày.", "(cần 14/ngày)"),
+        # 22 working days (2/12 to 31/12, weekends out): 36,4 -> 37; 18,2 -> 19.
+        ({"days": "working"}, "cần trung bình 37/ngày làm việc.", "(cần 19/ngày làm việc)"),
+    ],
+)
+async def test_countdown_counts_the_daily_quota_as_configured(
+    db: Database, pace: dict[str, str] | None, group: str, unit: str
+) -> None:
+    cat = build_catalogue(milestone_tables(pace))
+    chat = ChatBot(Engine(cat, db))
+    await _three_weeks(chat)
+    now = datetime(2024, 12, 1, 8, 0, tzinfo=TZ)
+    job = Job(now, JobKind.COUNTDOWN, "nhom_bao_cao", cat.calendar.current(now), "accounts:30")
+    [post] = await job_posts(cat, db, job, now)
+    text = render_plain(post.message.blocks)
+    assert group in text
+    assert f"Bình Long: 90,00%, còn thiếu 400 {unit}" in text
