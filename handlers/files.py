@@ -233,7 +233,9 @@ def _series_spec(
         scope = msg.GROUP_SCOPE
     if wanted.kind == "xuhuong":
         return charts.trend_spec(ind, series, scope)
-    return charts.progress_spec(ind, points(ind, series), scope, _due_day(cat, period), code)
+    history, today = points(ind, series), _due_day(cat, period)
+    closed = cat.calendar.closed_days
+    return charts.progress_spec(ind, history, scope, today, code, cat.pace, closed)
 
 
 def _write_charts(folder: Path, stem: str, specs: Sequence[charts.ChartSpec]) -> list[Path]:

@@ -12,9 +12,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core import messages as msg
-from core.catalogue import Catalogue, Indicator
+from core.catalogue import Catalogue, Indicator, PaceRules
 from core.numbers import format_int, format_pct
-from core.pace import Point, UnitTrend, compute_pace, last_milestone, next_milestone
+from core.pace import (
+    Point,
+    UnitTrend,
+    compute_pace,
+    daily_quota,
+    last_milestone,
+    next_milestone,
+)
 from core.periods import Period
 from core.ranking import Ranking, ratio
 from core.submission import Values
@@ -176,6 +183,9 @@ def trend_spec(ind: Indicator, series: UnitTrend, scope: str) -> TrendSpec | Non
 # --- progress vs plan -----------------------------------------------------------------------
 
 
+CALENDAR_DAYS = PaceRules()  # the daily quota over calendar days, rounded up (the default)
+
+
 @dataclass(frozen=True)
 class ProgressSpec:
     title: str
@@ -192,11 +202,18 @@ class ProgressSpec:
 
 
 def progress_spec(
-    ind: Indicator, history: Sequence[Point], scope: str, today: date, unit: str | None = None
+    ind: Indicator,
+    history: Sequence[Point],
+    scope: str,
+    today: date,
+    unit: str | None = None,
+    rules: PaceRules = CALENDAR_DAYS,
+    closed: frozenset[date] = frozenset(),
 ) -> ProgressSpec | None:
     """Cumulative done against the straight line from the first week to the target count
     (core.pace's, on the latest denominator) at the deadline, with the last milestone of
-    `unit` (None: the area) and the next one."""
+    `unit` (None: the area) and the next one; what is needed a day is the daily quota to the
+    deadline as `rules` count it (`[pace]`; `closed`: the calendar's days off)."""
     pace = compute_pace(ind, history, today)
     if pace is None:
         return None
@@ -218,8 +235,9 @@ def progress_spec(
     if ind.deadline is not None and ind.deadline > first.on:
         plan = ((first.on, first.numerator), (ind.deadline, pace.target_count))
     per_day = None
-    if pace.per_day is not None and pace.remaining:
-        per_day = format_int(-(-pace.per_day.numerator // pace.per_day.denominator))
+    if ind.deadline is not None and pace.remaining:
+        quota = daily_quota(pace.remaining, today, ind.deadline, rules, closed)
+        per_day = format_int(quota.per_day)
     return ProgressSpec(
         title=texts.chart_progress_title(ind.short, scope),
         subtitle=texts.chart_progress_note(
@@ -227,6 +245,7 @@ def progress_spec(
             format_int(pace.target_count),
             format_int(pace.remaining),
             per_day,
+            "ngày làm việc" if rules.working_days else "ngày",
         ),
         dates=tuple(p.on for p in history),
         actual=tuple(p.numerator for p in history),

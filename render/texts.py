@@ -56,8 +56,10 @@ def chart_heatmap_title(indicator: str) -> str:
     return f"Tỉ lệ từng đơn vị qua các tuần: {indicator}"
 
 
-def chart_progress_note(done: str, goal: str, remaining: str, per_day: str | None) -> str:
-    need = f", cần {per_day}/ngày" if per_day else ""
+def chart_progress_note(
+    done: str, goal: str, remaining: str, per_day: str | None, day: str = "ngày"
+) -> str:
+    need = f", cần {per_day}/{day}" if per_day else ""
     return f"Đã đạt {done}, chỉ tiêu cần {goal} · còn thiếu {remaining}{need}"
 
 

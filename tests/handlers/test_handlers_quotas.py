@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalogue import Catalogue, ConfigError, build_catalogue
+from core.catalogue import Catalogue, ConfigError, PaceRules, build_catalogue
 from core.chat import render_plain
 from core.pace import Point
 from core.periods import Period
@@ -274,6 +274,14 @@ def test_progress_chart_marks_the_last_and_the_next_milestone() -> None:
     unit = charts.progress_spec(ind, history[:1], "Bình Long", date(2024, 11, 18), "binh_long")
     assert unit is not None
     assert unit.milestones[0] == (date(2024, 11, 5), 3000, "mốc 05/11: 3.000", True)
+    # What is needed a day toward the deadline 31/12 (800 left): 43 days, 18,6 -> 19; 31
+    # working days, 25,8 -> 26.
+    assert spec.subtitle.endswith("cần 19/ngày")
+    working = charts.progress_spec(
+        ind, history, "huyện", date(2024, 11, 18), None, PaceRules(working_days=True)
+    )
+    assert working is not None
+    assert working.subtitle.endswith("cần 26/ngày làm việc")
     # Drawn without error, milestones included.
     assert charts.render_png(spec).startswith(b"\x89PNG")
 
