@@ -38,8 +38,6 @@ class Pace:
     target_count: int
     remaining: int
     days_left: int | None
-    per_day: Fraction | None
-    per_week: Fraction | None
     weekly_pace: Fraction | None  # average weekly rise of the numerator
     projected: date | None
     deadline: date | None
@@ -76,11 +74,8 @@ def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) ->
     target_count = math.ceil(Fraction(indicator.target) * last.denominator / 100)
     remaining = max(0, target_count - last.numerator)
     days_left = None
-    per_day = per_week = None
     if indicator.deadline is not None:
         days_left = max((indicator.deadline - today).days, 0)
-        per_day = Fraction(remaining, max(days_left, 1))
-        per_week = per_day * 7
     recent = [p for p in history if p.on >= last.on - timedelta(weeks=PACE_WEEKS)]
     weekly_pace = None
     if len({p.on for p in recent}) >= MIN_PACE_POINTS:
@@ -97,8 +92,6 @@ def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) ->
         target_count=target_count,
         remaining=remaining,
         days_left=days_left,
-        per_day=per_day,
-        per_week=per_week,
         weekly_pace=weekly_pace,
         projected=projected,
         deadline=indicator.deadline,
