@@ -186,7 +186,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         try:
             cal = app.catalogue.calendar
             async with app.db.unit_of_work() as uow:
-                data = await export_data(uow, period)
+                data = await export_data(uow, app.catalogue, period)
             if data is None:
                 print(msg.no_reports_yet(period.label), file=sys.stderr)
                 return 1

@@ -21,8 +21,10 @@ from core.matching import UNIT_TYPES, UnitIndex, UnitMatch, match_unit, strip_un
 # Re-exported: callers import the matching helpers from here as well.
 from core.messages import area_scope
 from core.periods import Calendar, Period
+from core.quotas import Quota, with_quotas
 from core.rules import Rule
 from core.schedule import Schedule
+from core.submission import Values
 from core.text import label_key
 from core.tiers import Tiers
 
@@ -36,6 +38,8 @@ __all__ = [
     "Field",
     "FloodLimits",
     "Indicator",
+    "Milestone",
+    "PaceRules",
     "Person",
     "Role",
     "Rule",
@@ -97,6 +101,22 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """A dated target of an indicator, as the letters set them ("80.000 tài khoản đến 31/7",
+    "100 % đến 30/10"): a count or a rate, for the whole area or (`unit`) for one unit. A rate
+    applies to the area and to every unit alike; a count only to what it names."""
+
+    on: date
+    count: int | None = None
+    rate: Decimal | None = None
+    unit: str | None = None
+
+    def applies_to(self, unit: str | None) -> bool:
+        """Whether it is a target of `unit` (None: the whole area)."""
+        return self.unit == unit or (self.unit is None and self.rate is not None)
+
+
+@dataclass(frozen=True)
 class Indicator:
     code: str
     name: str
@@ -109,6 +129,9 @@ class Indicator:
     columns: tuple[str, ...] = ()  # other indicators whose rates are shown beside this one
     tiers: Tiers | None = None  # bands (critical / warning / met) by two thresholds
     truncate: bool = False  # `rounding = "down"`: rates printed with the extra digits dropped
+    milestones: tuple[Milestone, ...] = ()  # dated targets, by date
+    # Count columns printed beside the rate: (field code, or "remaining"; the column's header).
+    counts: tuple[tuple[str, str], ...] = ()
 
     @cached_property  # read for every unit of every ranking and every report checked
     def fields(self) -> tuple[str, ...]:
@@ -168,6 +191,15 @@ class FloodLimits:
 
 
 @dataclass(frozen=True)
+class PaceRules:
+    """How a daily quota ("chỉ tiêu thực hiện trong ngày") is counted (`[pace]`): what is
+    left ÷ the days left, as the letters compute it."""
+
+    working_days: bool = False  # Monday to Friday without the calendar's days off
+    round_up: bool = True  # else to the nearest whole number (half up)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     title: str
     province: str
@@ -189,6 +221,8 @@ class Catalogue:
     area_name: str | None = None
     # Problems that do not stop the bot, said once at load (bot/config_file.py logs them).
     warnings: tuple[str, ...] = ()
+    quotas: tuple[Quota, ...] = ()  # per-unit numbers from the letters (`[[quotas]]`)
+    pace: PaceRules = field(default_factory=PaceRules)
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)
@@ -287,6 +321,17 @@ class Catalogue:
     def schedule_chats(self) -> tuple[str, ...]:
         """The chats scheduled posts go to: `[schedule] chats`, else every group chat."""
         return self.schedule.chats or tuple(c.key for c in self.chats if c.kind == "group")
+
+    @cached_property  # asked for every report checked
+    def quota_fields(self) -> frozenset[str]:
+        """Fields the letters' quotas fill: officers never type them."""
+        return frozenset(q.field for q in self.quotas)
+
+    def with_quotas(self, period: Period, reports: Mapping[str, Values]) -> dict[str, Values]:
+        """The week's reports with the quotas that apply on its due date filled in."""
+        if not self.quotas:
+            return dict(reports)
+        return with_quotas(self.quotas, self.calendar.due_at(period).date(), reports)
 
     @property
     def deadlines(self) -> tuple[tuple[str, date], ...]:

@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from core import messages as msg
 from core.catalogue import (
     WEEKDAYS,
     Catalogue,
@@ -38,6 +39,8 @@ from core.catalogue import (
     ConfigError,
     FloodLimits,
     Indicator,
+    Milestone,
+    PaceRules,
     Person,
     RegistrationRules,
     Role,
@@ -49,6 +52,7 @@ from core.catalogue import (
 from core.catalogue import Field as ReportField
 from core.matching import strip_unit_type
 from core.periods import Calendar, Period
+from core.quotas import REMAINING, Quota
 from core.rules import RuleSyntaxError, Severity, chain_text
 from core.rules import parse as parse_rule
 from core.schedule import Schedule, WeeklyTime
@@ -248,6 +252,34 @@ class FieldSpec(_Table):
         return ReportField(self.code, self.label, aliases, self.cumulative, self.required)
 
 
+Percent = Annotated[
+    Decimal,
+    Field(strict=False, gt=0, le=100, allow_inf_nan=False),
+    _problem("phải là số phần trăm trong (0, 100]"),
+]
+
+
+class MilestoneSpec(_Table):
+    """A dated target: `{ date = 2024-07-31, count = 80000 }` or `{ date = …, rate = 100 }`,
+    optionally for one `unit`."""
+
+    on: Annotated[date, _problem("phải là ngày dạng 2024-07-31 (không ngoặc kép)")] = Field(
+        alias="date"
+    )
+    count: Annotated[int, Field(ge=1), _problem("phải là số nguyên dương")] | None = None
+    rate: Percent | None = None
+    unit: Code | None = None
+
+    @model_validator(mode="after")
+    def _one_goal(self) -> MilestoneSpec:
+        if (self.count is None) == (self.rate is None):
+            _fail("cần đúng một trong count (số lượng) hoặc rate (tỉ lệ %)")
+        return self
+
+    def build(self) -> Milestone:
+        return Milestone(self.on, self.count, self.rate, self.unit)
+
+
 class IndicatorSpec(_Table):
     code: Code
     numerator: FieldRefs = Field(default=[], validate_default=True)
@@ -286,8 +318,12 @@ class IndicatorSpec(_Table):
         Text,
         _check(lambda r: r in ("half_up", "down"), lambda _: 'phải là "half_up" hoặc "down"'),
     ] = "half_up"
+    milestones: list[MilestoneSpec] = []
+    counts: Texts = []
+    remaining_label: Text = msg.COL_REMAINING
 
-    def build(self) -> Indicator:
+    def build(self, labels: Mapping[str, str]) -> Indicator:
+        """`labels`: field code -> label, the headers of the count columns."""
         return Indicator(
             code=self.code,
             name=self.name,
@@ -300,6 +336,8 @@ class IndicatorSpec(_Table):
             columns=tuple(self.columns),
             tiers=Tiers(self.tiers[0], self.tiers[1]) if self.tiers else None,
             truncate=self.rounding == "down",
+            milestones=tuple(sorted((m.build() for m in self.milestones), key=lambda m: m.on)),
+            counts=tuple((c, labels.get(c, self.remaining_label)) for c in self.counts),
         )
 
 
@@ -334,6 +372,23 @@ class RuleSpec(_Table):
         except RuleSyntaxError as exc:
             raise ConfigError(f"{where}.expr", f"{exc.reason} (“{text}”)") from None
         return Rule(text, comparison, Severity(self.severity), self.message)
+
+
+class QuotaSpec(_Table):
+    """One letter's per-unit numbers for one field, from a date on (core/quotas.py)."""
+
+    field: Code
+    start: Annotated[date, _problem("phải là ngày dạng 2024-07-01 (không ngoặc kép)")] = Field(
+        alias="from"
+    )
+    letter: Text = ""
+    values: Annotated[
+        dict[TableKey, Annotated[int, Field(ge=1)]],
+        _problem("phải là bảng mã đơn vị = số nguyên dương, ví dụ { binh_long = 14975 }"),
+    ]
+
+    def build(self) -> Quota:
+        return Quota(self.field, self.start, self.letter, dict(self.values))
 
 
 class ExcusedSpec(_Table):
@@ -476,6 +531,21 @@ class LimitsSpec(_Table):
         return FloodLimits(self.per_minute, timedelta(minutes=self.pause_minutes))
 
 
+class PaceSpec(_Table):
+    days: Annotated[
+        Text,
+        _check(
+            lambda d: d in ("calendar", "working"), lambda _: 'phải là "calendar" hoặc "working"'
+        ),
+    ] = "calendar"
+    rounding: Annotated[
+        Text, _check(lambda r: r in ("up", "nearest"), lambda _: 'phải là "up" hoặc "nearest"')
+    ] = "up"
+
+    def build(self) -> PaceRules:
+        return PaceRules(working_days=self.days == "working", round_up=self.rounding == "up")
+
+
 class _Member(_Table):
     telegram: PlatformId | None = None
     zalo: PlatformId | None = None
@@ -528,14 +598,23 @@ class ConfigFile(_Table):
     validation: ValidationSpec = ValidationSpec()
     registration: RegistrationSpec = RegistrationSpec()
     limits: LimitsSpec = LimitsSpec()
+    quotas: list[QuotaSpec] = []
+    pace: PaceSpec = PaceSpec()
 
     @model_validator(mode="after")
     def _relations(self) -> ConfigFile:
         _check_units(self.units)
         field_codes = _check_fields(self.fields)
+        _check_quotas(self.quotas, self.fields, {u.code for u in self.units})
         _check_indicators(self.indicators, field_codes)
         self._build_rules(field_codes)  # an unreadable rule is refused here, in file order
+        for n, ind in enumerate(self.indicators):
+            for count in ind.counts:
+                if count != REMAINING and count not in field_codes:
+                    problem = f"{count!r} không phải trường trong [[fields]] (hoặc {REMAINING!r})"
+                    raise ConfigError(f"indicators[{n}].counts", problem)
         unit_codes = {u.code for u in self.units}
+        _check_milestones(self.indicators, unit_codes)
         for n, excused in enumerate(self.calendar.excused):
             if excused.unit not in unit_codes:
                 where = f"calendar.excused[{n}].unit"
@@ -558,7 +637,9 @@ class ConfigFile(_Table):
             office=self.group.office,
             units=tuple(u.build() for u in self.units),
             fields=tuple(f.build() for f in self.fields),
-            indicators=tuple(i.build() for i in self.indicators),
+            indicators=tuple(
+                i.build({f.code: f.label for f in self.fields}) for i in self.indicators
+            ),
             rules=self._build_rules({f.code for f in self.fields}),
             calendar=self.calendar.build(default_tz),
             chats=tuple(
@@ -574,6 +655,8 @@ class ConfigFile(_Table):
             area_level=area[0] if area else None,
             area_name=area[1] if area else None,
             warnings=_area_warnings(self.units, self.group.area, area),
+            quotas=tuple(q.build() for q in self.quotas),
+            pace=self.pace.build(),
         )
 
 
@@ -642,6 +725,39 @@ def _check_indicators(indicators: Sequence[IndicatorSpec], fields: set[str]) -> 
         for col in ind.columns:
             if col not in codes or col == ind.code:
                 raise ConfigError(f"indicators[{n}].columns", f"{col!r} không phải chỉ tiêu khác")
+
+
+def _check_quotas(
+    quotas: Sequence[QuotaSpec], fields: Sequence[FieldSpec], units: set[str]
+) -> None:
+    required = {f.code for f in fields if f.required}
+    known = {f.code for f in fields}
+    dates: set[tuple[str, date]] = set()
+    for n, q in enumerate(quotas):
+        where = f"quotas[{n}]"
+        if q.field not in known:
+            raise ConfigError(f"{where}.field", f"trường {q.field!r} không có trong [[fields]]")
+        if q.field in required:
+            given = f"trường {q.field!r} do công văn giao, cán bộ không nhập"
+            raise ConfigError(f"{where}.field", f"{given}: đặt required = false")
+        if (q.field, q.start) in dates:
+            raise ConfigError(f"{where}.from", f"đã có chỉ tiêu trường {q.field!r} từ ngày này")
+        dates.add((q.field, q.start))
+        for unit in q.values:
+            if unit not in units:
+                raise ConfigError(f"{where}.values", f"đơn vị {unit!r} không có trong [[units]]")
+
+
+def _check_milestones(indicators: Sequence[IndicatorSpec], units: set[str]) -> None:
+    for n, ind in enumerate(indicators):
+        seen: set[tuple[date, str | None]] = set()
+        for k, m in enumerate(ind.milestones):
+            where = f"indicators[{n}].milestones[{k}]"
+            if m.unit is not None and m.unit not in units:
+                raise ConfigError(f"{where}.unit", f"đơn vị {m.unit!r} không có trong [[units]]")
+            if (m.on, m.unit) in seen:
+                raise ConfigError(f"{where}.date", "đã có mốc ngày này")
+            seen.add((m.on, m.unit))
 
 
 def _check_people(people: Mapping[str, PersonSpec], units: set[str]) -> None:

@@ -520,6 +520,8 @@ def pace_line(
     projected: date | None,
     met: bool,
     at_risk: bool,
+    day: str = "ngày",
+    pace_per_day: str | None = None,
 ) -> str:
     head = f"• {indicator}: {rate} / chỉ tiêu {target}"
     if met:
@@ -527,8 +529,12 @@ def pace_line(
     parts = [head, f"  còn thiếu {remaining}"]
     if deadline is not None and days_left is not None:
         parts.append(f"  hạn {fmt_date(deadline)}, còn {days_left} ngày")
-        parts.append(f"  cần {per_day}/ngày ({per_week}/tuần)")
-    parts.append(f"  tốc độ hiện tại: {pace}/tuần" if pace else "  chưa đủ số liệu để tính tốc độ")
+        parts.append(f"  cần {per_day}/{day} ({per_week}/tuần)")
+    if pace:
+        daily = f" (≈ {pace_per_day}/{day})" if pace_per_day else ""
+        parts.append(f"  tốc độ hiện tại: {pace}/tuần{daily}")
+    else:
+        parts.append("  chưa đủ số liệu để tính tốc độ")
     if projected is not None:
         parts.append(f"  dự kiến đạt: {fmt_date(projected)}")
     if at_risk:
@@ -872,8 +878,8 @@ def countdown_title(indicator: str, days: int, deadline: date, target: str) -> s
     return f"⏳ Còn {days} ngày đến hạn {fmt_date(deadline)} của chỉ tiêu “{indicator}” ({target})."
 
 
-def countdown_group(rate: str, remaining: str, per_day: str) -> str:
-    return f"Toàn đơn vị: {rate}, còn thiếu {remaining}, cần trung bình {per_day}/ngày."
+def countdown_group(rate: str, remaining: str, per_day: str, day: str = "ngày") -> str:
+    return f"Toàn đơn vị: {rate}, còn thiếu {remaining}, cần trung bình {per_day}/{day}."
 
 
 def countdown_met(rate: str) -> str:
@@ -883,8 +889,8 @@ def countdown_met(rate: str) -> str:
 COUNTDOWN_BEHIND = "Đơn vị còn thiếu nhiều nhất:"
 
 
-def countdown_unit(unit: str, rate: str, remaining: str, per_day: str) -> str:
-    return f"• {unit}: {rate}, còn thiếu {remaining} (cần {per_day}/ngày)"
+def countdown_unit(unit: str, rate: str, remaining: str, per_day: str, day: str = "ngày") -> str:
+    return f"• {unit}: {rate}, còn thiếu {remaining} (cần {per_day}/{day})"
 
 
 NUDGE_BUTTON = "Nhắc đơn vị chưa báo cáo"
@@ -1076,3 +1082,44 @@ def digest_warnings(count: int) -> str:
 def digest_warning_line(unit: str, warning: str, more: int) -> str:
     extra = f" (và {more} cảnh báo khác)" if more else ""
     return f"• {unit}: {warning}{extra}"
+
+
+# --- milestones and daily quotas (`milestones` of an indicator, `[pace]`) ---------------------
+
+DAY = "ngày"
+WORKING_DAY = "ngày làm việc"
+
+
+def milestone_next(
+    goal: str, on: date, days: int, more: str, per_day: str | None, day: str = DAY
+) -> str:
+    """`mốc tiếp theo: 80.000 đến 31/07/2024 (còn 12 ngày, cần thêm 1.500, 125/ngày)`."""
+    if per_day is None:
+        return f"  mốc tiếp theo: {goal} đến {fmt_date(on)} — ✅ đã đạt"
+    return (
+        f"  mốc tiếp theo: {goal} đến {fmt_date(on)} "
+        f"(còn {days} {day}, cần thêm {more}, {per_day}/{day})"
+    )
+
+
+def milestone_last(goal: str, on: date, reached: bool, share: str) -> str:
+    """`mốc 80.000 đến 31/07/2024: ❌ chưa đạt (78%)`."""
+    state = "✅ đạt" if reached else "❌ chưa đạt"
+    return f"  mốc {goal} đến {fmt_date(on)}: {state} ({share})"
+
+
+DIGEST_DAILY_QUOTAS = "📌 Chỉ tiêu trong ngày của các đơn vị còn thấp nhất:"
+
+
+def digest_milestones(indicator: str) -> str:
+    return f"• {indicator}:"
+
+
+def daily_quota_unit(unit: str, per_day: str, end: date, pace: str | None, day: str = DAY) -> str:
+    """`– Bình Châu: cần 45/ngày đến 31/07/2024; thực tế 12/ngày`."""
+    actual = f"thực tế {pace}/{day}" if pace is not None else "chưa đủ số liệu tính tốc độ"
+    return f"  – {unit}: cần {per_day}/{day} đến {fmt_date(end)}; {actual}"
+
+
+# The default header of an indicator's `counts = ["remaining"]` column (denominator − numerator).
+COL_REMAINING = "Chưa làm"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from core.catalogue import Indicator
+from core.catalogue import Indicator, Milestone, PaceRules
 from core.ranking import counts, ratio
 from core.submission import Values
 
@@ -38,8 +38,6 @@ class Pace:
     target_count: int
     remaining: int
     days_left: int | None
-    per_day: Fraction | None
-    per_week: Fraction | None
     weekly_pace: Fraction | None  # average weekly rise of the numerator
     projected: date | None
     deadline: date | None
@@ -76,11 +74,8 @@ def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) ->
     target_count = math.ceil(Fraction(indicator.target) * last.denominator / 100)
     remaining = max(0, target_count - last.numerator)
     days_left = None
-    per_day = per_week = None
     if indicator.deadline is not None:
         days_left = max((indicator.deadline - today).days, 0)
-        per_day = Fraction(remaining, max(days_left, 1))
-        per_week = per_day * 7
     recent = [p for p in history if p.on >= last.on - timedelta(weeks=PACE_WEEKS)]
     weekly_pace = None
     if len({p.on for p in recent}) >= MIN_PACE_POINTS:
@@ -97,12 +92,137 @@ def compute_pace(indicator: Indicator, history: Sequence[Point], today: date) ->
         target_count=target_count,
         remaining=remaining,
         days_left=days_left,
-        per_day=per_day,
-        per_week=per_week,
         weekly_pace=weekly_pace,
         projected=projected,
         deadline=indicator.deadline,
     )
+
+
+# --- milestones and daily quotas ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneStatus:
+    """Where one point stands against one milestone."""
+
+    milestone: Milestone
+    goal: int  # the count the milestone asks for, on the point's denominator for a rate
+    done: int
+    share: Fraction | None  # done as a percentage of a count, or the rate for a rate milestone
+
+    @property
+    def reached(self) -> bool:
+        return self.done >= self.goal
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.goal - self.done)
+
+
+def milestone_status(milestone: Milestone, point: Point) -> MilestoneStatus:
+    share: Fraction | None
+    if milestone.count is not None:
+        goal = milestone.count
+        share = Fraction(point.numerator * 100, goal)
+    else:
+        rate = Fraction(milestone.rate or 0)
+        goal = math.ceil(rate * point.denominator / 100)
+        share = Fraction(point.numerator * 100, point.denominator) if point.denominator else None
+    return MilestoneStatus(milestone, goal, point.numerator, share)
+
+
+def next_milestone(
+    indicator: Indicator, unit: str | None, history: Sequence[Point], today: date
+) -> MilestoneStatus | None:
+    """The first milestone of `unit` (None: the area) dated today or later, against the
+    latest figures."""
+    if not history:
+        return None
+    for m in indicator.milestones:
+        if m.on >= today and m.applies_to(unit):
+            return milestone_status(m, history[-1])
+    return None
+
+
+def last_milestone(
+    indicator: Indicator, unit: str | None, history: Sequence[Point], today: date
+) -> MilestoneStatus | None:
+    """The latest milestone of `unit` dated before today, against the figures reported by
+    its date (None: no milestone has passed, or nothing was reported by then)."""
+    passed = [m for m in indicator.milestones if m.on < today and m.applies_to(unit)]
+    if not passed:
+        return None
+    by_then = [p for p in history if p.on <= passed[-1].on]
+    return milestone_status(passed[-1], by_then[-1]) if by_then else None
+
+
+def days_left(today: date, end: date, rules: PaceRules, closed: frozenset[date]) -> int:
+    """Days after today up to and including `end`: every day, or (`working_days`) Monday to
+    Friday without the calendar's days off."""
+    if end <= today:
+        return 0
+    if not rules.working_days:
+        return (end - today).days
+    days = (today + timedelta(days=n) for n in range(1, (end - today).days + 1))
+    return sum(1 for d in days if d.weekday() < 5 and d not in closed)
+
+
+@dataclass(frozen=True)
+class DailyQuota:
+    """ "Chỉ tiêu thực hiện trong ngày": what is left ÷ the days left, rounded as configured."""
+
+    end: date
+    remaining: int
+    days: int
+    per_day: int
+    per_week: int  # per_day over a week of 7 days, or of 5 working days
+
+
+def whole(value: Fraction, round_up: bool) -> int:
+    """Up (half a person still has to be found), or to the nearest, halves up."""
+    return math.ceil(value) if round_up else math.floor(value + Fraction(1, 2))
+
+
+def week_days(rules: PaceRules) -> int:
+    return 5 if rules.working_days else 7
+
+
+def daily_quota(
+    remaining: int, today: date, end: date, rules: PaceRules, closed: frozenset[date]
+) -> DailyQuota:
+    """A day with nothing left counts as one: on the last day everything left is due."""
+    days = days_left(today, end, rules, closed)
+    per_day = Fraction(remaining, max(days, 1))
+    return DailyQuota(
+        end=end,
+        remaining=remaining,
+        days=days,
+        per_day=whole(per_day, rules.round_up),
+        per_week=whole(per_day * week_days(rules), rules.round_up),
+    )
+
+
+def quota_toward(
+    indicator: Indicator,
+    unit: str | None,
+    history: Sequence[Point],
+    today: date,
+    rules: PaceRules,
+    closed: frozenset[date],
+) -> DailyQuota | None:
+    """The daily quota toward the next milestone of `unit`, else toward the deadline (None:
+    neither is ahead, or nothing is left)."""
+    upcoming = next_milestone(indicator, unit, history, today)
+    if upcoming is not None:
+        remaining, end = upcoming.remaining, upcoming.milestone.on
+    else:
+        result = compute_pace(indicator, history, today)
+        if result is None or indicator.deadline is None or indicator.deadline < today:
+            return None
+        remaining, end = result.remaining, indicator.deadline
+    if remaining == 0:
+        return None
+    return daily_quota(remaining, today, end, rules, closed)
 
 
 def risk_check(indicator: Indicator, today: date) -> Callable[[UnitTrend], bool]:

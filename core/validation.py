@@ -41,10 +41,12 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
     missing = [f.label for f in catalogue.fields if f.required and f.code not in values]
     if missing:
         errors.append(msg.missing_fields(missing))
+    quotas = catalogue.quota_fields  # filled in from the letters (core/quotas.py), never typed
     for ind in catalogue.indicators:
-        present = [c for c in ind.fields if c in values]
-        if present and len(present) < len(ind.fields):
-            absent = [label[c] for c in ind.fields if c not in values]
+        typed = [c for c in ind.fields if c not in quotas]
+        present = [c for c in typed if c in values]
+        if present and len(present) < len(typed):
+            absent = [label[c] for c in typed if c not in values]
             errors.append(msg.incomplete_indicator(ind.short, absent))
     if not values and not missing:
         errors.append(msg.no_values())

@@ -85,6 +85,8 @@ def template_text(
     for f in catalogue.fields:
         if only_given and not f.required and f.code not in values:
             continue
+        if f.code in catalogue.quota_fields:
+            continue  # the letters give it (`[[quotas]]`): never typed
         value = values.get(f.code)
         lines.append(f"{f.label}: {format_int(value) if value is not None else ''}")
     return "\n".join(lines)

@@ -9,17 +9,57 @@ after the transaction is closed; `digest_replies` turns the result into the post
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from fractions import Fraction
 
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Text
+from core.numbers import format_int
+from core.pace import (
+    DailyQuota,
+    Point,
+    WeeklyValues,
+    carry_forward,
+    compute_pace,
+    points,
+    quota_toward,
+    week_days,
+    whole,
+)
 from core.periods import Period
 from core.ranking import Ranking, Row, most_improved
 from core.validation import rule_warnings
 from handlers import queries
-from handlers.present import improved_heading, names_capped, ranking_summary, signed
+from handlers.present import (
+    SUMMARY_UNITS,
+    day_word,
+    improved_heading,
+    milestone_lines,
+    names_capped,
+    ranking_summary,
+    signed,
+)
 from storage import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Behind:
+    """A unit among the furthest behind: its daily quota beside its actual daily pace."""
+
+    unit: Unit
+    quota: DailyQuota
+    per_day: Fraction | None  # its average rise per day (per working day) of late
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An indicator with milestones: the area's figures toward them, and the units with the
+    lowest rates that still have some way to go."""
+
+    indicator: Indicator
+    area: tuple[Point, ...]
+    behind: tuple[Behind, ...]
 
 
 @dataclass(frozen=True)
@@ -32,13 +72,15 @@ class Digest:
     rankings: tuple[Ranking, ...]  # one per ranked indicator, with change since last week
     improved: tuple[tuple[Row, Indicator], ...]
     at_risk: tuple[tuple[Indicator, tuple[Unit, ...]], ...]  # by pace, per indicator
+    today: date
+    plans: tuple[Plan, ...] = ()  # indicators with milestones
     # Units whose report of the period breaks a `warning` rule, with what each rule says.
     warned: tuple[tuple[Unit, tuple[str, ...]], ...] = ()
 
 
-async def read_digest(uow: UnitOfWork, period: Period) -> queries.Recent:
+async def read_digest(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> queries.Recent:
     """All the digest of `period` needs from storage."""
-    return await queries.recent(uow, period)
+    return await queries.recent(uow, catalogue, period)
 
 
 def compute_digest(
@@ -64,6 +106,8 @@ def compute_digest(
         rankings=rankings,
         improved=tuple(most_improved([r for r in rankings if r.rows])),
         at_risk=queries.units_at_risk(catalogue, series, today),
+        today=today,
+        plans=_plans(catalogue, rankings, series, today),
         warned=tuple(
             (u, tuple(said))
             for u in units
@@ -72,12 +116,41 @@ def compute_digest(
     )
 
 
+def _plans(
+    catalogue: Catalogue, rankings: tuple[Ranking, ...], series: WeeklyValues, today: date
+) -> tuple[Plan, ...]:
+    """Bounded at national scale: the area's total and at most SUMMARY_UNITS units each."""
+    rules, closed = catalogue.pace, catalogue.calendar.closed_days
+    codes = [u.code for u in catalogue.units]
+    area_series = carry_forward(codes, series)
+    out = []
+    for ranking in rankings:
+        ind = ranking.indicator
+        if not ind.milestones:
+            continue
+        behind: list[Behind] = []
+        # The lowest rates first (ties by name, as the ranking has them).
+        for row in sorted(ranking.rows, key=lambda r: r.ratio.exact or 0):
+            if len(behind) == SUMMARY_UNITS:
+                break
+            history = points(ind, queries.unit_points(series, row.unit))
+            quota = quota_toward(ind, row.unit.code, history, today, rules, closed)
+            if quota is None:
+                continue
+            pace = compute_pace(ind, history, today)
+            weekly = pace.weekly_pace if pace is not None else None
+            per_day = None if weekly is None else weekly / week_days(rules)
+            behind.append(Behind(row.unit, quota, per_day))
+        out.append(Plan(ind, tuple(points(ind, area_series)), tuple(behind)))
+    return tuple(out)
+
+
 async def build_digest(
     catalogue: Catalogue, uow: UnitOfWork, period: Period, now: datetime
 ) -> Digest:
     """Read and compute in one go, for callers without a transaction of their own to keep
     short (the benchmark, tests)."""
-    return compute_digest(catalogue, await read_digest(uow, period), period, now)
+    return compute_digest(catalogue, await read_digest(uow, catalogue, period), period, now)
 
 
 def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
@@ -117,6 +190,8 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
     if digest.warned:
         highlights.append(Text.of(_warned_lines(digest.warned)))
     out.append(Reply(tuple(highlights)))
+    if digest.plans:
+        out.append(Reply(tuple(Text.of(t) for t in _plan_texts(catalogue, digest))))
     return out
 
 
@@ -132,3 +207,22 @@ def _warned_lines(warned: tuple[tuple[Unit, tuple[str, ...]], ...]) -> str:
     if len(warned) > WARNED_SHOWN:
         lines.append(msg.and_more(len(warned) - WARNED_SHOWN))
     return "\n".join(lines)
+
+
+def _plan_texts(catalogue: Catalogue, digest: Digest) -> list[str]:
+    """Per indicator with milestones: the area's last and next milestone, then the daily
+    quota of the units furthest behind beside their actual daily pace."""
+    day = day_word(catalogue)
+    texts = []
+    for plan in digest.plans:
+        ind = plan.indicator
+        lines = [msg.digest_milestones(ind.short)]
+        lines += milestone_lines(catalogue, ind, None, plan.area, digest.today)
+        if plan.behind:
+            lines.append(msg.DIGEST_DAILY_QUOTAS)
+        for b in plan.behind:
+            pace = None if b.per_day is None else format_int(whole(b.per_day, round_up=False))
+            per_day = format_int(b.quota.per_day)
+            lines.append(msg.daily_quota_unit(b.unit.short_name, per_day, b.quota.end, pace, day))
+        texts.append("\n".join(lines))
+    return texts

@@ -148,9 +148,9 @@ async def chart(req: Request) -> list[Reply]:
             uow, cat.calendar, req.message.sent_at
         )
         if wanted.kind == "xephang":
-            current, previous = await queries.week_and_previous(uow, period)
+            current, previous = await queries.week_and_previous(uow, cat, period)
         else:
-            recent = await queries.recent(uow, period)
+            recent = await queries.recent(uow, cat, period)
     # Drawn after the transaction: on SQLite it would hold the write lock for reports.
     specs: list[tuple[Indicator, list[charts.ChartSpec]]] = []
     if wanted.kind == "xephang":
@@ -223,6 +223,7 @@ def _series_spec(
     by_date = [(cat.calendar.due_at(p).date(), reports) for p, reports in weeks]
     if wanted.kind == "nhiet":
         return charts.heatmap_spec(cat, ind, weeks)
+    code = None
     if wanted.unit is not None:
         code = wanted.unit.code
         series = [(on, reports[code]) for on, reports in by_date if code in reports]
@@ -232,7 +233,9 @@ def _series_spec(
         scope = cat.scope
     if wanted.kind == "xuhuong":
         return charts.trend_spec(ind, series, scope)
-    return charts.progress_spec(ind, points(ind, series), scope, _due_day(cat, period))
+    history, today = points(ind, series), _due_day(cat, period)
+    closed = cat.calendar.closed_days
+    return charts.progress_spec(ind, history, scope, today, code, cat.pace, closed)
 
 
 def _write_charts(folder: Path, stem: str, specs: Sequence[charts.ChartSpec]) -> list[Path]:
@@ -266,7 +269,7 @@ async def export(req: Request) -> list[Reply]:
     cat = req.catalogue
     async with req.transaction() as uow:
         period = named or await queries.reported_period(uow, cat.calendar, req.message.sent_at)
-        data = await export_data(uow, period)
+        data = await export_data(uow, cat, period)
     if data is None:
         return [reply(msg.no_reports_yet(period.label))]
     today = cat.calendar.local(req.now()).date()
@@ -290,15 +293,15 @@ class ExportData:
     weeks: list[queries.Week]
 
 
-async def export_data(uow: UnitOfWork, period: Period) -> ExportData | None:
+async def export_data(uow: UnitOfWork, cat: Catalogue, period: Period) -> ExportData | None:
     """One period's export data; None when nobody reported for it. Shared by /xuat and
     `python -m bot export`."""
     reports = await uow.submissions.current_for_period(period.key)
     if not reports:
         return None
-    _, previous = await queries.week_and_previous(uow, period)
+    _, previous = await queries.week_and_previous(uow, cat, period)
     versions = await queries.versions_of_week(uow, period)
-    recent = await queries.recent(uow, period)
+    recent = await queries.recent(uow, cat, period)
     return ExportData(period, reports, previous, versions, recent.weeks)
 
 

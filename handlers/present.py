@@ -14,11 +14,23 @@ from fractions import Fraction
 
 from core import messages as msg
 from core import tiers
-from core.catalogue import Catalogue, Indicator, Unit
+from core.catalogue import Catalogue, Indicator, Milestone, Unit
 from core.chat import Bold, Reply, Table, Text, reply
-from core.numbers import format_decimal, format_int, format_pct, rate_pct
-from core.pace import Pace, compute_pace, points
+from core.numbers import format_decimal, format_int, format_pct, rate_pct, round_half_up
+from core.pace import (
+    MilestoneStatus,
+    Pace,
+    Point,
+    compute_pace,
+    daily_quota,
+    last_milestone,
+    next_milestone,
+    points,
+    week_days,
+    whole,
+)
 from core.periods import Period
+from core.quotas import count_cells
 from core.ranking import Ranking, Ratio, Row, total_ratio
 from core.submission import Values
 from handlers.common import target_text
@@ -171,7 +183,8 @@ def fit_table(table: Table, width: int = NARROW) -> Table:
 def _rank_table(result: Ranking, rows: Sequence[Row], title: str) -> Table:
     ind = result.indicator
     extra_names = [c.short for c in result.columns]
-    columns = [msg.COL_NO, msg.COL_UNIT, msg.COL_DONE, msg.COL_TOTAL, msg.COL_RATE]
+    counts = [header for _, header in ind.counts]
+    columns = [msg.COL_NO, msg.COL_UNIT, msg.COL_DONE, msg.COL_TOTAL, *counts, msg.COL_RATE]
     columns += extra_names
     columns.append(msg.COL_CHANGE)
     body = []
@@ -181,12 +194,15 @@ def _rank_table(result: Ranking, rows: Sequence[Row], title: str) -> Table:
             row.unit.short_name,
             format_int(row.ratio.numerator),
             format_int(row.ratio.denominator),
-            format_pct(row.ratio.rate, ind.decimals),
         ]
+        codes = [code for code, _ in ind.counts]
+        numbers = count_cells(codes, row.values, row.ratio.numerator, row.ratio.denominator)
+        cells += ["—" if x is None else format_int(x) for x in numbers]
+        cells.append(format_pct(row.ratio.rate, ind.decimals))
         cells += [format_pct(x.rate if x else None, x.decimals if x else 0) for x in row.extras]
         cells.append(signed(row.change, ind.decimals))
         body.append(tuple(cells))
-    align = "rlrrr" + "r" * len(extra_names) + "r"
+    align = "rlrrr" + "r" * (len(counts) + len(extra_names)) + "r"
     return Table(tuple(columns), tuple(body), align, title)
 
 
@@ -213,19 +229,38 @@ def own_ranking_blocks(result: Ranking, period: Period, own: Unit | None) -> lis
 
 
 def pace_reply(
-    cat: Catalogue, scope: str, today: date, series: Sequence[tuple[date, Values]]
+    cat: Catalogue,
+    scope: str,
+    today: date,
+    series: Sequence[tuple[date, Values]],
+    unit: str | None = None,
 ) -> Reply:
+    """`unit`: whose milestones (None: the area's)."""
     lines = []
     for ind in cat.ranked_indicators:
-        result = compute_pace(ind, points(ind, series), today)
+        history = points(ind, series)
+        result = compute_pace(ind, history, today)
         if result is not None:
-            lines.append(pace_text(ind, result))
+            text = [
+                pace_text(cat, ind, result, today),
+                *milestone_lines(cat, ind, unit, history, today),
+            ]
+            lines.append("\n".join(text))
     if not lines:
         return reply(msg.pace_title(scope, today), msg.no_reports_yet("các tuần gần đây"))
     return Reply(tuple(Text.of(t) for t in [msg.pace_title(scope, today), *lines]))
 
 
-def pace_text(ind: Indicator, p: Pace) -> str:
+def pace_text(cat: Catalogue, ind: Indicator, p: Pace, today: date) -> str:
+    """The pace toward the deadline; what is needed per day is the daily quota (`[pace]`)."""
+    rules = cat.pace
+    per_day = per_week = None
+    if p.deadline is not None:
+        need = daily_quota(p.remaining, today, p.deadline, rules, cat.calendar.closed_days)
+        per_day, per_week = format_int(need.per_day), format_int(need.per_week)
+    actual = None
+    if p.weekly_pace is not None:
+        actual = format_int(whole(p.weekly_pace / week_days(rules), round_up=False))
     return msg.pace_line(
         indicator=ind.short,
         rate=format_pct(
@@ -235,13 +270,54 @@ def pace_text(ind: Indicator, p: Pace) -> str:
         remaining=format_int(p.remaining),
         deadline=p.deadline,
         days_left=p.days_left,
-        per_day=_whole(p.per_day),
-        per_week=_whole(p.per_week),
+        per_day=per_day,
+        per_week=per_week,
         pace=_whole(p.weekly_pace),
         projected=p.projected,
         met=p.met,
         at_risk=p.at_risk,
+        day=day_word(cat),
+        pace_per_day=actual,
     )
+
+
+def day_word(cat: Catalogue) -> str:
+    return msg.WORKING_DAY if cat.pace.working_days else msg.DAY
+
+
+def milestone_lines(
+    cat: Catalogue, ind: Indicator, unit: str | None, history: Sequence[Point], today: date
+) -> list[str]:
+    """The last milestone passed (reached or not, by the figures reported by its date) and
+    the next one, with its daily quota; `unit` None: the area's milestones."""
+    out = []
+    last = last_milestone(ind, unit, history, today)
+    if last is not None:
+        m = last.milestone
+        out.append(msg.milestone_last(goal_text(m), m.on, last.reached, share_text(ind, last)))
+    upcoming = next_milestone(ind, unit, history, today)
+    if upcoming is not None:
+        m = upcoming.milestone
+        per_day, days = None, 0
+        if upcoming.remaining:
+            need = daily_quota(upcoming.remaining, today, m.on, cat.pace, cat.calendar.closed_days)
+            per_day, days = format_int(need.per_day), need.days
+        more = format_int(upcoming.remaining)
+        out.append(msg.milestone_next(goal_text(m), m.on, days, more, per_day, day_word(cat)))
+    return out
+
+
+def goal_text(m: Milestone) -> str:
+    """`80.000` or `100%`."""
+    if m.count is not None:
+        return format_int(m.count)
+    rate = m.rate or Decimal(0)
+    return format_pct(rate, 0 if rate == rate.to_integral() else 2)
+
+
+def share_text(ind: Indicator, status: MilestoneStatus) -> str:
+    share = status.share
+    return format_pct(None if share is None else round_half_up(share, ind.decimals), ind.decimals)
 
 
 def _whole(value: Fraction | None) -> str | None:

@@ -46,14 +46,17 @@ class Recent:
         return {r.unit: r for r in self.rows if r.period == key}
 
 
-async def recent(uow: UnitOfWork, last: Period, weeks: int = SERIES_WEEKS) -> Recent:
-    """The last `weeks` weeks up to and including `last`, grouped by period."""
+async def recent(
+    uow: UnitOfWork, cat: Catalogue, last: Period, weeks: int = SERIES_WEEKS
+) -> Recent:
+    """The last `weeks` weeks up to and including `last`, grouped by period, each week's
+    values with the quotas that applied on its due date (`Catalogue.with_quotas`)."""
     periods = [last.shift(-n) for n in range(weeks - 1, -1, -1)]
     rows = await uow.submissions.current_values([p.key for p in periods])
     by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
     for r in rows:
         by_period[r.period][r.unit] = r.values
-    return Recent([(p, by_period[p.key]) for p in periods], rows)
+    return Recent([(p, cat.with_quotas(p, by_period[p.key])) for p in periods], rows)
 
 
 def dated(cal: Calendar, weeks: Sequence[Week]) -> WeeklyValues:
@@ -72,20 +75,25 @@ def unit_points(series: WeeklyValues, unit: Unit) -> list[tuple[date, Values]]:
     return [(on, reports[unit.code]) for on, reports in series if unit.code in reports]
 
 
-async def reports_of(uow: UnitOfWork, period: Period) -> dict[str, ReportedValues]:
-    """The current report of each unit that reported for `period`."""
-    return {r.unit: r for r in await uow.submissions.current_values([period.key])}
+async def reports_of(uow: UnitOfWork, cat: Catalogue, period: Period) -> dict[str, ReportedValues]:
+    """The current report of each unit that reported for `period` (quotas filled in)."""
+    rows = {r.unit: r for r in await uow.submissions.current_values([period.key])}
+    if not cat.quotas:
+        return rows
+    filled = cat.with_quotas(period, {unit: r.values for unit, r in rows.items()})
+    return {unit: r._replace(values=dict(filled[unit])) for unit, r in rows.items()}
 
 
 async def week_and_previous(
-    uow: UnitOfWork, period: Period
+    uow: UnitOfWork, cat: Catalogue, period: Period
 ) -> tuple[dict[str, Values], dict[str, Values]]:
-    """Each unit's current values for `period` and for the week before (one query)."""
-    key = period.key
-    rows = await uow.submissions.current_values([key, period.previous().key])
+    """Each unit's current values for `period` and for the week before (one query), each
+    with the quotas that applied on its week's due date."""
+    key, before = period.key, period.previous()
+    rows = await uow.submissions.current_values([key, before.key])
     current: dict[str, Values] = {r.unit: r.values for r in rows if r.period == key}
     previous: dict[str, Values] = {r.unit: r.values for r in rows if r.period != key}
-    return current, previous
+    return cat.with_quotas(period, current), cat.with_quotas(before, previous)
 
 
 async def reported_period(uow: UnitOfWork, cal: Calendar, at: datetime) -> Period:

@@ -7,7 +7,6 @@ decides *what*.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from core import messages as msg
 from core.catalogue import Catalogue, Unit
 from core.chat import Mention, Recipient, Reply, Span, Text, reply
 from core.numbers import format_int, format_pct, rate_pct
-from core.pace import carry_forward, compute_pace, points
+from core.pace import carry_forward, compute_pace, daily_quota, points
 from core.periods import Period
 from core.ranking import ratio
 from core.schedule import Job, JobKind
@@ -26,6 +25,7 @@ from handlers.context import Request
 from handlers.digest import compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
 from handlers.notify import Delivered, Outgoing, send_posts
+from handlers.present import day_word
 from storage import Database, UnitOfWork
 
 # Units listed in a countdown as furthest behind.
@@ -53,7 +53,7 @@ async def job_posts(
         return _chase(catalogue, [group], period, missing, people, header)
     if job.kind is JobKind.DIGEST:
         async with db.unit_of_work() as uow:
-            recent = await read_digest(uow, period)
+            recent = await read_digest(uow, catalogue, period)
         digest = compute_digest(catalogue, recent, period, now)
         replies = digest_replies(catalogue, digest)
         if files_dir is not None:
@@ -63,7 +63,7 @@ async def job_posts(
         return [Outgoing(group, r, n) for n, r in enumerate(replies)]
     code, days = job.countdown
     async with db.unit_of_work() as uow:
-        recent = await queries.recent(uow, catalogue.calendar.current(now))
+        recent = await queries.recent(uow, catalogue, catalogue.calendar.current(now))
     countdown = _countdown(catalogue, recent, code, days, now)
     return [] if countdown is None else [Outgoing(group, countdown)]
 
@@ -126,6 +126,14 @@ def _countdown(
     today = cal.local(now).date()
     series = queries.dated(cal, recent.weeks)
     lines = [msg.countdown_title(ind.short, days, ind.deadline, target_text(ind))]
+    day = day_word(catalogue)
+
+    def per_day(remaining: int) -> str:
+        """The daily quota to the deadline, counted as `[pace]` says."""
+        assert ind.deadline is not None
+        quota = daily_quota(remaining, today, ind.deadline, catalogue.pace, cal.closed_days)
+        return format_int(quota.per_day)
+
     group = compute_pace(
         ind, points(ind, carry_forward([u.code for u in catalogue.units], series)), today
     )
@@ -137,8 +145,8 @@ def _countdown(
     if group.met:
         lines.append(msg.countdown_met(group_rate))
     else:
-        group_day = format_int(math.ceil(group.per_day or 0))
-        lines.append(msg.countdown_group(group_rate, format_int(group.remaining), group_day))
+        group_day = per_day(group.remaining)
+        lines.append(msg.countdown_group(group_rate, format_int(group.remaining), group_day, day))
     behind: list[tuple[Unit, str, int, str]] = []
     for unit in catalogue.active_units:
         latest = next((r[unit.code] for _, r in reversed(series) if unit.code in r), None)
@@ -148,13 +156,14 @@ def _countdown(
         pace = compute_pace(ind, points(ind, [(today, latest)]), today)
         if pace is not None and pace.remaining > 0:
             rate = format_pct(result.rate, ind.decimals)
-            per_day = format_int(math.ceil(pace.per_day or 0))
-            behind.append((unit, rate, pace.remaining, per_day))
+            behind.append((unit, rate, pace.remaining, per_day(pace.remaining)))
     behind.sort(key=lambda item: (-item[2], item[0].name))
     if behind:
         lines.append(msg.COUNTDOWN_BEHIND)
-        for unit, rate, remaining, per_day in behind[:BEHIND_LIMIT]:
-            lines.append(msg.countdown_unit(unit.short_name, rate, format_int(remaining), per_day))
+        for unit, rate, remaining, need in behind[:BEHIND_LIMIT]:
+            lines.append(
+                msg.countdown_unit(unit.short_name, rate, format_int(remaining), need, day)
+            )
     return reply("\n".join(lines))
 
 

@@ -434,7 +434,8 @@ def _stored_reply(
                 + [msg.change_line(label[c["field"]], c["old"], c["new"]) for c in stored.changes]
             )
         )
-    lines = indicator_lines(req.catalogue, values)
+    filled = req.catalogue.with_quotas(period, {unit.code: values})[unit.code]
+    lines = indicator_lines(req.catalogue, filled)
     if lines:
         text.append("\n".join([msg.rates_header(), *lines]))
     if warnings:

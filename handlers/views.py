@@ -39,7 +39,7 @@ async def status(req: Request) -> list[Reply]:
         raise Refusal(msg.week_hint("trangthai", clip(req.args.strip())))
     period = period or cat.calendar.current(req.message.sent_at)
     async with req.transaction() as uow:
-        subs = await queries.reports_of(uow, period)
+        subs = await queries.reports_of(uow, cat, period)
         unreachable = await unreachable_for(req, uow)
     units = cat.expected_units(period)
     on_time = [u for u in units if u.code in subs and not subs[u.code].late]
@@ -84,7 +84,7 @@ async def ranking(req: Request) -> list[Reply]:
             )
     async with req.transaction() as uow:
         period = named or await queries.reported_period(uow, cat.calendar, req.message.sent_at)
-        current, previous = await queries.week_and_previous(uow, period)
+        current, previous = await queries.week_and_previous(uow, cat, period)
     if not current:
         return [reply(msg.no_reports_yet(period.label))]
     expected = queries.expected_codes(cat, period)
@@ -110,7 +110,8 @@ async def pace(req: Request) -> list[Reply]:
     series = await _series(req)
     replies = []
     if unit is not None:
-        replies.append(pace_reply(cat, unit.name, today, queries.unit_points(series, unit)))
+        points = queries.unit_points(series, unit)
+        replies.append(pace_reply(cat, unit.name, today, points, unit.code))
     if unit is None or not req.actor.is_staff:
         codes = [u.code for u in cat.units]
         group = carry_forward(codes, series)
@@ -130,7 +131,7 @@ async def history(req: Request) -> list[Reply]:
     cal = cat.calendar
     unit = _unit_arg(req)
     async with req.transaction() as uow:
-        recent = await queries.recent(uow, cal.current(req.message.sent_at))
+        recent = await queries.recent(uow, req.catalogue, cal.current(req.message.sent_at))
     series = queries.dated(cal, recent.weeks)
     late: set[date] = set()
     carried = 0
@@ -227,5 +228,5 @@ async def _series(req: Request) -> WeeklyValues:
     """Reports of the last weeks up to the current period, by due date, ascending."""
     cal = req.catalogue.calendar
     async with req.transaction() as uow:
-        recent = await queries.recent(uow, cal.current(req.message.sent_at))
+        recent = await queries.recent(uow, req.catalogue, cal.current(req.message.sent_at))
     return queries.dated(cal, recent.weeks)

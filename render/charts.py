@@ -13,9 +13,16 @@ from typing import TYPE_CHECKING
 
 from core import messages as msg
 from core import tiers
-from core.catalogue import Catalogue, Indicator
+from core.catalogue import Catalogue, Indicator, PaceRules
 from core.numbers import format_int, format_pct
-from core.pace import Point, UnitTrend, compute_pace
+from core.pace import (
+    Point,
+    UnitTrend,
+    compute_pace,
+    daily_quota,
+    last_milestone,
+    next_milestone,
+)
 from core.periods import Period
 from core.ranking import Ranking, ratio
 from core.submission import Values
@@ -187,6 +194,9 @@ def trend_spec(ind: Indicator, series: UnitTrend, scope: str) -> TrendSpec | Non
 # --- progress vs plan -----------------------------------------------------------------------
 
 
+CALENDAR_DAYS = PaceRules()  # the daily quota over calendar days, rounded up (the default)
+
+
 @dataclass(frozen=True)
 class ProgressSpec:
     title: str
@@ -198,23 +208,47 @@ class ProgressSpec:
     target_label: str
     deadline: date | None
     deadline_label: str
+    # The last milestone passed and the next one: (date, count, label, reached; None: ahead).
+    milestones: tuple[tuple[date, int, str, bool | None], ...] = ()
 
 
 def progress_spec(
-    ind: Indicator, history: Sequence[Point], scope: str, today: date
+    ind: Indicator,
+    history: Sequence[Point],
+    scope: str,
+    today: date,
+    unit: str | None = None,
+    rules: PaceRules = CALENDAR_DAYS,
+    closed: frozenset[date] = frozenset(),
 ) -> ProgressSpec | None:
     """Cumulative done against the straight line from the first week to the target count
-    (core.pace's, on the latest denominator) at the deadline."""
+    (core.pace's, on the latest denominator) at the deadline, with the last milestone of
+    `unit` (None: the area) and the next one; what is needed a day is the daily quota to the
+    deadline as `rules` count it (`[pace]`; `closed`: the calendar's days off)."""
     pace = compute_pace(ind, history, today)
     if pace is None:
         return None
+    marks: list[tuple[date, int, str, bool | None]] = []
+    last = last_milestone(ind, unit, history, today)
+    if last is not None:
+        on = last.milestone.on
+        marks.append(
+            (on, last.goal, texts.chart_milestone(on, format_int(last.goal)), last.reached)
+        )
+    upcoming = next_milestone(ind, unit, history, today)
+    if upcoming is not None:
+        on = upcoming.milestone.on
+        marks.append(
+            (on, upcoming.goal, texts.chart_milestone(on, format_int(upcoming.goal)), None)
+        )
     first = history[0]
     plan = None
     if ind.deadline is not None and ind.deadline > first.on:
         plan = ((first.on, first.numerator), (ind.deadline, pace.target_count))
     per_day = None
-    if pace.per_day is not None and pace.remaining:
-        per_day = format_int(-(-pace.per_day.numerator // pace.per_day.denominator))
+    if ind.deadline is not None and pace.remaining:
+        quota = daily_quota(pace.remaining, today, ind.deadline, rules, closed)
+        per_day = format_int(quota.per_day)
     return ProgressSpec(
         title=texts.chart_progress_title(ind.short, scope),
         subtitle=texts.chart_progress_note(
@@ -222,6 +256,7 @@ def progress_spec(
             format_int(pace.target_count),
             format_int(pace.remaining),
             per_day,
+            "ngày làm việc" if rules.working_days else "ngày",
         ),
         dates=tuple(p.on for p in history),
         actual=tuple(p.numerator for p in history),
@@ -230,6 +265,7 @@ def progress_spec(
         target_label=texts.chart_target(_target_text(ind)),
         deadline=ind.deadline,
         deadline_label=texts.chart_deadline(ind.deadline) if ind.deadline else "",
+        milestones=tuple(marks),
     )
 
 
@@ -519,12 +555,26 @@ def _draw_progress(fig: Figure, spec: ProgressSpec, height: float) -> None:
             zorder=2,
             label=texts.CHART_PLAN,
         )
+    for on, goal, label, reached in spec.milestones:
+        colour = PLAN if reached is None else MET if reached else NOT_MET
+        ax.scatter([_x(on)], [goal], marker="D", s=46, color=colour, zorder=4)
+        ax.annotate(
+            label,
+            (_x(on), goal),
+            textcoords="offset points",
+            xytext=(0, 7),
+            ha="center",
+            fontsize=8,
+            color=colour,
+            family=FONT,
+        )
     _target_line(ax, spec.target_count, spec.target_label, 1.0)
     low = min(spec.actual)
-    ax.set_ylim(max(0.0, low - (spec.target_count - low) * 0.15 - 1), spec.target_count * 1.06 + 1)
+    top = max([spec.target_count, *(goal for _, goal, _, _ in spec.milestones)])
+    ax.set_ylim(max(0.0, low - (top - low) * 0.15 - 1), top * 1.06 + 1)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_int(round(v))))
     ax.set_ylabel(texts.CHART_COUNT_AXIS, fontsize=9.5, color=MUTED, family=FONT)
-    _date_axis(ax, spec.dates, spec.deadline)
+    _date_axis(ax, [*spec.dates, *(on for on, _, _, _ in spec.milestones)], spec.deadline)
     _deadline(ax, spec.deadline, spec.deadline_label)
     _style(ax)
     ax.legend(loc="lower right", prop={"family": FONT, "size": 8.5}, frameon=True, edgecolor=GRID)

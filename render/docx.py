@@ -152,7 +152,7 @@ def _results(doc: DocumentObject, report: WeeklyReport) -> None:
                 msg.group_total(
                     cell_text(cols[1], t.numerator),
                     cell_text(cols[0], t.denominator),
-                    cell_text(cols[2], t.rate),
+                    cell_text(cols[2 + len(ind.counts)], t.rate),
                 ),
             )
         if ranking.missing:

@@ -15,6 +15,7 @@ from core.catalogue import Catalogue, Indicator
 from core.numbers import format_decimal, format_int, format_pct
 from core.pace import WeeklyValues, compute_pace, points
 from core.periods import Period
+from core.quotas import count_cells
 from core.ranking import Ranking, Ratio, Row, rank
 from core.submission import Submission, Values
 from render import texts
@@ -49,7 +50,7 @@ def build_report(
 ) -> WeeklyReport:
     """`series` is the recent weeks of reports (ascending by due date) used for pace."""
     cal = catalogue.calendar
-    current = {s.unit: s.values for s in reports}
+    current = catalogue.with_quotas(period, {s.unit: s.values for s in reports})
     indicators = catalogue.ranked_indicators or catalogue.indicators
     rankings = tuple(rank(catalogue, ind, current, previous) for ind in indicators)
     risk: dict[str, tuple[str, ...]] = {}
@@ -98,21 +99,26 @@ def _groups(ranking: Ranking) -> list[Indicator]:
 
 def columns(catalogue: Catalogue, ranking: Ranking) -> list[Column]:
     """After TT and Đơn vị: for the indicator and each of its side columns, the total, the
-    count done and the rate; then the change since last week."""
+    count done and the rate (the indicator's own `counts` before its rate, as the letters
+    print "chưa cấp"); then the change since last week."""
     out = []
     for ind in _groups(ranking):
         group = ind.short if ranking.columns else ""
         out += [
             Column(_labels(catalogue, ind.denominator), group, "int"),
             Column(_labels(catalogue, ind.numerator), group, "int"),
-            Column(texts.COL_RATE_FULL, group, "rate", ind.decimals),
         ]
+        if ind is ranking.indicator:
+            out += [Column(header, group, "int") for _, header in ind.counts]
+        out.append(Column(texts.COL_RATE_FULL, group, "rate", ind.decimals))
     out.append(Column(texts.COL_CHANGE_FULL, "", "change", ranking.indicator.decimals))
     return out
 
 
 def cells(ranking: Ranking, row: Row) -> list[Cell]:
-    out: list[Cell] = [row.ratio.denominator, row.ratio.numerator, row.ratio.rate]
+    out: list[Cell] = [row.ratio.denominator, row.ratio.numerator]
+    out += _counts(ranking, row)
+    out.append(row.ratio.rate)
     for extra in row.extras:
         if extra is None:
             out += [None, None, None]
@@ -126,7 +132,12 @@ def total_cells(ranking: Ranking) -> list[Cell]:
     t = ranking.total
     if t is None:
         return []
-    out: list[Cell] = [t.denominator, t.numerator, t.rate]
+    out: list[Cell] = [t.denominator, t.numerator]
+    # A count's total is the sum over the ranked units (of what each has left, for REMAINING).
+    by_row = [_counts(ranking, row) for row in ranking.rows]
+    for n in range(len(ranking.indicator.counts)):
+        out.append(sum(r[n] or 0 for r in by_row))
+    out.append(t.rate)
     for col in ranking.columns:
         # A column's total is the ratio of its own sums over the ranked units.
         num = sum(sum(r.values.get(c, 0) for c in col.numerator) for r in ranking.rows)
@@ -134,6 +145,14 @@ def total_cells(ranking: Ranking) -> list[Cell]:
         out += [den, num, Ratio(num, den, col.decimals, col.truncate).rate]
     out.append(None)
     return out
+
+
+def _counts(ranking: Ranking, row: Row) -> list[int | None]:
+    counts = ranking.indicator.counts
+    if not counts:
+        return []
+    codes = [code for code, _ in counts]
+    return count_cells(codes, row.values, row.ratio.numerator, row.ratio.denominator)
 
 
 def sections(ranking: Ranking) -> list[tuple[str, tuple[Row, ...]]]:

@@ -56,13 +56,20 @@ def chart_heatmap_title(indicator: str) -> str:
     return f"Tỉ lệ từng đơn vị qua các tuần: {indicator}"
 
 
-def chart_progress_note(done: str, goal: str, remaining: str, per_day: str | None) -> str:
-    need = f", cần {per_day}/ngày" if per_day else ""
+def chart_progress_note(
+    done: str, goal: str, remaining: str, per_day: str | None, day: str = "ngày"
+) -> str:
+    need = f", cần {per_day}/{day}" if per_day else ""
     return f"Đã đạt {done}, chỉ tiêu cần {goal} · còn thiếu {remaining}{need}"
 
 
 def chart_weeks(first: str, last: str) -> str:
     return f"Từ {first} đến {last}"
+
+
+def chart_milestone(on: date, goal: str) -> str:
+    """A milestone's marker on the progress chart: `mốc 31/07: 80.000`."""
+    return f"mốc {on.strftime('%d/%m')}: {goal}"
 
 
 # --- Excel and CSV --------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from core.catalogue import Catalogue, Indicator, build_catalogue
-from core.pace import Point, carry_forward, compute_pace, points
+from core.catalogue import Catalogue, Indicator, PaceRules, build_catalogue
+from core.pace import Point, carry_forward, compute_pace, daily_quota, points
 from core.ranking import Ratio, meets, most_improved, rank, ratio, total_ratio
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "binh_son.toml"
@@ -205,8 +205,9 @@ def test_pace_on_track() -> None:
     assert pace.target_count == 801  # ceil(80% x 1001 = 800.8)
     assert pace.remaining == 101
     assert pace.days_left == 43
-    assert pace.per_day == Fraction(101, 43)
-    assert pace.per_week == Fraction(707, 43)
+    # What is needed: 101 / 43 = 2,35 a day, 16,4 a week, rounded up (core.pace.daily_quota).
+    need = daily_quota(pace.remaining, TODAY, date(2024, 12, 31), PaceRules(), frozenset())
+    assert (need.days, need.per_day, need.per_week) == (43, 3, 17)
     assert pace.weekly_pace == Fraction(40)
     assert pace.projected == TODAY + timedelta(days=18)  # ceil(101 / 40 x 7 = 17.675)
     assert not pace.met
@@ -274,7 +275,8 @@ def test_past_deadline_needs_everything_at_once() -> None:
     pace = compute_pace(indicator(deadline=date(2024, 11, 1)), weekly([700, 760]), TODAY)
     assert pace is not None
     assert pace.days_left == 0
-    assert pace.per_day == Fraction(41)
+    need = daily_quota(pace.remaining, TODAY, date(2024, 11, 1), PaceRules(), frozenset())
+    assert need.per_day == 41
     assert pace.at_risk
 
 
@@ -282,8 +284,6 @@ def test_without_deadline_there_is_no_risk_and_no_daily_need() -> None:
     pace = compute_pace(indicator(deadline=None), weekly([700]), TODAY)
     assert pace is not None
     assert pace.days_left is None
-    assert pace.per_day is None
-    assert pace.per_week is None
     assert not pace.at_risk
 
 

@@ -93,10 +93,15 @@ async def test_identity_card_tables_reproduce_order_and_rates(
     reported, catalogue: Catalogue, indicator: str, csv_name: str, rate_column: str
 ) -> None:
     tables = await _ranking_tables(reported, indicator)
-    got = [(row[1], row[2], row[3], row[4]) for table in tables for row in table.rows]
+    # The letter's columns: issued, total, "Chưa cấp" (not issued: `counts`), rate.
+    assert tables[0].columns[2:6] == ("Đạt", "Tổng", "Chưa cấp", "Tỉ lệ")
+    got = [(row[1], row[2], row[3], row[5]) for table in tables for row in table.rows]
     want = [
         (_short(catalogue, r["unit"]), r["issued"], r["total"], _pct(r[rate_column]))
         for r in _rows(csv_name)
+    ]
+    assert [int(row[4].replace(".", "")) for table in tables for row in table.rows] == [
+        int(r["not_issued"]) for r in _rows(csv_name)
     ]
     assert [(u, rate) for u, _, _, rate in got] == [(u, rate) for u, _, _, rate in want]
     assert [(int(n.replace(".", "")), int(d.replace(".", ""))) for _, n, d, _ in got] == [
