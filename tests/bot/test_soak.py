@@ -45,7 +45,7 @@ def report(name: str, week: int, n: int) -> str:
     verified = 3000 + 50 * n + 20 * week
     return (
         f"/baocao\nĐơn vị: {name}\nĐã cấp CCCD: {issued}\nĐã xác thực ĐDĐT: {verified}\n"
-        f"Đã kích hoạt ĐDĐT: {verified - 100}\nTrẻ 6-14 tuổi: 2000\n"
+        f"Đã kích hoạt ĐDĐT: {verified - 100}\nTrẻ 6-14 tuổi: 1000\n"
         f"Đã cấp Căn cước 6-14 tuổi: {500 + 10 * week}"
     )
 
