@@ -33,8 +33,16 @@ class Review:
         return not self.errors
 
 
-def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ()) -> Review:
-    """`history` holds the unit's accepted values of earlier periods, most recent first."""
+def review(
+    values: Values,
+    catalogue: Catalogue,
+    history: Sequence[Values] = (),
+    with_letters: Values | None = None,
+) -> Review:
+    """`history` holds the unit's accepted values of earlier periods, most recent first.
+    `with_letters` is `values` with the week's quotas filled in (core/quotas.py): the
+    `[[rules]]` see them (`eid_activated <= accounts_quota`), the other checks only what was
+    typed (a unit past its quota is never refused by the indicator's own check)."""
     errors: list[str] = []
     label = {f.code: f.label for f in catalogue.fields}
 
@@ -51,12 +59,13 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
     if not values and not missing:
         errors.append(msg.no_values())
 
-    breaches = {severity: _breaches(catalogue, values, severity) for severity in Severity}
+    ruled = values if with_letters is None else with_letters
+    breaches = {severity: _breaches(catalogue, ruled, severity) for severity in Severity}
     broken: set[tuple[str, ...]] = set()
     for breach in breaches[Severity.ERROR]:
         if breach.pair is not None:
             broken.add(breach.pair)
-        errors.append(breach.describe(label, values))
+        errors.append(breach.describe(label, ruled))
     for ind in catalogue.indicators:
         if not all(c in values for c in ind.fields) or ind.numerator + ind.denominator in broken:
             continue  # a broken rule already said it
@@ -67,8 +76,8 @@ def review(values: Values, catalogue: Catalogue, history: Sequence[Values] = ())
     if errors:
         return Review(errors=tuple(dict.fromkeys(errors)))
 
-    warnings = [b.describe(label, values) for b in breaches[Severity.WARNING]]
-    confirmations = [b.describe(label, values) for b in breaches[Severity.CONFIRM]]
+    warnings = [b.describe(label, ruled) for b in breaches[Severity.WARNING]]
+    confirmations = [b.describe(label, ruled) for b in breaches[Severity.CONFIRM]]
     last = history[0] if history else None
     for f in catalogue.fields:
         if f.code not in values or last is None or f.code not in last:

@@ -59,7 +59,8 @@ async def report(req: Request) -> list[Reply]:
         existing = recent[0] if recent and recent[0].period == period.key else None
         history = recent[1:] if existing is not None else recent[:HISTORY_WEEKS]
         values, carried = _carry_forward(req.catalogue, period, parsed.values, existing, history)
-        verdict = review(values, req.catalogue, [h.values for h in history])
+        letters = req.catalogue.with_quotas(period, {unit.code: values})[unit.code]
+        verdict = review(values, req.catalogue, [h.values for h in history], letters)
         if not verdict.accepted:
             return _refuse(req, list(verdict.errors), unit, parsed.values, ignored)
         warnings = reading.notes + carried + verdict.warnings

@@ -132,6 +132,33 @@ async def test_ranking_of_an_old_week_keeps_the_old_quota_and_a_new_week_the_new
     assert "111,35%  +22,27" in new
 
 
+async def test_a_rule_sees_the_letters_quota_and_passing_it_is_a_warning(db: Database) -> None:
+    """`done <= quota` as the letters mean it: a warning, stored, never a refusal."""
+    data = with_tables(QUOTA_TABLES)
+    data["rules"] = [
+        *data.get("rules", []),
+        {"expr": "eid_activated <= accounts_quota", "severity": "warning"},
+    ]
+    chat = ChatBot(Engine(build_catalogue(data), db))
+    chat.at(FRIDAY_47)
+    over = await chat.send("cb_binh_long", BODY.format(activated="4.454"))
+    assert over.startswith("✅"), over
+    assert "4.454" in over
+    assert "4.000" in over  # the quota of the letter of 12/11, named in the warning
+    async with db.unit_of_work() as uow:
+        stored = await uow.submissions.current("binh_long", "2024-W47")
+    assert stored is not None
+    assert stored.values["eid_activated"] == 4454
+    assert "accounts_quota" not in stored.values  # the letter's number is never stored
+    assert any("4.000" in w for w in stored.warnings)
+    under = await chat.send("cb_binh_thuan", BODY.format(activated="3.900"))
+    async with db.unit_of_work() as uow:
+        kept = await uow.submissions.current("binh_thuan", "2024-W47")
+    assert kept is not None
+    assert kept.warnings == ()
+    assert "⚠️" not in under
+
+
 async def test_the_report_template_never_asks_for_a_quota(quota_chat: ChatBot) -> None:
     template = await quota_chat.send("cb_binh_long", "/mau")
     assert "Chỉ tiêu tài khoản" not in template
