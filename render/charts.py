@@ -24,7 +24,8 @@ from core.pace import (
     next_milestone,
 )
 from core.periods import Period
-from core.ranking import Ranking, ratio
+from core.quotas import count_cells
+from core.ranking import Ranking, Row, ratio
 from core.submission import Values
 from core.tiers import Band
 from render import texts
@@ -79,7 +80,14 @@ class Bar:
     rate: float
     label: str  # the rate as the letters print it, `92,86%`
     colour: str
+    # The indicator's count columns after the rate (`Chưa cấp 612`), as the letters print them.
+    counts: str = ""
     label_at: float = 0.0  # where the label starts: past the bar, and clear of the target line
+
+    @property
+    def text(self) -> str:
+        """What is printed past the bar: the rate, then the counts."""
+        return f"{self.label} · {self.counts}" if self.counts else self.label
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,20 @@ class RankingSpec:
     target_label: str
     xmax: float
     legend: tuple[tuple[str, str], ...]  # (colour, label)
+
+
+def _counts(ind: Indicator, row: Row) -> str:
+    """`Chưa cấp 612`: the indicator's `counts` columns of one row (empty without them)."""
+    if not ind.counts:
+        return ""
+    cells = count_cells(
+        [c for c, _ in ind.counts], row.values, row.ratio.numerator, row.ratio.denominator
+    )
+    return " · ".join(
+        f"{header} {format_int(n)}"
+        for (_, header), n in zip(ind.counts, cells, strict=True)
+        if n is not None
+    )
 
 
 def ranking_specs(
@@ -106,12 +128,16 @@ def ranking_specs(
         if ind.tiers is not None:
             colour = BAND_COLOURS[tiers.shown_band(ind.tiers, row.ratio)]
         rate = row.ratio.rate
-        bars.append(Bar(row.unit.short_name, _float(rate), format_pct(rate, ind.decimals), colour))
+        label = format_pct(rate, ind.decimals)
+        bars.append(Bar(row.unit.short_name, _float(rate), label, colour, _counts(ind, row)))
     top = max([b.rate for b in bars] + [target or 0.0, 100.0])
-    xmax = top * 1.16
-    pad, width = xmax * 0.008, xmax * LABEL_SHARE
+    # Room right of the longest bar for the longest label (a rate is LABEL_SHARE of the axis).
+    longest = max((len(b.text) for b in bars), default=7) / 7
+    xmax = max(top * 1.16, top * 1.03 / (1 - LABEL_SHARE * longest))
+    pad = xmax * 0.008
     placed = []
     for bar in bars:
+        width = xmax * LABEL_SHARE * len(bar.text) / 7
         at = bar.rate + pad
         if target is not None and at < target + pad and at + width > target - pad:
             at = target + 2 * pad  # the label would sit on the target line: move past it
@@ -421,7 +447,7 @@ def _draw_ranking(fig: Figure, spec: RankingSpec, height: float) -> None:
         ax.text(
             bar.label_at,
             y,
-            bar.label,
+            bar.text,
             va="center",
             ha="left",
             fontsize=9,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.catalogue import Catalogue, Unit
+from core.numbers import format_int
 from core.pace import carry_forward, points
 from core.periods import Period
 from core.ranking import rank
@@ -215,3 +216,22 @@ def test_importing_the_bot_does_not_import_the_heavy_libraries() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_ranking_bars_print_the_letters_count_columns(catalogue: Catalogue) -> None:
+    """The ID-card table of the letter prints "Chưa cấp" beside each rate: so does the chart,
+    to the digit (`counts = ["remaining"]` in the shipped config)."""
+    ranking = rank(catalogue, catalogue.indicator("id_card_6_14"), golden_values(catalogue))
+    (spec,) = charts.ranking_specs(ranking, W47, *WINDOW)
+    rows = {_code(catalogue, r["unit"]): r for r in _rows("binh_son_2024_id_card_6_14.csv")}
+    for bar in spec.bars:
+        remaining = int(rows[bar.unit]["not_issued"])
+        assert bar.counts == f"Chưa cấp {format_int(remaining)}"
+        assert bar.text == f"{bar.label} · Chưa cấp {format_int(remaining)}"
+    # The axis leaves room for the longest label past the longest bar.
+    longest = max(spec.bars, key=lambda b: b.rate + len(b.text))
+    assert longest.label_at + spec.xmax * charts.LABEL_SHARE * len(longest.text) / 7 < spec.xmax
+    # Without count columns the bars print their rate alone.
+    verified = rank(catalogue, catalogue.indicator("eid_verified"), golden_values(catalogue))
+    (plain,) = charts.ranking_specs(verified, W47, *WINDOW)
+    assert all(b.text == b.label for b in plain.bars)
