@@ -30,8 +30,8 @@ def both_platforms_config(tmp_path: Path) -> Path:
         CONFIG_PATH.read_text("utf-8")
         .replace("# telegram = -1001234567890", f"telegram = {TG_GROUP}")
         .replace('# zalo = "e3b0c44298fc1c14"', f'zalo = "{ZALO_GROUP}"')
-        .replace('unit = "binh_long"', f'unit = "binh_long"\ntelegram = {TG_LAN}')
-        .replace('unit = "binh_thuan"', f'unit = "binh_thuan"\nzalo = "{ZALO_THUAN}"')
+        .replace('unit = "binh_long"', f'unit = "binh_long"\ntelegram = {TG_LAN}', 1)
+        .replace('unit = "binh_thuan"', f'unit = "binh_thuan"\nzalo = "{ZALO_THUAN}"', 1)
     )
     path = tmp_path / "both.toml"
     path.write_text(text, "utf-8")
