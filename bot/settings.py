@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Where this server is reachable from the internet, e.g. https://baocao.example.vn
     public_base_url: str | None = None
     zalo_monthly_limit: int = Field(default=3000, ge=1)
+    # Like TELEGRAM_TAKE_OVER_WEBHOOK: long polling while a Zalo webhook is set is refused
+    # unless this is set; the webhook is then deleted and this process polls.
+    zalo_take_over_webhook: bool = False
 
     @field_validator("zalo_bot_token", "zalo_webhook_secret", "public_base_url", mode="before")
     @classmethod

@@ -72,6 +72,7 @@ class ZaloBot:
         poll_timeout: int = 30,
         poll_interval: float = MIN_POLL_INTERVAL,
         sleep: Sleep = asyncio.sleep,
+        take_over_webhook: bool = False,
     ) -> None:
         self.client = client
         self.engine = engine
@@ -80,6 +81,7 @@ class ZaloBot:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
+        self.take_over_webhook = take_over_webhook
         # Zalo asks clients not to hammer getUpdates; never less than a second between polls.
         self.poll_interval = max(MIN_POLL_INTERVAL, poll_interval)
         self._sleep = sleep
@@ -115,6 +117,11 @@ class ZaloBot:
             await self.client.set_webhook(self.webhook_url, self.webhook_secret)
             log.info("Zalo updates by webhook at %s", self.webhook_url)
         else:
+            # Another process may be receiving by webhook: deleting it would take its updates.
+            info = await self.client.get_webhook_info()
+            url = info.get("url") if isinstance(info, Mapping) else None
+            if url and not self.take_over_webhook:
+                raise StartupError(texts.webhook_in_use(str(url)))
             await self.client.delete_webhook()
             self._poller = asyncio.create_task(self.poll_forever(), name="zalo-poll")
             log.info("Zalo updates by long polling")
@@ -436,6 +443,7 @@ def create_zalo(app: App, settings: Settings, media: MediaStore | None) -> ZaloB
         monthly_limit=settings.zalo_monthly_limit,
         webhook_url=webhook_url,
         webhook_secret=secret.get_secret_value() if secret is not None else None,
+        take_over_webhook=settings.zalo_take_over_webhook,
     )
 
 

@@ -26,6 +26,7 @@ from zalo_fake import (
     update,
 )
 
+from bot.config_file import StartupError
 from bot.media import MediaStore, media_routes
 from bot.zalo import texts as zalo_texts
 from bot.zalo.bot import SECRET_HEADER, WEBHOOK_PATH, ZaloBot, zalo_routes
@@ -302,7 +303,7 @@ async def test_start_polls_without_a_webhook_and_registers_one_with(
     assert (polling.bot_name, polling.can_join_groups) == (ACCOUNT_NAME, True)
     await asyncio.wait_for(fake_zalo.drained.wait(), 10)
     await polling.stop()
-    assert fake_zalo.methods()[:3] == ["getMe", "deleteWebhook", "getUpdates"]
+    assert fake_zalo.methods()[:4] == ["getMe", "getWebhookInfo", "deleteWebhook", "getUpdates"]
 
     fake_zalo.calls.clear()
     hooked = make_bot(webhook_url="https://baocao.example.vn/zalo/webhook", webhook_secret=SECRET)
@@ -314,6 +315,27 @@ async def test_start_polls_without_a_webhook_and_registers_one_with(
     ]
     assert len(hooked.web_routes()) == 1
     assert polling.web_routes() == []
+
+
+async def test_polling_never_deletes_another_process_webhook_unless_told_to(
+    make_bot: BotFactory, fake_zalo: FakeZalo
+) -> None:
+    """A process started without the webhook settings finds the webhook of the others (set
+    with setWebhook) and stops in one line instead of deleting it and taking their updates."""
+    fake_zalo.webhook_url = "https://baocao.example.vn/zalo/webhook"
+    refused = make_bot()
+    with pytest.raises(StartupError, match="ZALO_TAKE_OVER_WEBHOOK=1") as raised:
+        await refused.start()
+    assert "https://baocao.example.vn/zalo/webhook" in str(raised.value)
+    assert fake_zalo.methods() == ["getMe", "getWebhookInfo"]
+    assert fake_zalo.webhook_url == "https://baocao.example.vn/zalo/webhook"
+    # Told to take over: the webhook goes and this process polls.
+    fake_zalo.calls.clear()
+    taking = make_bot(take_over_webhook=True)
+    await taking.start()
+    await asyncio.wait_for(fake_zalo.drained.wait(), 10)
+    assert fake_zalo.methods()[:4] == ["getMe", "getWebhookInfo", "deleteWebhook", "getUpdates"]
+    assert fake_zalo.webhook_url == ""
 
 
 async def test_the_token_is_never_logged_while_the_bot_works(

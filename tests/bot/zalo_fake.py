@@ -92,6 +92,7 @@ class FakeZalo:
         self._script: dict[str, deque[Scripted]] = {}
         self.refusals: dict[str, tuple[int, str]] = {}  # chat id -> (error_code, description)
         self.can_join_groups = False  # getMe's answer (the documentation's sample)
+        self.webhook_url = ""  # what setWebhook set (another process's, in a test)
         self.idle_status = 200  # the HTTP status of an idle getUpdates' `ok: false` 408
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -195,8 +196,13 @@ class FakeZalo:
                 )
             self.photos.append((str(body["chat_id"]), url, str(body.get("caption", ""))))
             return _ok({"message_id": f"p{len(self.photos)}", "date": 1731722400000})
+        if method == "setWebhook":
+            self.webhook_url = str(body.get("url", ""))
+        elif method == "deleteWebhook":
+            self.webhook_url = ""
         if method in ("setWebhook", "deleteWebhook", "getWebhookInfo"):
-            return _ok({"url": body.get("url", ""), "updated_at": 1749538250568})
+            # getWebhookInfo: {"url", "updated_at"}; an empty url when none is set.
+            return _ok({"url": self.webhook_url, "updated_at": 1749538250568})
         if method == "sendChatAction":
             return web.json_response({"ok": True})
         return web.json_response(
