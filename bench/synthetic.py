@@ -15,6 +15,7 @@ from typing import Any
 
 from core.catalogue import Catalogue, Unit
 from core.periods import Period
+from core.rules import Severity
 from core.text import key
 
 PROVINCES = 34
@@ -223,10 +224,9 @@ def _fresh_code(base: str, codes: set[str]) -> str:
 def config_data(
     base: Mapping[str, Any], units: Sequence[SynthUnit], title: str = "Toàn quốc (dữ liệu giả)"
 ) -> dict[str, Any]:
-    """A set-up with the base's fields, indicators, `error` rules and calendar, the given units,
-    one report group, an admin, a leader and one officer per unit (key `cb_<unit code>`).
-    `confirm` and `warning` rules are left out: they bound real communes' shares (children
-    against ID cards), which the independent random sizes here do not follow."""
+    """A set-up with the base's fields, indicators, `error` rules (`error_rules`) and calendar,
+    the given units, one report group, an admin, a leader and one officer per unit (key
+    `cb_<unit code>`)."""
     people: dict[str, Any] = {
         "thuong_truc": {"name": "Thường trực (dữ liệu giả)", "role": "admin"},
         "lanh_dao": {"name": "Lãnh đạo (dữ liệu giả)", "role": "leader"},
@@ -242,10 +242,17 @@ def config_data(
     for section in ("calendar", "fields", "indicators"):
         if section in base:
             data[section] = base[section]
-    rules = [r for r in base.get("rules", []) if r.get("severity", "error") == "error"]
+    rules = error_rules(base)
     if rules:
         data["rules"] = rules
     return data
+
+
+def error_rules(base: Mapping[str, Any]) -> list[Any]:
+    """The base file's `error` rules (a `chain` is one): `confirm` and `warning` rules bound
+    real communes' shares (children against ID cards), which the independent random sizes of
+    a synthetic unit do not follow, so a set-up for synthetic reports leaves them out."""
+    return [r for r in base.get("rules", []) if r.get("severity", "error") == "error"]
 
 
 def officer_key(unit_code: str) -> str:
@@ -306,8 +313,10 @@ def _unit_series(
     changed = True
     while changed:
         changed = False
+        # Error rules too (a chain's fields come together); a `confirm` or `warning` rule is
+        # only checked when every field it names is given, so it groups nothing.
         for group in [set(i.fields) for i in catalogue.indicators] + [
-            set(r.fields) for r in catalogue.rules
+            set(r.fields) for r in catalogue.rules if r.severity is Severity.ERROR
         ]:
             if group & given and not group <= given:
                 given -= group

@@ -20,7 +20,7 @@ from bench.context import BASE_CONFIG, LAST, ROOT, BenchContext, postgres_scratc
 from bench.figures import REGISTRY
 from bench.registry import Measurement, median
 from bench.synth import message_text
-from bench.synthetic import series, toml_text
+from bench.synthetic import error_rules, series, toml_text
 from bot.telegram.bot import TelegramBot, TelegramSettings
 from core import messages as msg
 from core.catalogue import Catalogue, build_catalogue
@@ -161,6 +161,7 @@ def write_setup(path: Path, groups: int = 0) -> Catalogue:
     """config/binh_son.toml with a Telegram id for its group; with `groups`, that many more
     groups each with an officer of its own unit (ids GROUP_ID - n and FIRST_ID + n)."""
     data = tomllib.loads(BASE_CONFIG.read_text(encoding="utf-8"))
+    data["rules"] = error_rules(data)  # the replies timed are to synthetic reports
     data["chats"]["nhom_bao_cao"]["telegram"] = GROUP_ID
     for n, unit in enumerate(data["units"][:groups], start=1):
         data["chats"][f"nhom_{n}"] = {

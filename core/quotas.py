@@ -40,29 +40,22 @@ def quota_on(quotas: Sequence[Quota], field: str, unit: str, on: date) -> Quota 
     return found
 
 
-def quotas_on(quotas: Sequence[Quota], on: date) -> dict[str, dict[str, int]]:
-    """Every unit's quotas that apply on `on`: unit code -> field -> count."""
-    out: dict[str, dict[str, int]] = {}
-    for field in dict.fromkeys(q.field for q in quotas):
-        for unit in dict.fromkeys(u for q in quotas if q.field == field for u in q.values):
-            q = quota_on(quotas, field, unit, on)
-            if q is not None:
-                out.setdefault(unit, {})[field] = q.values[unit]
-    return out
-
-
 def with_quotas(
     quotas: Sequence[Quota], on: date, reports: Mapping[str, Values]
 ) -> dict[str, Values]:
     """Each unit's report with the quotas that apply on `on` (a week's due date) filled in;
-    the letter's number replaces a figure typed for the same field."""
+    the letter's number replaces a figure typed for the same field. Only the units of
+    `reports` are looked up: a report's store asks for one unit of thousands."""
     if not quotas:
         return dict(reports)
-    applying = quotas_on(quotas, on)
-    return {
-        unit: {**values, **applying[unit]} if unit in applying else values
-        for unit, values in reports.items()
-    }
+    fields = dict.fromkeys(q.field for q in quotas)
+    out: dict[str, Values] = {}
+    for unit, values in reports.items():
+        letters = {
+            f: q.values[unit] for f in fields if (q := quota_on(quotas, f, unit, on)) is not None
+        }
+        out[unit] = {**values, **letters} if letters else values
+    return out
 
 
 def count_cells(

@@ -95,6 +95,26 @@ def test_series_are_cumulative_consistent_and_accepted(synthetic: Catalogue) -> 
     assert 0 < missing < reports / 5
 
 
+def test_rules_that_only_warn_or_ask_never_take_required_fields_away(tmp_path: Path) -> None:
+    """The shipped file's `confirm` and `warning` rules name optional fields beside required
+    ones (BTXH + NCC against the cards issued): they are checked only when all are given, so
+    a unit that leaves the optional ones out still reports every required field (they once
+    took the required fields away with them, and the bench's replies became refusals)."""
+    from bench.telegram import write_setup
+
+    shipped = build_catalogue(tomllib.loads(BASE.read_text(encoding="utf-8")))
+    assert {r.severity.value for r in shipped.rules} == {"error", "confirm", "warning"}
+    required = {f.code for f in shipped.fields if f.required}
+    for week in series(shipped, 12, LAST, seed=0):
+        for r in week:
+            assert required <= r.values.keys(), r.unit
+    bench_setup = write_setup(tmp_path / "groups.toml", 20)
+    assert {r.severity.value for r in bench_setup.rules} == {"error"}
+    for week in series(bench_setup, 12, LAST, seed=0):
+        for r in week:
+            assert review(r.values, bench_setup).accepted
+
+
 async def test_bulk_rows_are_the_rows_the_engine_stores(db: Database, synthetic: Catalogue) -> None:
     weeks = series(synthetic, 4, LAST, seed=7)
     stored = submissions(synthetic, weeks)
