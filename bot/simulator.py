@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.zalo import plain
-from bot.zalo.bot import FORWARDERS
 from core.catalogue import Catalogue
 from core.chat import Document, Incoming, Notifier, Photo, Recipient, Reply, render_plain
 from handlers.engine import Engine
@@ -118,7 +117,7 @@ class ZaloCards:
     platform = "zalo"
 
     def __init__(self, catalogue: Catalogue, into: SimNotifier) -> None:
-        self.forwarders = [p.key for p in catalogue.people if p.role in FORWARDERS]
+        self.forwarders = [p.key for p in catalogue.people if p.role in plain.FORWARDERS]
         self.into = into
 
     async def post(self, to: Recipient, message: Reply) -> bool:

@@ -30,7 +30,7 @@ from bot.zalo import plain, texts
 from bot.zalo.adapter import PLATFORM, BadUpdate, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
-from core.catalogue import Person, Role
+from core.catalogue import Person
 from core.chat import Incoming, Photo, Recipient, Reply, id_on
 from handlers.engine import Engine
 from handlers.files import release
@@ -49,8 +49,6 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024  # an update is a few hundred bytes; anything this big is not one
 MIN_POLL_INTERVAL = 1.0
 MAX_POLL_BACKOFF = 60.0
-# Who gets a group's posts to forward in private mode (getMe: can_join_groups false).
-FORWARDERS = (Role.LEADER, Role.ADMIN)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -283,7 +281,7 @@ class ZaloBot:
         people: dict[str, Person] = {}
         for person in self.engine.catalogue.people:
             zalo_id = person.ids.get(PLATFORM)
-            if zalo_id and person.role in FORWARDERS:
+            if zalo_id and person.role in plain.FORWARDERS:
                 people.setdefault(zalo_id, person)
         return list(people.values())
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.zalo import texts
 from core import messages as msg
+from core.catalogue import Role
 from core.chat import Block, Document, Photo, Reply, Table, Text
 
 PAGE = 2000
@@ -114,6 +115,11 @@ def render_compact(
     message counts against the plan's monthly limit)."""
     bodies = [t for t in (reply_text(r, captions) for r in replies) if t]
     return paginate("\n\n".join(bodies), limit)
+
+
+# Who gets a group's posts to forward in private mode (getMe: can_join_groups false). Here,
+# not in bot.zalo.bot: the simulator shows the cards without loading the adapter (aiohttp).
+FORWARDERS = (Role.LEADER, Role.ADMIN)
 
 
 def forward_card(

@@ -138,3 +138,25 @@ def test_a_good_env_file_starts(tmp_path: Path) -> None:
     (tmp_path / "empty.jsonl").write_text("", "utf-8")
     result = _start(tmp_path, "simulate", "empty.jsonl")
     assert result.returncode == 0, result.stderr
+
+
+def test_starting_loads_no_library_a_feature_loads_when_used() -> None:
+    """`python -m bot`'s modules import no drawing, spreadsheet or web-server library, nor the
+    Zalo adapter: each is loaded when a feature needs it (a chart, a file, a webhook, a Zalo
+    token), so a Telegram bot polling starts small (bench `idle_rss_mb`, `startup_s`). The
+    simulator once loaded the Zalo adapter, and with it aiohttp: 11 MB more at idle."""
+    heavy = ("matplotlib", "pandas", "openpyxl", "docx", "aiohttp", "bot.zalo.bot")
+    code = (
+        "import sys, bot.cli, bot.runtime, bot.app, bot.simulator\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
+    assert loaded == ""
