@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,6 @@ from tests.bot.test_telegram import telegram_catalogue
 ROOT = Path(__file__).resolve().parents[2]
 OTHERS_WEBHOOK = "https://bot.example.vn/telegram/webhook"
 PERSON = 4242  # a private chat: every message there is answered
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def adapter(api: FakeBotApi, db: Database, **settings: Any) -> TelegramBot:
