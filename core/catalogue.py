@@ -322,6 +322,11 @@ class Catalogue:
         """The chats scheduled posts go to: `[schedule] chats`, else every group chat."""
         return self.schedule.chats or tuple(c.key for c in self.chats if c.kind == "group")
 
+    @cached_property  # asked for every report checked, and for every unit of a digest
+    def labels(self) -> Mapping[str, str]:
+        """Each field's label by its code."""
+        return {f.code: f.label for f in self.fields}
+
     @cached_property  # asked for every report checked
     def quota_fields(self) -> frozenset[str]:
         """Fields the letters' quotas fill: officers never type them."""

@@ -44,7 +44,7 @@ def review(
     `[[rules]]` see them (`eid_activated <= accounts_quota`), the other checks only what was
     typed (a unit past its quota is never refused by the indicator's own check)."""
     errors: list[str] = []
-    label = {f.code: f.label for f in catalogue.fields}
+    label = catalogue.labels
 
     missing = [f.label for f in catalogue.fields if f.required and f.code not in values]
     if missing:
@@ -112,7 +112,7 @@ def _breaches(catalogue: Catalogue, values: Values, severity: Severity) -> list[
 
 def rule_warnings(catalogue: Catalogue, values: Values) -> list[str]:
     """What the `warning` rules say about a stored report (the digest lists them)."""
-    label = {f.code: f.label for f in catalogue.fields}
+    label = catalogue.labels
     return [b.describe(label, values) for b in _breaches(catalogue, values, Severity.WARNING)]
 
 

@@ -428,7 +428,7 @@ def _stored_reply(
     accepted = msg.accepted_edit if req.message.edited_at is not None else msg.accepted
     text = [accepted(unit.name, period.label, late, stored.submission.version)]
     if stored.changes:
-        label = {f.code: f.label for f in req.catalogue.fields}
+        label = req.catalogue.labels
         text.append(
             "\n".join(
                 [msg.changes_header()]
