@@ -83,6 +83,14 @@ def format_pct(value: Decimal | None, decimals: int) -> str:
     return format_decimal(value, decimals) + "%"
 
 
+def format_goal_pct(value: Decimal | None) -> str:
+    """A percentage the set-up gives (a target, a band's threshold, a milestone's rate) as the
+    letters write it: `80%`, or with two decimals when it has any (`82,50%`); "" for none."""
+    if value is None:
+        return ""
+    return format_pct(value, 0 if value == value.to_integral() else 2)
+
+
 def round_half_up(value: Fraction, decimals: int) -> Decimal:
     """Exact half-up rounding of a rational to `decimals` places."""
     scale = 10**decimals

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from core import messages as msg
-from core.numbers import format_pct
+from core.numbers import format_goal_pct
 
 if TYPE_CHECKING:  # core.catalogue imports Tiers, and core.ranking imports core.catalogue
     from core.ranking import Ratio, Row
@@ -86,8 +86,4 @@ def counts(tiers: Tiers, rows: Sequence[Row]) -> str:
 
 def label(tiers: Tiers, band: Band) -> str:
     """The band in words, by its thresholds: "dưới 80%", "từ 80% đến dưới 90%", "từ 90%"."""
-    return msg.band_label(band, _pct(tiers.low), _pct(tiers.high))
-
-
-def _pct(threshold: Decimal) -> str:
-    return format_pct(threshold, 0 if threshold == threshold.to_integral() else 2)
+    return msg.band_label(band, format_goal_pct(tiers.low), format_goal_pct(tiers.high))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Person, Unit
 from core.chat import Mention, PlatformIds, Recipient
-from core.numbers import format_int, format_pct
+from core.numbers import format_goal_pct, format_int, format_pct
 from core.periods import Period
 from core.ranking import ratio
 from core.text import key
@@ -48,11 +48,7 @@ def find_unit(catalogue: Catalogue, text: str) -> Unit:
 
 
 def target_text(indicator: Indicator) -> str:
-    if indicator.target is None:
-        return ""
-    return format_pct(
-        indicator.target, 0 if indicator.target == indicator.target.to_integral() else 2
-    )
+    return format_goal_pct(indicator.target)
 
 
 def indicator_lines(catalogue: Catalogue, values: Mapping[str, int]) -> list[str]:

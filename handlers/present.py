@@ -16,7 +16,14 @@ from core import messages as msg
 from core import tiers
 from core.catalogue import Catalogue, Indicator, Milestone, Unit
 from core.chat import Bold, Reply, Table, Text, reply
-from core.numbers import format_decimal, format_int, format_pct, rate_pct, round_half_up
+from core.numbers import (
+    format_decimal,
+    format_goal_pct,
+    format_int,
+    format_pct,
+    rate_pct,
+    round_half_up,
+)
 from core.pace import (
     MilestoneStatus,
     Pace,
@@ -311,8 +318,7 @@ def goal_text(m: Milestone) -> str:
     """`80.000` or `100%`."""
     if m.count is not None:
         return format_int(m.count)
-    rate = m.rate or Decimal(0)
-    return format_pct(rate, 0 if rate == rate.to_integral() else 2)
+    return format_goal_pct(m.rate or Decimal(0))
 
 
 def share_text(ind: Indicator, status: MilestoneStatus) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from core import messages as msg
 from core import tiers
 from core.catalogue import Catalogue, Indicator, PaceRules
-from core.numbers import format_int, format_pct
+from core.numbers import format_goal_pct, format_int, format_pct
 from core.pace import (
     Point,
     UnitTrend,
@@ -58,13 +58,6 @@ DPI = 150
 
 def _float(value: Decimal | None) -> float:
     return float(value) if value is not None else 0.0
-
-
-def _target_text(ind: Indicator) -> str:
-    if ind.target is None:
-        return ""
-    whole = ind.target == ind.target.to_integral()
-    return format_pct(ind.target, 0 if whole else 2)
 
 
 def _short_date(day: date) -> str:
@@ -151,7 +144,8 @@ def ranking_specs(
         legend = ((MET, texts.CHART_MET), (NOT_MET, texts.CHART_NOT_MET))
     chunks = [bars[i : i + max_bars] for i in range(0, len(bars), max_bars)]
     base = texts.chart_window(period.label, start, end)
-    goal = texts.chart_goal(_target_text(ind), ind.deadline)
+    goal_pct = format_goal_pct(ind.target)
+    goal = texts.chart_goal(goal_pct, ind.deadline)
     out = []
     for n, chunk in enumerate(chunks, start=1):
         parts = [base, goal] + ([texts.chart_part(n, len(chunks))] if len(chunks) > 1 else [])
@@ -161,7 +155,9 @@ def ranking_specs(
                 subtitle=" · ".join(p for p in parts if p),
                 bars=tuple(chunk),
                 target=target,
-                target_label=texts.chart_target(_target_text(ind)) if target is not None else "",
+                target_label=texts.chart_target(format_goal_pct(ind.target))
+                if target is not None
+                else "",
                 xmax=xmax,
                 legend=legend,
             )
@@ -203,7 +199,7 @@ def trend_spec(ind: Indicator, series: UnitTrend, scope: str) -> TrendSpec | Non
             p
             for p in (
                 texts.chart_weeks(msg.fmt_date(dates[0]), msg.fmt_date(dates[-1])),
-                texts.chart_goal(_target_text(ind), ind.deadline),
+                texts.chart_goal(format_goal_pct(ind.target), ind.deadline),
             )
             if p
         ),
@@ -211,7 +207,9 @@ def trend_spec(ind: Indicator, series: UnitTrend, scope: str) -> TrendSpec | Non
         rates=tuple(rates),
         labels=tuple(labels),
         target=float(ind.target) if ind.target is not None else None,
-        target_label=texts.chart_target(_target_text(ind)) if ind.target is not None else "",
+        target_label=texts.chart_target(format_goal_pct(ind.target))
+        if ind.target is not None
+        else "",
         deadline=ind.deadline,
         deadline_label=texts.chart_deadline(ind.deadline) if ind.deadline else "",
     )
@@ -288,7 +286,7 @@ def progress_spec(
         actual=tuple(p.numerator for p in history),
         plan=plan,
         target_count=pace.target_count,
-        target_label=texts.chart_target(_target_text(ind)),
+        target_label=texts.chart_target(format_goal_pct(ind.target)),
         deadline=ind.deadline,
         deadline_label=texts.chart_deadline(ind.deadline) if ind.deadline else "",
         milestones=tuple(marks),
@@ -339,7 +337,7 @@ def heatmap_spec(
             p
             for p in (
                 texts.chart_weeks(labels[0], labels[-1]),
-                texts.chart_goal(_target_text(ind), ind.deadline),
+                texts.chart_goal(format_goal_pct(ind.target), ind.deadline),
             )
             if p
         ),

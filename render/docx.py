@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from core import messages as msg
 from core.catalogue import Catalogue
-from core.numbers import format_pct
+from core.numbers import format_goal_pct
 from core.ranking import Ranking, Row
 from render import texts
 from render.report import WeeklyReport, cell_text, cells, columns, sections, total_cells
@@ -128,10 +128,7 @@ def _results(doc: DocumentObject, report: WeeklyReport) -> None:
     _para(doc, texts.DOCX_PART_RESULTS, bold=True)
     for n, ranking in enumerate(report.rankings, start=1):
         ind = ranking.indicator
-        target = ""
-        if ind.target is not None:
-            whole = ind.target == ind.target.to_integral()
-            target = format_pct(ind.target, 0 if whole else 2)
+        target = format_goal_pct(ind.target)
         _para(
             doc,
             texts.docx_indicator(n, ind.name, texts.chart_goal(target, ind.deadline)),

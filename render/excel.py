@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core import messages as msg
-from core.numbers import format_pct
+from core.numbers import format_goal_pct
 from core.ranking import Ranking
 from core.submission import Submission
 from core.tiers import Band, shown_band
@@ -195,10 +195,7 @@ def _rate_column(cols: Sequence[Column]) -> int:
 
 
 def _target(ranking: Ranking) -> str:
-    t = ranking.indicator.target
-    if t is None:
-        return ""
-    return format_pct(t, 0 if t == t.to_integral() else 2)
+    return format_goal_pct(ranking.indicator.target)
 
 
 def _number_formats(ws: Worksheet, row: int, cols: Sequence[Column]) -> None:
