@@ -1,5 +1,5 @@
-"""Texts the command line (`python -m bot export`, `backup`, `migrate`) and the settings
-check print."""
+"""Texts the command line (`python -m bot export`, `backup`, `migrate`), the settings check
+and the start-up of either chat adapter print."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ def env_file_bad_line(path: str, line: int) -> str:
 
 def migrated(revision: str) -> str:
     return f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({revision})."
+
+
+def webhook_in_use(platform: str, url: str, settings_vi: str, settings_en: str) -> str:
+    """Polling refused while another process receives `platform`'s updates by webhook
+    (Vietnamese, then English for whoever reads the logs); `settings_*` name the webhook
+    settings the other processes use. `{PLATFORM}_TAKE_OVER_WEBHOOK=1` takes over."""
+    take_over = f"{platform.upper()}_TAKE_OVER_WEBHOOK=1"
+    return (
+        f"{platform} đang gửi tin cho bot này qua webhook {url} (một tiến trình khác); "
+        f"không chuyển sang long polling để khỏi lấy mất tin của nó. Đặt {settings_vi} như các "
+        f"tiến trình kia, hoặc {take_over} để bỏ webhook và nhận tin tại đây / "
+        f"a webhook is set ({url}): refusing to poll; set {settings_en}, or "
+        f"{take_over} to delete it and poll here"
+    )

@@ -3,6 +3,8 @@ refusals to start."""
 
 from __future__ import annotations
 
+from bot import texts as shared
+
 FORM_CANCELLED = "Đã hủy báo cáo đang nhập; chưa có gì được lưu."
 
 BUTTON_NOT_YOURS = "Nút này không dành cho bạn."
@@ -16,15 +18,7 @@ ANONYMOUS_ADMIN = (
 
 
 def webhook_in_use(url: str) -> str:
-    """Polling refused while another process receives by webhook (Vietnamese, then English
-    for whoever reads the logs)."""
-    return (
-        f"Telegram đang gửi tin cho bot này qua webhook {url} (một tiến trình khác); "
-        "không chuyển sang long polling để khỏi lấy mất tin của nó. Đặt WEBHOOK_URL như các "
-        "tiến trình kia, hoặc TELEGRAM_TAKE_OVER_WEBHOOK=1 để bỏ webhook và nhận tin tại đây / "
-        f"a webhook is set ({url}): refusing to poll; set WEBHOOK_URL, or "
-        "TELEGRAM_TAKE_OVER_WEBHOOK=1 to delete it and poll here"
-    )
+    return shared.webhook_in_use("Telegram", url, "WEBHOOK_URL", "WEBHOOK_URL")
 
 
 def second_poller() -> str:

@@ -3,6 +3,8 @@ and cannot send files."""
 
 from __future__ import annotations
 
+from bot import texts as shared
+
 ZALO_TEXT_ONLY = "Bot chỉ đọc được tin nhắn chữ. Gõ /huongdan để xem các lệnh."
 
 ZALO_BUTTONS_HINT = "Gõ một trong các lệnh sau:"
@@ -23,13 +25,9 @@ def forward_card(group: str, after: int) -> str:
 
 
 def webhook_in_use(url: str) -> str:
-    """Polling refused while Zalo delivers to a webhook (Vietnamese, then English for whoever
-    reads the logs)."""
-    return (
-        f"Zalo đang gửi tin cho bot này qua webhook {url} (một tiến trình khác); không chuyển "
-        "sang long polling để khỏi lấy mất tin của nó. Đặt PUBLIC_BASE_URL và "
-        "ZALO_WEBHOOK_SECRET như các tiến trình kia, hoặc ZALO_TAKE_OVER_WEBHOOK=1 để bỏ webhook "
-        f"và nhận tin tại đây / a Zalo webhook is set ({url}): refusing to poll; set "
-        "PUBLIC_BASE_URL and ZALO_WEBHOOK_SECRET, or ZALO_TAKE_OVER_WEBHOOK=1 to delete it and "
-        "poll here"
+    return shared.webhook_in_use(
+        "Zalo",
+        url,
+        "PUBLIC_BASE_URL và ZALO_WEBHOOK_SECRET",
+        "PUBLIC_BASE_URL and ZALO_WEBHOOK_SECRET",
     )
