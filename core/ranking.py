@@ -11,6 +11,7 @@ from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from core.catalogue import Catalogue, Indicator, Unit
 from core.numbers import percent, rate_pct
+from core.quotas import count_cells
 from core.submission import Values
 from core.text import collate
 
@@ -102,6 +103,12 @@ def meets(indicator: Indicator, r: Ratio) -> bool | None:
     if indicator.target is None or r.exact is None:
         return None
     return r.exact >= Fraction(indicator.target)
+
+
+def count_columns(indicator: Indicator, row: Row) -> list[int | None]:
+    """The indicator's `counts` columns of one ranked row, in order (core.quotas.count_cells)."""
+    codes = [code for code, _ in indicator.counts]
+    return count_cells(codes, row.values, row.ratio.numerator, row.ratio.denominator)
 
 
 class Row(NamedTuple):

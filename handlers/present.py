@@ -37,8 +37,7 @@ from core.pace import (
     whole,
 )
 from core.periods import Period
-from core.quotas import count_cells
-from core.ranking import Ranking, Ratio, Row, total_ratio
+from core.ranking import Ranking, Ratio, Row, count_columns, total_ratio
 from core.submission import Values
 from handlers.common import target_text
 
@@ -202,9 +201,7 @@ def _rank_table(result: Ranking, rows: Sequence[Row], title: str) -> Table:
             format_int(row.ratio.numerator),
             format_int(row.ratio.denominator),
         ]
-        codes = [code for code, _ in ind.counts]
-        numbers = count_cells(codes, row.values, row.ratio.numerator, row.ratio.denominator)
-        cells += ["—" if x is None else format_int(x) for x in numbers]
+        cells += ["—" if x is None else format_int(x) for x in count_columns(ind, row)]
         cells.append(format_pct(row.ratio.rate, ind.decimals))
         cells += [format_pct(x.rate if x else None, x.decimals if x else 0) for x in row.extras]
         cells.append(signed(row.change, ind.decimals))

@@ -24,8 +24,7 @@ from core.pace import (
     next_milestone,
 )
 from core.periods import Period
-from core.quotas import count_cells
-from core.ranking import Ranking, Row, ratio
+from core.ranking import Ranking, Row, count_columns, ratio
 from core.submission import Values
 from core.tiers import Band
 from render import texts
@@ -98,9 +97,7 @@ def _counts(ind: Indicator, row: Row) -> str:
     """`Chưa cấp 612`: the indicator's `counts` columns of one row (empty without them)."""
     if not ind.counts:
         return ""
-    cells = count_cells(
-        [c for c, _ in ind.counts], row.values, row.ratio.numerator, row.ratio.denominator
-    )
+    cells = count_columns(ind, row)
     return " · ".join(
         f"{header} {format_int(n)}"
         for (_, header), n in zip(ind.counts, cells, strict=True)

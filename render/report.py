@@ -15,8 +15,7 @@ from core.catalogue import Catalogue, Indicator
 from core.numbers import format_decimal, format_int, format_pct
 from core.pace import WeeklyValues, compute_pace, points
 from core.periods import Period
-from core.quotas import count_cells
-from core.ranking import Ranking, Ratio, Row, rank
+from core.ranking import Ranking, Ratio, Row, count_columns, rank
 from core.submission import Submission, Values
 from render import texts
 
@@ -117,7 +116,7 @@ def columns(catalogue: Catalogue, ranking: Ranking) -> list[Column]:
 
 def cells(ranking: Ranking, row: Row) -> list[Cell]:
     out: list[Cell] = [row.ratio.denominator, row.ratio.numerator]
-    out += _counts(ranking, row)
+    out += count_columns(ranking.indicator, row)
     out.append(row.ratio.rate)
     for extra in row.extras:
         if extra is None:
@@ -134,7 +133,7 @@ def total_cells(ranking: Ranking) -> list[Cell]:
         return []
     out: list[Cell] = [t.denominator, t.numerator]
     # A count's total is the sum over the ranked units (of what each has left, for REMAINING).
-    by_row = [_counts(ranking, row) for row in ranking.rows]
+    by_row = [count_columns(ranking.indicator, row) for row in ranking.rows]
     for n in range(len(ranking.indicator.counts)):
         out.append(sum(r[n] or 0 for r in by_row))
     out.append(t.rate)
@@ -145,14 +144,6 @@ def total_cells(ranking: Ranking) -> list[Cell]:
         out += [den, num, Ratio(num, den, col.decimals, col.truncate).rate]
     out.append(None)
     return out
-
-
-def _counts(ranking: Ranking, row: Row) -> list[int | None]:
-    counts = ranking.indicator.counts
-    if not counts:
-        return []
-    codes = [code for code, _ in counts]
-    return count_cells(codes, row.values, row.ratio.numerator, row.ratio.denominator)
 
 
 def sections(ranking: Ranking) -> list[tuple[str, tuple[Row, ...]]]:
