@@ -33,7 +33,10 @@ def read_xlsx(data: bytes) -> list[Sheet]:
         for ws in wb.worksheets:
             rows: list[tuple[Cell, ...]] = []
             for row in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True):
-                rows.append(tuple(_cell(v) for v in row))
+                cells = [_cell(v) for v in row]
+                while cells and cells[-1] is None:  # openpyxl pads rows to max_col
+                    cells.pop()
+                rows.append(tuple(cells))
             sheets.append(Sheet(ws.title, tuple(rows)))
         return sheets
     except (KeyError, ValueError, TypeError) as exc:

@@ -75,4 +75,5 @@ def test_import_refuses_a_file_without_a_week_or_that_is_no_workbook(tmp_path: P
     junk = tmp_path / "junk.xlsx"
     junk.write_bytes(b"not a workbook")
     result = _run("import", str(junk), "--db", url)
-    assert result.returncode == 2 and msg.IMPORT_UNREADABLE in result.stderr
+    assert result.returncode == 2
+    assert msg.IMPORT_UNREADABLE in result.stderr

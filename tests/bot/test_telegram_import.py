@@ -38,15 +38,18 @@ async def test_admin_file_is_previewed_then_stored_on_xacnhan(
 ) -> None:
     document = api.send_file("tuan46.xlsx", xlsx(golden_sheet()))
     preview = await _answer(api, ADMIN, document_update(ADMIN, ADMIN, document))
-    assert "22 dòng mới" in preview and "/xacnhan" in preview
+    assert "22 dòng mới" in preview
+    assert "/xacnhan" in preview
     assert [c.params["file_id"] for c in api.calls if c.method == "getFile"] == [
         document["file_id"]
     ]
     assert _downloads(api) == 1
-    assert await _count(db, SubmissionRow) == 0 and await _count(db, PendingImportRow) == 1
+    assert await _count(db, SubmissionRow) == 0
+    assert await _count(db, PendingImportRow) == 1
     stored = await _answer(api, ADMIN, text_update(ADMIN, ADMIN, "/xacnhan"))
     assert stored == msg.import_stored(22, 0, 0, 0)
-    assert await _count(db, SubmissionRow) == 22 and await _count(db, PendingImportRow) == 0
+    assert await _count(db, SubmissionRow) == 22
+    assert await _count(db, PendingImportRow) == 0
 
 
 async def test_huy_drops_the_admin_s_file(api: FakeBotApi, bot: TelegramBot, db: Database) -> None:
@@ -56,7 +59,8 @@ async def test_huy_drops_the_admin_s_file(api: FakeBotApi, bot: TelegramBot, db:
     assert dropped == msg.IMPORT_CANCELLED
     nothing = await _answer(api, ADMIN, text_update(ADMIN, ADMIN, "/xacnhan"))
     assert nothing == msg.NOTHING_TO_CONFIRM
-    assert await _count(db, SubmissionRow) == 0 and await _count(db, PendingImportRow) == 0
+    assert await _count(db, SubmissionRow) == 0
+    assert await _count(db, PendingImportRow) == 0
 
 
 async def test_a_non_admin_s_file_and_an_oversize_one_are_refused_unread(
@@ -68,5 +72,7 @@ async def test_a_non_admin_s_file_and_an_oversize_one_are_refused_unread(
     big = api.send_file("lon.xlsx", xlsx(golden_sheet()), size=3 * 1024 * 1024)
     too_big = await _answer(api, ADMIN, document_update(ADMIN, ADMIN, big))
     assert too_big == msg.import_too_large(2)
-    assert not [c for c in api.calls if c.method == "getFile"] and _downloads(api) == 0
-    assert await _count(db, SubmissionRow) == 0 and await _count(db, PendingImportRow) == 0
+    assert not [c for c in api.calls if c.method == "getFile"]
+    assert _downloads(api) == 0
+    assert await _count(db, SubmissionRow) == 0
+    assert await _count(db, PendingImportRow) == 0

@@ -102,8 +102,10 @@ async def test_plain_sheet_is_stored_marked_as_imported_and_audited(
     (version,) = versions
     assert version.chat == imports.IMPORT_CHAT
     assert version.sender == ADMIN
-    assert "so_lieu.xlsx" in version.raw_text and "dòng" in version.raw_text
-    assert actions.count("import.create") == 22 and actions.count("import") == 1
+    assert "so_lieu.xlsx" in version.raw_text
+    assert "dòng" in version.raw_text
+    assert actions.count("import.create") == 22
+    assert actions.count("import") == 1
 
 
 async def test_the_same_file_twice_changes_nothing(db: Database, catalogue: Catalogue) -> None:
@@ -169,7 +171,8 @@ async def test_the_bot_s_own_export_is_read_back(
     assert await submission_rows(db) == before + 1
     async with db.unit_of_work() as uow:
         current = await uow.submissions.current("binh_long", w47.key)
-    assert current is not None and current.version == 2
+    assert current is not None
+    assert current.version == 2
     assert current.values["citizen_id_issued"] == old + 10
 
 
@@ -195,8 +198,15 @@ async def test_several_weeks_in_one_sheet_are_checked_in_week_order(
     """A `Tuần` column: each week is checked against the weeks before it in the same file
     (a cumulative figure that fell is shown, not silently stored)."""
     rows: list[list[object]] = [
-        ["Đơn vị", "Tuần", "Đã cấp CCCD", "Đã xác thực ĐDĐT", "Đã kích hoạt ĐDĐT"]
-        + ["Trẻ 6-14 tuổi", "Đã cấp Căn cước 6-14 tuổi"]
+        [
+            "Đơn vị",
+            "Tuần",
+            "Đã cấp CCCD",
+            "Đã xác thực ĐDĐT",
+            "Đã kích hoạt ĐDĐT",
+            "Trẻ 6-14 tuổi",
+            "Đã cấp Căn cước 6-14 tuổi",
+        ]
     ]
     rows += [
         ["Xã Bình Long", "2024-W45", 1000, 800, 700, 300, 200],
@@ -243,15 +253,19 @@ async def pending_imports(db: Database) -> int:
 async def test_an_admin_s_file_is_previewed_then_stored_on_xacnhan(chat, db: Database) -> None:
     replies = await chat.engine.handle(upload("thuong_truc", "tuan46.xlsx", xlsx(golden_sheet())))
     text = "\n".join(render_plain(r.blocks) for r in replies)
-    assert "22 dòng mới" in text and msg.IMPORT_CONFIRM_HINT in text
-    assert await submission_rows(db) == 0 and await pending_imports(db) == 1
+    assert "22 dòng mới" in text
+    assert msg.IMPORT_CONFIRM_HINT in text
+    assert await submission_rows(db) == 0
+    assert await pending_imports(db) == 1
     answer = await chat.send("thuong_truc", "/xacnhan", chat="thuong_truc")
     assert answer == msg.import_stored(22, 0, 0, 0)
-    assert await submission_rows(db) == 22 and await pending_imports(db) == 0
+    assert await submission_rows(db) == 22
+    assert await pending_imports(db) == 0
     # The same file again: a preview saying nothing changes, nothing held.
     replies = await chat.engine.handle(upload("thuong_truc", "tuan46.xlsx", xlsx(golden_sheet())))
     text = "\n".join(render_plain(r.blocks) for r in replies)
-    assert "22 dòng không đổi" in text and msg.IMPORT_NOTHING_TO_STORE in text
+    assert "22 dòng không đổi" in text
+    assert msg.IMPORT_NOTHING_TO_STORE in text
     assert await pending_imports(db) == 0
     assert await chat.send("thuong_truc", "/xacnhan", chat="thuong_truc") == msg.NOTHING_TO_CONFIRM
     assert await submission_rows(db) == 22
@@ -279,7 +293,8 @@ async def test_files_that_are_not_imported(
 ) -> None:
     replies = await chat.engine.handle(upload(user, name, xlsx(golden_sheet()), size))
     assert "\n".join(render_plain(r.blocks) for r in replies) == answer
-    assert await pending_imports(db) == 0 and await submission_rows(db) == 0
+    assert await pending_imports(db) == 0
+    assert await submission_rows(db) == 0
 
 
 async def test_a_file_in_the_group_is_not_answered(chat, db: Database) -> None:
