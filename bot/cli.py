@@ -246,14 +246,14 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
             except ImportRefused as refused:
                 print(refused.text, file=sys.stderr)
                 return 2
+            now = datetime.now(UTC)
             async with app.db.unit_of_work() as uow:
-                plans = await imports.plan(uow, app.catalogue, reading)
+                plans = await imports.plan(uow, app.catalogue, reading, now)
                 for line in imports.preview_lines(app.catalogue, reading, plans):
                     print(line)
                 if args.dry_run:
                     print(msg.IMPORT_DRY_RUN)
                 else:
-                    now = datetime.now(UTC)
                     sender = Sender("cli", by, by)
                     await imports.store(uow, app.catalogue, reading, plans, sender, now)
                     await uow.commit()

@@ -69,14 +69,22 @@ def read_file(
     return read_sheets(sheets, catalogue, file_name, period)
 
 
-async def plan(uow: UnitOfWork, catalogue: Catalogue, reading: SheetReading) -> list[RowPlan]:
+async def plan(
+    uow: UnitOfWork, catalogue: Catalogue, reading: SheetReading, now: datetime
+) -> list[RowPlan]:
     """Each row checked against what is stored and against the earlier weeks the same file
-    brings (a sheet of several weeks is read in week order), in the sheet's row order."""
+    brings (a sheet of several weeks is read in week order), in the sheet's row order. A week
+    after the one being reported at `now` is refused, as in a chat report."""
     plans: dict[int, RowPlan] = {}
     by_unit: dict[str, list[SheetRow]] = {}
+    reported = catalogue.calendar.place(now).period
     for row in reading.rows:
         if row.problems or row.unit is None or row.period is None:
             plans[row.number] = RowPlan(row, REFUSED, row.values, problems=row.problems)
+        elif Period.parse(row.period) > reported:
+            where = msg.import_row(row.number, [])
+            future = msg.period_in_future(Period.parse(row.period).label, reported.label)
+            plans[row.number] = RowPlan(row, REFUSED, row.values, problems=(f"{where}: {future}",))
         else:
             by_unit.setdefault(row.unit, []).append(row)
     for unit, rows in by_unit.items():
@@ -267,7 +275,7 @@ async def upload(req: Request) -> list[Reply]:
         return [reply(refused.text)]
     sender = req.actor.sender
     async with req.transaction() as uow:
-        plans = await plan(uow, req.catalogue, reading)
+        plans = await plan(uow, req.catalogue, reading, req.now())
         if any(p.stores for p in plans):
             await uow.imports.put(
                 sender.platform, sender.user_id, attachment.name, reading.to_json(), req.now()
@@ -298,7 +306,7 @@ async def confirm(req: Request) -> list[Reply] | None:
         if pending is None:
             return None
         reading = SheetReading.from_json(pending.reading)
-        plans = await plan(uow, req.catalogue, reading)
+        plans = await plan(uow, req.catalogue, reading, req.now())
         await store(uow, req.catalogue, reading, plans, sender, req.now())
         await uow.imports.delete(sender.platform, sender.user_id)
         await uow.commit()

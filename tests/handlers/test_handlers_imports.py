@@ -66,10 +66,10 @@ async def run_import(
     dry_run: bool = False,
 ) -> tuple[list[imports.RowPlan], str]:
     reading = imports.read_file(data, catalogue, "so_lieu.xlsx", period)
+    now = datetime(2024, 11, 20, 8, 0, tzinfo=catalogue.calendar.tz)  # week 47 is reported
     async with db.unit_of_work() as uow:
-        plans = await imports.plan(uow, catalogue, reading)
+        plans = await imports.plan(uow, catalogue, reading, now)
         if not dry_run:
-            now = datetime(2024, 11, 20, 8, 0, tzinfo=catalogue.calendar.tz)
             await imports.store(uow, catalogue, reading, plans, ADMIN, now)
             await uow.commit()
     return plans, "\n".join(imports.preview_lines(catalogue, reading, plans))
@@ -224,6 +224,13 @@ async def test_several_weeks_in_one_sheet_are_checked_in_week_order(
             for s in await uow.submissions.history("binh_long", "2024-W47", 10)
         }
     assert stored == {"2024-W44": 790, "2024-W45": 800, "2024-W46": 780}
+
+
+async def test_a_week_not_yet_reported_is_refused(db: Database, catalogue: Catalogue) -> None:
+    plans, preview = await run_import(db, catalogue, xlsx(golden_sheet("Tuần 48/2024")))
+    assert statuses(plans) == {"refused": 22}
+    assert "⛔ Dòng 3: Chưa đến tuần 48/2024; kỳ đang nhận báo cáo là tuần 47/2024." in preview
+    assert await submission_rows(db) == 0
 
 
 # --- an admin's file in a private chat -------------------------------------------------------
