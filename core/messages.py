@@ -1225,6 +1225,9 @@ IMPORT_CONFIRM_HINT = (
 )
 IMPORT_NOTHING_TO_STORE = "Không có dòng nào cần lưu: số liệu trong tệp đã có sẵn hoặc bị từ chối."
 IMPORT_DRY_RUN = "Chạy thử (--dry-run): không lưu gì."
+IMPORT_EXPIRED = (
+    "Tệp nhập số liệu đang chờ đã quá 1 giờ nên bot đã bỏ, không lưu gì; vui lòng gửi lại tệp."
+)
 IMPORT_CANCELLED = "Đã bỏ tệp nhập số liệu đang chờ; không có gì được lưu."
 IMPORT_NOT_XLSX = "Bot chỉ nhận tệp Excel .xlsx để nhập số liệu; tệp này không được đọc."
 IMPORT_UNREADABLE = (

@@ -302,9 +302,13 @@ async def confirm(req: Request) -> list[Reply] | None:
     the admin has none (the held report, if any, is confirmed instead)."""
     sender = req.actor.sender
     async with req.transaction() as uow:
-        pending = await uow.imports.get(sender.platform, sender.user_id, req.now() - IMPORT_TTL)
+        pending = await uow.imports.get(sender.platform, sender.user_id, _EPOCH)
         if pending is None:
             return None
+        if pending.created_at < req.now() - IMPORT_TTL:
+            await uow.imports.delete(sender.platform, sender.user_id)
+            await uow.commit()
+            return [reply(msg.IMPORT_EXPIRED)]
         reading = SheetReading.from_json(pending.reading)
         plans = await plan(uow, req.catalogue, reading, req.now())
         await store(uow, req.catalogue, reading, plans, sender, req.now())

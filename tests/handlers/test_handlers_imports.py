@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -284,6 +284,15 @@ async def test_huy_drops_the_waiting_import(chat, db: Database) -> None:
     assert await pending_imports(db) == 0
     assert await chat.send("thuong_truc", "/xacnhan", chat="thuong_truc") == msg.NOTHING_TO_CONFIRM
     assert await submission_rows(db) == 0
+
+
+async def test_a_waiting_import_expires_after_an_hour(chat, db: Database) -> None:
+    start = chat.now
+    await chat.engine.handle(upload("thuong_truc", "tuan46.xlsx", xlsx(golden_sheet())))
+    chat.at(start + imports.IMPORT_TTL + timedelta(minutes=1))
+    assert await chat.send("thuong_truc", "/xacnhan", chat="thuong_truc") == msg.IMPORT_EXPIRED
+    assert await submission_rows(db) == 0
+    assert await pending_imports(db) == 0
 
 
 @pytest.mark.parametrize(
