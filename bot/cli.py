@@ -1,4 +1,4 @@
-"""`python -m bot …`: simulate, console, demo, export, run, migrate and backup."""
+"""`python -m bot …`: simulate, console, demo, export, import, run, migrate and backup."""
 
 from __future__ import annotations
 
@@ -74,6 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "docx"), default="xlsx")
     _common(export)
     export.set_defaults(func=_export)
+
+    imp = sub.add_parser(
+        "import", help="import the office's .xlsx figures (the bot's export or a plain sheet)"
+    )
+    imp.add_argument("file", type=Path, help=".xlsx file")
+    imp.add_argument("--period", default=None, help="ISO week when the sheet names none")
+    imp.add_argument("--dry-run", action="store_true", help="show the preview, store nothing")
+    imp.add_argument("--by", default=None, help="who imports, for the history (default: $USER)")
+    _common(imp)
+    imp.set_defaults(func=_import)
 
     run = sub.add_parser("run", help="start the bot on the configured chat platforms")
     _common(run)
@@ -198,6 +208,62 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return asyncio.run(write())
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    """Preview, then store the accepted rows without asking (an administrator's script on a
+    server has nobody to answer); `--dry-run` stores nothing. Exit 0 when every row was
+    accepted or unchanged, 1 when some rows were refused (the others are stored), 2 when the
+    file itself was refused."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from core import messages as msg
+    from core.importing import ImportRefused
+    from core.periods import Period
+    from core.submission import Sender
+    from handlers import imports
+
+    period = None
+    if args.period is not None:
+        try:
+            period = Period.parse(args.period)
+        except ValueError:
+            print(texts.export_bad_period(args.period), file=sys.stderr)
+            return 2
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(texts.import_unreadable(str(args.file), exc.strerror or str(exc)), file=sys.stderr)
+        return 2
+    by = args.by or getpass.getuser()
+
+    async def run() -> int:
+        app = await open_app(settings, config_path=args.config, database_url=args.db)
+        try:
+            try:
+                reading = imports.read_file(data, app.catalogue, args.file.name, period)
+            except ImportRefused as refused:
+                print(refused.text, file=sys.stderr)
+                return 2
+            now = datetime.now(UTC)
+            async with app.db.unit_of_work() as uow:
+                plans = await imports.plan(uow, app.catalogue, reading, now)
+                for line in imports.preview_lines(app.catalogue, reading, plans):
+                    print(line)
+                if args.dry_run:
+                    print(msg.IMPORT_DRY_RUN)
+                else:
+                    sender = Sender("cli", by, by)
+                    await imports.store(uow, app.catalogue, reading, plans, sender, now)
+                    await uow.commit()
+                    n = imports.counts(plans)
+                    print(msg.import_stored(n["new"], n["changed"], n["unchanged"], n["refused"]))
+            return 1 if any(p.status == imports.REFUSED for p in plans) else 0
+        finally:
+            await app.close()
+
+    return asyncio.run(run())
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:

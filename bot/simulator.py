@@ -29,7 +29,16 @@ from typing import Any
 
 from bot.zalo import plain
 from core.catalogue import Catalogue
-from core.chat import Document, Incoming, Notifier, Photo, Recipient, Reply, render_plain
+from core.chat import (
+    Attachment,
+    Document,
+    Incoming,
+    Notifier,
+    Photo,
+    Recipient,
+    Reply,
+    render_plain,
+)
 from handlers.engine import Engine
 from scheduler.virtual import VirtualScheduler
 
@@ -52,6 +61,9 @@ class Step:
     edits: int = 0
     sent_at: datetime | None = None
     name: str = ""
+    # A file sent with the message (`"file": "demo_past_weeks.xlsx"`, next to the scenario
+    # files shipped in bot/scenarios, or a path): its path; `text` is then its caption.
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +207,13 @@ def _moment(n: int, text: Any, name: str) -> datetime:
 def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
     if not isinstance(item, dict):
         raise ScenarioError(f"dòng {n}: cần một đối tượng JSON")
+    file = item.get("file", "")
+    if not isinstance(file, str):
+        raise ScenarioError(f"dòng {n}: “file” phải là đường dẫn tệp (chuỗi)")
+    if file:
+        item = {"text": "", **item}
+        if not _scenario_file(file).is_file():
+            raise ScenarioError(f"dòng {n}: không tìm thấy tệp “{file}”")
     for name in ("at", "chat", "user", "text"):
         if not isinstance(item.get(name), str):
             raise ScenarioError(f"dòng {n}: thiếu khóa “{name}” (chuỗi)")
@@ -215,7 +234,18 @@ def _step(n: int, item: Any, catalogue: Catalogue) -> Step:
     edits = item.get("edits", 0)
     if not isinstance(edits, int) or isinstance(edits, bool) or edits < 0:
         raise ScenarioError(f"dòng {n}: “edits” phải là số dòng của tin nhắn được sửa")
-    return Step(n, at, item["chat"], item["user"], item["text"], chat_type, edits, name=shown)
+    return Step(
+        n, at, item["chat"], item["user"], item["text"], chat_type, edits, name=shown, file=file
+    )
+
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def _scenario_file(name: str) -> Path:
+    """A scenario's file: a path as given, else one shipped beside the bundled scenarios."""
+    path = Path(name)
+    return path if path.is_absolute() or path.exists() else SCENARIOS / name
 
 
 class Simulator:
@@ -278,6 +308,7 @@ class Simulator:
             sent_at=step.sent_at or step.at,
             message_id=str(step.edits or step.line),
             edited_at=step.at if step.edits else None,
+            attachment=_attachment(step.file) if step.file else None,
         )
         replies = await self.engine.handle(message)
         # Posts a command made elsewhere (a nudge to the group and officers) come first.
@@ -285,3 +316,8 @@ class Simulator:
         for r in replies:
             posts += posts_of(r, r.chat_id or step.chat, step.at, step.line)
         return posts
+
+
+def _attachment(name: str) -> Attachment:
+    data = _scenario_file(name).read_bytes()
+    return Attachment(Path(name).name, len(data), data=data)

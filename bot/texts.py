@@ -8,6 +8,10 @@ def export_bad_period(text: str) -> str:
     return f"Lỗi: “{text}” không phải một tuần, ví dụ 2024-W45 hoặc 45/2024."
 
 
+def import_unreadable(path: str, reason: str) -> str:
+    return f"Không đọc được tệp {path}: {reason}"
+
+
 def backup_done(path: str, reports: int, size: int) -> str:
     return f"Đã sao lưu {reports} phiên bản báo cáo vào {path} ({size} byte)."
 

@@ -32,7 +32,8 @@ def write_transcript(results: Sequence[tuple[Step | None, list[Post]]], out: Pat
             lines += new_day(step.at)
             edited = f" (sửa tin nhắn gửi lúc {step.sent_at:%H:%M})" if step.sent_at else ""
             lines += [f"**{step.at:%H:%M} · {step.user} → {where}{edited}**", "", "```text"]
-            lines += [step.text]
+            lines += [f"[tệp: {step.file}]"] if step.file else []
+            lines += [step.text] if step.text or not step.file else []
             lines += ["```", ""]
         for post in posts:
             if step is None:

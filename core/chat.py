@@ -6,13 +6,32 @@ them its own way (Telegram HTML, Zalo plain text, the console and simulator plai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 ChatType = Literal["group", "private"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: its name and size as the platform announced them, and
+    either its bytes (`data`: the simulator, the console, tests) or a way to download them
+    (`fetch`: Telegram's getFile, called only once the size was found acceptable)."""
+
+    name: str
+    size: int  # bytes, as announced; 0 when the platform did not say
+    data: bytes | None = field(default=None, repr=False)
+    fetch: Callable[[], Awaitable[bytes]] | None = field(default=None, repr=False, compare=False)
+
+    async def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.fetch is None:
+            raise ValueError("the attachment has neither bytes nor a way to fetch them")
+        return await self.fetch()
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,8 @@ class Incoming:
     # The sender's platform username (Telegram's `from.username`, without the @), if any:
     # unlike the display name it is unique, so admins can tell two "Nguyễn Văn A" apart.
     user_handle: str = ""
+    # A file sent with the message (a Telegram document); `text` is then its caption.
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)

@@ -1123,3 +1123,125 @@ def daily_quota_unit(unit: str, per_day: str, end: date, pace: str | None, day: 
 
 # The default header of an indicator's `counts = ["remaining"]` column (denominator − numerator).
 COL_REMAINING = "Chưa làm"
+
+
+# --- Importing the office's spreadsheets (core/importing.py, handlers/imports.py) -----------
+
+
+def import_cell(row: int, column: str, label: str) -> str:
+    """`Dòng 7, cột D (Đã cấp CCCD)`: where a refused value is, as the office sees the sheet."""
+    return f"Dòng {row}, cột {column} ({label})"
+
+
+def import_row(row: int, columns: Sequence[str] = ()) -> str:
+    where = f", cột {', '.join(columns)}" if columns else ""
+    return f"Dòng {row}{where}"
+
+
+def import_no_table(example: str) -> str:
+    return (
+        "Không tìm thấy bảng số liệu trong tệp: cần một dòng tiêu đề có cột “Đơn vị” và các cột "
+        f"ghi tên mục báo cáo (ví dụ “{example}”), mỗi dòng sau là một đơn vị."
+    )
+
+
+def import_duplicate_column(label: str, first: str, second: str, row: int) -> str:
+    return (
+        f"Dòng tiêu đề {row}: mục “{label}” có hai cột ({first} và {second}); "
+        "bot không chọn giúp. Vui lòng xóa một cột rồi gửi lại."
+    )
+
+
+IMPORT_NO_PERIOD = (
+    "Không biết số liệu của tuần nào: tệp không có cột “Tuần” và không ghi tuần ở tên trang "
+    "hay dòng tiêu đề. Ghi tuần vào tệp (ví dụ “Tuần 40/2024”), hoặc dùng --period 2024-W40."
+)
+IMPORTS_ADMINS_ONLY = (
+    "Chỉ quản trị viên được nhập số liệu từ tệp; bot không đọc tệp này và không lưu gì."
+)
+IMPORT_NO_UNIT = "thiếu tên đơn vị."
+IMPORT_NOT_A_COUNT = "không phải số đếm (cần số nguyên không âm)."
+
+
+def import_duplicate_row(first: int) -> str:
+    return f"đơn vị này đã có ở dòng {first} cho cùng tuần; dòng này không được nhập."
+
+
+def import_other_period(named: str, chosen: str) -> str:
+    return f"ghi {named}, khác kỳ đã chọn ({chosen}); dòng này không được nhập."
+
+
+def import_preview_title(file_name: str, sheet: str) -> str:
+    return f"Xem trước nhập số liệu từ tệp “{file_name}” (trang “{sheet}”):"
+
+
+def import_counts(new: int, changed: int, unchanged: int, refused: int) -> str:
+    return (
+        f"{new} dòng mới, {changed} dòng thay đổi, {unchanged} dòng không đổi, "
+        f"{refused} dòng bị từ chối."
+    )
+
+
+def import_row_new(row: int, unit: str, period: str) -> str:
+    return f"➕ Dòng {row}: {unit}, {period}: mới."
+
+
+def import_row_changed(row: int, unit: str, period: str) -> str:
+    return f"✏️ Dòng {row}: {unit}, {period}: thay đổi:"
+
+
+def import_row_unchanged(row: int, unit: str, period: str) -> str:
+    return f"= Dòng {row}: {unit}, {period}: không đổi."
+
+
+def import_row_refused(problem: str) -> str:
+    """`problem` names its row and column: `Dòng 7, cột D (Đã cấp CCCD): …`."""
+    return f"⛔ {problem}"
+
+
+def import_source(file_name: str, sheet: str, row: int) -> str:
+    """What an imported version's history says it came from."""
+    return f"Nhập từ tệp “{file_name}”, trang “{sheet}”, dòng {row}."
+
+
+IMPORT_HOW = (
+    "Để nhập số liệu từ tệp Excel, gửi tệp .xlsx (tối đa 2 MB) vào chat riêng với bot; bot trả "
+    "lời bằng bản xem trước, rồi gửi /xacnhan để lưu hoặc /huy để bỏ. Có thể ghi tuần trong chú "
+    "thích của tệp, ví dụ “2024-W40”."
+)
+
+
+def import_ignored_columns(columns: Sequence[str]) -> str:
+    return f"Các cột không phải mục báo cáo, bỏ qua: {', '.join(columns)}."
+
+
+def import_row_notes(notes: Sequence[str]) -> str:
+    return "   Lưu ý: " + " ".join(notes)
+
+
+IMPORT_CONFIRM_HINT = (
+    "Gửi /xacnhan để lưu các dòng mới và thay đổi, hoặc /huy để bỏ. Các dòng bị từ chối không "
+    "được lưu; sửa tệp rồi gửi lại nếu cần."
+)
+IMPORT_NOTHING_TO_STORE = "Không có dòng nào cần lưu: số liệu trong tệp đã có sẵn hoặc bị từ chối."
+IMPORT_DRY_RUN = "Chạy thử (--dry-run): không lưu gì."
+IMPORT_EXPIRED = (
+    "Tệp nhập số liệu đang chờ đã quá 1 giờ nên bot đã bỏ, không lưu gì; vui lòng gửi lại tệp."
+)
+IMPORT_CANCELLED = "Đã bỏ tệp nhập số liệu đang chờ; không có gì được lưu."
+IMPORT_NOT_XLSX = "Bot chỉ nhận tệp Excel .xlsx để nhập số liệu; tệp này không được đọc."
+IMPORT_UNREADABLE = (
+    "Không đọc được tệp Excel này (tệp hỏng hoặc không phải .xlsx); không có gì được lưu."
+)
+IMPORT_FETCH_FAILED = "Không tải được tệp từ nền tảng chat; vui lòng gửi lại sau ít phút."
+
+
+def import_too_large(limit_mb: int) -> str:
+    return f"Tệp quá lớn: bot chỉ nhận tệp nhập số liệu tối đa {limit_mb} MB; không có gì được lưu."
+
+
+def import_stored(new: int, changed: int, unchanged: int, refused: int) -> str:
+    return (
+        f"Đã lưu số liệu nhập từ tệp: {new} báo cáo mới, {changed} báo cáo thay đổi; "
+        f"{unchanged} dòng không đổi, {refused} dòng bị từ chối không được lưu."
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from core import messages as msg
 from core.catalogue import Role
 from core.chat import ChatType, Reply
-from handlers import files, people, registration, reminders, reports, views
+from handlers import files, imports, people, registration, reminders, reports, views
 from handlers import help as help_cmd
 from handlers.context import Actor, Request
 
@@ -198,19 +198,24 @@ REGISTRY: tuple[Command, ...] = (
     ),
     Command(
         ("xacnhan", "confirm"),
-        reports.confirm,
+        imports.confirm_held,
         frozenset({OFFICER, ADMIN}),  # those who report are those who may hold one
         _NOTHING_HELD,
         writes=True,
         menu={"private": "Xác nhận báo cáo đang chờ"},
         # One line for both: /huy is the other answer to the same question.
         help=(
+            HelpLine(
+                "/xacnhan — xác nhận báo cáo có số lũy kế giảm hoặc tệp nhập số liệu; /huy — bỏ "
+                "báo cáo hoặc tệp đang chờ",
+                frozenset({ADMIN}),
+            ),
             HelpLine("/xacnhan — xác nhận báo cáo có số lũy kế giảm; /huy — bỏ báo cáo đang chờ"),
         ),
     ),
     Command(
         ("huy", "cancel"),
-        reports.cancel,
+        imports.cancel_held,
         frozenset({OFFICER, ADMIN}),
         _NOTHING_HELD,
         menu={"private": "Hủy báo cáo đang nhập hoặc đang chờ"},
@@ -240,6 +245,20 @@ REGISTRY: tuple[Command, ...] = (
             HelpLine(
                 "/thuhoi [số|tên] [tamdung|molai] — xem người đã duyệt; thu hồi, tạm dừng "
                 "hoặc mở lại quyền báo cáo"
+            ),
+        ),
+    ),
+    Command(
+        # Also what a file sent in a private chat runs (handlers/engine.py).
+        ("nhap", "import"),
+        imports.upload,
+        frozenset({ADMIN}),
+        refuse(msg.IMPORTS_ADMINS_ONLY, stranger=msg.IMPORTS_ADMINS_ONLY),
+        chats=frozenset({"private"}),
+        help=(
+            HelpLine(
+                "/nhap — nhập số liệu cũ từ tệp Excel: gửi tệp .xlsx vào chat riêng với bot, "
+                "xem trước rồi /xacnhan"
             ),
         ),
     ),

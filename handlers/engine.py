@@ -141,6 +141,11 @@ class Engine:
         message = held
         chat_key = await self._chat_key(message)
         command = split_command(message.text)
+        if message.attachment is not None and command is None:
+            if message.chat_type != "private":
+                return []  # files shared in a group are the members' business
+            # A file in a private chat is an import (handlers/imports.py), for admins only.
+            command = ("nhap", message.text)
         if message.chat_type == "group" and chat_key is None:
             # A stranger's group learns nothing but that it is not configured.
             return await self.fixed(message, msg.UNKNOWN_GROUP) if command else []

@@ -213,3 +213,17 @@ class UnreachableRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime]
+
+
+class PendingImportRow(Base):
+    """An admin's previewed spreadsheet import, stored only after /xacnhan (migration 0010):
+    at most one per admin, read by whichever worker gets the /xacnhan; it expires."""
+
+    __tablename__ = "pending_imports"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    # The sheet as read (core.importing.SheetReading.to_json), checked again at /xacnhan.
+    reading: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

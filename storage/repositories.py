@@ -31,6 +31,7 @@ from storage.models import (
     ChatMoveRow,
     NudgeRow,
     OutgoingCountRow,
+    PendingImportRow,
     PendingRow,
     PostRow,
     ProcessedUpdate,
@@ -596,6 +597,54 @@ class PendingRepository:
     async def delete(self, platform: str, user_id: str) -> None:
         connection = await _core(self._session)
         await connection.execute(_DELETE_PENDING, {"platform": platform, "user_id": user_id})
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    """An admin's previewed import: the sheet as read (`core.importing.SheetReading` JSON)."""
+
+    file_name: str
+    reading: Mapping[str, Any]
+    created_at: datetime
+
+
+class PendingImports:
+    """At most one previewed import per admin, waiting for /xacnhan."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def put(
+        self, platform: str, user_id: str, file_name: str, reading: Mapping[str, Any], at: datetime
+    ) -> None:
+        """Hold the import, replacing whatever import the admin had waiting."""
+        await self.delete(platform, user_id)
+        self._session.add(
+            PendingImportRow(
+                platform=platform,
+                user_id=user_id,
+                file_name=file_name[:255],
+                reading=dict(reading),
+                created_at=at,
+            )
+        )
+        await self._session.flush()
+
+    async def get(self, platform: str, user_id: str, since: datetime) -> PendingImport | None:
+        """The admin's import previewed at or after `since` (an older one has expired)."""
+        row = await self._session.get(PendingImportRow, (platform, user_id))
+        if row is None or row.created_at < since:
+            return None
+        return PendingImport(row.file_name, dict(row.reading), row.created_at)
+
+    async def delete(self, platform: str, user_id: str) -> bool:
+        """Drop the admin's import, expired or not; whether there was one."""
+        result = await self._session.execute(
+            delete(PendingImportRow).where(
+                PendingImportRow.platform == platform, PendingImportRow.user_id == user_id
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 @dataclass(frozen=True)

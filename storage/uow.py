@@ -24,6 +24,7 @@ from storage.repositories import (
     ChatMoves,
     NudgeLog,
     OutgoingCounter,
+    PendingImports,
     PendingRepository,
     PostLog,
     RegistrationRepository,
@@ -77,6 +78,7 @@ class UnitOfWork:
     submissions: SubmissionRepository
     registrations: RegistrationRepository
     pending: PendingRepository
+    imports: PendingImports
     audit: AuditRepository
     updates: UpdateLog
     outgoing: OutgoingCounter
@@ -108,6 +110,7 @@ class UnitOfWork:
         self.submissions = SubmissionRepository(session)
         self.registrations = RegistrationRepository(session)
         self.pending = PendingRepository(session)
+        self.imports = PendingImports(session)
         self.audit = AuditRepository(session)
         self.updates = UpdateLog(session)
         self.outgoing = OutgoingCounter(session)

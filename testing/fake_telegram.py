@@ -152,6 +152,9 @@ class FakeBotApi:
         self.topics: dict[int, set[int]] = {}  # chat id -> its forum topics' thread ids
         self.webhook_refusal: str | None = None
         self.fetch_files: dict[str, bytes] = {}
+        # Files users sent (`send_file`): file_id -> (file_path, bytes), served by getFile and
+        # the download endpoint.
+        self.user_files: dict[str, tuple[str, bytes]] = {}
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.port = 0
@@ -162,6 +165,7 @@ class FakeBotApi:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -190,6 +194,20 @@ class FakeBotApi:
         self.updates.append(update)
         self._new_update.set()
         return update
+
+    def send_file(self, name: str, data: bytes, size: int | None = None) -> dict[str, Any]:
+        """A file a user sends, kept for getFile and the download; its `Document` object
+        (https://core.telegram.org/bots/api#document). `size` overrides the announced size."""
+        n = len(self.user_files) + 1
+        file_id = f"BQACAgIAAxkBAAI{n:04d}"
+        self.user_files[file_id] = (f"documents/file_{n}.xlsx", data)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{n:04d}",
+            "file_name": name,
+            "mime_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "file_size": len(data) if size is None else size,
+        }
 
     def replay(self, update: dict[str, Any]) -> None:
         """The same update again, as after a lost confirmation."""
@@ -349,6 +367,30 @@ class FakeBotApi:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
+
+    async def api_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """https://core.telegram.org/bots/api#getfile: a File object whose `file_path` is
+        downloaded from `https://api.telegram.org/file/bot<token>/<file_path>` (`_download`)."""
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.user_files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path, data = self.user_files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": "AgAD" + file_id[-4:],
+            "file_size": len(data),
+            "file_path": path,
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        path = request.match_info["path"]
+        self.calls.append(Call("download", {"file_path": path}, {}))
+        for stored, data in self.user_files.values():
+            if stored == path:
+                return web.Response(body=data, content_type="application/octet-stream")
+        return _error(404, "Not Found")
 
     async def api_getWebhookInfo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         """A WebhookInfo (https://core.telegram.org/bots/api#webhookinfo): "If the bot is
@@ -526,6 +568,19 @@ def text_update(
             "text": "…",
         }
     return {"message": message}
+
+
+def document_update(
+    chat_id: int, user_id: int, document: dict[str, Any], caption: str = "", name: str = "Cán bộ"
+) -> dict[str, Any]:
+    """A message carrying a file (`FakeTelegram.send_file`'s Document)."""
+    update = text_update(chat_id, user_id, "", name=name)
+    message = update["message"]
+    del message["text"]
+    message["document"] = document
+    if caption:
+        message["caption"] = caption
+    return update
 
 
 def button_update(

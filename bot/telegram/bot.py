@@ -19,7 +19,7 @@ import re
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -65,7 +65,7 @@ from bot.telegram.form import FormPorts, ReportForm
 from bot.telegram.html import PLATFORM, to_html
 from bot.telegram.limiter import TelegramRateLimiter
 from core.catalogue import Catalogue
-from core.chat import Document, Incoming, Photo, Recipient, Reply, id_on, reply
+from core.chat import Attachment, Document, Incoming, Photo, Recipient, Reply, id_on, reply
 from handlers.commands import BUTTON_COMMANDS, menu
 from handlers.drafts import Drafts
 from handlers.engine import Engine, split_command
@@ -339,6 +339,9 @@ class TelegramBot:
         )
         form = ReportForm(Drafts(self.engine), ports, self.settings.form_timeout_s)
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
+        # A file in a private chat: an admin's import (handlers/imports.py decides who may).
+        document = filters.Document.ALL & filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
+        app.add_handler(MessageHandler(document, self._on_document))
         app.add_handler(form.handler())
         edited = filters.TEXT & filters.UpdateType.EDITED_MESSAGE
         app.add_handler(MessageHandler(text | edited, self._on_text))
@@ -418,6 +421,30 @@ class TelegramBot:
                 incoming.chat_id,
             )
         replies = await self.engine.handle(incoming)
+        await self.deliver(message.chat.id, replies, reply_to=message)
+
+    async def _on_document(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """A file sent in a private chat, its caption as the text. The bytes are fetched
+        (getFile, then the file's URL: https://core.telegram.org/bots/api#getfile) only when
+        the engine asks for them, after the sender and the announced size were accepted."""
+        message = update.effective_message
+        if message is None or message.document is None:
+            return
+        doc = message.document
+        incoming = self.incoming(update, message, message.caption or "")
+        if incoming is None:
+            return
+        bot = self.application.bot
+
+        async def fetch() -> bytes:
+            try:
+                file = await bot.get_file(doc.file_id)
+                return bytes(await file.download_as_bytearray())
+            except TelegramError as exc:
+                raise OSError(f"getFile failed: {exc}") from exc
+
+        attachment = Attachment(doc.file_name or "", doc.file_size or 0, fetch=fetch)
+        replies = await self.engine.handle(replace(incoming, attachment=attachment))
         await self.deliver(message.chat.id, replies, reply_to=message)
 
     async def _on_migrate(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:

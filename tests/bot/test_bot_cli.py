@@ -13,6 +13,7 @@ import pytest
 from bot.cli import DEMO_SCENARIO, read_lines, simulate_lines
 from bot.settings import Settings
 from bot.transcript import write_transcript
+from core import messages as msg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -187,6 +188,13 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     assert "Đơn vị đã hoàn thành chỉ tiêu (8)" in ranking
     assert " 1  Bình An      85,24%  +0,66" in ranking  # narrow: the group reads on phones
     assert "## Thứ Hai 18/11/2024" in transcript
+    # The admin imports weeks 43-45 from the office's sheet first: history from the first week.
+    assert any(
+        "66 dòng mới, 0 dòng thay đổi, 0 dòng không đổi, 0 dòng bị từ chối." in t for t in texts
+    )
+    assert msg.import_stored(66, 0, 0, 0) in texts
+    history = next(t for t in texts if "Lịch sử báo cáo — Xã Bình Long" in t)
+    assert "43/2024  81,87%" in history
     again = await simulate_lines(read_lines(DEMO_SCENARIO), Settings(), None, None, tmp_path)
     assert [p.as_json() for _, ps in again for p in ps] == [
         p.as_json() for _, ps in results for p in ps

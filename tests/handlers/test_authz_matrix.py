@@ -79,6 +79,9 @@ bieudo    unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  u
 xuat      group        unregistered  files_no      files_no      exported      exported
 xuat      private      unregistered  files_no      files_no      exported      exported
 xuat      unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
+nhap      group        private_only  private_only  private_only  private_only  private_only
+nhap      private      imports_no    imports_no    imports_no    imports_no    import_how
+nhap      unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
 """
 
 # What each command is sent with. `{n}` is a counter (so every write is a new one), `{reg}`
@@ -102,6 +105,7 @@ ARGS = {
     "nhacnho": "",
     "bieudo": " Xác thực ĐDĐT",
     "xuat": " csv",
+    "nhap": "",
 }
 
 USERS = {
@@ -172,6 +176,10 @@ OUTCOMES: dict[str, Outcome] = {
     "already": Outcome(_has("Bạn đã được đăng ký là cán bộ báo cáo của Xã Bình")),
     "no_need": Outcome(lambda a: a.endswith("không cần đăng ký.")),
     "admins_only": Outcome(_is(msg.ADMINS_ONLY)),
+    # /nhap typed: how to send the file; the file itself is tests/handlers/test_handlers_imports.
+    "imports_no": Outcome(_is(msg.IMPORTS_ADMINS_ONLY)),
+    "import_how": Outcome(_is(msg.IMPORT_HOW)),
+    "private_only": Outcome(_is(msg.wrong_chat("nhap", "group"))),
     "approved": Outcome(
         _has("✅ Đã duyệt", "Xã Bình Long"), frozenset({"registrations", "audit_log"})
     ),

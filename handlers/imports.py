@@ -1,0 +1,351 @@
+"""Importing the office's spreadsheets: a preview of what would change, then storing it.
+
+The same checks as a chat report (`handlers.reports`: the optional groups carried forward,
+`core.validation.review` against the unit's earlier weeks): an error refuses the row, a
+warning or a confirmation is shown with it. Storing an unchanged row adds nothing, so a file
+imported twice changes nothing the second time. Imported versions are marked with the chat
+`import`, the admin who imported them as their sender and the file and row in their text;
+each is audited. Used by `python -m bot import` and by an admin's .xlsx sent to the bot in a
+private chat (held in `pending_imports` until /xacnhan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from core import messages as msg
+from core.catalogue import Catalogue
+from core.chat import Reply, Text, reply
+from core.importing import ImportRefused, SheetReading, SheetRow, read_sheets
+from core.numbers import format_int
+from core.periods import Period
+from core.submission import Sender, Submission
+from core.validation import review
+from handlers import reports
+from handlers.context import Request
+from handlers.reports import HISTORY_WEEKS, _carry_forward
+from storage import UnitOfWork
+
+# What an imported version's `chat` says: not a chat, the spreadsheet.
+IMPORT_CHAT = "import"
+# Larger files are refused before they are downloaded.
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+# An admin's previewed import waits this long for /xacnhan.
+IMPORT_TTL = timedelta(hours=1)
+
+NEW, CHANGED, UNCHANGED, REFUSED = "new", "changed", "unchanged", "refused"
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """What importing one row would do."""
+
+    row: SheetRow
+    status: str
+    values: Mapping[str, int]
+    existing: Submission | None = None
+    changes: tuple[tuple[str, str, str], ...] = ()  # (field code, old, new)
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def stores(self) -> bool:
+        return self.status in (NEW, CHANGED)
+
+
+def read_file(
+    data: bytes, catalogue: Catalogue, file_name: str, period: Period | None = None
+) -> SheetReading:
+    """The table of an .xlsx file; ImportRefused (its text Vietnamese) when there is none."""
+    from render.sheets import UnreadableFile, read_xlsx
+
+    try:
+        sheets = read_xlsx(data)
+    except UnreadableFile as exc:
+        raise ImportRefused(msg.IMPORT_UNREADABLE) from exc
+    return read_sheets(sheets, catalogue, file_name, period)
+
+
+async def plan(
+    uow: UnitOfWork, catalogue: Catalogue, reading: SheetReading, now: datetime
+) -> list[RowPlan]:
+    """Each row checked against what is stored and against the earlier weeks the same file
+    brings (a sheet of several weeks is read in week order), in the sheet's row order. A week
+    after the one being reported at `now` is refused, as in a chat report."""
+    plans: dict[int, RowPlan] = {}
+    by_unit: dict[str, list[SheetRow]] = {}
+    reported = catalogue.calendar.place(now).period
+    for row in reading.rows:
+        if row.problems or row.unit is None or row.period is None:
+            plans[row.number] = RowPlan(row, REFUSED, row.values, problems=row.problems)
+        elif Period.parse(row.period) > reported:
+            where = msg.import_row(row.number, [])
+            future = msg.period_in_future(Period.parse(row.period).label, reported.label)
+            plans[row.number] = RowPlan(row, REFUSED, row.values, problems=(f"{where}: {future}",))
+        else:
+            by_unit.setdefault(row.unit, []).append(row)
+    for unit, rows in by_unit.items():
+        rows.sort(key=lambda r: str(r.period))
+        first, last = Period.parse(str(rows[0].period)), Period.parse(str(rows[-1].period))
+        span = (last.monday - first.monday).days // 7
+        stored = await uow.submissions.recent(unit, last.key, HISTORY_WEEKS + span + 1)
+        current = {s.period: s for s in stored}
+        known: dict[str, Submission] = dict(current)  # stored, then this file's accepted rows
+        for row in rows:
+            result = _judge(catalogue, reading, row, current.get(str(row.period)), known)
+            plans[row.number] = result
+            if result.stores:
+                known[str(row.period)] = Submission(
+                    unit, str(row.period), 0, result.values, row.late, _EPOCH, _NOBODY
+                )
+    return [plans[n] for n in sorted(plans)]
+
+
+# What `_carry_forward` and `review` read of a week this file brings: its period and values.
+_NOBODY = Sender("", "", "")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _judge(
+    catalogue: Catalogue,
+    reading: SheetReading,
+    row: SheetRow,
+    existing: Submission | None,
+    known: Mapping[str, Submission],
+) -> RowPlan:
+    unit, period = str(row.unit), Period.parse(str(row.period))
+    history = [known[p] for p in sorted(known, reverse=True) if p < period.key][:HISTORY_WEEKS]
+    values, carried = _carry_forward(catalogue, period, row.values, existing, history)
+    letters = catalogue.with_quotas(period, {unit: values})[unit]
+    verdict = review(values, catalogue, [h.values for h in history], letters)
+    if not verdict.accepted:
+        problems = tuple(f"{_where(catalogue, reading, row, e)}: {e}" for e in verdict.errors)
+        return RowPlan(row, REFUSED, values, existing, problems=problems)
+    notes = carried + verdict.confirmations + verdict.warnings
+    if existing is not None and dict(existing.values) == values:
+        return RowPlan(row, UNCHANGED, values, existing, notes=notes)
+    changes: tuple[tuple[str, str, str], ...] = ()
+    if existing is not None:
+        old = existing.values
+        changes = tuple(
+            (f.code, _shown(old.get(f.code)), _shown(values.get(f.code)))
+            for f in catalogue.fields
+            if old.get(f.code) != values.get(f.code)
+        )
+    status = CHANGED if existing is not None else NEW
+    return RowPlan(row, status, values, existing, changes, notes=notes)
+
+
+def _shown(value: int | None) -> str:
+    return "—" if value is None else format_int(value)
+
+
+def _where(catalogue: Catalogue, reading: SheetReading, row: SheetRow, error: str) -> str:
+    """The row and the columns of the fields an error names."""
+    labels = catalogue.labels
+    columns = [
+        letter
+        for code, letter in reading.columns.items()
+        if code in labels and labels[code] in error
+    ]
+    return msg.import_row(row.number, sorted(columns, key=lambda c: (len(c), c)))
+
+
+async def store(
+    uow: UnitOfWork,
+    catalogue: Catalogue,
+    reading: SheetReading,
+    plans: Sequence[RowPlan],
+    by: Sender,
+    now: datetime,
+) -> None:
+    """Store the new and changed rows as new versions (oldest week first) and audit each;
+    the caller commits."""
+    actor = f"{by.platform}:{by.user_id}"
+    cal = catalogue.calendar
+    for p in sorted((p for p in plans if p.stores), key=lambda p: str(p.row.period)):
+        row = p.row
+        unit, period = str(row.unit), str(row.period)
+        sent = (
+            row.sent_at.replace(tzinfo=cal.tz)
+            if row.sent_at is not None
+            else cal.due_at(Period.parse(period))
+        )
+        stored = await uow.submissions.add(
+            Submission(
+                unit=unit,
+                period=period,
+                version=0,
+                values=dict(p.values),
+                late=row.late,
+                sent_at=sent,
+                sender=by,
+                chat=IMPORT_CHAT,
+                raw_text=msg.import_source(reading.file_name, reading.sheet, row.number),
+                warnings=p.notes,
+            ),
+            received_at=now,
+            replacing=p.existing,
+        )
+        await uow.audit.add(
+            now,
+            actor=actor,
+            action="import.replace" if p.existing is not None else "import.create",
+            unit=unit,
+            period=period,
+            detail={
+                "version": stored.version,
+                "source": IMPORT_CHAT,
+                "file": reading.file_name,
+                "sheet": reading.sheet,
+                "row": row.number,
+                "changes": [{"field": c, "old": o, "new": n} for c, o, n in p.changes],
+            },
+        )
+    await uow.audit.add(
+        now,
+        actor=actor,
+        action="import",
+        detail={"file": reading.file_name, "sheet": reading.sheet, **counts(plans)},
+    )
+
+
+def counts(plans: Sequence[RowPlan]) -> dict[str, int]:
+    return {s: sum(1 for p in plans if p.status == s) for s in (NEW, CHANGED, UNCHANGED, REFUSED)}
+
+
+def preview_lines(
+    catalogue: Catalogue, reading: SheetReading, plans: Sequence[RowPlan]
+) -> list[str]:
+    """The preview, one line per row (and one per changed figure), as both the CLI and the
+    chat show it."""
+    n = counts(plans)
+    lines = [
+        msg.import_preview_title(reading.file_name, reading.sheet),
+        msg.import_counts(n[NEW], n[CHANGED], n[UNCHANGED], n[REFUSED]),
+    ]
+    if reading.ignored_columns:
+        lines.append(msg.import_ignored_columns(reading.ignored_columns))
+    labels = catalogue.labels
+    for p in plans:
+        row = p.row
+        if p.status == REFUSED:
+            lines += [msg.import_row_refused(problem) for problem in p.problems]
+            continue
+        name = catalogue.unit(str(row.unit)).name
+        label = Period.parse(str(row.period)).label
+        if p.status == NEW:
+            lines.append(msg.import_row_new(row.number, name, label))
+        elif p.status == CHANGED:
+            lines.append(msg.import_row_changed(row.number, name, label))
+            lines += ["   " + msg.change_line(labels[c], o, v) for c, o, v in p.changes]
+        else:
+            lines.append(msg.import_row_unchanged(row.number, name, label))
+        if p.notes and p.status != UNCHANGED:
+            lines.append(msg.import_row_notes(p.notes))
+    return lines
+
+
+# --- In a chat: an admin's .xlsx, held until /xacnhan ----------------------------------------
+
+
+async def upload(req: Request) -> list[Reply]:
+    """An admin sent a file (or typed /nhap): read it, preview it, hold it for /xacnhan."""
+    attachment = req.message.attachment
+    if attachment is None:
+        return [reply(msg.IMPORT_HOW)]
+    if not attachment.name.casefold().endswith(".xlsx"):
+        return [reply(msg.IMPORT_NOT_XLSX)]
+    limit_mb = MAX_IMPORT_BYTES // (1024 * 1024)
+    if attachment.size > MAX_IMPORT_BYTES:
+        return [reply(msg.import_too_large(limit_mb))]
+    try:
+        data = await attachment.read()
+    except (OSError, TimeoutError, ValueError):
+        return [reply(msg.IMPORT_FETCH_FAILED)]
+    if len(data) > MAX_IMPORT_BYTES:
+        return [reply(msg.import_too_large(limit_mb))]
+    period = _period_in(req.args)
+    try:
+        reading = await asyncio.to_thread(read_file, data, req.catalogue, attachment.name, period)
+    except ImportRefused as refused:
+        return [reply(refused.text)]
+    sender = req.actor.sender
+    async with req.transaction() as uow:
+        plans = await plan(uow, req.catalogue, reading, req.now())
+        if any(p.stores for p in plans):
+            await uow.imports.put(
+                sender.platform, sender.user_id, attachment.name, reading.to_json(), req.now()
+            )
+            hint = msg.IMPORT_CONFIRM_HINT
+        else:
+            await uow.imports.delete(sender.platform, sender.user_id)
+            hint = msg.IMPORT_NOTHING_TO_STORE
+        await uow.commit()
+    return [_text_reply([*preview_lines(req.catalogue, reading, plans), hint])]
+
+
+def _period_in(text: str) -> Period | None:
+    for word in text.split():
+        try:
+            return Period.parse(word)
+        except ValueError:
+            continue
+    return None
+
+
+async def confirm(req: Request) -> list[Reply] | None:
+    """/xacnhan of an admin with an import waiting: check it again and store it. None when
+    the admin has none (the held report, if any, is confirmed instead)."""
+    sender = req.actor.sender
+    async with req.transaction() as uow:
+        pending = await uow.imports.get(sender.platform, sender.user_id, _EPOCH)
+        if pending is None:
+            return None
+        if pending.created_at < req.now() - IMPORT_TTL:
+            await uow.imports.delete(sender.platform, sender.user_id)
+            await uow.commit()
+            return [reply(msg.IMPORT_EXPIRED)]
+        reading = SheetReading.from_json(pending.reading)
+        plans = await plan(uow, req.catalogue, reading, req.now())
+        await store(uow, req.catalogue, reading, plans, sender, req.now())
+        await uow.imports.delete(sender.platform, sender.user_id)
+        await uow.commit()
+    n = counts(plans)
+    return [reply(msg.import_stored(n[NEW], n[CHANGED], n[UNCHANGED], n[REFUSED]))]
+
+
+async def cancel(req: Request) -> list[Reply] | None:
+    """/huy of an admin with an import waiting (expired ones too): drop it."""
+    sender = req.actor.sender
+    async with req.transaction() as uow:
+        dropped = await uow.imports.delete(sender.platform, sender.user_id)
+        if not dropped:
+            return None
+        await uow.commit()
+    return [reply(msg.IMPORT_CANCELLED)]
+
+
+def _text_reply(lines: Sequence[str]) -> Reply:
+    return Reply((Text.of("\n".join(lines)),))
+
+
+async def confirm_held(req: Request) -> list[Reply]:
+    """/xacnhan: an admin's waiting import first, else the sender's held report."""
+    if req.actor.is_admin:
+        done = await confirm(req)
+        if done is not None:
+            return done
+    return await reports.confirm(req)
+
+
+async def cancel_held(req: Request) -> list[Reply]:
+    """/huy: an admin's waiting import first, else the sender's held report."""
+    if req.actor.is_admin:
+        done = await cancel(req)
+        if done is not None:
+            return done
+    return await reports.cancel(req)
