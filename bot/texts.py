@@ -8,6 +8,11 @@ def export_bad_period(text: str) -> str:
     return f"Lỗi: “{text}” không phải một tuần, ví dụ 2024-W45 hoặc 45/2024."
 
 
+def export_bad_report_period(kind: str, text: str) -> str:
+    example = {"month": "tháng, ví dụ 2024-11", "quarter": "quý, ví dụ 2024-Q4"}
+    return f"Lỗi: “{text}” không phải một {example.get(kind, 'năm, ví dụ 2024')}."
+
+
 def backup_done(path: str, reports: int, size: int) -> str:
     return f"Đã sao lưu {reports} phiên bản báo cáo vào {path} ({size} byte)."
 
