@@ -260,13 +260,13 @@ def parse_export_args(text: str, today: date) -> tuple[str, Period | ReportPerio
     try:
         found = ReportPeriod.find(key(text), today)
     except ValueError:
-        raise Refusal(msg.export_period_unknown(text.strip())) from None
+        words = [w for w in text.split() if _format(w) is None]
+        raise Refusal(msg.export_period_unknown(" ".join(words))) from None
     if found is not None:
         named, text = found
     for word in text.split():
-        folded = word.casefold().lstrip(".")
-        if folded in FORMATS or folded in ("excel", "word"):
-            fmt = {"excel": "xlsx", "word": "docx"}.get(folded, folded)
+        if (named_format := _format(word)) is not None:
+            fmt = named_format
             continue
         if named is not None:
             raise Refusal(msg.export_format_unknown(word))
@@ -275,6 +275,14 @@ def parse_export_args(text: str, today: date) -> tuple[str, Period | ReportPerio
         except ValueError:
             raise Refusal(msg.export_format_unknown(word)) from None
     return fmt, named or period
+
+
+def _format(word: str) -> str | None:
+    """The file format a word names (`xlsx`, `.docx`, `Excel`, `word`), else None."""
+    folded = word.casefold().lstrip(".")
+    if folded in FORMATS:
+        return folded
+    return {"excel": "xlsx", "word": "docx"}.get(folded)
 
 
 async def export(req: Request) -> list[Reply]:
