@@ -63,7 +63,7 @@ def test_keys_of_the_command_line() -> None:
     assert ReportPeriod.parse_key("quarter", "2024-Q4") == ReportPeriod.quarter(2024, 4)
     assert ReportPeriod.parse_key("year", "2024") == ReportPeriod.whole_year(2024)
     for kind, text in [("month", "2024-13"), ("quarter", "2024-Q5"), ("year", "24")]:
-        with pytest.raises(ValueError, match="not a"):
+        with pytest.raises(ValueError, match=r"^(no|not a) "):
             ReportPeriod.parse_key(kind, text)  # type: ignore[arg-type]
 
 
