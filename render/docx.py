@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from core import messages as msg
 from core.catalogue import Catalogue
 from core.numbers import format_goal_pct, format_int, format_pct, round_half_up
+from core.periods import Period
 from core.ranking import Ranking, Row, total_ratio
 from core.summary import MilestoneResult, PeriodSummary
 from render import texts
@@ -290,13 +291,18 @@ def _period_status(doc: DocumentObject, summary: PeriodSummary) -> None:
     behind = {x.unit.code for x in summary.lateness}
     complete = sum(1 for u in cat.active_units if u.code not in behind)
     _para(doc, texts.period_completeness(complete, len(cat.active_units), len(weeks)))
+    year = summary.period.year
+
+    def numbers(periods: Sequence[Period]) -> list[str]:
+        return [str(p.week) if p.year == year else f"{p.week}/{p.year}" for p in periods]
+
     late = [
-        texts.unit_weeks(x.unit.name, len(x.late), len(weeks), [p.week for p in x.late])
+        texts.unit_weeks(x.unit.name, len(x.late), len(weeks), numbers(x.late))
         for x in summary.lateness
         if x.late
     ]
     missing = [
-        texts.unit_weeks(x.unit.name, len(x.missing), len(weeks), [p.week for p in x.missing])
+        texts.unit_weeks(x.unit.name, len(x.missing), len(weeks), numbers(x.missing))
         for x in sorted(summary.lateness, key=lambda x: -len(x.missing))
         if x.missing
     ]

@@ -197,9 +197,9 @@ def period_completeness(complete: int, total: int, weeks: int) -> str:
     )
 
 
-def unit_weeks(unit: str, count: int, weeks: int, which: Sequence[int]) -> str:
-    """`Xã Bình Long (2/4 tuần: 46, 47)`."""
-    return f"{unit} ({count}/{weeks} tuần: {', '.join(str(w) for w in which)})"
+def unit_weeks(unit: str, count: int, weeks: int, which: Sequence[str]) -> str:
+    """`Xã Bình Long (2/4 tuần: 46, 47)`; a week of another year as `1/2025`."""
+    return f"{unit} ({count}/{weeks} tuần: {', '.join(which)})"
 
 
 def period_late(items: Sequence[str]) -> str:
