@@ -277,7 +277,8 @@ def period_docx_bytes(summary: PeriodSummary, today: date) -> bytes:
     _para(doc, texts.DOCX_DRAFT, italic=True, align="center", size=11)
     _para(doc, texts.docx_to(cat.title), align="center")
     first = summary.weeks[0].period.label
-    _para(doc, texts.period_intro(cat.office, label, len(summary.weeks), first, last.label))
+    counted = sum(1 for w in summary.weeks if not cal.skipped(w.period))
+    _para(doc, texts.period_intro(cat.office, label, counted, first, last.label))
     _period_status(doc, summary)
     _period_results(doc, summary)
     _closing(doc)
