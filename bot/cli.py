@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -18,6 +19,9 @@ from bot.config_file import StartupError
 from bot.logs import configure_logging
 from bot.settings import Settings, check_env_file
 from bot.simulator import Post, ScenarioError, Simulator, Step, read_scenario, read_until
+
+if TYPE_CHECKING:
+    from core.periods import ReportPeriod
 
 DEMO_SCENARIO = Path(__file__).parent / "scenarios" / "demo_week.jsonl"
 
@@ -70,7 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     export = sub.add_parser("export", help="write one period's Excel, CSV or draft report")
-    export.add_argument("--period", required=True, help="ISO week, e.g. 2024-W45")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--period", help="ISO week, e.g. 2024-W45")
+    which.add_argument("--month", help="a month's report from its weeks, e.g. 2024-11")
+    which.add_argument("--quarter", help="a quarter's report, e.g. 2024-Q4")
+    which.add_argument("--year", help="a year's report, e.g. 2024")
     export.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "docx"), default="xlsx")
     _common(export)
     export.set_defaults(func=_export)
@@ -179,9 +187,17 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
     from core import messages as msg
-    from core.periods import Period
+    from core.periods import Period, ReportKind, ReportPeriod
     from handlers.files import export_data, export_file, export_name
 
+    if args.period is None:
+        kind: ReportKind = "month" if args.month else "quarter" if args.quarter else "year"
+        text = args.month or args.quarter or args.year
+        try:
+            return _export_period(args, settings, ReportPeriod.parse_key(kind, text))
+        except ValueError:
+            print(texts.export_bad_report_period(kind, text), file=sys.stderr)
+            return 2
     try:
         period = Period.parse(args.period)
     except ValueError:
@@ -264,6 +280,39 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
             await app.close()
 
     return asyncio.run(run())
+
+
+def _export_period(args: argparse.Namespace, settings: Settings, period: ReportPeriod) -> int:
+    """`--month`, `--quarter`, `--year`: the report from the weeks due in the period."""
+    from datetime import UTC, datetime
+
+    from core import messages as msg
+    from handlers.files import export_name, export_period_file, period_summary
+
+    out: Path = args.out
+    if out.is_dir() or not out.suffix:
+        out = out / export_name(period, args.fmt)
+
+    async def write() -> int:
+        app = await open_app(settings, config_path=args.config, database_url=args.db)
+        try:
+            now = datetime.now(UTC)
+            today = app.catalogue.calendar.local(now).date()
+            if period.first_day > today:
+                print(msg.export_period_future(period.label), file=sys.stderr)
+                return 1
+            async with app.db.unit_of_work() as uow:
+                summary = await period_summary(uow, app.catalogue, period, now)
+            if summary is None:
+                print(msg.no_reports_in(period.label), file=sys.stderr)
+                return 1
+            await export_period_file(summary, args.fmt, out, today)
+        finally:
+            await app.close()
+        print(out)
+        return 0
+
+    return asyncio.run(write())
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:

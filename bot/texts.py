@@ -12,6 +12,11 @@ def import_unreadable(path: str, reason: str) -> str:
     return f"Không đọc được tệp {path}: {reason}"
 
 
+def export_bad_report_period(kind: str, text: str) -> str:
+    example = {"month": "tháng, ví dụ 2024-11", "quarter": "quý, ví dụ 2024-Q4"}
+    return f"Lỗi: “{text}” không phải một {example.get(kind, 'năm, ví dụ 2024')}."
+
+
 def backup_done(path: str, reports: int, size: int) -> str:
     return f"Đã sao lưu {reports} phiên bản báo cáo vào {path} ({size} byte)."
 

@@ -1012,16 +1012,34 @@ FILES_LEADERS_ONLY = (
 
 def export_format_unknown(text: str) -> str:
     return (
-        f"Không hiểu “{text}”. Dùng: /xuat [xlsx|csv|docx] [tuần], "
-        "ví dụ /xuat xlsx hoặc /xuat docx 2024-W47."
+        f"Không hiểu “{text}”. Dùng: /xuat [xlsx|csv|docx] [tuần|tháng|quý|năm], "
+        "ví dụ /xuat xlsx, /xuat docx 2024-W47 hoặc /xuat docx thang 11/2024."
     )
 
 
 EXPORT_NAMES = {"xlsx": "bảng Excel", "csv": "tệp CSV", "docx": "dự thảo báo cáo tuần (Word)"}
+# A month's, quarter's or year's files (`/xuat docx thang 11/2024`).
+EXPORT_PERIOD_NAMES = {**EXPORT_NAMES, "docx": "dự thảo báo cáo (Word)"}
 
 
-def export_caption(fmt: str, period: str) -> str:
-    return f"📎 {capital(EXPORT_NAMES.get(fmt, fmt))} {period}"
+def export_caption(fmt: str, period: str, weekly: bool = True) -> str:
+    names = EXPORT_NAMES if weekly else EXPORT_PERIOD_NAMES
+    return f"📎 {capital(names.get(fmt, fmt))} {period}"
+
+
+def export_period_unknown(text: str) -> str:
+    return (
+        f"Không hiểu kỳ báo cáo “{text}”. Ví dụ: /xuat docx thang 11/2024, "
+        "/xuat docx quy 4/2024, /xuat xlsx nam 2024."
+    )
+
+
+def export_period_future(period: str) -> str:
+    return f"Kỳ {period} chưa bắt đầu, chưa có số liệu để tổng hợp."
+
+
+def no_reports_in(period: str) -> str:
+    return f"Chưa có báo cáo tuần nào trong {period} (tính các tuần có hạn báo cáo đã qua)."
 
 
 def carried_note(count: int, scope: str) -> str:

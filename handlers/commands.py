@@ -181,7 +181,8 @@ REGISTRY: tuple[Command, ...] = (
         refuse(msg.FILES_LEADERS_ONLY),
         help=(
             HelpLine(
-                "/xuat [xlsx|csv|docx] [tuần] — tệp Excel, CSV hoặc dự thảo báo cáo tuần (Word)"
+                "/xuat [xlsx|csv|docx] [tuần|tháng|quý|năm] — "
+                "tệp Excel, CSV hoặc dự thảo báo cáo (Word)"
             ),
         ),
     ),

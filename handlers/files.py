@@ -21,9 +21,10 @@ from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Document, Photo, Reply, reply
 from core.pace import carried_units, carry_forward, points
-from core.periods import Period
+from core.periods import Period, ReportPeriod
 from core.ranking import Ranking, rank
 from core.submission import Submission, Values
+from core.summary import PeriodSummary, summarize
 from core.text import key
 from handlers import queries
 from handlers.common import Refusal
@@ -250,35 +251,103 @@ def _write_charts(folder: Path, stem: str, specs: Sequence[charts.ChartSpec]) ->
 # --- /xuat ----------------------------------------------------------------------------------
 
 
-def parse_export_args(text: str) -> tuple[str, Period | None]:
+def parse_export_args(text: str, today: date) -> tuple[str, Period | ReportPeriod | None]:
+    """`[xlsx|csv|docx] [period]`: a week (`2024-W47`, `47/2024`), or a month, a quarter or a
+    year (`thang 11/2024`, `quý 4`, `năm 2024`; without a year, the latest one begun by
+    `today`)."""
     fmt, period = "xlsx", None
+    named: Period | ReportPeriod | None = None
+    try:
+        found = ReportPeriod.find(key(text), today)
+    except ValueError:
+        words = [w for w in text.split() if _format(w) is None]
+        raise Refusal(msg.export_period_unknown(" ".join(words))) from None
+    if found is not None:
+        named, text = found
     for word in text.split():
-        folded = word.casefold().lstrip(".")
-        if folded in FORMATS or folded in ("excel", "word"):
-            fmt = {"excel": "xlsx", "word": "docx"}.get(folded, folded)
+        if (named_format := _format(word)) is not None:
+            fmt = named_format
             continue
+        if named is not None:
+            raise Refusal(msg.export_format_unknown(word))
         try:
             period = Period.parse(word)
         except ValueError:
             raise Refusal(msg.export_format_unknown(word)) from None
-    return fmt, period
+    return fmt, named or period
+
+
+def _format(word: str) -> str | None:
+    """The file format a word names (`xlsx`, `.docx`, `Excel`, `word`), else None."""
+    folded = word.casefold().lstrip(".")
+    if folded in FORMATS:
+        return folded
+    return {"excel": "xlsx", "word": "docx"}.get(folded)
 
 
 async def export(req: Request) -> list[Reply]:
-    fmt, named = parse_export_args(req.args)
     cat = req.catalogue
+    today = cat.calendar.local(req.now()).date()
+    fmt, named = parse_export_args(req.args, today)
+    if isinstance(named, ReportPeriod):
+        return await export_period(req, fmt, named)
     async with req.transaction() as uow:
         period = named or await queries.reported_period(uow, cat.calendar, req.message.sent_at)
         data = await export_data(uow, cat, period)
     if data is None:
         return [reply(msg.no_reports_yet(period.label))]
-    today = cat.calendar.local(req.now()).date()
     path = req.files_dir / export_name(period, fmt)
     await export_file(cat, data, fmt, path, today)
     return [Reply((Document(path, msg.export_caption(fmt, period.label)),))]
 
 
-def export_name(period: Period, fmt: str) -> str:
+async def export_period(req: Request, fmt: str, period: ReportPeriod) -> list[Reply]:
+    """`/xuat docx thang 11/2024`: the month's (quarter's, year's) report from its weeks."""
+    cat = req.catalogue
+    now = req.now()
+    today = cat.calendar.local(now).date()
+    if period.first_day > today:
+        return [reply(msg.export_period_future(period.label))]
+    async with req.transaction() as uow:
+        summary = await period_summary(uow, cat, period, now)
+    if summary is None:
+        return [reply(msg.no_reports_in(period.label))]
+    path = req.files_dir / export_name(period, fmt)
+    await export_period_file(summary, fmt, path, today)
+    return [Reply((Document(path, msg.export_caption(fmt, period.label, weekly=False)),))]
+
+
+async def period_summary(
+    uow: UnitOfWork, cat: Catalogue, period: ReportPeriod, now: datetime
+) -> PeriodSummary | None:
+    """A month's, quarter's or year's summary as of `now` (None: no report in its weeks whose
+    due time has passed). Shared by /xuat and `python -m bot export`."""
+    weeks, earlier = await queries.period_weeks(uow, cat, period, now)
+    return summarize(cat, period, weeks, earlier, cat.calendar.local(now).date())
+
+
+async def export_period_file(summary: PeriodSummary, fmt: str, path: Path, today: date) -> Path:
+    """Build and write a month's (quarter's, year's) file off the event loop."""
+
+    def build() -> bytes:
+        if fmt == "docx":
+            from render.docx import period_docx_bytes
+
+            return period_docx_bytes(summary, today)
+        if fmt == "csv":
+            from render.excel import rankings_csv
+
+            return rankings_csv(summary.rankings)
+        from render.excel import period_workbook_bytes
+
+        return period_workbook_bytes(summary)
+
+    payload = await asyncio.to_thread(build)
+    await asyncio.to_thread(write_private, path, payload)
+    return path
+
+
+def export_name(period: Period | ReportPeriod, fmt: str) -> str:
     return f"bao_cao_{period.key}.{fmt}"
 
 

@@ -14,9 +14,10 @@ from datetime import date, datetime
 
 from core.catalogue import Catalogue, Indicator, Unit
 from core.pace import WeeklyValues, risk_check
-from core.periods import Calendar, Period
+from core.periods import Calendar, Period, ReportPeriod
 from core.ranking import Ranking, rank
 from core.submission import Submission, Values
+from core.summary import WeekReports
 from storage import UnitOfWork
 from storage.repositories import ReportedValues
 
@@ -152,3 +153,37 @@ def rank_expected(
     without figures: an exempt or excused unit is not missing."""
     result = rank(cat, ind, current, previous)
     return replace(result, missing=tuple(u for u in result.missing if u.code in expected))
+
+
+async def period_weeks(
+    uow: UnitOfWork, cat: Catalogue, period: ReportPeriod, now: datetime
+) -> tuple[list[WeekReports], list[WeekReports]]:
+    """A month's, quarter's or year's weeks whose due time has passed by `now` (each unit's
+    current report, quotas filled in, and its lateness), and the earlier weeks that hold
+    each unit's latest report from before the period, for `core.summary.summarize`. Two
+    queries."""
+    cal = cat.calendar
+    weeks = [p for p in period.weeks(cal) if cal.due_at(p) <= now]
+    if not weeks:
+        return [], []
+    rows = await uow.submissions.current_values([p.key for p in weeks])
+    earlier = await uow.submissions.latest_before(weeks[0].key)
+    return _week_reports(cat, weeks, rows), _week_reports(
+        cat, sorted({Period.parse(r.period) for r in earlier}), earlier
+    )
+
+
+def _week_reports(
+    cat: Catalogue, weeks: Sequence[Period], rows: Sequence[ReportedValues]
+) -> list[WeekReports]:
+    cal = cat.calendar
+    by_week: dict[str, dict[str, ReportedValues]] = {p.key: {} for p in weeks}
+    for r in rows:
+        by_week[r.period][r.unit] = r
+    out = []
+    for p in weeks:
+        reported = by_week[p.key]
+        values = cat.with_quotas(p, {unit: r.values for unit, r in reported.items()})
+        late = {unit: r.late for unit, r in reported.items()}
+        out.append(WeekReports(p, cal.local(cal.due_at(p)).date(), values, late))
+    return out

@@ -11,10 +11,20 @@ from typing import TYPE_CHECKING
 
 from core import messages as msg
 from core.catalogue import Catalogue
-from core.numbers import format_goal_pct
-from core.ranking import Ranking, Row
+from core.numbers import format_goal_pct, format_int, format_pct, round_half_up
+from core.periods import Period
+from core.ranking import Ranking, Row, total_ratio
+from core.summary import MilestoneResult, PeriodSummary
 from render import texts
-from render.report import WeeklyReport, cell_text, cells, columns, sections, total_cells
+from render.report import (
+    Column,
+    WeeklyReport,
+    cell_text,
+    cells,
+    columns,
+    sections,
+    total_cells,
+)
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
@@ -25,6 +35,22 @@ SIZE = 13
 
 
 def docx_bytes(report: WeeklyReport, today: date) -> bytes:
+    doc = _document()
+    _letterhead(doc, report.catalogue, today)
+    _title(doc, report)
+    _status(doc, report)
+    _results(doc, report)
+    _closing(doc)
+    return _saved(doc)
+
+
+def _saved(doc: DocumentObject) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _document() -> DocumentObject:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.shared import Cm, Pt
@@ -40,14 +66,7 @@ def docx_bytes(report: WeeklyReport, today: date) -> bytes:
     style = doc.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(SIZE)
-    _letterhead(doc, report.catalogue, today)
-    _title(doc, report)
-    _status(doc, report)
-    _results(doc, report)
-    _closing(doc)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return doc
 
 
 def _para(
@@ -159,10 +178,16 @@ def _results(doc: DocumentObject, report: WeeklyReport) -> None:
             _para(doc, texts.docx_at_risk(risk) if risk else texts.DOCX_NO_RISK)
 
 
-def _table(doc: DocumentObject, cat: Catalogue, ranking: Ranking, rows: Sequence[Row]) -> None:
+def _table(
+    doc: DocumentObject,
+    cat: Catalogue,
+    ranking: Ranking,
+    rows: Sequence[Row],
+    change: str = texts.COL_CHANGE_FULL,
+) -> None:
     """As in the letters: with side columns, a first header row names each group (merged
     across its columns) and TT / Đơn vị span both header rows."""
-    cols = columns(cat, ranking)
+    cols = columns(cat, ranking, change)
     grouped = any(c.group for c in cols)
     heads = 2 if grouped else 1
     table: Table = doc.add_table(rows=heads, cols=2 + len(cols))
@@ -230,3 +255,135 @@ def _closing(doc: DocumentObject) -> None:
     run = right.paragraphs[0].add_run(texts.DOCX_SIGNER)
     run.bold = True
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+# --- the month's, quarter's or year's report ------------------------------------------------
+
+
+def period_docx_bytes(summary: PeriodSummary, today: date) -> bytes:
+    """The monthly (quarterly, yearly) report's figures part, in the weekly draft's layout:
+    who reported late and how often, then per indicator the figures at the period's end, the
+    change over it, the ranking split met / not met and the milestones dated in it."""
+    cat = summary.catalogue
+    cal = cat.calendar
+    label = summary.period.label
+    last = summary.last_week.period
+    due = cal.local(cal.due_at(last))
+    doc = _document()
+    _letterhead(doc, cat, today)
+    _para(doc)
+    _para(doc, texts.DOCX_KIND, bold=True, align="center", size=14)
+    _para(doc, texts.period_subject(label, due), bold=True, align="center")
+    _para(doc, texts.DOCX_DRAFT, italic=True, align="center", size=11)
+    _para(doc, texts.docx_to(cat.title), align="center")
+    first = summary.weeks[0].period.label
+    counted = sum(1 for w in summary.weeks if not cal.skipped(w.period))
+    _para(doc, texts.period_intro(cat.office, label, counted, first, last.label))
+    _period_status(doc, summary)
+    _period_results(doc, summary)
+    _closing(doc)
+    return _saved(doc)
+
+
+def _period_status(doc: DocumentObject, summary: PeriodSummary) -> None:
+    cat = summary.catalogue
+    weeks = [w for w in summary.weeks if not cat.calendar.skipped(w.period)]
+    _para(doc, texts.DOCX_PART_STATUS, bold=True)
+    behind = {x.unit.code for x in summary.lateness}
+    complete = sum(1 for u in cat.active_units if u.code not in behind)
+    _para(doc, texts.period_completeness(complete, len(cat.active_units), len(weeks)))
+    year = summary.period.year
+
+    def numbers(periods: Sequence[Period]) -> list[str]:
+        return [str(p.week) if p.year == year else f"{p.week}/{p.year}" for p in periods]
+
+    late = [
+        texts.unit_weeks(x.unit.name, len(x.late), len(weeks), numbers(x.late))
+        for x in summary.lateness
+        if x.late
+    ]
+    missing = [
+        texts.unit_weeks(x.unit.name, len(x.missing), len(weeks), numbers(x.missing))
+        for x in sorted(summary.lateness, key=lambda x: -len(x.missing))
+        if x.missing
+    ]
+    if late:
+        _para(doc, texts.period_late(late))
+    if missing:
+        _para(doc, texts.period_missing(missing))
+    if not late and not missing:
+        _para(doc, texts.DOCX_ALL_ON_TIME)
+    last = summary.last_week.period
+    carried = [
+        texts.carried_from(u.name, summary.source[u.code].label)
+        for u in cat.units
+        if u.code in summary.source and summary.source[u.code] != last
+    ]
+    if carried:
+        _para(doc, texts.period_carried(carried))
+
+
+def _period_results(doc: DocumentObject, summary: PeriodSummary) -> None:
+    cat = summary.catalogue
+    _para(doc, texts.DOCX_PART_RESULTS, bold=True)
+    for n, ranking in enumerate(summary.rankings, start=1):
+        ind = ranking.indicator
+        target = format_goal_pct(ind.target)
+        goal = texts.chart_goal(target, ind.deadline)
+        _para(doc, texts.docx_indicator(n, ind.name, goal), bold=True)
+        if not ranking.rows:
+            _para(doc, msg.no_reports_yet(summary.period.label))
+            continue
+        total = period_total(summary, ranking)
+        if total is not None:
+            _para(doc, total)
+        for m, (title, rows) in enumerate(sections(ranking), start=1):
+            _para(doc, texts.docx_section(f"{n}.{m}", title), italic=True)
+            _table(doc, cat, ranking, rows, texts.COL_CHANGE_PERIOD)
+        if ranking.missing:
+            _para(doc, msg.no_figures([u.name for u in ranking.missing]))
+        if ind.target is not None:
+            results = summary.milestones.get(ind.code, ())
+            _para(doc, texts.DOCX_PART_MILESTONES if results else texts.DOCX_NO_MILESTONE)
+            for result in results:
+                _para(doc, milestone_text(summary, result))
+
+
+def period_total(summary: PeriodSummary, ranking: Ranking) -> str | None:
+    """The area's figures at the end and their change over the period (ratio of sums)."""
+    ind = ranking.indicator
+    end = ranking.total
+    if end is None or end.rate is None:
+        return None
+    cat = summary.catalogue
+    codes = [row.unit.code for row in ranking.rows]
+    start = total_ratio(ind, [summary.start[c] for c in codes if c in summary.start])
+    change = ""
+    if start is not None and start.rate is not None:
+        col = Column("", "", "change", ind.decimals)
+        since_previous = any(c in summary.carried_in for c in codes)
+        change = texts.period_change(cell_text(col, end.rate - start.rate), since_previous)
+    return texts.period_total(
+        summary.last_week.due,
+        cat.scope,
+        format_int(end.numerator),
+        format_int(end.denominator),
+        format_pct(end.rate, ind.decimals),
+        change,
+    )
+
+
+def milestone_text(summary: PeriodSummary, result: MilestoneResult) -> str:
+    m, ind = result.milestone, result.indicator
+    goal = format_int(m.count) if m.count is not None else format_goal_pct(m.rate)
+    if m.unit is not None and summary.catalogue.has_unit(m.unit):
+        goal = texts.milestone_goal_unit(goal, summary.catalogue.unit(m.unit).name)
+    area = ""
+    if result.area is not None:
+        share = result.area.share
+        shown = format_pct(
+            None if share is None else round_half_up(share, ind.decimals), ind.decimals
+        )
+        area = texts.milestone_area(summary.catalogue.scope, result.area.reached, shown)
+    missed = [u.name for u in result.missed]
+    return texts.milestone_line(goal, m.on, area, len(result.met), missed)

@@ -11,9 +11,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core import messages as msg
-from core.numbers import format_goal_pct
+from core.catalogue import Catalogue
+from core.numbers import format_goal_pct, format_int
 from core.ranking import Ranking
 from core.submission import Submission
+from core.summary import PeriodSummary
 from core.tiers import Band, shown_band
 from render import texts
 from render.report import Cell, Column, WeeklyReport, cells, columns, sections, total_cells
@@ -104,7 +106,7 @@ def workbook_bytes(report: WeeklyReport) -> bytes:
     wb.remove(first)
     for ranking in report.rankings:
         ws = wb.create_sheet(sheet_title(ranking.indicator.short, taken))
-        _ranking_sheet(ws, report, ranking)
+        _ranking_sheet(ws, report.catalogue, report.period.label, ranking)
     _raw_sheet(wb.create_sheet(sheet_title(texts.XLSX_RAW_SHEET, taken)), report, report.reports)
     history = wb.create_sheet(sheet_title(texts.XLSX_HISTORY_SHEET, taken))
     _raw_sheet(history, report, report.versions, versions=True)
@@ -115,20 +117,23 @@ def workbook_bytes(report: WeeklyReport) -> bytes:
     return buffer.getvalue()
 
 
-def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> None:
+def _ranking_sheet(
+    ws: Worksheet,
+    cat: Catalogue,
+    label: str,
+    ranking: Ranking,
+    change: str = texts.COL_CHANGE_FULL,
+) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     ind = ranking.indicator
-    cat = report.catalogue
-    cols = columns(cat, ranking)
+    cols = columns(cat, ranking, change)
     width = 2 + len(cols)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor=HEADER_FILL)
     goal = texts.chart_goal(_target(ranking), ind.deadline)
     ws.append([ind.name])
-    ws.append(
-        [f"{msg.capital(report.period.label)} · {cat.title}" + (f" · {goal}" if goal else "")]
-    )
+    ws.append([f"{msg.capital(label)} · {cat.title}" + (f" · {goal}" if goal else "")])
     ws["A1"].font = Font(bold=True, size=13)
     # Two header rows: the group a column belongs to, then the column itself.
     ws.append(["", "", *(c.group for c in cols)])
@@ -296,10 +301,15 @@ def csv_decimal(value: Decimal | None) -> str:
 
 def csv_bytes(report: WeeklyReport) -> bytes:
     """Every ranked row, UTF-8 with a BOM so Excel shows the diacritics."""
+    return rankings_csv(report.rankings)
+
+
+def rankings_csv(rankings: Sequence[Ranking]) -> bytes:
+    """The rows of `rankings` (a week's, or a month's at its end with the change over it)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    for ranking in report.rankings:
+    for ranking in rankings:
         ind = ranking.indicator
         for title, rows in sections(ranking):
             for n, row in enumerate(rows, start=1):
@@ -319,3 +329,115 @@ def csv_bytes(report: WeeklyReport) -> bytes:
                     )
                 )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# --- the month's, quarter's or year's workbook ----------------------------------------------
+
+
+def period_workbook_bytes(summary: PeriodSummary) -> bytes:
+    """One sheet per indicator at the period's end (with the change over it), the milestones
+    dated in it, who reported late or not at all, and each unit's figures at the end."""
+    from openpyxl import Workbook
+
+    cat = summary.catalogue
+    label = summary.period.label
+    wb = Workbook()
+    taken: set[str] = set()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for ranking in summary.rankings:
+        ws = wb.create_sheet(sheet_title(ranking.indicator.short, taken))
+        _ranking_sheet(ws, cat, label, ranking, texts.COL_CHANGE_PERIOD)
+    _milestone_sheet(wb.create_sheet(sheet_title(texts.XLSX_MILESTONE_SHEET, taken)), summary)
+    _lateness_sheet(wb.create_sheet(sheet_title(texts.XLSX_LATENESS_SHEET, taken)), summary)
+    _end_sheet(wb.create_sheet(sheet_title(texts.XLSX_END_SHEET, taken)), summary)
+    for ws in wb.worksheets:
+        _as_text(ws)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _head(ws: Worksheet, head: Sequence[str]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws.append(list(head))
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.freeze_panes = f"A{ws.max_row + 1}"
+
+
+def _milestone_sheet(ws: Worksheet, summary: PeriodSummary) -> None:
+    """One row per milestone and unit (and the area's), met or not."""
+    cat = summary.catalogue
+    _head(
+        ws,
+        [
+            texts.COL_INDICATOR,
+            texts.COL_MILESTONE,
+            texts.COL_MILESTONE_DATE,
+            msg.COL_UNIT,
+            texts.COL_RESULT,
+        ],
+    )
+    for ranking in summary.rankings:
+        for result in summary.milestones.get(ranking.indicator.code, ()):
+            m = result.milestone
+            goal = format_int(m.count) if m.count is not None else format_goal_pct(m.rate)
+            lead = [ranking.indicator.short, goal, m.on]
+            if result.area is not None:
+                ws.append([*lead, msg.capital(cat.scope), _met(result.area.reached)])
+            for unit in result.met:
+                ws.append([*lead, unit.name, texts.MET])
+            for unit in result.missed:
+                ws.append([*lead, unit.name, texts.NOT_MET])
+    for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
+        row[0].number_format = "dd/mm/yyyy"
+    _fit(ws, 1)
+
+
+def _met(reached: bool) -> str:
+    return texts.MET if reached else texts.NOT_MET
+
+
+def _lateness_sheet(ws: Worksheet, summary: PeriodSummary) -> None:
+    _head(
+        ws,
+        [
+            msg.COL_UNIT,
+            texts.COL_LATE_WEEKS,
+            texts.COL_LATE_LIST,
+            texts.COL_MISSING_WEEKS,
+            texts.COL_MISSING_LIST,
+        ],
+    )
+    for x in summary.lateness:
+        ws.append(
+            [
+                x.unit.name,
+                len(x.late),
+                ", ".join(p.label for p in x.late),
+                len(x.missing),
+                ", ".join(p.label for p in x.missing),
+            ]
+        )
+    _fit(ws, 1)
+
+
+def _end_sheet(ws: Worksheet, summary: PeriodSummary) -> None:
+    """Each unit's figures at the period's end and the week they were reported for."""
+    cat = summary.catalogue
+    fields = cat.fields
+    _head(ws, [msg.COL_UNIT, texts.COL_PERIOD, *(f.label for f in fields)])
+    for unit in cat.units:
+        values = summary.end.get(unit.code)
+        if values is None:
+            continue
+        week = summary.source.get(unit.code)
+        ws.append([unit.name, week.key if week else "", *(values.get(f.code) for f in fields)])
+        for col in range(3, 3 + len(fields)):
+            ws.cell(ws.max_row, col).number_format = INT_FORMAT
+    _fit(ws, 1)

@@ -96,10 +96,13 @@ def _groups(ranking: Ranking) -> list[Indicator]:
     return [ranking.indicator, *ranking.columns]
 
 
-def columns(catalogue: Catalogue, ranking: Ranking) -> list[Column]:
+def columns(
+    catalogue: Catalogue, ranking: Ranking, change: str = texts.COL_CHANGE_FULL
+) -> list[Column]:
     """After TT and Đơn vị: for the indicator and each of its side columns, the total, the
     count done and the rate (the indicator's own `counts` before its rate, as the letters
-    print "chưa cấp"); then the change since last week."""
+    print "chưa cấp"); then the change since last week (`change`: its header, another for
+    a month's change)."""
     out = []
     for ind in _groups(ranking):
         group = ind.short if ranking.columns else ""
@@ -110,7 +113,7 @@ def columns(catalogue: Catalogue, ranking: Ranking) -> list[Column]:
         if ind is ranking.indicator:
             out += [Column(header, group, "int") for _, header in ind.counts]
         out.append(Column(texts.COL_RATE_FULL, group, "rate", ind.decimals))
-    out.append(Column(texts.COL_CHANGE_FULL, "", "change", ranking.indicator.decimals))
+    out.append(Column(change, "", "change", ranking.indicator.decimals))
     return out
 
 

@@ -155,3 +155,101 @@ def docx_at_risk(names: Sequence[str]) -> str:
         "Theo tốc độ các tuần gần đây, các đơn vị có nguy cơ không đạt chỉ tiêu đúng hạn: "
         f"{', '.join(names)}."
     )
+
+
+# --- the month's, quarter's and year's report (render/docx.py, render/excel.py) -------------
+
+COL_CHANGE_PERIOD = "Thay đổi trong kỳ (điểm %)"
+DOCX_PART_MILESTONES = "Các mốc chỉ tiêu trong kỳ:"
+DOCX_NO_MILESTONE = "Trong kỳ không có mốc chỉ tiêu nào đến hạn."
+DOCX_ALL_ON_TIME = "Tất cả đơn vị báo cáo đầy đủ, đúng hạn các tuần trong kỳ."
+XLSX_MILESTONE_SHEET = "Mốc chỉ tiêu"
+XLSX_LATENESS_SHEET = "Tình hình báo cáo"
+XLSX_END_SHEET = "Số liệu cuối kỳ"
+COL_INDICATOR = "Chỉ tiêu"
+COL_MILESTONE = "Mốc"
+COL_MILESTONE_DATE = "Đến ngày"
+COL_RESULT = "Kết quả"
+COL_LATE_WEEKS = "Số tuần trễ hạn"
+COL_LATE_LIST = "Các tuần trễ hạn"
+COL_MISSING_WEEKS = "Số tuần không báo cáo"
+COL_MISSING_LIST = "Các tuần không báo cáo"
+MET = "Đạt"
+NOT_MET = "Chưa đạt"
+
+
+def period_subject(period: str, due: datetime) -> str:
+    return f"Kết quả thực hiện các chỉ tiêu Đề án 06 {period} (số liệu đến {fmt_moment(due)})"
+
+
+def period_intro(office: str, period: str, weeks: int, first: str, last: str) -> str:
+    span = first if weeks == 1 else f"từ {first} đến {last}"
+    return (
+        f"{office} tổng hợp kết quả thực hiện các chỉ tiêu Đề án 06 {period} từ số liệu lũy kế "
+        f"các đơn vị báo cáo hằng tuần ({weeks} kỳ báo cáo, {span}), như sau:"
+    )
+
+
+def period_completeness(complete: int, total: int, weeks: int) -> str:
+    return (
+        f"Trong kỳ có {weeks} kỳ báo cáo tuần; {complete}/{total} đơn vị báo cáo đầy đủ, "
+        "đúng hạn tất cả các tuần."
+    )
+
+
+def unit_weeks(unit: str, count: int, weeks: int, which: Sequence[str]) -> str:
+    """`Xã Bình Long (2/4 tuần: 46, 47)`; a week of another year as `1/2025`."""
+    return f"{unit} ({count}/{weeks} tuần: {', '.join(which)})"
+
+
+def period_late(items: Sequence[str]) -> str:
+    return f"Đơn vị báo cáo trễ hạn: {'; '.join(items)}."
+
+
+def period_missing(items: Sequence[str]) -> str:
+    return f"Đơn vị không báo cáo một số tuần: {'; '.join(items)}."
+
+
+def period_total(due: date, scope: str, done: str, total: str, rate: str, change: str) -> str:
+    """`Tính đến 25/11/2024, toàn huyện đạt 105.350/172.378 (61,11%), tăng 5,87 điểm % …`."""
+    return f"Tính đến {fmt_date(due)}, {scope} đạt {done}/{total} ({rate}){change}."
+
+
+def period_change(change: str, since_previous: bool) -> str:
+    """`, tăng 5,87 điểm % so với cuối kỳ trước`; empty when there is nothing to compare."""
+    since = "so với cuối kỳ trước" if since_previous else "so với tuần đầu kỳ"
+    if change.startswith("+"):
+        return f", tăng {change[1:]} điểm % {since}"
+    if change.startswith("−"):
+        return f", giảm {change[1:]} điểm % {since}"
+    return f", không đổi {since}"
+
+
+def period_carried(items: Sequence[str]) -> str:
+    return (
+        "Số liệu cuối kỳ lấy từ báo cáo gần nhất của đơn vị không báo cáo tuần cuối: "
+        f"{'; '.join(items)}."
+    )
+
+
+def carried_from(unit: str, week: str) -> str:
+    return f"{unit} ({week})"
+
+
+def milestone_line(goal: str, on: date, area: str, met: int, missed: Sequence[str]) -> str:
+    """`– Mốc 80% đến 31/12/2024: toàn huyện đạt (82,30%); 15 đơn vị đạt; 7 đơn vị chưa
+    đạt: Xã A, Xã B.`"""
+    parts = [area] if area else []
+    if met:
+        parts.append(f"{met} đơn vị đạt")
+    if missed:
+        parts.append(f"{len(missed)} đơn vị chưa đạt: {', '.join(missed)}")
+    return f"– Mốc {goal} đến {fmt_date(on)}: {'; '.join(parts)}."
+
+
+def milestone_area(scope: str, reached: bool, share: str) -> str:
+    return f"{scope} {'đạt' if reached else 'chưa đạt'} ({share})"
+
+
+def milestone_goal_unit(goal: str, unit: str) -> str:
+    return f"{goal} của {unit}"

@@ -146,6 +146,21 @@ class ReportedValues(NamedTuple):
     late: bool
 
 
+def _reported(rows: Sequence[Any]) -> list[ReportedValues]:
+    """ReportedValues from rows of (period, unit, values as JSON text, late)."""
+    if not rows:
+        return []
+    raw = [row[2] for row in rows]
+    if isinstance(raw[0], str):
+        decoded = json.loads("[" + ",".join(raw) + "]")
+    else:  # asyncpg decodes JSON itself
+        decoded = [dict(v) for v in raw]
+    return [
+        ReportedValues(row[0], row[1], values, bool(row[3]))
+        for row, values in zip(rows, decoded, strict=True)
+    ]
+
+
 def _submission_row(sub: Submission, version: int, received_at: datetime) -> dict[str, Any]:
     return {
         "unit": sub.unit,
@@ -207,18 +222,25 @@ class SubmissionRepository:
                 c.period.in_(periods), c.is_current.is_(True)
             )
         )
-        rows = result.all()
-        if not rows:
-            return []
-        raw = [row[2] for row in rows]
-        if isinstance(raw[0], str):
-            decoded = json.loads("[" + ",".join(raw) + "]")
-        else:  # asyncpg decodes JSON itself
-            decoded = [dict(v) for v in raw]
-        return [
-            ReportedValues(row[0], row[1], values, bool(row[3]))
-            for row, values in zip(rows, decoded, strict=True)
-        ]
+        return _reported(result.all())
+
+    async def latest_before(self, period: str) -> list[ReportedValues]:
+        """Each unit's current report of the latest period before `period` (a monthly
+        report's figures carried in from the weeks before it)."""
+        table = cast(Table, SubmissionRow.__table__)
+        c = table.c
+        latest = (
+            select(c.unit, func.max(c.period).label("period"))
+            .where(c.period < period, c.is_current.is_(True))
+            .group_by(c.unit)
+            .subquery()
+        )
+        result = await self._session.execute(
+            select(c.period, c.unit, type_coerce(c["values"], String), c.late)
+            .join(latest, (c.unit == latest.c.unit) & (c.period == latest.c.period))
+            .where(c.is_current.is_(True))
+        )
+        return _reported(result.all())
 
     async def has_reports(self, period: str) -> bool:
         query = (

@@ -74,3 +74,88 @@ def test_export_refuses_a_bad_period_and_an_empty_week(tmp_path: Path) -> None:
     assert empty.returncode == 1
     assert "Chưa có báo cáo nào cho tuần 45/2024." in empty.stderr
     assert not (tmp_path / "x.xlsx").exists()
+
+
+async def test_export_a_month_a_quarter_and_a_year(tmp_path: Path, catalogue) -> None:
+    """`--month`, `--quarter`, `--year` write the drafts from the weeks due in the period;
+    an unreadable, a future or an empty period is one line and no file."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from core.periods import Period
+    from handlers.engine import Engine
+    from storage import Database
+    from tests.conftest import ChatBot
+
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    url = f"sqlite:///{tmp_path / 'months.db'}"
+    db = await Database.open(url)
+    try:
+        chat = ChatBot(Engine(catalogue, db))
+        # Bình Long reports weeks 45 to 48 (on time, 48 late); Châu Ổ only week 46.
+        for week, verified in ((45, 5000), (46, 5010), (47, 5020), (48, 5030)):
+            due = datetime.combine(Period(2024, week).monday, time(10, 0), tzinfo=vn)
+            chat.now = due + timedelta(hours=1) if week == 48 else due - timedelta(days=1)
+            body = (
+                f"Đã cấp CCCD: 6352\nĐã xác thực ĐDĐT: {verified}\nĐã kích hoạt ĐDĐT: 4400\n"
+                "Trẻ 6-14 tuổi: 898\nĐã cấp Căn cước 6-14 tuổi: 280"
+            )
+            answer = await chat.send("thuong_truc", f"/baocao\nĐơn vị: Bình Long\n{body}")
+            assert "Đã nhận báo cáo" in answer, answer
+            if week == 46:
+                body = (
+                    "Đã cấp CCCD: 1000\nĐã xác thực ĐDĐT: 900\nĐã kích hoạt ĐDĐT: 850\n"
+                    "Trẻ 6-14 tuổi: 200\nĐã cấp Căn cước 6-14 tuổi: 100"
+                )
+                answer = await chat.send("thuong_truc", f"/baocao\nĐơn vị: Châu Ổ\n{body}")
+                assert "Đã nhận báo cáo" in answer, answer
+    finally:
+        await db.close()
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "export", *args, "--db", url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=False,
+        )
+
+    month = run("--month", "2024-11", "--format", "docx", "--out", str(tmp_path))
+    assert month.returncode == 0, month.stderr
+    assert month.stdout.strip() == str(tmp_path / "bao_cao_2024-11.docx")
+    texts = [p.text for p in Document(str(tmp_path / "bao_cao_2024-11.docx")).paragraphs]
+    assert "Đơn vị báo cáo trễ hạn: Xã Bình Long (1/4 tuần: 48)." in texts
+    # Bình Long 5.030 and Châu Ổ's week 46 (carried) 900, of 6.352 + 1.000 cards.
+    assert any(
+        t.startswith("Tính đến 25/11/2024, toàn huyện đạt 5.930/7.352 (80,66%)") for t in texts
+    )
+    assert "Thị trấn Châu Ổ (tuần 46/2024)" in next(t for t in texts if "cuối kỳ lấy" in t)
+
+    quarter = run("--quarter", "2024-Q4", "--out", str(tmp_path / "q4.xlsx"))
+    assert quarter.returncode == 0, quarter.stderr
+    wb = load_workbook(io.BytesIO((tmp_path / "q4.xlsx").read_bytes()))
+    ws = wb["Xác thực ĐDĐT"]
+    assert ws["A2"].value.startswith("Quý IV/2024")
+    rows = [r for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    assert [(r[1], r[3]) for r in rows] == [("Thị trấn Châu Ổ", 900), ("Xã Bình Long", 5030)]
+
+    year = run("--year", "2024", "--format", "csv", "--out", str(tmp_path))
+    assert year.returncode == 0, year.stderr
+    assert (tmp_path / "bao_cao_2024.csv").read_text(encoding="utf-8-sig").count("\n") > 1
+
+    for args, code, line in (
+        (("--month", "2024-13"), 2, "Lỗi: “2024-13” không phải một tháng, ví dụ 2024-11."),
+        (("--quarter", "Q4"), 2, "Lỗi: “Q4” không phải một quý, ví dụ 2024-Q4."),
+        (("--month", "2099-01"), 1, "Kỳ tháng 1/2099 chưa bắt đầu"),
+        (("--month", "2024-10"), 1, "Chưa có báo cáo tuần nào trong tháng 10/2024"),
+    ):
+        out = tmp_path / "refused"
+        result = run(*args, "--format", "docx", "--out", str(out))
+        assert result.returncode == code, result.stderr
+        assert result.stderr.startswith(line), result.stderr
+        assert not out.exists()

@@ -37,7 +37,7 @@ COMMON = [
 ]
 STAFF = [
     "/bieudo [chỉ tiêu] [đơn vị] [loại] — biểu đồ: xephang, xuhuong, tiendo, nhiet",
-    "/xuat [xlsx|csv|docx] [tuần] — tệp Excel, CSV hoặc dự thảo báo cáo tuần (Word)",
+    "/xuat [xlsx|csv|docx] [tuần|tháng|quý|năm] — tệp Excel, CSV hoặc dự thảo báo cáo (Word)",
     "/nhacnho [tuần] — nhắc ngay các đơn vị chưa báo cáo (mỗi đơn vị tối đa 1 lần/giờ)",
 ]
 LINES_BEFORE: dict[Role | None, list[str]] = {

@@ -146,3 +146,22 @@ async def test_schema_refuses_two_current_rows(db: Database) -> None:
         await connection.execute(insert(SubmissionRow), [{**row, "version": 1}])
         with pytest.raises(IntegrityError):
             await connection.execute(insert(SubmissionRow), [{**row, "version": 2}])
+
+
+async def test_latest_before_is_each_units_newest_current_report(db: Database) -> None:
+    """A monthly report's carried-in figures: per unit, the current version of its latest
+    week before the given one (later weeks and older versions left out)."""
+    async with db.unit_of_work() as uow:
+        await uow.submissions.add(report("a", "2024-W40", cccd=1), NOW)
+        await uow.submissions.add(report("a", "2024-W43", cccd=2), NOW)
+        await uow.submissions.add(report("a", "2024-W43", cccd=3), NOW)  # corrected
+        await uow.submissions.add(report("a", "2024-W45", cccd=9), NOW)  # in the month
+        await uow.submissions.add(report("b", "2024-W09", cccd=5), NOW)
+        await uow.submissions.add(report("c", "2024-W45", cccd=7), NOW)
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        rows = await uow.submissions.latest_before("2024-W45")
+    assert sorted((r.unit, r.period, r.values["cccd"]) for r in rows) == [
+        ("a", "2024-W43", 3),
+        ("b", "2024-W09", 5),
+    ]
