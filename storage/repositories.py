@@ -1045,6 +1045,18 @@ class FormDrafts:
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
 
+    async def set_question(
+        self, platform: str, chat_id: str, user_id: str, version: int, question_id: str
+    ) -> None:
+        """Which message asked the current question, if the draft is still at `version`
+        (the version stays: this is not an answer)."""
+        await self._session.execute(
+            update(FormDraftRow)
+            .where(self._key(platform, chat_id, user_id), FormDraftRow.version == version)
+            .values(question_id=question_id)
+            .execution_options(synchronize_session=False)
+        )
+
     async def delete(self, platform: str, chat_id: str, user_id: str, version: int) -> bool:
         """Delete the draft if it is still at `version`; False when another worker got there
         first (it changed, finished or expired it)."""
