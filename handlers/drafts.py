@@ -8,8 +8,8 @@ Drafts live in the database (table `form_drafts`), keyed by platform, chat and m
 worker behind a balancer continues a draft another started. A platform's form reads the draft
 at each answer and writes it back naming the version it read (`save`); when another worker
 wrote in between, the write is refused and the answer is taken again on the newer draft, so
-answer N is field N whichever worker gets it, and a redelivered answer (a message id not newer
-than the last one taken) is not taken twice. A draft expires `timeout_s` after its last
+answer N is field N whichever worker gets it, and a redelivered answer (a message id the draft
+took already) is not taken twice. A draft expires `timeout_s` after its last
 answer: `claim_expired` hands each expired draft to exactly one worker, which tells the member.
 """
 
@@ -29,6 +29,9 @@ from handlers.common import Refusal, find_unit, template_text
 from handlers.engine import Engine
 from storage.repositories import StoredDraft
 
+# How many of a member's recent message ids a draft keeps to know a redelivered one: more
+# than a form has questions, so any message of the form delivered again is recognised.
+TAKEN_KEPT = 50
 # The default time a draft waits for its next answer (TelegramSettings.form_timeout_s).
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -58,12 +61,18 @@ class Draft:
     previous: Mapping[str, int] = field(default_factory=dict)  # the unit's latest report
     # Where it is kept (`Drafts.load` / `save`): the stored version (0: never stored), when it
     # expires, and the platform's ids: the last question asked, the member's last message
-    # taken (a message not newer than this is a redelivery), the forum topic.
+    # taken, their recent messages taken (one of these again is a redelivery), the topic.
     version: int = 0
     expires_at: datetime | None = None
     question_id: str | None = None
     last_message_id: int = 0
+    taken: tuple[int, ...] = ()
     topic: str | None = None
+
+    def took(self, message_id: int) -> None:
+        """The member's message `message_id` was taken (an answer or the start)."""
+        self.last_message_id = message_id
+        self.taken = (*self.taken, message_id)[-TAKEN_KEPT:]
 
     def copy(self) -> Draft:
         """A draft to change and save: the stored one stays as read."""
@@ -173,6 +182,7 @@ class Drafts:
             expires_at=stored.expires_at,
             question_id=stored.question_id,
             last_message_id=stored.last_message_id,
+            taken=stored.taken,
             topic=stored.topic,
         )
 
@@ -192,6 +202,7 @@ class Drafts:
             expires_at=draft.expires_at,
             question_id=draft.question_id,
             last_message_id=draft.last_message_id,
+            taken=draft.taken,
             topic=draft.topic,
         )
 

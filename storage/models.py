@@ -247,7 +247,9 @@ class FormDraftRow(Base):
     previous: Mapped[dict[str, Any]]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     # The platform's ids: the question the bot asked last (a ForceReply), the member's last
-    # message taken (a redelivered or older one is not an answer), and the forum topic.
+    # message taken, the member's recent messages taken (one redelivered is not taken again),
+    # and the forum topic.
     question_id: Mapped[str | None] = mapped_column(String(64))
     last_message_id: Mapped[int] = mapped_column(BigInteger)
+    taken: Mapped[list[int]] = mapped_column(JSON)
     topic: Mapped[str | None] = mapped_column(String(64))

@@ -966,6 +966,7 @@ class StoredDraft:
     expires_at: datetime
     question_id: str | None
     last_message_id: int
+    taken: tuple[int, ...]
     topic: str | None
 
 
@@ -984,6 +985,7 @@ def _stored_draft(row: FormDraftRow) -> StoredDraft:
         expires_at=row.expires_at,
         question_id=row.question_id,
         last_message_id=row.last_message_id,
+        taken=tuple(int(n) for n in row.taken),
         topic=row.topic,
     )
 
@@ -1010,7 +1012,8 @@ class FormDrafts:
 
     async def put(self, draft: StoredDraft, read_version: int | None) -> bool:
         """Store `draft` (its `version` the new one): a new draft when `read_version` is None
-        (replacing any other of the member's in that chat), else only over `read_version`."""
+        (replacing any other of the member's in that chat not started from the same message),
+        else only over `read_version`. False when nothing was stored."""
         columns = {
             "version": draft.version,
             "stage": draft.stage,
@@ -1022,21 +1025,29 @@ class FormDrafts:
             "expires_at": draft.expires_at,
             "question_id": draft.question_id,
             "last_message_id": draft.last_message_id,
+            "taken": list(draft.taken),
             "topic": draft.topic,
         }
         key = self._key(draft.platform, draft.chat_id, draft.user_id)
         if read_version is None:
-            await self._session.execute(delete(FormDraftRow).where(key))
-            self._session.add(
-                FormDraftRow(
-                    platform=draft.platform,
-                    chat_id=draft.chat_id,
-                    user_id=draft.user_id,
-                    **columns,
-                )
+            older = key
+            if draft.last_message_id:  # not one started from this very message elsewhere
+                older = key & (FormDraftRow.last_message_id != draft.last_message_id)
+            await self._session.execute(delete(FormDraftRow).where(older))
+            # Two workers starting the same member's draft at once (a redelivered /baocao):
+            # the second insert does nothing and says so, instead of failing the transaction.
+            dialect = self._session.get_bind().dialect.name
+            insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            row = {
+                "platform": draft.platform,
+                "chat_id": draft.chat_id,
+                "user_id": draft.user_id,
+                **columns,
+            }
+            result = await self._session.execute(
+                insert_(FormDraftRow).values(**row).on_conflict_do_nothing()
             )
-            await self._session.flush()
-            return True
+            return int(getattr(result, "rowcount", 0) or 0) == 1
         result = await self._session.execute(
             update(FormDraftRow)
             .where(key, FormDraftRow.version == read_version)

@@ -117,7 +117,7 @@ class ReportForm:
                     await self._start(incoming, key, message)
                     raise ApplicationHandlerStop
                 return  # no form: the bot's other handlers answer
-            if message.message_id <= draft.last_message_id:
+            if message.message_id in draft.taken:
                 # Delivered again (a webhook retry, another worker): taken already.
                 log.info("telegram: form answer %s taken already", message.message_id)
                 raise ApplicationHandlerStop
@@ -133,7 +133,7 @@ class ReportForm:
                 prompt = await self.drafts.choose_unit(changed, text, message.date)
             else:
                 prompt = self.drafts.answer(changed, text)
-            changed.last_message_id = message.message_id
+            changed.took(message.message_id)
             if await self.drafts.save(key, changed, self.ports.clock()):
                 await self._show(key, changed, message, prompt)
                 raise ApplicationHandlerStop
@@ -147,10 +147,11 @@ class ReportForm:
             await self.ports.deliver(message.chat.id, await self.ports.handle(incoming), message)
             return
         draft, prompt = started
-        draft.last_message_id = message.message_id
+        draft.took(message.message_id)
         draft.topic = str(message.message_thread_id) if message.is_topic_message else None
-        await self.drafts.save(key, draft, self.ports.clock())  # replaces any older draft
-        await self._show(key, draft, message, prompt)
+        # Replaces any older draft; False: another worker started it from this very message.
+        if await self.drafts.save(key, draft, self.ports.clock()):
+            await self._show(key, draft, message, prompt)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Gửi / Sửa / Hủy under the summary; a press by someone with no summary goes on

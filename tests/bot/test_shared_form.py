@@ -161,14 +161,16 @@ async def test_answers_alternating_between_workers_fill_the_fields_in_order(
     assert len(await stored(a.db, "binh_long")) == 1
 
 
-async def test_a_redelivered_answer_racing_on_both_workers_is_taken_once(
+async def test_a_redelivered_start_and_answer_racing_on_both_workers_are_taken_once(
     workers: list[Worker], fake_api: FakeBotApi
 ) -> None:
     a, b = workers
     catalogue = a.bot.catalogue
     codes = required(catalogue)
     answers = answers_for(catalogue, 3000)
-    assert await a.post(update(text_update(GROUP, LAN, "/baocao"))) == 200
+    start = update(text_update(GROUP, LAN, "/baocao"))
+    assert await asyncio.gather(a.post(start), b.post(dict(start))) == [200, 200]
+    assert questions(fake_api, len(codes)) == [1]  # one form started, one question
     for n, answer in enumerate(answers, start=1):
         body = update(text_update(GROUP, LAN, answer, reply_to_bot=True))
         if n == 2:
