@@ -73,7 +73,7 @@ async def serve(
     if settings.public_base_url:
         from bot.media import MediaStore, media_routes
 
-        media = MediaStore(settings.public_base_url)
+        media = MediaStore(settings.public_base_url, app.db)
         routes += media_routes(media)
     refusals: list[str] = []  # why an adapter stopped receiving while running
 

@@ -2,15 +2,22 @@
 
 A platform's form only drives this service: it starts a draft for the sender, shows each
 `Prompt`, hands back what the sender answered, and at the end sends `report_text(draft)` to
-the engine as if it had been typed, so it is validated and stored like any report. Drafts are
-plain values the caller keeps (in process memory for now).
+the engine as if it had been typed, so it is validated and stored like any report.
+
+Drafts live in the database (table `form_drafts`), keyed by platform, chat and member, so any
+worker behind a balancer continues a draft another started. A platform's form reads the draft
+at each answer and writes it back naming the version it read (`save`); when another worker
+wrote in between, the write is refused and the answer is taken again on the newer draft, so
+answer N is field N whichever worker gets it, and a redelivered answer (a message id the draft
+took already) is not taken twice. A draft expires `timeout_s` after its last
+answer: `claim_expired` hands each expired draft to exactly one worker, which tells the member.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import Enum
 
 from core import messages as msg
@@ -20,6 +27,13 @@ from core.numbers import NumberError, format_int, parse_count
 from handlers.commands import COMMANDS
 from handlers.common import Refusal, find_unit, template_text
 from handlers.engine import Engine
+from storage.repositories import StoredDraft
+
+# How many of a member's recent message ids a draft keeps to know a redelivered one: more
+# than a form has questions, so any message of the form delivered again is recognised.
+TAKEN_KEPT = 50
+# The default time a draft waits for its next answer (TelegramSettings.form_timeout_s).
+DEFAULT_TIMEOUT_S = 600.0
 
 
 class Stage(Enum):
@@ -45,12 +59,39 @@ class Draft:
     index: int = 0
     fields: tuple[Field, ...] = ()  # the ones asked: required, and those the unit reports
     previous: Mapping[str, int] = field(default_factory=dict)  # the unit's latest report
+    # Where it is kept (`Drafts.load` / `save`): the stored version (0: never stored), when it
+    # expires, and the platform's ids: the last question asked, the member's last message
+    # taken, their recent messages taken (one of these again is a redelivery), the topic.
+    version: int = 0
+    expires_at: datetime | None = None
+    question_id: str | None = None
+    last_message_id: int = 0
+    taken: tuple[int, ...] = ()
+    topic: str | None = None
+
+    def took(self, message_id: int) -> None:
+        """The member's message `message_id` was taken (an answer or the start)."""
+        self.last_message_id = message_id
+        self.taken = (*self.taken, message_id)[-TAKEN_KEPT:]
+
+    def copy(self) -> Draft:
+        """A draft to change and save: the stored one stays as read."""
+        return replace(self, values=dict(self.values))
 
     @property
     def stage(self) -> Stage:
         if self.unit is None:
             return Stage.UNIT
         return Stage.FIELD if self.index < len(self.fields) else Stage.CONFIRM
+
+
+@dataclass(frozen=True)
+class DraftKey:
+    """Whose draft: one per member and chat on a platform."""
+
+    platform: str
+    chat_id: str
+    user_id: str
 
 
 @dataclass(frozen=True)
@@ -64,9 +105,108 @@ class Prompt:
 class Drafts:
     """The draft rules: who may fill one, which fields are asked, how answers are read."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.engine = engine
         self.catalogue = engine.catalogue
+        self.timeout = timedelta(seconds=timeout_s)
+
+    # --- kept in the database -----------------------------------------------------------------
+
+    async def load(self, key: DraftKey) -> Draft | None:
+        """The member's draft as stored (expired or not: see `expired`), or None."""
+        async with self.engine.db.unit_of_work() as uow:
+            stored = await uow.drafts.get(key.platform, key.chat_id, key.user_id)
+        return None if stored is None else self._draft(stored)
+
+    def expired(self, draft: Draft, now: datetime) -> bool:
+        return draft.expires_at is not None and draft.expires_at <= now
+
+    async def save(self, key: DraftKey, draft: Draft, now: datetime) -> bool:
+        """Store `draft`, expiring `timeout` after `now`. A draft read from the database
+        (version > 0) is written only if nobody wrote it since: False means another worker
+        did, and the caller reads it again. A new draft (version 0) replaces any other."""
+        read = draft.version or None
+        draft.version += 1
+        draft.expires_at = now + self.timeout
+        async with self.engine.db.unit_of_work() as uow:
+            stored = await uow.drafts.put(self._stored(key, draft), read)
+            await uow.commit()
+        if not stored:
+            draft.version -= 1
+        return stored
+
+    async def asked(self, key: DraftKey, draft: Draft, question_id: str) -> None:
+        """Remember which message asked the draft's current question (a ForceReply); nothing
+        when the draft moved on meanwhile."""
+        async with self.engine.db.unit_of_work() as uow:
+            await uow.drafts.set_question(
+                key.platform, key.chat_id, key.user_id, draft.version, question_id
+            )
+            await uow.commit()
+        draft.question_id = question_id
+
+    async def discard(self, key: DraftKey, draft: Draft) -> bool:
+        """End the draft (sent, cancelled, expired) if it is still as read: True for the one
+        worker that did, False when another changed or ended it first."""
+        async with self.engine.db.unit_of_work() as uow:
+            done = await uow.drafts.delete(key.platform, key.chat_id, key.user_id, draft.version)
+            await uow.commit()
+        return done
+
+    async def claim_expired(self, platform: str, now: datetime) -> list[tuple[DraftKey, Draft]]:
+        """The drafts of `platform` expired at `now`, each deleted here and so handed to
+        exactly one caller (whichever worker's sweep comes first), to tell its member."""
+        async with self.engine.db.unit_of_work() as uow:
+            expired = await uow.drafts.expired(platform, now)
+        claimed = []
+        for stored in expired:
+            key = DraftKey(stored.platform, stored.chat_id, stored.user_id)
+            draft = self._draft(stored)
+            if draft is not None and await self.discard(key, draft):
+                claimed.append((key, draft))
+        return claimed
+
+    def _draft(self, stored: StoredDraft) -> Draft:
+        units = {u.code: u for u in self.catalogue.units}
+        fields = {f.code: f for f in self.catalogue.fields}
+        unit = units.get(stored.unit) if stored.unit is not None else None
+        asked = tuple(fields[c] for c in stored.fields if c in fields)
+        return Draft(
+            unit=unit,
+            values={k: v for k, v in stored.values.items() if k in fields},
+            # A unit or field gone from the config meanwhile: start again from the first.
+            index=stored.index if len(asked) == len(stored.fields) else 0,
+            fields=asked,
+            previous=dict(stored.previous),
+            version=stored.version,
+            expires_at=stored.expires_at,
+            question_id=stored.question_id,
+            last_message_id=stored.last_message_id,
+            taken=stored.taken,
+            topic=stored.topic,
+        )
+
+    def _stored(self, key: DraftKey, draft: Draft) -> StoredDraft:
+        assert draft.expires_at is not None
+        return StoredDraft(
+            platform=key.platform,
+            chat_id=key.chat_id,
+            user_id=key.user_id,
+            version=draft.version,
+            stage=draft.stage.value,
+            unit=draft.unit.code if draft.unit is not None else None,
+            values=dict(draft.values),
+            index=draft.index,
+            fields=tuple(f.code for f in draft.fields),
+            previous=dict(draft.previous),
+            expires_at=draft.expires_at,
+            question_id=draft.question_id,
+            last_message_id=draft.last_message_id,
+            taken=draft.taken,
+            topic=draft.topic,
+        )
+
+    # --- the rules ----------------------------------------------------------------------------
 
     async def start(self, message: Incoming) -> tuple[Draft, Prompt] | None:
         """A draft for the sender of `message`, or None when they may not report (strangers,

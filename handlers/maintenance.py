@@ -21,6 +21,7 @@ _COUNTED = timedelta(days=1)
 class Pruned:
     updates: int
     registrations: int
+    media: int = 0  # chart files past their expiry (bot/media.py)
 
 
 def registrations_kept(catalogue: Catalogue) -> timedelta:
@@ -30,17 +31,20 @@ def registrations_kept(catalogue: Catalogue) -> timedelta:
 
 
 async def prune(catalogue: Catalogue, db: Database, now: datetime) -> Pruned:
-    """Delete update keys older than `UPDATE_KEY_KEPT`, and requests refused or left
-    unanswered longer than `registrations_kept` ago, in one short transaction."""
+    """Delete update keys older than `UPDATE_KEY_KEPT`, requests refused or left
+    unanswered longer than `registrations_kept` ago, and expired media files, in one short
+    transaction."""
     kept = registrations_kept(catalogue)
     async with db.unit_of_work() as uow:
         updates = await uow.updates.prune(now - UPDATE_KEY_KEPT)
         registrations = await uow.registrations.prune(now - kept, now - kept)
+        media = await uow.media.prune(now)
         await uow.commit()
-    if updates or registrations:
+    if updates or registrations or media:
         log.info(
-            "maintenance: pruned %d update keys and %d old registration requests",
+            "maintenance: pruned %d update keys, %d old registration requests and %d media files",
             updates,
             registrations,
+            media,
         )
-    return Pruned(updates, registrations)
+    return Pruned(updates, registrations, media)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -227,3 +228,42 @@ class PendingImportRow(Base):
     # The sheet as read (core.importing.SheetReading.to_json), checked again at /xacnhan.
     reading: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class MediaRow(Base):
+    """A file served under an unguessable URL (a chart Zalo fetches by URL), until it expires:
+    in the database, so whichever worker the platform's fetch reaches can serve it."""
+
+    __tablename__ = "media"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FormDraftRow(Base):
+    """A report being typed field by field (the step-by-step `/baocao`), one per member and
+    chat: in the database, so whichever worker gets the next answer continues it. `version`
+    grows with every write; a write names the version it read (optimistic locking)."""
+
+    __tablename__ = "form_drafts"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int]
+    stage: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    values: Mapped[dict[str, Any]]
+    idx: Mapped[int]
+    fields: Mapped[list[str]]
+    previous: Mapped[dict[str, Any]]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    # The platform's ids: the question the bot asked last (a ForceReply), the member's last
+    # message taken, the member's recent messages taken (one redelivered is not taken again),
+    # and the forum topic.
+    question_id: Mapped[str | None] = mapped_column(String(64))
+    last_message_id: Mapped[int] = mapped_column(BigInteger)
+    taken: Mapped[list[int]] = mapped_column(JSON)
+    topic: Mapped[str | None] = mapped_column(String(64))

@@ -29,6 +29,8 @@ from core.submission import PendingReport, Registration, Sender, Submission
 from storage.models import (
     AuditRow,
     ChatMoveRow,
+    FormDraftRow,
+    MediaRow,
     NudgeRow,
     OutgoingCountRow,
     PendingImportRow,
@@ -982,3 +984,177 @@ class UnreachablePeople:
             UnreachablePerson(r.platform, r.user_id, r.person_key, r.name, r.reason, r.at)
             for r in rows
         ]
+
+
+class MediaFiles:
+    """Files served under unguessable tokens until they expire (Zalo fetches charts by URL)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, token: str, content_type: str, data: bytes, expires_at: datetime) -> None:
+        self._session.add(
+            MediaRow(token=token, content_type=content_type, data=data, expires_at=expires_at)
+        )
+        await self._session.flush()
+
+    async def get(self, token: str, now: datetime) -> tuple[str, bytes] | None:
+        """(content type, bytes) of the file under `token`, None when unknown or expired."""
+        row = (
+            await self._session.execute(
+                select(MediaRow.content_type, MediaRow.data).where(
+                    MediaRow.token == token, MediaRow.expires_at > now
+                )
+            )
+        ).one_or_none()
+        return None if row is None else (row.content_type, bytes(row.data))
+
+    async def count(self, now: datetime) -> int:
+        """Files not yet expired."""
+        query = select(func.count()).select_from(MediaRow).where(MediaRow.expires_at > now)
+        return int(await self._session.scalar(query) or 0)
+
+    async def prune(self, now: datetime) -> int:
+        """Delete the files expired at `now`; how many."""
+        result = await self._session.execute(delete(MediaRow).where(MediaRow.expires_at <= now))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class StoredDraft:
+    """A step-by-step report draft as stored (`handlers.drafts` gives it meaning)."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    version: int
+    stage: str
+    unit: str | None
+    values: Mapping[str, int]
+    index: int
+    fields: tuple[str, ...]
+    previous: Mapping[str, int]
+    expires_at: datetime
+    question_id: str | None
+    last_message_id: int
+    taken: tuple[int, ...]
+    topic: str | None
+
+
+def _stored_draft(row: FormDraftRow) -> StoredDraft:
+    return StoredDraft(
+        platform=row.platform,
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        version=row.version,
+        stage=row.stage,
+        unit=row.unit,
+        values={k: int(v) for k, v in row.values.items()},
+        index=row.idx,
+        fields=tuple(row.fields),
+        previous={k: int(v) for k, v in row.previous.items()},
+        expires_at=row.expires_at,
+        question_id=row.question_id,
+        last_message_id=row.last_message_id,
+        taken=tuple(int(n) for n in row.taken),
+        topic=row.topic,
+    )
+
+
+class FormDrafts:
+    """Step-by-step report drafts, one per (platform, chat, member). Every write names the
+    version it read and fails (returns False) when another worker wrote in between."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _key(self, platform: str, chat_id: str, user_id: str) -> Any:
+        return (
+            (FormDraftRow.platform == platform)
+            & (FormDraftRow.chat_id == chat_id)
+            & (FormDraftRow.user_id == user_id)
+        )
+
+    async def get(self, platform: str, chat_id: str, user_id: str) -> StoredDraft | None:
+        row = await self._session.scalar(
+            select(FormDraftRow).where(self._key(platform, chat_id, user_id))
+        )
+        return None if row is None else _stored_draft(row)
+
+    async def put(self, draft: StoredDraft, read_version: int | None) -> bool:
+        """Store `draft` (its `version` the new one): a new draft when `read_version` is None
+        (replacing any other of the member's in that chat not started from the same message),
+        else only over `read_version`. False when nothing was stored."""
+        columns = {
+            "version": draft.version,
+            "stage": draft.stage,
+            "unit": draft.unit,
+            "values": dict(draft.values),
+            "idx": draft.index,
+            "fields": list(draft.fields),
+            "previous": dict(draft.previous),
+            "expires_at": draft.expires_at,
+            "question_id": draft.question_id,
+            "last_message_id": draft.last_message_id,
+            "taken": list(draft.taken),
+            "topic": draft.topic,
+        }
+        key = self._key(draft.platform, draft.chat_id, draft.user_id)
+        if read_version is None:
+            older = key
+            if draft.last_message_id:  # not one started from this very message elsewhere
+                older = key & (FormDraftRow.last_message_id != draft.last_message_id)
+            await self._session.execute(delete(FormDraftRow).where(older))
+            # Two workers starting the same member's draft at once (a redelivered /baocao):
+            # the second insert does nothing and says so, instead of failing the transaction.
+            dialect = self._session.get_bind().dialect.name
+            insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            row = {
+                "platform": draft.platform,
+                "chat_id": draft.chat_id,
+                "user_id": draft.user_id,
+                **columns,
+            }
+            result = await self._session.execute(
+                insert_(FormDraftRow).values(**row).on_conflict_do_nothing()
+            )
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+        result = await self._session.execute(
+            update(FormDraftRow)
+            .where(key, FormDraftRow.version == read_version)
+            .values(**columns)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def set_question(
+        self, platform: str, chat_id: str, user_id: str, version: int, question_id: str
+    ) -> None:
+        """Which message asked the current question, if the draft is still at `version`
+        (the version stays: this is not an answer)."""
+        await self._session.execute(
+            update(FormDraftRow)
+            .where(self._key(platform, chat_id, user_id), FormDraftRow.version == version)
+            .values(question_id=question_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def delete(self, platform: str, chat_id: str, user_id: str, version: int) -> bool:
+        """Delete the draft if it is still at `version`; False when another worker got there
+        first (it changed, finished or expired it)."""
+        result = await self._session.execute(
+            delete(FormDraftRow)
+            .where(self._key(platform, chat_id, user_id), FormDraftRow.version == version)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def expired(self, platform: str, now: datetime, limit: int = 100) -> list[StoredDraft]:
+        """Drafts of `platform` expired at `now`, oldest first (claim each with `delete`)."""
+        query = (
+            select(FormDraftRow)
+            .where(FormDraftRow.platform == platform, FormDraftRow.expires_at <= now)
+            .order_by(FormDraftRow.expires_at)
+            .limit(limit)
+        )
+        return [_stored_draft(row) for row in await self._session.scalars(query)]

@@ -22,6 +22,8 @@ from storage.db import (
 from storage.repositories import (
     AuditRepository,
     ChatMoves,
+    FormDrafts,
+    MediaFiles,
     NudgeLog,
     OutgoingCounter,
     PendingImports,
@@ -87,6 +89,8 @@ class UnitOfWork:
     nudges: NudgeLog
     chat_moves: ChatMoves
     unreachable: UnreachablePeople
+    media: MediaFiles
+    drafts: FormDrafts
 
     def __init__(
         self,
@@ -119,6 +123,8 @@ class UnitOfWork:
         self.nudges = NudgeLog(session)
         self.chat_moves = ChatMoves(session)
         self.unreachable = UnreachablePeople(session)
+        self.media = MediaFiles(session)
+        self.drafts = FormDrafts(session)
         return self
 
     async def __aexit__(

@@ -3,7 +3,8 @@
 A `bot.adapter.ChatAdapter`. Updates arrive by long polling or through the shared aiohttp web
 server (webhook); both end in the same handlers, and an update is confirmed to Telegram only
 after it was handled. Text goes to `Engine.handle`; `/baocao` without values opens the
-step-by-step form (`bot/telegram/form.py`, driving `handlers.drafts`). Every outgoing call
+step-by-step form (`bot/telegram/form.py`, driving `handlers.drafts`, whose drafts are in the
+database). Every outgoing call
 passes through our sliding-window rate limiter in PTB's rate-limiter hook
 (`bot/telegram/limiter.py`, which retries 429 after `retry_after`) and our own retry on 5xx,
 timeouts and dropped connections.
@@ -152,6 +153,8 @@ class TelegramBot:
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._stopping = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
+        self._sweeping = asyncio.Event()
+        self._sweeper: asyncio.Task[None] | None = None
         self._on_fatal = on_fatal
         self.username = ""
         self.bot_id = 0
@@ -186,6 +189,11 @@ class TelegramBot:
         self.username, self.bot_id = (me.username or "").casefold(), me.id
         await self.call(lambda: self._set_menu(), what="setMyCommands")
         await app.start()
+        # Every worker sweeps the stored drafts for expired ones (bot/telegram/form.py).
+        self._sweeping.clear()
+        self._sweeper = asyncio.create_task(
+            self.form.sweep_forever(self._sweeping), name="telegram-form-sweep"
+        )
         if self.settings.webhook_url:
             try:
                 await self.call_or_raise(
@@ -228,6 +236,10 @@ class TelegramBot:
         if self._poller is not None:
             await self._poller
             self._poller = None
+        self._sweeping.set()
+        if self._sweeper is not None:
+            await self._sweeper
+            self._sweeper = None
         app = self.application
         if app.running:
             await app.stop()
@@ -328,24 +340,27 @@ class TelegramBot:
         app = self.application
         app.add_handler(TypeHandler(Update, self._drop_replayed), group=-1)
         text = filters.TEXT & ~filters.UpdateType.EDITED
-        # One group: the first handler that wants an update takes it. The form comes first,
-        # so a member's answers go to their form and nowhere else.
+        # The form comes first, so a member's answers go to their form and nowhere else.
         ports = FormPorts(
             incoming=self.incoming,
             for_other_bot=self.for_other_bot,
             handle=self.engine.handle,
             deliver=self.deliver,
             call=self.call,
+            clock=self.engine.clock,
+            bot=app.bot,
         )
-        form = ReportForm(Drafts(self.engine), ports, self.settings.form_timeout_s)
+        timeout = self.settings.form_timeout_s
+        self.form = ReportForm(Drafts(self.engine, timeout), ports, timeout)
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
+        # Group 0: the form takes what is its (and stops there); the rest goes to group 1.
+        app.add_handlers(self.form.handlers(), group=0)
         # A file in a private chat: an admin's import (handlers/imports.py decides who may).
         document = filters.Document.ALL & filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
-        app.add_handler(MessageHandler(document, self._on_document))
-        app.add_handler(form.handler())
+        app.add_handler(MessageHandler(document, self._on_document), group=1)
         edited = filters.TEXT & filters.UpdateType.EDITED_MESSAGE
-        app.add_handler(MessageHandler(text | edited, self._on_text))
-        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(MessageHandler(text | edited, self._on_text), group=1)
+        app.add_handler(CallbackQueryHandler(self._on_button), group=1)
         app.add_error_handler(self._on_error)
 
     async def _drop_replayed(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:

@@ -341,7 +341,7 @@ class ZaloBot:
                 assert self.media is not None
                 try:
                     await self.client.send_photo(
-                        chat_id, self.media.url_for(photo.path), photo.caption
+                        chat_id, await self.media.url_for(photo.path), photo.caption
                     )
                 except ZaloApiError as exc:
                     # The text went already; one chart Zalo could not take must not stop

@@ -68,9 +68,9 @@ async def test_telegram_files_are_deleted_once_sent(polling: Harness) -> None:
 
 
 async def test_a_zalo_chart_is_fetched_after_its_file_is_gone(
-    make_bot: BotFactory, fake_zalo: FakeZalo
+    make_bot: BotFactory, fake_zalo: FakeZalo, db: Database
 ) -> None:
-    store = MediaStore("http://placeholder")
+    store = MediaStore("http://placeholder", db)
     runner, base = await serve(media_routes(store))
     store.public_base_url = base
     bot = make_bot(media=store)
@@ -103,7 +103,7 @@ async def test_a_digest_to_both_platforms_leaves_no_files_even_after_a_retry(
     db: Database,
     private_dir: Path,
 ) -> None:
-    store = MediaStore("http://placeholder")
+    store = MediaStore("http://placeholder", db)
     runner, base = await serve(media_routes(store))
     store.public_base_url = base
     zalo = make_bot(media=store)

@@ -195,7 +195,7 @@ async def test_a_408_to_a_send_is_a_refusal_not_an_empty_poll(
 async def test_private_mode_sends_the_digest_to_leaders_and_admins_as_cards(
     make_bot: BotFactory, fake_zalo: FakeZalo, db: Database, tmp_path: Path
 ) -> None:
-    store = MediaStore("http://placeholder")
+    store = MediaStore("http://placeholder", db)
     runner, base = await serve(media_routes(store))
     store.public_base_url = base
     try:

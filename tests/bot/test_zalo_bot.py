@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -32,6 +33,7 @@ from bot.zalo import texts as zalo_texts
 from bot.zalo.bot import SECRET_HEADER, WEBHOOK_PATH, ZaloBot, zalo_routes
 from core import messages as msg
 from core.chat import Notifier, Photo, Recipient, Reply, Table, Text, reply
+from storage import Database
 
 REPORT = """/baocao
 Đã cấp CCCD: 6.352
@@ -106,10 +108,11 @@ async def test_a_long_reply_is_split_into_pages_of_at_most_2000_on_lines(
 
 
 async def test_a_chart_is_sent_by_url_and_zalo_fetches_the_png(
-    make_bot: BotFactory, fake_zalo: FakeZalo, tmp_path: Path
+    make_bot: BotFactory, fake_zalo: FakeZalo, tmp_path: Path, db: Database
 ) -> None:
-    now = [0.0]
-    store = MediaStore("http://placeholder", clock=lambda: now[0])
+    start = datetime.now(UTC)
+    now = [start]
+    store = MediaStore("http://placeholder", db, clock=lambda: now[0])
     runner, base = await serve(media_routes(store))
     store.public_base_url = base
     try:
@@ -126,7 +129,7 @@ async def test_a_chart_is_sent_by_url_and_zalo_fetches_the_png(
         assert len(url.rsplit("/", 1)[1]) >= 32 + len(".png")  # 24 random bytes, base64
         [fetched] = fake_zalo.fetched
         assert (fetched.status, fetched.content_type, fetched.body) == (200, "image/png", PNG)
-        now[0] = 3601.0  # an hour later the link is dead
+        now[0] = start + timedelta(seconds=3601)  # an hour later the link is dead
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             assert response.status == 404
         assert await _sent_count(bot) == 2
@@ -352,9 +355,13 @@ async def test_the_token_is_never_logged_while_the_bot_works(
 
 
 async def test_a_photo_zalo_cannot_fetch_does_not_stop_the_others(
-    make_bot: BotFactory, fake_zalo: FakeZalo, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_bot: BotFactory,
+    fake_zalo: FakeZalo,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    db: Database,
 ) -> None:
-    store = MediaStore("http://placeholder")
+    store = MediaStore("http://placeholder", db)
     runner, base = await serve(media_routes(store))
     store.public_base_url = base
     lost, chart = tmp_path / "lost.png", tmp_path / "ok.png"

@@ -9,7 +9,7 @@ from datetime import timedelta
 from core import messages as msg
 from core.chat import Incoming, render_plain
 from core.numbers import format_int
-from handlers.drafts import CONFIRM_ACTIONS, Drafts, Stage
+from handlers.drafts import CONFIRM_ACTIONS, DraftKey, Drafts, Stage
 from tests.conftest import GROUP, ChatBot
 
 LAST_WEEK_WITH_BTXH = """/baocao
@@ -131,3 +131,58 @@ async def test_the_timeout_text_counts_whole_minutes(chat: ChatBot) -> None:
     drafts = Drafts(chat.engine)
     assert drafts.timeout_text(0.5) == msg.form_timeout(1)
     assert drafts.timeout_text(600) == msg.form_timeout(10)
+
+
+# --- kept in the database, for any worker -------------------------------------------------------
+
+
+async def test_a_stored_draft_reads_back_and_a_stale_write_is_refused(chat: ChatBot) -> None:
+    drafts = Drafts(chat.engine, timeout_s=600)
+    key = DraftKey("sim", GROUP, "cb_binh_long")
+    started = await drafts.start(_message(chat, "cb_binh_long"))
+    assert started is not None
+    draft, _ = started
+    draft.took(11)
+    assert await drafts.save(key, draft, chat.now)
+    # Two workers read version 1; each takes an answer; only the first write lands.
+    first, second = await drafts.load(key), await drafts.load(key)
+    assert first is not None
+    assert second is not None
+    drafts.answer(first, "6000")
+    first.took(12)
+    drafts.answer(second, "5000")
+    second.took(13)
+    assert await drafts.save(key, first, chat.now)
+    assert not await drafts.save(key, second, chat.now)
+    again = await drafts.load(key)
+    assert again is not None
+    assert again.index == 1
+    assert dict(again.values) == {draft.fields[0].code: 6000}
+    assert again.taken == (11, 12)
+    assert again.unit == draft.unit
+    assert again.fields == draft.fields
+    assert again.expires_at == chat.now + timedelta(seconds=600)
+    # The second worker reads it again and takes its answer as field 2.
+    drafts.answer(again, "5000")
+    again.took(13)
+    assert await drafts.save(key, again, chat.now)
+    final = await drafts.load(key)
+    assert final is not None
+    assert (final.index, list(final.values.values())) == (2, [6000, 5000])
+
+
+async def test_an_expired_draft_is_claimed_once(chat: ChatBot) -> None:
+    drafts = Drafts(chat.engine, timeout_s=60)
+    key = DraftKey("sim", GROUP, "cb_binh_long")
+    started = await drafts.start(_message(chat, "cb_binh_long"))
+    assert started is not None
+    draft, _ = started
+    assert await drafts.save(key, draft, chat.now)
+    assert await drafts.claim_expired("sim", chat.now + timedelta(seconds=59)) == []
+    later = chat.now + timedelta(seconds=60)
+    [(claimed_key, claimed)] = await drafts.claim_expired("sim", later)
+    assert claimed_key == key
+    assert claimed.unit == draft.unit
+    assert await drafts.claim_expired("sim", later) == []  # the other worker finds none
+    assert await drafts.load(key) is None
+    assert not await drafts.discard(key, claimed)  # ended already

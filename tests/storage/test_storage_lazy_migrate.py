@@ -42,6 +42,8 @@ async def test_an_older_schema_is_upgraded(db: Database) -> None:
         await connection.exec_driver_sql("DROP INDEX ix_registrations_created")  # 0006's
         await connection.exec_driver_sql("ALTER TABLE registrations DROP COLUMN username")
         await connection.exec_driver_sql("ALTER TABLE registrations DROP COLUMN request_text")
+        await connection.exec_driver_sql("DROP TABLE media")  # 0008's
+        await connection.exec_driver_sql("DROP TABLE form_drafts")
         await connection.exec_driver_sql("DROP TABLE pending_imports")  # 0010's
     await migrate(db.engine)
     async with db.engine.connect() as connection:
