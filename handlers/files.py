@@ -192,25 +192,37 @@ def _ranking_specs(
 
 
 async def ranking_photos(
-    cat: Catalogue, rankings: Sequence[Ranking], period: Period, folder: Path
+    cat: Catalogue,
+    rankings: Sequence[Ranking],
+    period: Period,
+    folder: Path,
+    tag: str = "all",
+    caption: Callable[[Indicator], str] | None = None,
 ) -> list[Photo]:
     """The charts of rankings already made, for a post that answers no message (the weekly
-    digest attaches the ones it printed)."""
+    digest attaches the ones it printed). `tag` keeps apart the files of the digests of
+    several chats drawn at the same time (a scoped chat's key)."""
     photos = []
     for ind, specs in _ranking_specs(cat, rankings, period):
         if specs:
-            stem = f"bieudo_xephang_{ind.code}_all_{period.key}"
-            photos += await _photos(folder, stem, ind, period, specs)
+            stem = f"bieudo_xephang_{ind.code}_{tag}_{period.key}"
+            said = caption(ind) if caption is not None else None
+            photos += await _photos(folder, stem, ind, period, specs, said)
     return photos
 
 
 async def _photos(
-    folder: Path, stem: str, ind: Indicator, period: Period, specs: Sequence[charts.ChartSpec]
+    folder: Path,
+    stem: str,
+    ind: Indicator,
+    period: Period,
+    specs: Sequence[charts.ChartSpec],
+    caption: str | None = None,
 ) -> list[Photo]:
     """Render off the event loop: drawing a chart takes a noticeable fraction of a second."""
     paths = await asyncio.to_thread(_write_charts, folder, stem, specs)
-    caption = msg.chart_caption(ind.short, period.label)
-    return [Photo(p, caption) for p in paths]
+    said = caption or msg.chart_caption(ind.short, period.label)
+    return [Photo(p, said) for p in paths]
 
 
 def _series_spec(

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from core import messages as msg
-from core.catalogue import Catalogue, Unit
-from core.chat import Mention, Recipient, Reply, Span, Text, reply
+from core.catalogue import Catalogue, Chat, Indicator, Unit
+from core.chat import Mention, Photo, Recipient, Reply, Span, Text, reply
 from core.numbers import format_int, format_pct, rate_pct
 from core.pace import carry_forward, compute_pace, daily_quota, points
 from core.periods import Period
@@ -22,10 +22,11 @@ from core.schedule import Job, JobKind
 from handlers import queries
 from handlers.common import chat_recipient, mentions, officers, target_text
 from handlers.context import Request
-from handlers.digest import compute_digest, digest_replies, read_digest
+from handlers.digest import Digest, compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
 from handlers.notify import Delivered, Outgoing, send_posts
 from handlers.present import day_word
+from handlers.summary import area_of, area_rankings, summary_replies
 from storage import Database, UnitOfWork
 
 # Units listed in a countdown as furthest behind.
@@ -36,9 +37,13 @@ async def job_posts(
     catalogue: Catalogue, db: Database, job: Job, now: datetime, files_dir: Path | None = None
 ) -> list[Outgoing]:
     """The posts a job makes, read in one short transaction and composed (the digest's
-    charts drawn, with `files_dir`) after it is closed."""
+    charts drawn, with `files_dir`) after it is closed. A chat with a scope gets its
+    units' posts only; a summary chat gets counts per area instead of lists of units."""
+    chat = catalogue.chat_by_key(job.chat)
+    catalogue = catalogue.scoped(job.chat)
     group = chat_recipient(catalogue, job.chat)
     period = job.period
+    summary = chat is not None and chat.summary
     if job.kind is JobKind.EARLY:
         async with db.unit_of_work() as uow:
             missing = await queries.missing_units(catalogue, uow, period)
@@ -49,15 +54,23 @@ async def job_posts(
         async with db.unit_of_work() as uow:
             missing = await queries.missing_units(catalogue, uow, period)
             people = await _people(catalogue, uow, missing)
+        if summary and chat is not None:
+            if not missing:
+                return []
+            header = msg.summary_last_call(period.label, due, minutes, len(missing))
+            return [Outgoing(group, _missing_by_area(header, missing, chat.summary_by))]
         header = msg.last_call_header(period.label, due, minutes, len(missing))
         return _chase(catalogue, [group], period, missing, people, header)
     if job.kind is JobKind.DIGEST:
         async with db.unit_of_work() as uow:
             recent = await read_digest(uow, catalogue, period)
         digest = compute_digest(catalogue, recent, period, now)
-        replies = digest_replies(catalogue, digest)
+        if summary and chat is not None:
+            replies = summary_replies(catalogue, chat, digest)
+        else:
+            replies = digest_replies(catalogue, digest)
         if files_dir is not None:
-            photos = await ranking_photos(catalogue, digest.rankings, period, files_dir)
+            photos = await _digest_photos(catalogue, chat, digest, files_dir)
             if photos:
                 replies.append(Reply(tuple(photos)))
         return [Outgoing(group, r, n) for n, r in enumerate(replies)]
@@ -66,6 +79,34 @@ async def job_posts(
         recent = await queries.recent(uow, catalogue, catalogue.calendar.current(now))
     countdown = _countdown(catalogue, recent, code, days, now)
     return [] if countdown is None else [Outgoing(group, countdown)]
+
+
+async def _digest_photos(
+    catalogue: Catalogue, chat: Chat | None, digest: Digest, files_dir: Path
+) -> list[Photo]:
+    """The full ranking charts; a summary chat's are one bar per area instead."""
+    period = digest.period
+    if chat is None or (chat.scope is None and not chat.summary):
+        return await ranking_photos(catalogue, digest.rankings, period, files_dir)
+    if not chat.summary:
+        return await ranking_photos(catalogue, digest.rankings, period, files_dir, chat.key)
+    level = chat.summary_by
+    rankings = area_rankings(catalogue, digest, level)
+
+    def caption(ind: Indicator) -> str:
+        return msg.area_chart_caption(ind.short, period.label, level)
+
+    return await ranking_photos(catalogue, rankings, period, files_dir, chat.key, caption)
+
+
+def _missing_by_area(header: str, missing: Sequence[Unit], level: str) -> Reply:
+    """A summary chat's last call: how many units have not reported, per area."""
+    counts: dict[str, int] = {}
+    for unit in missing:
+        name = area_of(unit, level)
+        counts[name] = counts.get(name, 0) + 1
+    lines = [header, *(f"• {name}: {count}" for name, count in counts.items())]
+    return reply("\n".join(lines))
 
 
 def _early(catalogue: Catalogue, period: Period, missing: Sequence[Unit]) -> Reply:
