@@ -1156,7 +1156,7 @@ def summary_area_line(area: str, reported: int, total: int, missing: int) -> str
 
 
 def summary_rates_header(level: str, indicators: Sequence[str]) -> str:
-    return f"📈 Tỉ lệ theo {SUMMARY_LEVELS[level]} (%), lần lượt: {' · '.join(indicators)}"
+    return f"📈 Tỉ lệ theo {SUMMARY_LEVELS[level]}, lần lượt: {' · '.join(indicators)}"
 
 
 def summary_rates_line(area: str, rates: Sequence[str]) -> str:
