@@ -167,7 +167,8 @@ async def chart(req: Request) -> list[Reply]:
         names = ", ".join(i.short for i in wanted.indicators)
         return [reply(msg.chart_no_data(names))]
     folder = req.files_dir
-    scope = wanted.unit.code if wanted.unit else "all"
+    # A scoped chat's charts differ from the whole set-up's: files of their own.
+    scope = wanted.unit.code if wanted.unit else "all" if cat.scope_name is None else req.chat_key
     replies = []
     for ind, ind_specs in specs:
         if not ind_specs:
@@ -285,13 +286,15 @@ async def export(req: Request) -> list[Reply]:
     if data is None:
         return [reply(msg.no_reports_yet(period.label))]
     today = cat.calendar.local(req.now()).date()
-    path = req.files_dir / export_name(period, fmt)
+    scope = req.chat_key if cat.scope_name is not None else ""  # a scoped chat's own file
+    path = req.files_dir / export_name(period, fmt, scope)
     await export_file(cat, data, fmt, path, today)
     return [Reply((Document(path, msg.export_caption(fmt, period.label)),))]
 
 
-def export_name(period: Period, fmt: str) -> str:
-    return f"bao_cao_{period.key}.{fmt}"
+def export_name(period: Period, fmt: str, scope: str = "") -> str:
+    """`scope`: a scoped chat's key, so its file is never another chat's."""
+    return f"bao_cao_{period.key}_{scope}.{fmt}" if scope else f"bao_cao_{period.key}.{fmt}"
 
 
 @dataclass(frozen=True)

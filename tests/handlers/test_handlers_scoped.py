@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.catalogue import Catalogue, build_catalogue
-from core.chat import Photo, render_plain
+from core.chat import Document, Photo, render_plain
 from core.periods import Period
 from core.schedule import Job, JobKind
 from handlers.engine import Engine
@@ -122,3 +122,25 @@ async def test_the_scoped_group_scheduled_posts_and_digest_cover_its_units(
     photos = [b for p in digest for b in p.message.blocks if isinstance(b, Photo)]
     assert photos
     assert all(f"_{SCOPED}_" in p.path.name for p in photos)
+
+
+async def test_charts_and_files_asked_in_a_scoped_group_are_its_own(bot: ChatBot) -> None:
+    [chart] = await bot.replies("lanh_dao", "/bieudo xác thực", chat=SCOPED, chat_type="group")
+    photos = [b for b in chart.blocks if isinstance(b, Photo)]
+    assert photos
+    # Named after the chat: another group's chart of the same indicator is another file.
+    assert all(p.path.name.startswith(f"bieudo_xephang_eid_verified_{SCOPED}_") for p in photos)
+    [answer] = await bot.replies("lanh_dao", "/xuat csv", chat=SCOPED, chat_type="group")
+    [document] = answer.blocks
+    assert isinstance(document, Document)
+    assert document.path.name == f"bao_cao_2024-W47_{SCOPED}.csv"
+    rows = document.path.read_bytes().decode("utf-8-sig")
+    assert "Xã Bình Long" in rows
+    assert "Xã Bình Thuận" in rows
+    assert "Châu Ổ" not in rows
+    # The unscoped group's file keeps its name and every unit.
+    [whole] = await bot.replies("lanh_dao", "/xuat csv")
+    [document] = whole.blocks
+    assert isinstance(document, Document)
+    assert document.path.name == "bao_cao_2024-W47.csv"
+    assert "Châu Ổ" in document.path.read_bytes().decode("utf-8-sig")
