@@ -137,14 +137,30 @@ def _chase(
     message to each of those officers."""
     if not missing:
         return []
+    group_post = _named_post(header, missing, people)
+    out = [Outgoing(chat, group_post) for chat in chats]
+    return out + _private_posts(catalogue, period, missing, people)
+
+
+def _named_post(
+    header: str, missing: Sequence[Unit], people: Mapping[str, list[Recipient]]
+) -> Reply:
     spans: list[Span] = [header]
     for unit in missing:
         spans.append(f"\n• {unit.short_name}")
         named: list[Mention] = mentions(people[unit.code])
         for n, mention in enumerate(named):
             spans += [", ", mention] if n else [": ", mention]
-    group_post = Reply((Text(tuple(spans)),))
-    out = [Outgoing(chat, group_post) for chat in chats]
+    return Reply((Text(tuple(spans)),))
+
+
+def _private_posts(
+    catalogue: Catalogue,
+    period: Period,
+    missing: Sequence[Unit],
+    people: Mapping[str, list[Recipient]],
+) -> list[Outgoing]:
+    out = []
     due = catalogue.calendar.due_at(period)
     seen: set[str] = set()
     for unit in missing:
@@ -236,17 +252,14 @@ async def nudge(req: Request) -> list[Reply]:
         return [reply(msg.nudge_nobody(period.label))]
     answer = []
     if todo:
-        due = cat.calendar.due_at(period)
-        header = msg.nudge_header(period.label, due, len(todo))
-        chats = [chat_recipient(cat, c) for c in _nudge_chats(req)]
-        posts = _chase(cat, chats, period, todo, people, header)
+        posts, named = _nudge_posts(cat, _nudge_chats(req), period, todo, people)
         if not req.notifiers:
             # No platform to post through (a bare engine): the group post is the answer.
             return [p.message for p in posts if p.to.group][:1]
         # Sent after the commit: the nudge is recorded even if a post fails (as a job's).
         job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
         delivered = await send_posts(req.db, req.notifiers, job_id, period.key, posts, now)
-        lines, missed = _nudge_outcome(todo, posts, people, delivered)
+        lines, missed = _nudge_outcome(todo, posts, named, people, delivered)
         answer += lines
         if missed:
             async with req.db.unit_of_work() as uow:
@@ -259,22 +272,55 @@ async def nudge(req: Request) -> list[Reply]:
     return [reply("\n".join(answer))]
 
 
+def _nudge_posts(
+    catalogue: Catalogue,
+    chats: Sequence[str],
+    period: Period,
+    todo: Sequence[Unit],
+    people: Mapping[str, list[Recipient]],
+) -> tuple[list[Outgoing], dict[str, set[str]]]:
+    """Each group's post names the units of its scope (a summary chat counts them per
+    area), then one private message to each of their officers. Also returns, per group
+    post's record key, the codes of the units it names."""
+    due = catalogue.calendar.due_at(period)
+    posts: list[Outgoing] = []
+    named: dict[str, set[str]] = {}
+    for key in chats:
+        chat, view = catalogue.chat_by_key(key), catalogue.scoped(key)
+        units = list(todo) if view is catalogue else [u for u in todo if view.has_unit(u.code)]
+        if not units:
+            continue
+        header = msg.nudge_header(period.label, due, len(units))
+        if chat is not None and chat.summary:
+            post = _missing_by_area(header, units, chat.summary_by)
+        else:
+            post = _named_post(header, units, people)
+        out = Outgoing(chat_recipient(catalogue, key), post)
+        posts.append(out)
+        named[out.record_key] = {u.code for u in units}
+    return posts + _private_posts(catalogue, period, todo, people), named
+
+
 def _nudge_outcome(
     units: Sequence[Unit],
     posts: Sequence[Outgoing],
+    named: Mapping[str, set[str]],
     people: Mapping[str, list[Recipient]],
     delivered: Delivered,
 ) -> tuple[list[str], list[Unit]]:
-    """Who was really reached: a unit is nudged when the group post naming it, or a private
+    """Who was really reached: a unit is nudged when a group post naming it, or a private
     message to one of its officers, went out on some platform; whatever failed is named.
     Returns the answer's lines and the units reached by nothing."""
     reached_keys = {key for key, _ in delivered.reached}
-    group_reached = any(p.to.group and p.record_key in reached_keys for p in posts)
+    in_groups: set[str] = set()
+    for p in posts:
+        if p.to.group and p.record_key in reached_keys:
+            in_groups |= named.get(p.record_key, set())
     reached_people = {p.to for p in posts if not p.to.group and p.record_key in reached_keys}
     reached = [
         u
         for u in units
-        if group_reached or any(person in reached_people for person in people.get(u.code, ()))
+        if u.code in in_groups or any(person in reached_people for person in people.get(u.code, ()))
     ]
     lines = []
     if reached:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.catalogue import Catalogue, build_catalogue
-from core.chat import Document, Photo, render_plain
+from core.chat import Document, Photo, Recipient, Reply, render_plain
 from core.periods import Period
 from core.schedule import Job, JobKind
 from handlers.engine import Engine
@@ -23,6 +23,7 @@ from tests.conftest import CONFIG_PATH, GROUP, ChatBot
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NORTH = ("binh_long", "binh_thuan", "binh_chau")
 SCOPED = "cum_bac"
+SUMMARY = "tong_hop"
 WEEK = Period(2024, 47)
 
 
@@ -33,6 +34,7 @@ def scoped_catalogue() -> Catalogue:
         if unit["code"] in NORTH:
             unit["areas"] = ["Cụm Bắc"]
     data["chats"][SCOPED] = {"title": "CỤM BẮC", "areas": ["Cụm Bắc"]}
+    data["chats"][SUMMARY] = {"title": "TỔNG HỢP", "digest": "summary"}
     return build_catalogue(data)
 
 
@@ -144,3 +146,39 @@ async def test_charts_and_files_asked_in_a_scoped_group_are_its_own(bot: ChatBot
     assert isinstance(document, Document)
     assert document.path.name == "bao_cao_2024-W47.csv"
     assert "Châu Ổ" in document.path.read_bytes().decode("utf-8-sig")
+
+
+class Capture:
+    platform = "sim"
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[Recipient, str]] = []
+
+    async def post(self, to: Recipient, message: Reply) -> bool:
+        self.posts.append((to, render_plain(message.blocks)))
+        return True
+
+
+async def test_a_nudge_from_a_private_chat_gives_each_group_its_own_units(
+    db: Database, scoped_catalogue: Catalogue
+) -> None:
+    capture = Capture()
+    bot = ChatBot(Engine(scoped_catalogue, db, notifiers=[capture]))
+    await bot.send("cb_binh_long", _report(4900, 4500))
+    await bot.send("cb_binh_thuan", _report(4700, 4300))
+    await bot.send("cb_chau_o", _report(5900, 5800))
+    answer = await bot.send("lanh_dao", "/nhacnho", chat="lanh_dao")
+    assert answer.startswith("Đã nhắc")
+    groups = {to.key: text for to, text in capture.posts if to.group}
+    assert set(groups) == {GROUP, SCOPED, SUMMARY}
+    # The whole set-up's group names its 19 missing units, as before ...
+    assert "19 đơn vị chưa gửi báo cáo" in groups[GROUP]
+    assert "• Bình An" in groups[GROUP]
+    # ... the cluster's group only its own ...
+    assert "1 đơn vị chưa gửi báo cáo" in groups[SCOPED]
+    assert groups[SCOPED].endswith(":\n• Bình Châu: @Huỳnh Thị Châu")
+    # ... and the summary group counts them per area, naming none.
+    assert groups[SUMMARY].endswith(":\n• Chưa xếp địa bàn: 19")
+    # Each missing unit's officer is told once, privately.
+    private = [to.key for to, _ in capture.posts if not to.group]
+    assert sorted(private) == ["cb_binh_chau", "cb_binh_thanh"]
