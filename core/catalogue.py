@@ -347,6 +347,11 @@ class Catalogue:
             return chat_scope(self.scope_name)
         return area_scope(self.area_level)
 
+    @cached_property
+    def scope_codes(self) -> frozenset[str] | None:
+        """A scoped chat's view: its units' codes (reads leave out the others); else None."""
+        return None if self.scope_name is None else frozenset(u.code for u in self.units)
+
     def scoped(self, chat_key: str) -> Catalogue:
         """What a chat sees: for a chat with a scope, this set-up with only the scope's units
         (and the milestones that still mean something: a count for the whole area is a
