@@ -1187,5 +1187,9 @@ def summary_last_call(period: str, due: datetime, minutes: int, count: int) -> s
     )
 
 
+def area_count_line(area: str, count: int) -> str:
+    return f"• {area}: {count}"
+
+
 def area_chart_caption(indicator: str, period: str, level: str) -> str:
     return f"{indicator} theo {SUMMARY_LEVELS[level]} — {period}"

@@ -105,7 +105,7 @@ def _missing_by_area(header: str, missing: Sequence[Unit], level: str) -> Reply:
     for unit in missing:
         name = area_of(unit, level)
         counts[name] = counts.get(name, 0) + 1
-    lines = [header, *(f"• {name}: {count}" for name, count in counts.items())]
+    lines = [header, *(msg.area_count_line(name, count) for name, count in counts.items())]
     return reply("\n".join(lines))
 
 

@@ -109,6 +109,12 @@ async def test_the_scoped_group_scheduled_posts_and_digest_cover_its_units(
     # The unscoped group's last call still names the 19 units of the whole set-up.
     whole = await job_posts(cat, db, Job(call_at, JobKind.LAST_CALL, GROUP, WEEK), call_at)
     assert "19 đơn vị chưa báo cáo" in render_plain(whole[0].message.blocks)
+    # The summary group's counts them per area, and messages no officer.
+    [summary] = await job_posts(cat, db, Job(call_at, JobKind.LAST_CALL, SUMMARY, WEEK), call_at)
+    assert summary.to.key == SUMMARY
+    assert render_plain(summary.message.blocks).endswith(
+        "19 đơn vị chưa báo cáo, theo địa bàn:\n• Chưa xếp địa bàn: 19"
+    )
 
     digest_at = datetime(2024, 11, 18, 14, 0, tzinfo=TZ)
     job = Job(digest_at, JobKind.DIGEST, SCOPED, WEEK)
