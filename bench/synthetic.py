@@ -235,7 +235,10 @@ def config_data(
         people[officer_key(u.code)] = {"name": f"Cán bộ {u.name}", "unit": u.code}
     data: dict[str, Any] = {
         "group": {"name": f"Tổ Công tác Đề án 06 — {title}", "province": title},
-        "units": [{"code": u.code, "name": u.name, "district": u.district} for u in units],
+        "units": [
+            {"code": u.code, "name": u.name, "district": u.district, "province": u.province}
+            for u in units
+        ],
         "chats": {"nhom_bao_cao": {"title": f"NHÓM BÁO CÁO ĐỀ ÁN 06 — {title}"}},
         "people": people,
     }

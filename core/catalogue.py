@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +19,7 @@ from typing import Any
 from core.matching import UNIT_TYPES, UnitIndex, UnitMatch, match_unit, strip_unit_type
 
 # Re-exported: callers import the matching helpers from here as well.
-from core.messages import area_scope
+from core.messages import area_scope, chat_scope
 from core.periods import Calendar, Period
 from core.quotas import Quota, with_quotas
 from core.rules import Rule
@@ -85,10 +85,21 @@ class Unit:
     aliases: tuple[str, ...] = ()
     district: str | None = None
     exempt: bool = False
+    province: str | None = None
+    areas: tuple[str, ...] = ()  # named groupings of its own (a cluster, "cụm thi đua")
 
     @cached_property  # shown for every row of a national table
     def short_name(self) -> str:
         return strip_unit_type(self.name)
+
+    @property
+    def area_names(self) -> tuple[str, ...]:
+        """Every named area it belongs to: province, district, then its `areas`."""
+        return tuple(a for a in (self.province, self.district, *self.areas) if a)
+
+    def area(self, level: str) -> str | None:
+        """Its area at a summary's level: "province" or "district"."""
+        return self.province if level == "province" else self.district
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,18 @@ class Chat:
     ids: Mapping[str, str] = field(default_factory=dict)  # platform -> chat id
     # platform -> the topic scheduled posts go to (a Telegram forum's message_thread_id)
     topics: Mapping[str, str] = field(default_factory=dict)
+    # The units it covers (`areas` and `units`); None: every unit (no scope).
+    scope: frozenset[str] | None = None
+    scope_name: str = ""  # the scope in words ("Quảng Ngãi, Cụm 1")
+    # "full": the weekly digest as every group gets it; "summary": at most three messages,
+    # per-area totals and the top and bottom `top` units per indicator.
+    digest: str = "full"
+    summary_by: str = "province"  # the areas a summary totals: "province" or "district"
+    top: int = 5
+
+    @property
+    def summary(self) -> bool:
+        return self.digest == "summary"
 
 
 @dataclass(frozen=True)
@@ -223,6 +246,8 @@ class Catalogue:
     warnings: tuple[str, ...] = ()
     quotas: tuple[Quota, ...] = ()  # per-unit numbers from the letters (`[[quotas]]`)
     pace: PaceRules = field(default_factory=PaceRules)
+    # A chat's scope in words when this catalogue is one chat's view (`Catalogue.scoped`).
+    scope_name: str | None = None
     # Lookups built once from the tuples above.
     _units: dict[str, Unit] = field(init=False, repr=False, compare=False)
     _fields: dict[str, Field] = field(init=False, repr=False, compare=False)
@@ -231,8 +256,10 @@ class Catalogue:
     _unit_index: UnitIndex = field(init=False, repr=False, compare=False)
     _people_by_id: dict[tuple[str, str], Person] = field(init=False, repr=False, compare=False)
     _people_by_key: dict[str, Person] = field(init=False, repr=False, compare=False)
+    _views: dict[str, Catalogue] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_views", {})
         object.__setattr__(self, "_units", {u.code: u for u in self.units})
         object.__setattr__(self, "_fields", {f.code: f for f in self.fields})
         object.__setattr__(self, "_indicators", {i.code: i for i in self.indicators})
@@ -314,8 +341,46 @@ class Catalogue:
 
     @property
     def scope(self) -> str:
-        """The whole area in a sentence: "toàn huyện", or "toàn đơn vị" without `area`."""
+        """The whole area in a sentence: "toàn huyện", or "toàn đơn vị" without `area`; a
+        scoped chat's view names its scope ("địa bàn Quảng Ngãi")."""
+        if self.scope_name is not None:
+            return chat_scope(self.scope_name)
         return area_scope(self.area_level)
+
+    @cached_property
+    def scope_codes(self) -> frozenset[str] | None:
+        """A scoped chat's view: its units' codes (reads leave out the others); else None."""
+        return None if self.scope_name is None else frozenset(u.code for u in self.units)
+
+    def scoped(self, chat_key: str) -> Catalogue:
+        """What a chat sees: for a chat with a scope, this set-up with only the scope's units
+        (and the milestones that still mean something: a count for the whole area is a
+        target of the whole set-up, not of a part); else this catalogue itself. Built once
+        per chat."""
+        chat = self.chat_by_key(chat_key) if chat_key else None
+        if chat is None or chat.scope is None:
+            return self
+        view = self._views.get(chat.key)
+        if view is None:
+            scope = chat.scope
+            indicators = tuple(
+                replace(
+                    ind,
+                    milestones=tuple(
+                        m for m in ind.milestones if m.rate is not None or m.unit in scope
+                    ),
+                )
+                for ind in self.indicators
+            )
+            view = replace(
+                self,
+                units=tuple(u for u in self.units if u.code in scope),
+                indicators=indicators,
+                scope_name=chat.scope_name,
+                warnings=(),
+            )
+            self._views[chat.key] = view
+        return view
 
     @property
     def schedule_chats(self) -> tuple[str, ...]:

@@ -235,9 +235,19 @@ class UnitSpec(_Table):
     aliases: Texts = []
     district: Text | None = None
     exempt: Flag = False
+    province: Text | None = None
+    areas: Texts = []  # clusters and other named groupings a chat may be scoped to
 
     def build(self) -> Unit:
-        return Unit(self.code, self.name, tuple(self.aliases), self.district, self.exempt)
+        return Unit(
+            self.code,
+            self.name,
+            tuple(self.aliases),
+            self.district,
+            self.exempt,
+            self.province,
+            tuple(self.areas),
+        )
 
 
 class FieldSpec(_Table):
@@ -570,9 +580,76 @@ class ChatSpec(_Member):
         | None
     ) = None
 
+    # Its scope: the units of these named areas (a unit's province, district or `areas`) and
+    # these unit codes; neither: every unit.
+    areas: Texts = []
+    units: Texts = []
+    digest: Annotated[
+        Text,
+        _check(lambda d: d in ("full", "summary"), lambda _: 'phải là "full" hoặc "summary"'),
+    ] = "full"
+    summary_by: Annotated[
+        Text,
+        _check(
+            lambda d: d in ("province", "district"), lambda _: 'phải là "province" hoặc "district"'
+        ),
+    ] = "province"
+    top: Annotated[int, Field(ge=1, le=20), _problem(_range(1, 20))] = 5
+
     @property
     def topics(self) -> dict[str, str]:
         return {} if self.telegram_topic is None else {"telegram": str(self.telegram_topic)}
+
+    def scope(self, areas: Mapping[str, set[str]], where: str) -> frozenset[str] | None:
+        """The unit codes it covers (None: no scope); an unknown area or code is refused.
+        `areas`: `area_index` of the units."""
+        if not self.areas and not self.units:
+            return None
+        codes: set[str] = set()
+        for area in self.areas:
+            found = areas.get(fold(area))
+            if not found:
+                problem = f"địa bàn {area!r} không có đơn vị nào (province, district, areas)"
+                raise ConfigError(f"{where}.areas", problem)
+            codes |= found
+        known = areas[_UNITS]
+        for code in self.units:
+            if code not in known:
+                raise ConfigError(f"{where}.units", f"đơn vị {code!r} không có trong [[units]]")
+            codes.add(code)
+        return frozenset(codes)
+
+    def build(self, key: str, units: Sequence[UnitSpec], areas: Mapping[str, set[str]]) -> Chat:
+        names = {u.code: u.name for u in units if u.code in self.units}
+        scope_name = ", ".join([*self.areas, *(names[c] for c in self.units if c in names)])
+        return Chat(
+            key,
+            self.title or key,
+            self.kind,
+            self.ids,
+            self.topics,
+            self.scope(areas, f"chats.{key}"),
+            scope_name,
+            self.digest,
+            self.summary_by,
+            self.top,
+        )
+
+
+# `area_index`'s key for the set of every unit code (folded area names are never empty).
+_UNITS = ""
+
+
+def area_index(units: Sequence[UnitSpec]) -> dict[str, set[str]]:
+    """Each area a unit names (its province, district and `areas`), folded, -> the codes of
+    its units; and "" -> every unit code. Built once, not once per chat: a national set-up
+    has thousands of units and dozens of scoped chats."""
+    index: dict[str, set[str]] = {_UNITS: {u.code for u in units}}
+    for u in units:
+        for area in (u.province, u.district, *u.areas):
+            if area:
+                index.setdefault(fold(area), set()).add(u.code)
+    return index
 
 
 class PersonSpec(_Member):
@@ -623,6 +700,9 @@ class ConfigFile(_Table):
         for chat in self.schedule.chats:
             if chat not in self.chats:
                 raise ConfigError("schedule.chats", f"nhóm {chat!r} không có trong [chats]")
+        areas = area_index(self.units) if self.chats else {}
+        for key, spec in self.chats.items():
+            spec.scope(areas, f"chats.{key}")
         return self
 
     def _build_rules(self, fields: set[str]) -> tuple[Rule, ...]:
@@ -630,6 +710,7 @@ class ConfigFile(_Table):
 
     def build(self, default_tz: str) -> Catalogue:
         area = _area_parts(self.group.area) if self.group.area else None
+        areas = area_index(self.units) if self.chats else {}
         return Catalogue(
             title=self.group.name,
             province=self.group.province,
@@ -642,9 +723,7 @@ class ConfigFile(_Table):
             ),
             rules=self._build_rules({f.code for f in self.fields}),
             calendar=self.calendar.build(default_tz),
-            chats=tuple(
-                Chat(k, c.title or k, c.kind, c.ids, c.topics) for k, c in self.chats.items()
-            ),
+            chats=tuple(c.build(k, self.units, areas) for k, c in self.chats.items()),
             people=tuple(
                 Person(k, p.name or k, Role(p.role), p.unit, p.ids) for k, p in self.people.items()
             ),

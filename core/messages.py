@@ -555,6 +555,11 @@ def area_scope(level: str | None) -> str:
     return f"toàn {level}" if level else GROUP_SCOPE
 
 
+def chat_scope(name: str) -> str:
+    """A scoped chat's part of the set-up in a sentence (`[chats.KEY] areas`, `units`)."""
+    return f"địa bàn {name}"
+
+
 # --- history --------------------------------------------------------------------------------
 
 
@@ -1263,3 +1268,68 @@ def import_stored(new: int, changed: int, unchanged: int, refused: int) -> str:
         f"Đã lưu số liệu nhập từ tệp: {new} báo cáo mới, {changed} báo cáo thay đổi; "
         f"{unchanged} dòng không đổi, {refused} dòng bị từ chối không được lưu."
     )
+
+
+# --- scoped chats and the summary digest ([chats.KEY] areas, units, digest = "summary") -------
+
+
+def scope_line(name: str, units: int) -> str:
+    """Said in a scoped chat, so nobody reads its figures as the whole set-up's."""
+    return f"📍 Phạm vi nhóm: {name} ({units} đơn vị)."
+
+
+AREA_UNSET = "Chưa xếp địa bàn"
+SUMMARY_LEVELS = {"province": "tỉnh, thành phố", "district": "huyện, khu vực"}
+
+
+def summary_title(period: str, due: datetime) -> str:
+    return f"📊 TÓM TẮT BÁO CÁO {period.upper()} (hạn {fmt_due(due)})"
+
+
+def summary_areas_header(level: str) -> str:
+    return f"Theo {SUMMARY_LEVELS[level]} — đã báo cáo/tổng số, chưa báo cáo:"
+
+
+def summary_area_line(area: str, reported: int, total: int, missing: int) -> str:
+    tail = f"chưa báo cáo {missing}" if missing else "đủ"
+    return f"• {area}: {reported}/{total} · {tail}"
+
+
+def summary_rates_header(level: str, indicators: Sequence[str]) -> str:
+    return f"📈 Tỉ lệ theo {SUMMARY_LEVELS[level]}, lần lượt: {' · '.join(indicators)}"
+
+
+def summary_rates_line(area: str, rates: Sequence[str]) -> str:
+    return f"• {area}: {' · '.join(rates)}"
+
+
+def summary_rates_total(rates: Sequence[str]) -> str:
+    return f"Chung: {' · '.join(rates)}"
+
+
+def summary_units_header(top: int) -> str:
+    return f"🏆 {top} đơn vị cao nhất và thấp nhất theo chỉ tiêu:"
+
+
+def summary_at_risk(count: int) -> str:
+    return f"Có nguy cơ không đạt theo tiến độ: {count} đơn vị"
+
+
+SUMMARY_FULL = (
+    "Chi tiết từng đơn vị: nhóm của từng địa bàn, /xephang (nhắn riêng cho bot) hoặc /xuat."
+)
+
+
+def summary_last_call(period: str, due: datetime, minutes: int, count: int) -> str:
+    return (
+        f"⏰ Còn {minutes} phút đến hạn báo cáo {period} ({fmt_due(due)}). "
+        f"{count} đơn vị chưa báo cáo, theo địa bàn:"
+    )
+
+
+def area_count_line(area: str, count: int) -> str:
+    return f"• {area}: {count}"
+
+
+def area_chart_caption(indicator: str, period: str, level: str) -> str:
+    return f"{indicator} theo {SUMMARY_LEVELS[level]} — {period}"

@@ -73,6 +73,8 @@ class Command:
     help: tuple[HelpLine, ...] = ()
     # An inline button may carry it (the presser is then checked like a typist).
     button: bool = False
+    # In a chat scoped to some units (`[chats.KEY] areas`, `units`) it sees only those.
+    scoped: bool = False
 
     @property
     def name(self) -> str:
@@ -141,6 +143,7 @@ REGISTRY: tuple[Command, ...] = (
         menu={"private": "Đơn vị nào đã/chưa báo cáo", "group": "Đơn vị nào đã/chưa báo cáo"},
         help=(HelpLine("/trangthai — đơn vị nào đã báo cáo, chưa báo cáo"),),
         button=True,  # read-only, so a stale or forwarded button does no harm
+        scoped=True,
     ),
     Command(
         ("xephang", "rank"),
@@ -148,6 +151,7 @@ REGISTRY: tuple[Command, ...] = (
         REGISTERED,
         menu={"private": "Bảng xếp hạng theo chỉ tiêu", "group": "Bảng xếp hạng theo chỉ tiêu"},
         help=(HelpLine("/xephang [chỉ tiêu] — bảng xếp hạng theo tỉ lệ"),),
+        scoped=True,
     ),
     Command(
         ("tiendo", "pace"),
@@ -155,6 +159,7 @@ REGISTRY: tuple[Command, ...] = (
         REGISTERED,
         menu={"private": "Tiến độ đến hạn chỉ tiêu", "group": "Tiến độ đến hạn chỉ tiêu"},
         help=(HelpLine("/tiendo [đơn vị] — tiến độ đến hạn chỉ tiêu"),),
+        scoped=True,
     ),
     Command(
         ("lichsu", "history"),
@@ -162,6 +167,7 @@ REGISTRY: tuple[Command, ...] = (
         REGISTERED,
         menu={"private": "Số liệu các tuần gần đây"},
         help=(HelpLine("/lichsu [đơn vị] — số liệu các tuần gần đây"),),
+        scoped=True,
     ),
     Command(
         ("bieudo", "chart"),
@@ -173,6 +179,7 @@ REGISTRY: tuple[Command, ...] = (
                 "/bieudo [chỉ tiêu] [đơn vị] [loại] — biểu đồ: xephang, xuhuong, tiendo, nhiet"
             ),
         ),
+        scoped=True,
     ),
     Command(
         ("xuat", "export"),
@@ -185,6 +192,7 @@ REGISTRY: tuple[Command, ...] = (
                 "tệp Excel, CSV hoặc dự thảo báo cáo (Word)"
             ),
         ),
+        scoped=True,
     ),
     Command(
         ("nhacnho", "nudge"),
@@ -196,6 +204,7 @@ REGISTRY: tuple[Command, ...] = (
             ),
         ),
         button=True,  # /trangthai's "Nhắc đơn vị chưa báo cáo"
+        scoped=True,
     ),
     Command(
         ("xacnhan", "confirm"),

@@ -162,9 +162,11 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
     label = digest.period.label
     late = names_capped([u.short_name for u in digest.late])
     missing = names_capped([u.short_name for u in digest.missing])
+    scope = () if catalogue.scope_name is None else (_scope_text(catalogue),)
     head = Reply(
         (
             Text.of(msg.digest_title(label, digest.due)),
+            *scope,
             Text.of(
                 msg.status_counts(
                     len(digest.on_time), len(digest.late), len(digest.missing), len(units)
@@ -193,6 +195,11 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
     if digest.plans:
         out.append(Reply(tuple(Text.of(t) for t in _plan_texts(catalogue, digest))))
     return out
+
+
+def _scope_text(catalogue: Catalogue) -> Text:
+    """A scoped chat's view says which part of the set-up its figures cover."""
+    return Text.of(msg.scope_line(catalogue.scope_name or "", len(catalogue.units)))
 
 
 # Units named one by one under "Số liệu cần xem lại"; the rest are counted.

@@ -174,7 +174,7 @@ class Engine:
                 message,
                 actor,
                 args,
-                self.catalogue,
+                self.catalogue.scoped(chat_key or "") if entry.scoped else self.catalogue,
                 self.db,
                 chat_key or "",
                 self.clock,

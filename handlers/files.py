@@ -168,7 +168,8 @@ async def chart(req: Request) -> list[Reply]:
         names = ", ".join(i.short for i in wanted.indicators)
         return [reply(msg.chart_no_data(names))]
     folder = req.files_dir
-    scope = wanted.unit.code if wanted.unit else "all"
+    # A scoped chat's charts differ from the whole set-up's: files of their own.
+    scope = wanted.unit.code if wanted.unit else "all" if cat.scope_name is None else req.chat_key
     replies = []
     for ind, ind_specs in specs:
         if not ind_specs:
@@ -193,25 +194,37 @@ def _ranking_specs(
 
 
 async def ranking_photos(
-    cat: Catalogue, rankings: Sequence[Ranking], period: Period, folder: Path
+    cat: Catalogue,
+    rankings: Sequence[Ranking],
+    period: Period,
+    folder: Path,
+    tag: str = "all",
+    caption: Callable[[Indicator], str] | None = None,
 ) -> list[Photo]:
     """The charts of rankings already made, for a post that answers no message (the weekly
-    digest attaches the ones it printed)."""
+    digest attaches the ones it printed). `tag` keeps apart the files of the digests of
+    several chats drawn at the same time (a scoped chat's key)."""
     photos = []
     for ind, specs in _ranking_specs(cat, rankings, period):
         if specs:
-            stem = f"bieudo_xephang_{ind.code}_all_{period.key}"
-            photos += await _photos(folder, stem, ind, period, specs)
+            stem = f"bieudo_xephang_{ind.code}_{tag}_{period.key}"
+            said = caption(ind) if caption is not None else None
+            photos += await _photos(folder, stem, ind, period, specs, said)
     return photos
 
 
 async def _photos(
-    folder: Path, stem: str, ind: Indicator, period: Period, specs: Sequence[charts.ChartSpec]
+    folder: Path,
+    stem: str,
+    ind: Indicator,
+    period: Period,
+    specs: Sequence[charts.ChartSpec],
+    caption: str | None = None,
 ) -> list[Photo]:
     """Render off the event loop: drawing a chart takes a noticeable fraction of a second."""
     paths = await asyncio.to_thread(_write_charts, folder, stem, specs)
-    caption = msg.chart_caption(ind.short, period.label)
-    return [Photo(p, caption) for p in paths]
+    said = caption or msg.chart_caption(ind.short, period.label)
+    return [Photo(p, said) for p in paths]
 
 
 def _series_spec(
@@ -296,7 +309,8 @@ async def export(req: Request) -> list[Reply]:
         data = await export_data(uow, cat, period)
     if data is None:
         return [reply(msg.no_reports_yet(period.label))]
-    path = req.files_dir / export_name(period, fmt)
+    scope = req.chat_key if cat.scope_name is not None else ""  # a scoped chat's own file
+    path = req.files_dir / export_name(period, fmt, scope)
     await export_file(cat, data, fmt, path, today)
     return [Reply((Document(path, msg.export_caption(fmt, period.label)),))]
 
@@ -312,7 +326,8 @@ async def export_period(req: Request, fmt: str, period: ReportPeriod) -> list[Re
         summary = await period_summary(uow, cat, period, now)
     if summary is None:
         return [reply(msg.no_reports_in(period.label))]
-    path = req.files_dir / export_name(period, fmt)
+    scope = req.chat_key if cat.scope_name is not None else ""  # a scoped chat's own file
+    path = req.files_dir / export_name(period, fmt, scope)
     await export_period_file(summary, fmt, path, today)
     return [Reply((Document(path, msg.export_caption(fmt, period.label, weekly=False)),))]
 
@@ -347,8 +362,9 @@ async def export_period_file(summary: PeriodSummary, fmt: str, path: Path, today
     return path
 
 
-def export_name(period: Period | ReportPeriod, fmt: str) -> str:
-    return f"bao_cao_{period.key}.{fmt}"
+def export_name(period: Period | ReportPeriod, fmt: str, scope: str = "") -> str:
+    """`scope`: a scoped chat's key, so its file is never another chat's."""
+    return f"bao_cao_{period.key}_{scope}.{fmt}" if scope else f"bao_cao_{period.key}.{fmt}"
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ async def recent(
     """The last `weeks` weeks up to and including `last`, grouped by period, each week's
     values with the quotas that applied on its due date (`Catalogue.with_quotas`)."""
     periods = [last.shift(-n) for n in range(weeks - 1, -1, -1)]
-    rows = await uow.submissions.current_values([p.key for p in periods])
+    rows = await uow.submissions.current_values([p.key for p in periods], cat.scope_codes)
     by_period: dict[str, dict[str, Values]] = {p.key: {} for p in periods}
     for r in rows:
         by_period[r.period][r.unit] = r.values
@@ -78,7 +78,7 @@ def unit_points(series: WeeklyValues, unit: Unit) -> list[tuple[date, Values]]:
 
 async def reports_of(uow: UnitOfWork, cat: Catalogue, period: Period) -> dict[str, ReportedValues]:
     """The current report of each unit that reported for `period` (quotas filled in)."""
-    rows = {r.unit: r for r in await uow.submissions.current_values([period.key])}
+    rows = {r.unit: r for r in await uow.submissions.current_values([period.key], cat.scope_codes)}
     if not cat.quotas:
         return rows
     filled = cat.with_quotas(period, {unit: r.values for unit, r in rows.items()})
@@ -91,7 +91,7 @@ async def week_and_previous(
     """Each unit's current values for `period` and for the week before (one query), each
     with the quotas that applied on its week's due date."""
     key, before = period.key, period.previous()
-    rows = await uow.submissions.current_values([key, before.key])
+    rows = await uow.submissions.current_values([key, before.key], cat.scope_codes)
     current: dict[str, Values] = {r.unit: r.values for r in rows if r.period == key}
     previous: dict[str, Values] = {r.unit: r.values for r in rows if r.period != key}
     return cat.with_quotas(period, current), cat.with_quotas(before, previous)

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from core import messages as msg
-from core.catalogue import Catalogue, Unit
-from core.chat import Mention, Recipient, Reply, Span, Text, reply
+from core.catalogue import Catalogue, Chat, Indicator, Unit
+from core.chat import Mention, Photo, Recipient, Reply, Span, Text, reply
 from core.numbers import format_int, format_pct, rate_pct
 from core.pace import carry_forward, compute_pace, daily_quota, points
 from core.periods import Period
@@ -22,10 +22,11 @@ from core.schedule import Job, JobKind
 from handlers import queries
 from handlers.common import chat_recipient, mentions, officers, target_text
 from handlers.context import Request
-from handlers.digest import compute_digest, digest_replies, read_digest
+from handlers.digest import Digest, compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
 from handlers.notify import Delivered, Outgoing, send_posts
 from handlers.present import day_word
+from handlers.summary import area_of, area_rankings, summary_replies
 from storage import Database, UnitOfWork
 
 # Units listed in a countdown as furthest behind.
@@ -36,9 +37,13 @@ async def job_posts(
     catalogue: Catalogue, db: Database, job: Job, now: datetime, files_dir: Path | None = None
 ) -> list[Outgoing]:
     """The posts a job makes, read in one short transaction and composed (the digest's
-    charts drawn, with `files_dir`) after it is closed."""
+    charts drawn, with `files_dir`) after it is closed. A chat with a scope gets its
+    units' posts only; a summary chat gets counts per area instead of lists of units."""
+    chat = catalogue.chat_by_key(job.chat)
+    catalogue = catalogue.scoped(job.chat)
     group = chat_recipient(catalogue, job.chat)
     period = job.period
+    summary = chat is not None and chat.summary
     if job.kind is JobKind.EARLY:
         async with db.unit_of_work() as uow:
             missing = await queries.missing_units(catalogue, uow, period)
@@ -49,15 +54,23 @@ async def job_posts(
         async with db.unit_of_work() as uow:
             missing = await queries.missing_units(catalogue, uow, period)
             people = await _people(catalogue, uow, missing)
+        if summary and chat is not None:
+            if not missing:
+                return []
+            header = msg.summary_last_call(period.label, due, minutes, len(missing))
+            return [Outgoing(group, _missing_by_area(header, missing, chat.summary_by))]
         header = msg.last_call_header(period.label, due, minutes, len(missing))
         return _chase(catalogue, [group], period, missing, people, header)
     if job.kind is JobKind.DIGEST:
         async with db.unit_of_work() as uow:
             recent = await read_digest(uow, catalogue, period)
         digest = compute_digest(catalogue, recent, period, now)
-        replies = digest_replies(catalogue, digest)
+        if summary and chat is not None:
+            replies = summary_replies(catalogue, chat, digest)
+        else:
+            replies = digest_replies(catalogue, digest)
         if files_dir is not None:
-            photos = await ranking_photos(catalogue, digest.rankings, period, files_dir)
+            photos = await _digest_photos(catalogue, chat, digest, files_dir)
             if photos:
                 replies.append(Reply(tuple(photos)))
         return [Outgoing(group, r, n) for n, r in enumerate(replies)]
@@ -66,6 +79,34 @@ async def job_posts(
         recent = await queries.recent(uow, catalogue, catalogue.calendar.current(now))
     countdown = _countdown(catalogue, recent, code, days, now)
     return [] if countdown is None else [Outgoing(group, countdown)]
+
+
+async def _digest_photos(
+    catalogue: Catalogue, chat: Chat | None, digest: Digest, files_dir: Path
+) -> list[Photo]:
+    """The full ranking charts; a summary chat's are one bar per area instead."""
+    period = digest.period
+    if chat is None or (chat.scope is None and not chat.summary):
+        return await ranking_photos(catalogue, digest.rankings, period, files_dir)
+    if not chat.summary:
+        return await ranking_photos(catalogue, digest.rankings, period, files_dir, chat.key)
+    level = chat.summary_by
+    rankings = area_rankings(catalogue, digest, level)
+
+    def caption(ind: Indicator) -> str:
+        return msg.area_chart_caption(ind.short, period.label, level)
+
+    return await ranking_photos(catalogue, rankings, period, files_dir, chat.key, caption)
+
+
+def _missing_by_area(header: str, missing: Sequence[Unit], level: str) -> Reply:
+    """A summary chat's last call: how many units have not reported, per area."""
+    counts: dict[str, int] = {}
+    for unit in missing:
+        name = area_of(unit, level)
+        counts[name] = counts.get(name, 0) + 1
+    lines = [header, *(msg.area_count_line(name, count) for name, count in counts.items())]
+    return reply("\n".join(lines))
 
 
 def _early(catalogue: Catalogue, period: Period, missing: Sequence[Unit]) -> Reply:
@@ -96,14 +137,30 @@ def _chase(
     message to each of those officers."""
     if not missing:
         return []
+    group_post = _named_post(header, missing, people)
+    out = [Outgoing(chat, group_post) for chat in chats]
+    return out + _private_posts(catalogue, period, missing, people)
+
+
+def _named_post(
+    header: str, missing: Sequence[Unit], people: Mapping[str, list[Recipient]]
+) -> Reply:
     spans: list[Span] = [header]
     for unit in missing:
         spans.append(f"\n• {unit.short_name}")
         named: list[Mention] = mentions(people[unit.code])
         for n, mention in enumerate(named):
             spans += [", ", mention] if n else [": ", mention]
-    group_post = Reply((Text(tuple(spans)),))
-    out = [Outgoing(chat, group_post) for chat in chats]
+    return Reply((Text(tuple(spans)),))
+
+
+def _private_posts(
+    catalogue: Catalogue,
+    period: Period,
+    missing: Sequence[Unit],
+    people: Mapping[str, list[Recipient]],
+) -> list[Outgoing]:
+    out = []
     due = catalogue.calendar.due_at(period)
     seen: set[str] = set()
     for unit in missing:
@@ -195,17 +252,14 @@ async def nudge(req: Request) -> list[Reply]:
         return [reply(msg.nudge_nobody(period.label))]
     answer = []
     if todo:
-        due = cat.calendar.due_at(period)
-        header = msg.nudge_header(period.label, due, len(todo))
-        chats = [chat_recipient(cat, c) for c in _nudge_chats(req)]
-        posts = _chase(cat, chats, period, todo, people, header)
+        posts, named = _nudge_posts(cat, _nudge_chats(req), period, todo, people)
         if not req.notifiers:
             # No platform to post through (a bare engine): the group post is the answer.
             return [p.message for p in posts if p.to.group][:1]
         # Sent after the commit: the nudge is recorded even if a post fails (as a job's).
         job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
         delivered = await send_posts(req.db, req.notifiers, job_id, period.key, posts, now)
-        lines, missed = _nudge_outcome(todo, posts, people, delivered)
+        lines, missed = _nudge_outcome(todo, posts, named, people, delivered)
         answer += lines
         if missed:
             async with req.db.unit_of_work() as uow:
@@ -218,22 +272,55 @@ async def nudge(req: Request) -> list[Reply]:
     return [reply("\n".join(answer))]
 
 
+def _nudge_posts(
+    catalogue: Catalogue,
+    chats: Sequence[str],
+    period: Period,
+    todo: Sequence[Unit],
+    people: Mapping[str, list[Recipient]],
+) -> tuple[list[Outgoing], dict[str, set[str]]]:
+    """Each group's post names the units of its scope (a summary chat counts them per
+    area), then one private message to each of their officers. Also returns, per group
+    post's record key, the codes of the units it names."""
+    due = catalogue.calendar.due_at(period)
+    posts: list[Outgoing] = []
+    named: dict[str, set[str]] = {}
+    for key in chats:
+        chat, view = catalogue.chat_by_key(key), catalogue.scoped(key)
+        units = list(todo) if view is catalogue else [u for u in todo if view.has_unit(u.code)]
+        if not units:
+            continue
+        header = msg.nudge_header(period.label, due, len(units))
+        if chat is not None and chat.summary:
+            post = _missing_by_area(header, units, chat.summary_by)
+        else:
+            post = _named_post(header, units, people)
+        out = Outgoing(chat_recipient(catalogue, key), post)
+        posts.append(out)
+        named[out.record_key] = {u.code for u in units}
+    return posts + _private_posts(catalogue, period, todo, people), named
+
+
 def _nudge_outcome(
     units: Sequence[Unit],
     posts: Sequence[Outgoing],
+    named: Mapping[str, set[str]],
     people: Mapping[str, list[Recipient]],
     delivered: Delivered,
 ) -> tuple[list[str], list[Unit]]:
-    """Who was really reached: a unit is nudged when the group post naming it, or a private
+    """Who was really reached: a unit is nudged when a group post naming it, or a private
     message to one of its officers, went out on some platform; whatever failed is named.
     Returns the answer's lines and the units reached by nothing."""
     reached_keys = {key for key, _ in delivered.reached}
-    group_reached = any(p.to.group and p.record_key in reached_keys for p in posts)
+    in_groups: set[str] = set()
+    for p in posts:
+        if p.to.group and p.record_key in reached_keys:
+            in_groups |= named.get(p.record_key, set())
     reached_people = {p.to for p in posts if not p.to.group and p.record_key in reached_keys}
     reached = [
         u
         for u in units
-        if group_reached or any(person in reached_people for person in people.get(u.code, ()))
+        if u.code in in_groups or any(person in reached_people for person in people.get(u.code, ()))
     ]
     lines = []
     if reached:

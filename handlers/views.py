@@ -49,6 +49,8 @@ async def status(req: Request) -> list[Reply]:
         Text.of(msg.status_title(period.label, cat.calendar.due_at(period))),
         Text.of(msg.status_counts(len(on_time), len(late), len(missing), len(units))),
     ]
+    if cat.scope_name is not None:  # a scoped group: say whose figures these are
+        blocks.insert(1, Text.of(msg.scope_line(cat.scope_name, len(cat.units))))
     if req.actor.is_staff:
         for title, group in (
             (msg.STATUS_ON_TIME, on_time),

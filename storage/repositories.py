@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import EllipsisType
@@ -208,10 +209,12 @@ class SubmissionRepository:
             return []
         return await self._list(_S.period.in_(periods), _IS_CURRENT, order=(_S.period, _S.unit))
 
-    async def current_values(self, periods: Sequence[str]) -> list[ReportedValues]:
+    async def current_values(
+        self, periods: Sequence[str], units: AbstractSet[str] | None = None
+    ) -> list[ReportedValues]:
         """Only what tables need (period, unit, values, late) of the current reports, in no
         particular order: no ORM objects, so a national digest reads tens of thousands of rows
-        quickly."""
+        quickly. `units`: only these units' (a scoped chat's), left out before decoding."""
         if not periods:
             return []
         # Core columns (no ORM layer per row); on SQLite the values as their JSON text, decoded
@@ -224,7 +227,10 @@ class SubmissionRepository:
                 c.period.in_(periods), c.is_current.is_(True)
             )
         )
-        return _reported(result.all())
+        rows = result.all()
+        if units is not None:
+            rows = [row for row in rows if row[1] in units]
+        return _reported(rows)
 
     async def latest_before(self, period: str) -> list[ReportedValues]:
         """Each unit's current report of the latest period before `period` (a monthly

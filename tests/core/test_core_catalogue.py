@@ -96,6 +96,11 @@ def _fingerprint(cat: Catalogue) -> str:
         del indicator["counts"]  # likewise
     for chat in described["chats"]:
         del chat["topics"]  # likewise (empty unless configured)
+        for key in ("scope", "scope_name", "digest", "summary_by", "top"):  # issue 17: likewise
+            del chat[key]
+    for unit in described["units"]:
+        del unit["province"], unit["areas"]  # issue 17: likewise
+    del described["scope_name"]  # issue 17: a chat's view only
     # Rules became expressions with severities: the `chain` rules keep their old form here,
     # the expression rules added since are checked on their own (tests/core/test_core_rules.py).
     described["rules"] = [
@@ -123,6 +128,9 @@ def test_a_first_schema_config_builds_the_same_catalogue_as_the_hand_written_val
     assert cat.registration == RegistrationRules()
     assert cat.limits == FloodLimits()
     assert all(c.topics == {} for c in cat.chats)
+    assert all(c.scope is None and not c.summary for c in cat.chats)
+    assert all(u.province is None and u.areas == () for u in cat.units)
+    assert cat.scope_name is None
     assert cat.title == "Tổ Công tác Đề án 06 huyện Bình Sơn"
     assert cat.indicator("non_cash").target == Decimal(40)
     assert {p.key: p.ids for p in cat.people}["cb_binh_long"] == {}

@@ -165,3 +165,23 @@ async def test_latest_before_is_each_units_newest_current_report(db: Database) -
         ("a", "2024-W43", 3),
         ("b", "2024-W09", 5),
     ]
+
+
+async def test_current_values_of_some_units_only(db: Database) -> None:
+    # A scoped chat's reads (issue 17): the current values of its units, none of the others'.
+    async with db.unit_of_work() as uow:
+        for unit, n in (("xa-an-phu", 1), ("xa-binh-an", 2), ("xa-chau-o", 3)):
+            await uow.submissions.add(report(unit, cccd=n), NOW)
+        await uow.submissions.add(report("xa-an-phu", cccd=4), NOW)  # its current version
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        every = await uow.submissions.current_values(["2024-W45"])
+        some = await uow.submissions.current_values(["2024-W45"], {"xa-an-phu", "xa-chau-o"})
+        none = await uow.submissions.current_values(["2024-W45"], set())
+    assert sorted((r.unit, r.values["cccd"]) for r in every) == [
+        ("xa-an-phu", 4),
+        ("xa-binh-an", 2),
+        ("xa-chau-o", 3),
+    ]
+    assert sorted((r.unit, r.values["cccd"]) for r in some) == [("xa-an-phu", 4), ("xa-chau-o", 3)]
+    assert none == []
