@@ -126,9 +126,8 @@ def _ranking_sheet(ws: Worksheet, report: WeeklyReport, ranking: Ranking) -> Non
     fill = PatternFill("solid", fgColor=HEADER_FILL)
     goal = texts.chart_goal(_target(ranking), ind.deadline)
     ws.append([ind.name])
-    ws.append(
-        [f"{msg.capital(report.period.label)} · {cat.title}" + (f" · {goal}" if goal else "")]
-    )
+    subtitle = f"{msg.capital(report.period.label)} · {cat.title}" + (f" · {goal}" if goal else "")
+    ws.append([subtitle + (f" · {report.approval}" if report.approval else "")])
     ws["A1"].font = Font(bold=True, size=13)
     # Two header rows: the group a column belongs to, then the column itself.
     ws.append(["", "", *(c.group for c in cols)])
@@ -216,7 +215,7 @@ def _raw_sheet(
     head += [texts.COL_SENT_AT, texts.COL_SENDER, texts.COL_LATE]
     head += [f.label for f in fields]
     if versions:
-        head.append(texts.COL_WARNINGS)
+        head += [texts.COL_WARNINGS, texts.COL_CORRECTION]
     ws.append(head)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -234,10 +233,10 @@ def _raw_sheet(
         row += [sent, s.sender.name, texts.YES if s.late else ""]
         row += [s.values.get(f.code) for f in fields]
         if versions:
-            row.append("; ".join(s.warnings))
+            row += ["; ".join(s.warnings), report.marks.get((s.unit, s.version), "")]
         ws.append(row)
         r = ws.max_row
-        first_field = len(row) - len(fields) - (1 if versions else 0) + 1
+        first_field = len(row) - len(fields) - (2 if versions else 0) + 1
         ws.cell(r, head.index(texts.COL_SENT_AT) + 1).number_format = DATE_FORMAT
         for col in range(first_field, first_field + len(fields)):
             ws.cell(r, col).number_format = INT_FORMAT

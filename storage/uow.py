@@ -11,6 +11,7 @@ from typing import Any, Self
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.closing import CorrectionRepository, WeekApprovals
 from storage.db import (
     IDLE_SINCE,
     PG_PING_AFTER_IDLE,
@@ -85,6 +86,8 @@ class UnitOfWork:
     nudges: NudgeLog
     chat_moves: ChatMoves
     unreachable: UnreachablePeople
+    corrections: CorrectionRepository
+    weeks: WeekApprovals
 
     def __init__(
         self,
@@ -116,6 +119,8 @@ class UnitOfWork:
         self.nudges = NudgeLog(session)
         self.chat_moves = ChatMoves(session)
         self.unreachable = UnreachablePeople(session)
+        self.corrections = CorrectionRepository(session)
+        self.weeks = WeekApprovals(session)
         return self
 
     async def __aexit__(
