@@ -303,14 +303,16 @@ def _period_of(text: str, current: Period) -> Period | None:
 async def approve_week(req: Request) -> list[Reply]:
     cat = req.catalogue
     now = req.now()
-    current = cat.calendar.current(req.message.sent_at)
+    placement = cat.calendar.place(req.message.sent_at)
+    # The week just due: the one still taking late reports, else the one before this one.
+    due = placement.period if placement.late else placement.period.previous()
     words = req.args.split()
     if len(words) > 1:
         raise Refusal(msg.approve_week_hint(clip(req.args.strip())))
-    period = _period_of(words[0], current) if words else current.previous()
+    period = _period_of(words[0], placement.period) if words else due
     if period is None:
         raise Refusal(msg.approve_week_hint(clip(req.args.strip())))
-    if period >= current:
+    if period > due:
         raise Refusal(msg.approve_week_future(period.label))
     async with req.transaction() as uow:
         if not await uow.submissions.has_reports(period.key):
