@@ -1187,7 +1187,7 @@ def correction_rejected_notice(number: int, unit: str, period: str, by: str) -> 
 def correction_locked(period: str, week: int) -> str:
     return (
         f"{capital(period)} đã được phê duyệt, số liệu là chính thức: muốn duyệt điều chỉnh, "
-        f"quản trị viên mở khóa tuần trước: /mokhoa {week} <lý do>."
+        f"quản trị viên cần mở khóa tuần này trước: /mokhoa {week} <lý do>."
     )
 
 

@@ -180,8 +180,16 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     # A greeting around a report is read past and said in one line.
     assert any("Bỏ qua 2 dòng không phải số liệu: “Em gửi báo cáo tuần này ạ”" in t for t in texts)
     # The leader's last look: one commune still missing, two late.
-    assert "Đã báo cáo: 21/22 đơn vị (đúng hạn 19, muộn 2); chưa báo cáo: 1." in texts[-1]
-    assert "❌ Chưa báo cáo (1): Bình Trị" in texts[-1]
+    status = texts[-3]
+    assert "Đã báo cáo: 21/22 đơn vị (đúng hạn 19, muộn 2); chưa báo cáo: 1." in status
+    assert "❌ Chưa báo cáo (1): Bình Trị" in status
+    # Then the leader approves the week, and the Word draft says so.
+    assert texts[-2].startswith("✅ Đã phê duyệt số liệu tuần 47/2024 (Nguyễn Tường Duy")
+    from docx import Document as WordDocument
+
+    [draft] = tmp_path.rglob("bao_cao_2024-W47.docx")
+    paragraphs = [p.text for p in WordDocument(str(draft)).paragraphs]
+    assert "Đã phê duyệt: Nguyễn Tường Duy (Tổ trưởng), 14:10 18/11/2024" in paragraphs
     # The ranking the leader asked for matches the letter's e-ID table for the units reported.
     ranking = next(t for t in texts if "Tỉ lệ xác thực định danh điện tử mức 2 — tuần 47" in t)
     assert "Đơn vị đã hoàn thành chỉ tiêu (8)" in ranking
