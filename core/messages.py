@@ -1155,6 +1155,10 @@ def correction_change(label: str, old: str, new: str) -> str:
     return f"    {label}: {old} → {new}"
 
 
+def corrections_more(n: int) -> str:
+    return f"…và {n} yêu cầu điều chỉnh khác"
+
+
 CORRECTION_NO_CHANGE = "    (không thay đổi số liệu nào)"
 
 

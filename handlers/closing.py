@@ -38,6 +38,8 @@ from storage import UnitOfWork
 
 # Corrections listed under /duyet (the rest are counted).
 LISTED = 10
+# A chat message's length (Telegram's limit, the smallest).
+MESSAGE_LIMIT = 4096
 # The longest reason /mokhoa keeps.
 REASON_LIMIT = 300
 
@@ -124,7 +126,7 @@ async def request_correction(
     )
     await uow.commit()
     text = [msg.correction_waiting(found.id, unit.name, period.label)]
-    if changes:
+    if changes and existing is not None:
         text.append(
             "\n".join(
                 [msg.changes_header()] + [msg.change_line(label, o, n) for label, o, n in changes]
@@ -163,10 +165,10 @@ async def pending_list(req: Request) -> Reply | None:
         }
     if not waiting:
         return None
-    lines = [msg.CORRECTIONS_TITLE]
+    blocks = []
     for c in waiting[:LISTED]:
         period = Period.parse(c.period)
-        lines.append(
+        lines = [
             msg.correction_line(
                 c.id,
                 clip(c.sender.name, 60),
@@ -174,16 +176,27 @@ async def pending_list(req: Request) -> Reply | None:
                 period.label,
                 locked[c.period],
             )
-        )
+        ]
         old = current[(c.unit, c.period)]
         changes = field_changes(cat, old.values if old else {}, c.values)
         lines += [msg.correction_change(label, o, n) for label, o, n in changes]
         if not changes:
             lines.append(msg.CORRECTION_NO_CHANGE)
-    if len(waiting) > LISTED:
-        lines.append(msg.and_more(len(waiting) - LISTED))
-    lines.append(msg.CORRECTIONS_FOOTER)
-    return reply("\n".join(lines))
+        blocks.append("\n".join(lines))
+    return reply(_fit(blocks, len(waiting)))
+
+
+def _fit(blocks: Sequence[str], total: int) -> str:
+    """As many requests as keep the list one message; the rest are counted."""
+
+    def build(n: int) -> str:
+        more = [msg.corrections_more(total - n)] if total > n else []
+        return "\n".join([msg.CORRECTIONS_TITLE, *blocks[:n], *more, msg.CORRECTIONS_FOOTER])
+
+    shown = len(blocks)
+    while shown > 1 and len(build(shown)) > MESSAGE_LIMIT:
+        shown -= 1
+    return build(shown)
 
 
 async def decide(req: Request, number: str, reject: bool) -> list[Reply]:

@@ -181,6 +181,23 @@ async def test_an_admin_sees_old_and_new_beside_the_registrations(office: ChatBo
     assert msg.CORRECTIONS_FOOTER in listing
 
 
+async def test_the_list_of_requests_stays_one_message(office: ChatBot) -> None:
+    answers = []
+    for n in range(12):
+        office.at(office.now + timedelta(seconds=10))
+        text = FOR_46.replace("6.352", str(7000 + n)).replace("5.014", str(5100 + n))
+        answers.append(await office.send("cb_binh_long", text))
+    assert all(a.startswith("⏳") for a in answers)
+    listing = await office.send("thuong_truc", "/duyet")
+    assert len(listing) <= 4096
+    assert "• DC10: Xã Bình Long" in listing
+    assert "• DC11:" not in listing
+    assert "…và 2 yêu cầu điều chỉnh khác" in listing
+    assert len(await _corrections(office)) == 12
+    # The second request of the same sender says the first still waits.
+    assert msg.correction_already_waiting([1]) in answers[1]
+
+
 async def test_approval_changes_the_figures_marks_the_history_and_feeds_the_digest(
     office: ChatBot, outbox: Outbox, shipped_catalogue: Catalogue
 ) -> None:
