@@ -64,13 +64,22 @@ def field_changes(
     catalogue: Catalogue, old: Mapping[str, int], new: Mapping[str, int]
 ) -> list[tuple[str, str, str]]:
     """(label, old, new) of each field whose figure differs."""
+    label = catalogue.labels
+    return [(label[code], o, n) for code, o, n in _coded_changes(catalogue, old, new)]
+
+
+def _coded_changes(
+    catalogue: Catalogue, old: Mapping[str, int], new: Mapping[str, int]
+) -> list[tuple[str, str, str]]:
+    """(field code, old, new) of each field whose figure differs, as the audit log keeps
+    a report's changes."""
     out = []
     for f in catalogue.fields:
         before, after = old.get(f.code), new.get(f.code)
         if before != after:
             out.append(
                 (
-                    f.label,
+                    f.code,
                     "—" if before is None else format_int(before),
                     "—" if after is None else format_int(after),
                 )
@@ -112,7 +121,7 @@ async def request_correction(
         now,
         warnings,
     )
-    changes = field_changes(req.catalogue, existing.values if existing else {}, values)
+    coded = _coded_changes(req.catalogue, existing.values if existing else {}, values)
     await uow.audit.add(
         now,
         actor=_actor_id(req),
@@ -121,10 +130,12 @@ async def request_correction(
         period=period.key,
         detail={
             "correction": found.id,
-            "changes": [{"field": label, "old": o, "new": n} for label, o, n in changes],
+            "changes": [{"field": code, "old": o, "new": n} for code, o, n in coded],
         },
     )
     await uow.commit()
+    label = req.catalogue.labels
+    changes = [(label[code], o, n) for code, o, n in coded]
     text = [msg.correction_waiting(found.id, unit.name, period.label)]
     if changes and existing is not None:
         text.append(

@@ -165,7 +165,12 @@ async def test_a_report_for_a_closed_week_becomes_a_request_and_stores_no_submis
     assert (row.unit, row.period, row.status) == ("binh_long", "2024-W46", "pending")
     assert row.values == {**FIRST, "eid_verified": 5025}
     assert row.sender_id == "cb_binh_long"
-    assert [e.action for e in await _audit(office)] == ["report.create", "correction.request"]
+    audit = await _audit(office)
+    assert [e.action for e in audit] == ["report.create", "correction.request"]
+    assert audit[-1].detail == {
+        "correction": 1,
+        "changes": [{"field": "eid_verified", "old": "5.014", "new": "5.025"}],
+    }
     # The same figures again ask nothing.
     same = await office.send("cb_binh_long", FOR_46)
     assert same == msg.unchanged("Xã Bình Long", "tuần 46/2024")
