@@ -211,7 +211,7 @@ def _fit(blocks: Sequence[str], total: int) -> str:
 
 
 async def decide(req: Request, number: str, reject: bool) -> list[Reply]:
-    valid = number.isdecimal() and len(number) <= 18
+    valid = number.isascii() and number.isdecimal() and len(number) <= 18
     now = req.now()
     cat = req.catalogue
     async with req.transaction() as uow:
@@ -310,7 +310,7 @@ async def _tell_sender(req: Request, found: Correction, text: str, now: datetime
 def _period_of(text: str, current: Period) -> Period | None:
     """`47`, `47/2024`, `2024-W47`; a bare week number means this reporting year's."""
     text = text.strip()
-    if text.isdecimal() and len(text) <= 2:
+    if text.isascii() and text.isdecimal() and len(text) <= 2:
         week, year = int(text), current.year
         if week > current.week:
             year -= 1
