@@ -422,6 +422,14 @@ class CalendarSpec(_Table):
     due_weekday: Weekday = "monday"
     due_time: Clock = time(10, 0)
     late_hours: LateHours = 48
+    # When a week stops taking reports directly (core/closing.py).
+    close: Annotated[
+        Text,
+        _check(
+            lambda v: v in ("late_window", "digest", "never"),
+            lambda _: "phải là một trong late_window, digest, never",
+        ),
+    ] = "late_window"
     holidays: Flag = True
     extra_holidays: Annotated[list[date], _problem("phải là danh sách ngày dạng 2024-12-31")] = []
     skip_weeks: Weeks = []
@@ -440,6 +448,7 @@ class CalendarSpec(_Table):
             closed_days=closed | _vietnam_holidays() if self.holidays else closed,
             skip_weeks=frozenset(self.skip_weeks),
             excused=frozenset((week, e.unit) for e in self.excused for week in e.weeks),
+            close=self.close,
         )
 
 

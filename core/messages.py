@@ -207,6 +207,7 @@ def slow_down(minutes: int) -> str:
 
 LEADERS_ONLY = "Chỉ lãnh đạo và quản trị viên được dùng lệnh này."
 ADMINS_ONLY = "Chỉ quản trị viên được dùng lệnh này."
+LEADER_APPROVES_ONLY = "Chỉ lãnh đạo được phê duyệt số liệu tuần."
 
 
 def not_registered() -> str:
@@ -1333,3 +1334,144 @@ def area_count_line(area: str, count: int) -> str:
 
 def area_chart_caption(indicator: str, period: str, level: str) -> str:
     return f"{indicator} theo {SUMMARY_LEVELS[level]} — {period}"
+
+
+# --- closing and approving a week (core/closing.py, handlers/closing.py) ------------------
+
+
+def correction_waiting(number: int, unit: str, period: str) -> str:
+    return (
+        f"⏳ {capital(period)} đã khóa sổ: báo cáo của {unit} được gửi thành yêu cầu điều "
+        f"chỉnh số DC{number}, chờ quản trị viên duyệt. Số liệu chưa thay đổi; bot sẽ báo "
+        "khi có kết quả."
+    )
+
+
+def correction_already_waiting(numbers: Sequence[int]) -> str:
+    listed = ", ".join(f"DC{n}" for n in numbers)
+    return f"Yêu cầu trước của bạn ({listed}) vẫn đang chờ duyệt; quản trị viên sẽ xem cả hai."
+
+
+CORRECTIONS_TITLE = "📝 Yêu cầu điều chỉnh số liệu tuần đã khóa sổ:"
+CORRECTIONS_FOOTER = "Duyệt: /duyet dc<số>; từ chối: /duyet dc<số> tuchoi"
+
+
+def correction_line(number: int, name: str, unit: str, period: str, locked: bool) -> str:
+    state = " — 🔒 tuần đã phê duyệt, cần /mokhoa trước" if locked else ""
+    return f"• DC{number}: {unit}, {period}, gửi bởi {name}{state}"
+
+
+def correction_change(label: str, old: str, new: str) -> str:
+    return f"    {label}: {old} → {new}"
+
+
+def corrections_more(n: int) -> str:
+    return f"…và {n} yêu cầu điều chỉnh khác"
+
+
+CORRECTION_NO_CHANGE = "    (không thay đổi số liệu nào)"
+
+
+def correction_missing(number: str) -> str:
+    return f"Không có yêu cầu điều chỉnh số DC{number} đang chờ duyệt."
+
+
+def correction_approved(number: int, unit: str, period: str, version: int) -> str:
+    return (
+        f"✅ Đã duyệt điều chỉnh DC{number}: số liệu {period} của {unit} đã thay đổi "
+        f"(lần gửi thứ {version}). Bản tổng hợp tuần tới sẽ nêu điều chỉnh này."
+    )
+
+
+def correction_rejected(number: int, unit: str, period: str) -> str:
+    return f"Đã từ chối điều chỉnh DC{number} của {unit} cho {period}; số liệu giữ nguyên."
+
+
+def correction_approved_notice(number: int, unit: str, period: str, by: str) -> str:
+    return f"✅ Yêu cầu điều chỉnh DC{number} ({unit}, {period}) đã được {by} duyệt."
+
+
+def correction_rejected_notice(number: int, unit: str, period: str, by: str) -> str:
+    return (
+        f"❌ Yêu cầu điều chỉnh DC{number} ({unit}, {period}) đã bị {by} từ chối; "
+        "số liệu giữ nguyên."
+    )
+
+
+def correction_locked(period: str, week: int) -> str:
+    return (
+        f"{capital(period)} đã được phê duyệt, số liệu là chính thức: muốn duyệt điều chỉnh, "
+        f"quản trị viên cần mở khóa tuần này trước: /mokhoa {week} <lý do>."
+    )
+
+
+def corrections_in_digest(week: str, changes: Sequence[str]) -> str:
+    """`Số liệu tuần 46 đã điều chỉnh: Bình Long Xác thực ĐDĐT 78,94% → 79,10%`."""
+    return f"✏️ Số liệu {week} đã điều chỉnh: " + "; ".join(changes)
+
+
+def correction_digest_item(unit: str, indicator: str, old: str, new: str) -> str:
+    return f"{unit} {indicator} {old} → {new}"
+
+
+def correction_digest_figures(unit: str) -> str:
+    return f"{unit} (số liệu thành phần)"
+
+
+def approve_week_hint(text: str) -> str:
+    return f"Không hiểu tuần “{text}”. Ví dụ: /pheduyet 47 hoặc /pheduyet 47/2024."
+
+
+def approve_week_future(period: str) -> str:
+    return f"{capital(period)} chưa đến hạn báo cáo; chỉ phê duyệt được tuần đã qua hạn."
+
+
+def approve_week_empty(period: str) -> str:
+    return f"{capital(period)} chưa có báo cáo nào; không có gì để phê duyệt."
+
+
+def week_approved(period: str, name: str, at: datetime, waiting: int) -> str:
+    text = (
+        f"✅ Đã phê duyệt số liệu {period} ({name}, {fmt_moment(at)}). Số liệu là chính thức; "
+        "tệp xuất và dự thảo báo cáo ghi “Đã phê duyệt”. Muốn thay đổi, quản trị viên "
+        "mở khóa tuần (/mokhoa)."
+    )
+    if waiting:
+        text += f"\nCòn {waiting} yêu cầu điều chỉnh của tuần này chưa duyệt, sẽ phải chờ mở khóa."
+    return text
+
+
+def week_already_approved(period: str, name: str, at: datetime) -> str:
+    return f"{capital(period)} đã được phê duyệt trước đó ({name}, {fmt_moment(at)})."
+
+
+def reopen_hint(text: str) -> str:
+    shown = f" “{text}”" if text else ""
+    return (
+        f"Không hiểu lệnh mở khóa{shown}. Ghi tuần và lý do, ví dụ: "
+        "/mokhoa 47 sửa số liệu Bình Long theo công văn 123."
+    )
+
+
+def week_not_approved(period: str) -> str:
+    return f"{capital(period)} chưa được phê duyệt; không cần mở khóa."
+
+
+def week_reopened(period: str, reason: str) -> str:
+    return (
+        f"🔓 Đã mở khóa {period} (lý do: {reason}). Có thể duyệt các yêu cầu điều chỉnh "
+        "bằng /duyet; lãnh đạo phê duyệt lại bằng /pheduyet."
+    )
+
+
+APPROVE_WEEK_BUTTON = "✅ Phê duyệt tuần"
+
+
+def approval_stamp(name: str, at: datetime) -> str:
+    """The line exports and the Word draft carry once a leader approved the week."""
+    return f"Đã phê duyệt: {name}, {fmt_moment(at)}"
+
+
+def correction_mark(number: int, by: str, at: datetime) -> str:
+    """The history sheet's mark of a version an approved correction made."""
+    return f"Điều chỉnh DC{number}, {by} duyệt {fmt_moment(at)}"

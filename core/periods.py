@@ -90,6 +90,9 @@ class Calendar:
     skip_weeks: frozenset[str] = frozenset()
     # (period key, unit code): a unit excused from reporting for one week.
     excused: frozenset[tuple[str, str]] = frozenset()
+    # When a period closes to direct reports (`[calendar] close`, core/closing.py):
+    # "late_window" (its end), "digest" (the first digest post) or "never".
+    close: str = "late_window"
 
     def regular_due_at(self, period: Period) -> datetime:
         day = period.monday + timedelta(days=self.due_weekday)

@@ -105,6 +105,17 @@ def _after(calendar: Calendar, due: datetime, slot: WeeklyTime) -> datetime:
     return moment + timedelta(days=7) if moment <= due else moment
 
 
+def digest_times(
+    calendar: Calendar, schedule: Schedule, period: Period
+) -> list[tuple[WeeklyTime, datetime]]:
+    """Each digest slot of a period and when it posts (quiet hours not considered)."""
+    regular = calendar.regular_due_at(period)
+    due = calendar.due_at(period)
+    # A due date moved by a holiday moves its digest by as many days.
+    shift = due.date() - regular.date()
+    return [(slot, _after(calendar, regular, slot) + shift) for slot in schedule.digest]
+
+
 def plan(
     calendar: Calendar,
     schedule: Schedule,
@@ -133,9 +144,7 @@ def plan(
                 )
             if schedule.last_call is not None:
                 jobs.append(Job(due - schedule.last_call, JobKind.LAST_CALL, "", period))
-            for slot in schedule.digest:
-                # A due date moved by a holiday moves its digest by as many days.
-                at = _after(calendar, regular, slot) + (due.date() - regular.date())
+            for slot, at in digest_times(calendar, schedule, period):
                 jobs.append(Job(at, JobKind.DIGEST, "", period, slot.slug))
         period = period.next()
     for code, deadline in deadlines:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from core import messages as msg
 from core.catalogue import Role
 from core.chat import ChatType, Reply
-from handlers import files, imports, people, registration, reminders, reports, views
+from handlers import closing, files, imports, people, registration, reminders, reports, views
 from handlers import help as help_cmd
 from handlers.context import Actor, Request
 
@@ -244,7 +244,32 @@ REGISTRY: tuple[Command, ...] = (
         registration.approve,
         frozenset({ADMIN}),
         refuse(msg.ADMINS_ONLY, stranger=msg.ADMINS_ONLY),
-        help=(HelpLine("/duyet — xem và duyệt yêu cầu đăng ký"),),
+        help=(
+            HelpLine(
+                "/duyet — xem và duyệt yêu cầu đăng ký; /duyet dc<số> [tuchoi] — duyệt hoặc từ "
+                "chối điều chỉnh số liệu tuần đã khóa sổ"
+            ),
+        ),
+    ),
+    Command(
+        ("pheduyet", "approveweek"),
+        closing.approve_week,
+        frozenset({LEADER}),
+        refuse(msg.LEADER_APPROVES_ONLY, stranger=msg.LEADER_APPROVES_ONLY),
+        help=(
+            HelpLine(
+                "/pheduyet [tuần] — phê duyệt số liệu tuần (mặc định tuần vừa qua hạn); "
+                "sau đó số liệu là chính thức"
+            ),
+        ),
+        button=True,  # /trangthai's "Phê duyệt tuần" for a closed week
+    ),
+    Command(
+        ("mokhoa", "reopen"),
+        closing.reopen_week,
+        frozenset({ADMIN}),
+        refuse(msg.ADMINS_ONLY, stranger=msg.ADMINS_ONLY),
+        help=(HelpLine("/mokhoa <tuần> <lý do> — mở khóa tuần đã phê duyệt để điều chỉnh"),),
     ),
     Command(
         ("thuhoi", "revoke"),

@@ -76,6 +76,9 @@ class Digest:
     plans: tuple[Plan, ...] = ()  # indicators with milestones
     # Units whose report of the period breaks a `warning` rule, with what each rule says.
     warned: tuple[tuple[Unit, tuple[str, ...]], ...] = ()
+    # Closed weeks' figures corrected since the last digest (handlers/closing.py), one line
+    # per week: `Số liệu tuần 46 đã điều chỉnh: Bình Long Xác thực ĐDĐT 78,94% → 79,10%`.
+    corrected: tuple[str, ...] = ()
 
 
 async def read_digest(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> queries.Recent:
@@ -191,6 +194,8 @@ def digest_replies(catalogue: Catalogue, digest: Digest) -> list[Reply]:
     highlights = [Text.of("\n".join(improved)), Text.of("\n".join(risk))]
     if digest.warned:
         highlights.append(Text.of(_warned_lines(digest.warned)))
+    if digest.corrected:
+        highlights.append(Text.of("\n".join(digest.corrected)))
     out.append(Reply(tuple(highlights)))
     if digest.plans:
         out.append(Reply(tuple(Text.of(t) for t in _plan_texts(catalogue, digest))))

@@ -13,13 +13,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Document, Photo, Reply, reply
+from core.closing import Correction, WeekApproval
 from core.pace import carried_units, carry_forward, points
 from core.periods import Period, ReportPeriod
 from core.ranking import Ranking, rank
@@ -27,6 +28,7 @@ from core.submission import Submission, Values
 from core.summary import PeriodSummary, summarize
 from core.text import key
 from handlers import queries
+from handlers.closing import approval_of
 from handlers.common import Refusal
 from handlers.context import Request
 from render import charts
@@ -376,6 +378,8 @@ class ExportData:
     previous: dict[str, Values]
     versions: list[Submission]
     weeks: list[queries.Week]
+    approval: WeekApproval | None = None  # a leader's approval that stands
+    corrections: list[Correction] = field(default_factory=list)  # approved ones
 
 
 async def export_data(uow: UnitOfWork, cat: Catalogue, period: Period) -> ExportData | None:
@@ -387,7 +391,9 @@ async def export_data(uow: UnitOfWork, cat: Catalogue, period: Period) -> Export
     _, previous = await queries.week_and_previous(uow, cat, period)
     versions = await queries.versions_of_week(uow, period)
     recent = await queries.recent(uow, cat, period)
-    return ExportData(period, reports, previous, versions, recent.weeks)
+    approval = await approval_of(uow, period)
+    corrections = await uow.corrections.approved_for_period(period.key)
+    return ExportData(period, reports, previous, versions, recent.weeks, approval, corrections)
 
 
 async def export_file(cat: Catalogue, data: ExportData, fmt: str, path: Path, today: date) -> Path:
@@ -399,13 +405,37 @@ async def export_file(cat: Catalogue, data: ExportData, fmt: str, path: Path, to
     def build() -> bytes:
         # Pace as it stood at the period's due date, so an old week's export does not change.
         report = build_report(
-            cat, period, data.reports, data.previous, data.versions, series, _due_day(cat, period)
+            cat,
+            period,
+            data.reports,
+            data.previous,
+            data.versions,
+            series,
+            _due_day(cat, period),
+            _stamp(cat, data.approval),
+            _marks(cat, data.corrections),
         )
         return render(report)
 
     payload = await asyncio.to_thread(build)
     await asyncio.to_thread(write_private, path, payload)
     return path
+
+
+def _stamp(cat: Catalogue, approval: WeekApproval | None) -> str:
+    if approval is None:
+        return ""
+    return msg.approval_stamp(approval.by_name, cat.calendar.local(approval.at))
+
+
+def _marks(cat: Catalogue, corrections: Sequence[Correction]) -> dict[tuple[str, int], str]:
+    return {
+        (c.unit, c.version): msg.correction_mark(
+            c.id, c.decided_by_name or "", cat.calendar.local(c.decided_at)
+        )
+        for c in corrections
+        if c.version is not None and c.decided_at is not None
+    }
 
 
 def _renderer(fmt: str, today: date) -> Callable[[WeeklyReport], bytes]:

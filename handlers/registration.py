@@ -9,6 +9,7 @@ from core import messages as msg
 from core.catalogue import Role
 from core.chat import Reply, reply
 from core.text import key
+from handlers import closing
 from handlers.common import Refusal, clip, find_unit
 from handlers.context import Request
 
@@ -58,7 +59,15 @@ async def register(req: Request) -> list[Reply]:
 async def approve(req: Request) -> list[Reply]:
     words = req.args.split()
     if not words:
-        return [await _pending_list(req)]
+        # Correction requests of closed weeks wait here too (handlers/closing.py).
+        corrections = await closing.pending_list(req)
+        return [await _pending_list(req)] + ([corrections] if corrections else [])
+    correction = closing.correction_number(words[0])
+    if correction is not None:
+        if not correction and len(words) > 1:  # `/duyet dc 5`
+            correction, words = words[1], words[1:]
+        reject = key(" ".join(words[1:])).replace(" ", "") in _REJECT
+        return await closing.decide(req, correction, reject)
     if key(" ".join(words)).replace(" ", "") in _REJECT_ALL:
         return [await _reject_all(req)]
     number = words[0].lstrip("#")

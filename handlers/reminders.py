@@ -8,6 +8,7 @@ decides *what*.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from core.periods import Period
 from core.ranking import ratio
 from core.schedule import Job, JobKind
 from handlers import queries
+from handlers.closing import announced_lines, read_announced
 from handlers.common import chat_recipient, mentions, officers, target_text
 from handlers.context import Request
 from handlers.digest import Digest, compute_digest, digest_replies, read_digest
@@ -64,7 +66,9 @@ async def job_posts(
     if job.kind is JobKind.DIGEST:
         async with db.unit_of_work() as uow:
             recent = await read_digest(uow, catalogue, period)
+            corrected = await read_announced(uow, catalogue, period)
         digest = compute_digest(catalogue, recent, period, now)
+        digest = replace(digest, corrected=tuple(announced_lines(catalogue, corrected)))
         if summary and chat is not None:
             replies = summary_replies(catalogue, chat, digest)
         else:

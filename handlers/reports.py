@@ -15,6 +15,7 @@ from core.periods import Period, Placement
 from core.report import REPORT_HEAD, ParsedReport, parse_report
 from core.submission import PendingReport, Submission, Values
 from core.validation import review
+from handlers.closing import request_correction, week_closed
 from handlers.common import Refusal, find_unit, indicator_lines, template_text
 from handlers.context import Request
 from storage import UnitOfWork
@@ -64,6 +65,11 @@ async def report(req: Request) -> list[Reply]:
         if not verdict.accepted:
             return _refuse(req, list(verdict.errors), unit, parsed.values, ignored)
         warnings = reading.notes + carried + verdict.warnings
+        if await week_closed(uow, req.catalogue, period, req.message.sent_at):
+            # After the close, the week changes only through an admin: the request keeps
+            # what would have asked for /xacnhan, for the admin to read.
+            flagged = warnings + verdict.confirmations
+            return await request_correction(req, uow, unit, period, values, flagged, existing)
         confirmations = holds + verdict.confirmations
         if confirmations:
             pending = PendingReport(
@@ -95,6 +101,12 @@ async def confirm(req: Request) -> list[Reply]:
             return [reply(msg.NOTHING_TO_CONFIRM)]
         unit = req.catalogue.unit(pending.unit)
         placement = Placement(Period.parse(pending.period), pending.late)
+        if await week_closed(uow, req.catalogue, placement.period, req.message.sent_at):
+            # Held before the week closed, confirmed after: an admin decides now.
+            existing = await uow.submissions.current(unit.code, pending.period)
+            return await request_correction(
+                req, uow, unit, placement.period, pending.values, pending.warnings, existing
+            )
         stored = await _store(
             req, uow, unit, placement, pending.values, pending.raw_text, pending.warnings
         )

@@ -14,10 +14,12 @@ from datetime import date
 from core import messages as msg
 from core.catalogue import Catalogue, Indicator, Unit
 from core.chat import Reply, Table, Text, reply
+from core.closing import is_closed
 from core.pace import WeeklyValues, carried_units, carry_forward
 from core.periods import Period
 from core.text import key, label_key
 from handlers import queries
+from handlers.closing import approval_of, approve_button
 from handlers.common import Refusal, clip, find_unit
 from handlers.context import Request
 from handlers.present import (
@@ -41,6 +43,7 @@ async def status(req: Request) -> list[Reply]:
     async with req.transaction() as uow:
         subs = await queries.reports_of(uow, cat, period)
         unreachable = await unreachable_for(req, uow)
+        approval = await approval_of(uow, period) if subs else None
     units = cat.expected_units(period)
     on_time = [u for u in units if u.code in subs and not subs[u.code].late]
     late = [u for u in units if u.code in subs and subs[u.code].late]
@@ -68,9 +71,16 @@ async def status(req: Request) -> list[Reply]:
     if totals.rows:
         blocks += [Text.of(msg.totals_header(cat.scope)), totals]
     blocks += unreachable_blocks(unreachable)
-    buttons = (
+    buttons: tuple[tuple[str, str], ...] = (
         ((msg.NUDGE_BUTTON, f"/nhacnho {period.key}"),) if missing and req.actor.is_staff else ()
     )
+    if approval is not None:
+        blocks.append(
+            Text.of(msg.approval_stamp(approval.by_name, cat.calendar.local(approval.at)))
+        )
+    elif subs:
+        closed = is_closed(cat.calendar, cat.schedule, period, req.message.sent_at)
+        buttons += approve_button(req, period, closed)
     return [Reply(tuple(blocks), buttons=buttons)]
 
 

@@ -124,6 +124,8 @@ def _title(doc: DocumentObject, report: WeeklyReport) -> None:
     _para(doc, texts.DOCX_KIND, bold=True, align="center", size=14)
     _para(doc, texts.docx_subject(report.period.label, report.due), bold=True, align="center")
     _para(doc, texts.DOCX_DRAFT, italic=True, align="center", size=11)
+    if report.approval:
+        _para(doc, report.approval, bold=True, align="center", size=12)
     _para(doc, texts.docx_to(report.catalogue.title), align="center")
     _para(doc, texts.docx_intro(report.catalogue.office, report.period.label))
 

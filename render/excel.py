@@ -106,7 +106,7 @@ def workbook_bytes(report: WeeklyReport) -> bytes:
     wb.remove(first)
     for ranking in report.rankings:
         ws = wb.create_sheet(sheet_title(ranking.indicator.short, taken))
-        _ranking_sheet(ws, report.catalogue, report.period.label, ranking)
+        _ranking_sheet(ws, report.catalogue, report.period.label, ranking, approval=report.approval)
     _raw_sheet(wb.create_sheet(sheet_title(texts.XLSX_RAW_SHEET, taken)), report, report.reports)
     history = wb.create_sheet(sheet_title(texts.XLSX_HISTORY_SHEET, taken))
     _raw_sheet(history, report, report.versions, versions=True)
@@ -123,6 +123,7 @@ def _ranking_sheet(
     label: str,
     ranking: Ranking,
     change: str = texts.COL_CHANGE_FULL,
+    approval: str = "",
 ) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -133,7 +134,8 @@ def _ranking_sheet(
     fill = PatternFill("solid", fgColor=HEADER_FILL)
     goal = texts.chart_goal(_target(ranking), ind.deadline)
     ws.append([ind.name])
-    ws.append([f"{msg.capital(label)} · {cat.title}" + (f" · {goal}" if goal else "")])
+    subtitle = f"{msg.capital(label)} · {cat.title}" + (f" · {goal}" if goal else "")
+    ws.append([subtitle + (f" · {approval}" if approval else "")])
     ws["A1"].font = Font(bold=True, size=13)
     # Two header rows: the group a column belongs to, then the column itself.
     ws.append(["", "", *(c.group for c in cols)])
@@ -221,7 +223,7 @@ def _raw_sheet(
     head += [texts.COL_SENT_AT, texts.COL_SENDER, texts.COL_LATE]
     head += [f.label for f in fields]
     if versions:
-        head.append(texts.COL_WARNINGS)
+        head += [texts.COL_WARNINGS, texts.COL_CORRECTION]
     ws.append(head)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -239,10 +241,10 @@ def _raw_sheet(
         row += [sent, s.sender.name, texts.YES if s.late else ""]
         row += [s.values.get(f.code) for f in fields]
         if versions:
-            row.append("; ".join(s.warnings))
+            row += ["; ".join(s.warnings), report.marks.get((s.unit, s.version), "")]
         ws.append(row)
         r = ws.max_row
-        first_field = len(row) - len(fields) - (1 if versions else 0) + 1
+        first_field = len(row) - len(fields) - (2 if versions else 0) + 1
         ws.cell(r, head.index(texts.COL_SENT_AT) + 1).number_format = DATE_FORMAT
         for col in range(first_field, first_field + len(fields)):
             ws.cell(r, col).number_format = INT_FORMAT

@@ -4,7 +4,7 @@ layout the Excel sheets, the CSV and the Word draft share."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -32,6 +32,10 @@ class WeeklyReport:
     reports: tuple[Submission, ...]  # current version of each unit's report
     versions: tuple[Submission, ...]  # every version of every report of the period
     at_risk: Mapping[str, tuple[str, ...]]  # indicator code -> unit names behind pace
+    # "Đã phê duyệt: <who>, <when>" once a leader approved the week (handlers/closing.py).
+    approval: str = ""
+    # (unit, version) -> the mark of a version an approved correction made.
+    marks: Mapping[tuple[str, int], str] = field(default_factory=dict)
 
     @property
     def reported(self) -> frozenset[str]:
@@ -46,6 +50,8 @@ def build_report(
     versions: Sequence[Submission],
     series: WeeklyValues,
     today: date,
+    approval: str = "",
+    marks: Mapping[tuple[str, int], str] | None = None,
 ) -> WeeklyReport:
     """`series` is the recent weeks of reports (ascending by due date) used for pace."""
     cal = catalogue.calendar
@@ -71,6 +77,8 @@ def build_report(
         reports=tuple(sorted(reports, key=lambda s: order.get(s.unit, len(order)))),
         versions=tuple(sorted(versions, key=lambda s: (order.get(s.unit, len(order)), s.version))),
         at_risk=risk,
+        approval=approval,
+        marks=dict(marks or {}),
     )
 
 

@@ -85,6 +85,7 @@ COL_SENDER = "Người gửi"
 COL_SENT_AT = "Thời điểm gửi"
 COL_LATE = "Trễ hạn"
 COL_WARNINGS = "Cảnh báo"
+COL_CORRECTION = "Điều chỉnh sau khóa sổ"
 COL_GROUP_TOTAL = "Tổng chung"
 YES = "Có"
 

@@ -267,3 +267,46 @@ class FormDraftRow(Base):
     last_message_id: Mapped[int] = mapped_column(BigInteger)
     taken: Mapped[list[int]] = mapped_column(JSON)
     topic: Mapped[str | None] = mapped_column(String(64))
+
+
+class WeekApprovalRow(Base):
+    """A period a leader approved (its figures final) or an admin reopened since (migration
+    0009); the audit log keeps every step."""
+
+    __tablename__ = "week_approvals"
+
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # approved, reopened
+    by: Mapped[str] = mapped_column(String(200))
+    by_name: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CorrectionRow(Base):
+    """A report for a closed period, waiting for an admin's decision (migration 0009)."""
+
+    __tablename__ = "correction_requests"
+    __table_args__ = (
+        Index("ix_corrections_status", "status", "id"),
+        Index("ix_corrections_decided", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))
+    values: Mapped[dict[str, Any]]
+    raw_text: Mapped[str] = mapped_column(Text)
+    warnings: Mapped[list[str]]
+    sender_platform: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[str] = mapped_column(String(64))
+    sender_name: Mapped[str] = mapped_column(String(200))
+    chat: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # pending, approved, rejected
+    old_values: Mapped[dict[str, Any] | None] = mapped_column(JSON(), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    version: Mapped[int | None]  # the submission version an approval made

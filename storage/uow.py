@@ -11,6 +11,7 @@ from typing import Any, Self
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.closing import CorrectionRepository, WeekApprovals
 from storage.db import (
     IDLE_SINCE,
     PG_PING_AFTER_IDLE,
@@ -92,6 +93,9 @@ class UnitOfWork:
     media: MediaFiles
     drafts: FormDrafts
 
+    corrections: CorrectionRepository
+    weeks: WeekApprovals
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -125,6 +129,9 @@ class UnitOfWork:
         self.unreachable = UnreachablePeople(session)
         self.media = MediaFiles(session)
         self.drafts = FormDrafts(session)
+
+        self.corrections = CorrectionRepository(session)
+        self.weeks = WeekApprovals(session)
         return self
 
     async def __aexit__(

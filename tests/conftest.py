@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -49,8 +50,18 @@ SATURDAY = datetime(2024, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 @pytest.fixture(scope="session")
-def catalogue() -> Catalogue:
+def shipped_catalogue() -> Catalogue:
+    """The shipped set-up as it is: weeks close at the end of their late window."""
     return build_catalogue(tomllib.loads(CONFIG_PATH.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="session")
+def catalogue(shipped_catalogue: Catalogue) -> Catalogue:
+    """The shipped set-up with weeks that never close (`[calendar] close = "never"`): most
+    tests fill in past weeks with a `Tuần: 46/2024` line long after their close, which the
+    shipped set-up turns into correction requests (tests/handlers/test_handlers_closing.py)."""
+    calendar = replace(shipped_catalogue.calendar, close="never")
+    return replace(shipped_catalogue, calendar=calendar)
 
 
 class ChatBot:

@@ -152,6 +152,13 @@ def test_a_scenario_edit_must_name_an_earlier_message_of_the_same_person(
     assert f"dòng 2: {expected}" in result.stderr
 
 
+def _draft_paragraphs(out: Path, name: str) -> list[str]:
+    from docx import Document as WordDocument
+
+    [draft] = out.rglob(name)
+    return [p.text for p in WordDocument(str(draft)).paragraphs]
+
+
 async def test_demo_week_transcript(tmp_path: Path) -> None:
     results = await simulate_lines(read_lines(DEMO_SCENARIO), Settings(), None, None, tmp_path)
     md, _ = write_transcript(results, tmp_path)
@@ -181,8 +188,13 @@ async def test_demo_week_transcript(tmp_path: Path) -> None:
     # A greeting around a report is read past and said in one line.
     assert any("Bỏ qua 2 dòng không phải số liệu: “Em gửi báo cáo tuần này ạ”" in t for t in texts)
     # The leader's last look: one commune still missing, two late.
-    assert "Đã báo cáo: 21/22 đơn vị (đúng hạn 19, muộn 2); chưa báo cáo: 1." in texts[-1]
-    assert "❌ Chưa báo cáo (1): Bình Trị" in texts[-1]
+    status = texts[-3]
+    assert "Đã báo cáo: 21/22 đơn vị (đúng hạn 19, muộn 2); chưa báo cáo: 1." in status
+    assert "❌ Chưa báo cáo (1): Bình Trị" in status
+    # Then the leader approves the week, and the Word draft says so.
+    assert texts[-2].startswith("✅ Đã phê duyệt số liệu tuần 47/2024 (Nguyễn Tường Duy")
+    stamp = "Đã phê duyệt: Nguyễn Tường Duy (Tổ trưởng), 14:10 18/11/2024"
+    assert stamp in _draft_paragraphs(tmp_path, "bao_cao_2024-W47.docx")
     # The ranking the leader asked for matches the letter's e-ID table for the units reported.
     ranking = next(t for t in texts if "Tỉ lệ xác thực định danh điện tử mức 2 — tuần 47" in t)
     assert "Đơn vị đã hoàn thành chỉ tiêu (8)" in ranking

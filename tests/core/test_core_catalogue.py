@@ -86,6 +86,7 @@ def _canonical(x: Any) -> Any:
 def _fingerprint(cat: Catalogue) -> str:
     described = _canonical(cat)
     del described["calendar"]["closed_days"]  # the holiday table, checked on its own
+    del described["calendar"]["close"]  # added later, with a default: checked on its own
     del described["validation"]  # added later, with defaults: checked on its own
     del described["registration"]  # likewise
     del described["limits"]  # likewise

@@ -82,6 +82,12 @@ xuat      unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  u
 nhap      group        private_only  private_only  private_only  private_only  private_only
 nhap      private      imports_no    imports_no    imports_no    imports_no    import_how
 nhap      unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
+pheduyet  group        leader_only   leader_only   leader_only   week_approved leader_only
+pheduyet  private      leader_only   leader_only   leader_only   approved_before leader_only
+pheduyet  unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
+mokhoa    group        admins_only   admins_only   admins_only   admins_only   reopened
+mokhoa    private      admins_only   admins_only   admins_only   admins_only   reopened
+mokhoa    unconfigured unknown_chat  unknown_chat  unknown_chat  unknown_chat  unknown_chat
 """
 
 # What each command is sent with. `{n}` is a counter (so every write is a new one), `{reg}`
@@ -106,6 +112,8 @@ ARGS = {
     "bieudo": " Xác thực ĐDĐT",
     "xuat": " csv",
     "nhap": "",
+    "pheduyet": " 46",
+    "mokhoa": " 46 sửa số liệu theo công văn",
 }
 
 USERS = {
@@ -196,6 +204,16 @@ OUTCOMES: dict[str, Outcome] = {
     "chart": Outcome(_is(msg.chart_caption("Xác thực ĐDĐT", "tuần 47/2024"))),
     "files_no": Outcome(_is(msg.FILES_LEADERS_ONLY)),
     "exported": Outcome(_is(msg.export_caption("csv", "tuần 47/2024"))),
+    "leader_only": Outcome(_is(msg.LEADER_APPROVES_ONLY)),
+    "week_approved": Outcome(
+        _has("✅ Đã phê duyệt số liệu tuần 46/2024 (Nguyễn Tường Duy"),
+        frozenset({"week_approvals", "audit_log"}),
+    ),
+    "approved_before": Outcome(_has("Tuần 46/2024 đã được phê duyệt trước đó")),
+    "reopened": Outcome(
+        _has("🔓 Đã mở khóa tuần 46/2024 (lý do: sửa số liệu theo công văn)"),
+        frozenset({"week_approvals", "audit_log"}),
+    ),
 }
 
 
@@ -270,7 +288,15 @@ async def _approved_person(chat: ChatBot, n: int) -> dict[str, object]:
     return values
 
 
+async def _approved_week(chat: ChatBot, n: int) -> dict[str, object]:
+    """Week 46 is approved (again, after the previous cell reopened it)."""
+    answer = await chat.send("lanh_dao", "/pheduyet 46", "rieng")
+    assert "phê duyệt" in answer, answer
+    return {}
+
+
 SETUPS: dict[str, Setup] = {
+    "mokhoa": _approved_week,
     "xacnhan": _hold_a_report,
     "huy": _hold_a_report,
     "duyet": _pending_registration,

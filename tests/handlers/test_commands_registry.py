@@ -55,7 +55,9 @@ LINES_BEFORE: dict[Role | None, list[str]] = {
     Role.ADMIN: [
         *COMMON,
         *STAFF,
-        "/duyet — xem và duyệt yêu cầu đăng ký",
+        # Since closing weeks, /duyet decides correction requests too.
+        "/duyet — xem và duyệt yêu cầu đăng ký; /duyet dc<số> [tuchoi] — duyệt hoặc từ "
+        "chối điều chỉnh số liệu tuần đã khóa sổ",
         "/baocao — gửi báo cáo thay đơn vị (ghi dòng “Đơn vị: …”)",
     ],
 }
@@ -126,8 +128,9 @@ def test_menus_list_only_commands_of_their_chat_kind(kind: str) -> None:
     assert all(name.isascii() and len(name) <= 32 for name, _ in entries)
 
 
-def test_buttons_may_carry_only_status_and_nudge() -> None:
-    assert frozenset({"nhacnho", "nudge", "trangthai", "status"}) == BUTTON_COMMANDS
+def test_buttons_may_carry_only_status_nudge_and_week_approval() -> None:
+    expected = {"nhacnho", "nudge", "trangthai", "status", "pheduyet", "approveweek"}
+    assert frozenset(expected) == BUTTON_COMMANDS
 
 
 def test_only_report_and_confirm_lose_a_report_on_a_storage_failure() -> None:

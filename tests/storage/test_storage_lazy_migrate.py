@@ -44,6 +44,8 @@ async def test_an_older_schema_is_upgraded(db: Database) -> None:
         await connection.exec_driver_sql("ALTER TABLE registrations DROP COLUMN request_text")
         await connection.exec_driver_sql("DROP TABLE media")  # 0008's
         await connection.exec_driver_sql("DROP TABLE form_drafts")
+        await connection.exec_driver_sql("DROP TABLE week_approvals")  # 0009's
+        await connection.exec_driver_sql("DROP TABLE correction_requests")
         await connection.exec_driver_sql("DROP TABLE pending_imports")  # 0010's
     await migrate(db.engine)
     async with db.engine.connect() as connection:
