@@ -213,3 +213,15 @@ class UnreachableRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime]
+
+
+class LeaseRow(Base):
+    """A lease (storage/lease.py): held by `holder` until `expires_at` by the database's
+    clock; `token` grows by one with every new holder (the fencing token)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    token: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime]

@@ -22,6 +22,7 @@ from storage.db import (
 from storage.repositories import (
     AuditRepository,
     ChatMoves,
+    LeaseLog,
     NudgeLog,
     OutgoingCounter,
     PendingRepository,
@@ -85,6 +86,7 @@ class UnitOfWork:
     nudges: NudgeLog
     chat_moves: ChatMoves
     unreachable: UnreachablePeople
+    leases: LeaseLog
 
     def __init__(
         self,
@@ -116,6 +118,7 @@ class UnitOfWork:
         self.nudges = NudgeLog(session)
         self.chat_moves = ChatMoves(session)
         self.unreachable = UnreachablePeople(session)
+        self.leases = LeaseLog(session)
         return self
 
     async def __aexit__(
