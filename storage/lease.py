@@ -93,7 +93,12 @@ class Lease:
                 max_overflow=0,
                 pool_timeout=self.op_timeout,
                 pool_pre_ping=True,  # a connection the server or the network ended is replaced
-                connect_args={"timeout": self.op_timeout, "command_timeout": self.op_timeout},
+                connect_args={
+                    "timeout": self.op_timeout,
+                    "command_timeout": self.op_timeout,
+                    # Shown in pg_stat_activity: which sessions serve which lease.
+                    "server_settings": {"application_name": f"bot lease {name}"[:63]},
+                },
             )
             sessions = session_factory(self._engine)
             self._units = lambda: UnitOfWork(sessions)
