@@ -42,6 +42,7 @@ async def test_an_older_schema_is_upgraded(db: Database) -> None:
         await connection.exec_driver_sql("DROP INDEX ix_registrations_created")  # 0006's
         await connection.exec_driver_sql("ALTER TABLE registrations DROP COLUMN username")
         await connection.exec_driver_sql("ALTER TABLE registrations DROP COLUMN request_text")
+        await connection.exec_driver_sql("DROP TABLE leases")  # 0007's
     await migrate(db.engine)
     async with db.engine.connect() as connection:
         version = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
