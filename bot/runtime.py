@@ -19,7 +19,7 @@ from bot.logs import hide_secret
 from bot.settings import Settings
 from bot.telegram.bot import TelegramBot, TelegramSettings
 from scheduler.service import SchedulerHandle, start_scheduler
-from storage.lease import Lease, LeaseUnavailable, keep
+from storage.lease import Lease, LeaseUnavailable, acquire_unless_renewed, keep
 
 if TYPE_CHECKING:
     from aiohttp.web import RouteDef
@@ -60,19 +60,23 @@ def poll_lease_name(platform: str, token: str) -> str:
 
 
 async def take_poll_lease(
-    app: App, platform: str, token: str, token_setting: str, ttl: float
+    app: App, platform: str, token: str, token_setting: str, ttl: float, renew: float
 ) -> Lease:
     """The polling lease of this bot token, or StartupError when another process that is
-    still alive (renewing it) polls with the same token."""
+    still alive (renewing it) polls with the same token. A holder that died (this process
+    killed and restarted at once) is waited for until its lease expires (at most `ttl`)."""
     lease = Lease(app.db, poll_lease_name(platform, token), ttl=ttl)
     try:
         got = await lease.acquire()
+        if not got:
+            log.info("%s: another process holds this token's polling lease; watching it", platform)
+            got = await acquire_unless_renewed(lease, min(1.0, renew / 2))
     except LeaseUnavailable as exc:
         await lease.close()
         raise StartupError(texts.poll_lease_unchecked(platform, str(exc))) from exc
     if not got:
         await lease.close()
-        raise StartupError(texts.poller_elsewhere(platform, token_setting, ttl))
+        raise StartupError(texts.poller_elsewhere(platform, token_setting))
     return lease
 
 
@@ -141,7 +145,12 @@ async def serve(
             if not adapter.web_routes():  # no webhook: it polls, alone on its token
                 token, setting = tokens[adapter.platform]
                 lease = await take_poll_lease(
-                    app, adapter.platform, token, setting, settings.lease_ttl_seconds
+                    app,
+                    adapter.platform,
+                    token,
+                    setting,
+                    settings.lease_ttl_seconds,
+                    settings.lease_renew_seconds,
                 )
                 leases.append(lease)
                 lost = functools.partial(fatal, texts.poller_lost(adapter.platform))

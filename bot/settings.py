@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     form_timeout_minutes: float = Field(default=10, gt=0)
     # The leases of the scheduler's leader and of a polling adapter (storage/lease.py): a
     # holder that stops renewing is replaced within TTL + RENEW seconds (40 s by default).
-    lease_ttl_seconds: float = Field(default=30, gt=0, le=300)
+    lease_ttl_seconds: float = Field(default=30, ge=3, le=300)
     lease_renew_seconds: float = Field(default=10, gt=0)
 
     @field_validator("lease_renew_seconds")

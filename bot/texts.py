@@ -46,13 +46,13 @@ LEASE_RENEW_TOO_SLOW = (
 )
 
 
-def poller_elsewhere(platform: str, token_setting: str, ttl: float) -> str:
+def poller_elsewhere(platform: str, token_setting: str) -> str:
     """Start-up refused: another live process holds the polling lease of this bot token."""
     return (
         f"một tiến trình khác đang nhận tin của bot này ({platform}, long polling bằng cùng "
         f"{token_setting}); mỗi token chỉ một tiến trình được polling. Hãy dừng tiến trình kia "
-        f"(nếu nó vừa dừng đột ngột, thử lại sau {ttl:g} giây) hoặc dùng webhook / another "
-        f"process is polling {platform} with this token (its lease is live); not starting"
+        f"hoặc dùng webhook / another process is polling {platform} with this token (its "
+        f"lease is being renewed); not starting"
     )
 
 

@@ -81,7 +81,8 @@ class Lease:
         # The holder stops trusting its lease this long before the database lets it expire:
         # room for the clocks' rates to differ and for the step from the check to the act.
         self.margin = ttl / 6
-        self.op_timeout = min(OP_TIMEOUT, ttl / 3)
+        # Well inside the TTL; never under a second (a first connection does several trips).
+        self.op_timeout = min(OP_TIMEOUT, max(ttl / 3, 1.0))
         self._monotonic = monotonic
         self._renewed_at = 0.0  # monotonic time the last successful take or renewal was sent
         self._engine: AsyncEngine | None = None
@@ -172,6 +173,10 @@ class Lease:
         """(holder, token, live) as the database has it; None when never taken."""
         return await self._run(lambda leases: leases.state(self.name))
 
+    async def expiry(self) -> tuple[str, int, str] | None:
+        """(holder, token, expiry) as the database has it: changes with every renewal."""
+        return await self._run(lambda leases: leases.expiry(self.name))
+
     async def close(self) -> None:
         await self.release()
         if self._engine is not None:
@@ -189,6 +194,23 @@ class Lease:
                 # A statement cut off half way leaves its connection unusable: start afresh.
                 await self._engine.dispose()
             raise LeaseUnavailable(f"{type(exc).__name__}: {exc}".strip(": ")) from exc
+
+
+async def acquire_unless_renewed(lease: Lease, every: float) -> bool:
+    """Take the lease, waiting for it while its holder may be gone: True once taken, False as
+    soon as its holder is seen renewing it (alive). A holder that died (a process killed and
+    restarted at once) is waited for until its lease expires, at most the TTL; a live one
+    renews within its renewal period and is told apart from a dead one then.
+    LeaseUnavailable when the database does not answer."""
+    first = None
+    while not await lease.acquire():
+        seen = await lease.expiry()
+        if first is None:
+            first = seen
+        elif seen != first:  # renewed by a live holder (or let go just now: one more try)
+            return await lease.acquire()
+        await asyncio.sleep(every)
+    return True
 
 
 async def keep(lease: Lease, every: float, on_lost: Callable[[], None]) -> None:

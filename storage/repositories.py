@@ -985,6 +985,18 @@ class LeaseLog:
             {"name": name, "holder": holder, "token": token},
         )
 
+    async def expiry(self, name: str) -> tuple[str, int, str] | None:
+        """(holder, token, expiry as stored): changes whenever the lease is renewed."""
+        row = await self._session.execute(
+            text(
+                "SELECT holder, token, CAST(expires_at AS VARCHAR(40)) FROM leases "
+                "WHERE name = :name"
+            ),
+            {"name": name},
+        )
+        found = row.first()
+        return None if found is None else (str(found[0]), int(found[1]), str(found[2]))
+
     async def state(self, name: str) -> tuple[str, int, bool] | None:
         """(holder, token, still live) of the lease, None when it was never taken."""
         row = await self._session.execute(

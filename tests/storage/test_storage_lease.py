@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import Database
-from storage.lease import Lease, LeaseUnavailable, LostLead
+from storage.lease import Lease, LeaseUnavailable, LostLead, acquire_unless_renewed, keep
 
 
 class Monotonic:
@@ -166,3 +166,30 @@ async def test_the_lease_outlives_its_sessions_and_a_blocked_statement_times_out
         assert await lease.renew()
     finally:
         await lease.close()
+
+
+async def test_a_newcomer_waits_for_a_dead_holder_and_gives_way_to_a_live_one(
+    db: Database, other_db: Database
+) -> None:
+    live = Lease(db, "poll:telegram:abc", ttl=30, holder="live")
+    newcomer = Lease(other_db, "poll:telegram:abc", ttl=30, holder="newcomer")
+    try:
+        assert await live.acquire()
+        renewing = asyncio.create_task(keep(live, 0.1, lambda: None))
+        # Seen renewed: its holder is alive.
+        assert not await asyncio.wait_for(acquire_unless_renewed(newcomer, 0.05), 30)
+        renewing.cancel()
+        await asyncio.gather(renewing, return_exceptions=True)
+
+        # The holder dies (nothing renews any more): the newcomer waits for the expiry.
+        dead = Lease(db, "poll:zalo:abc", ttl=2, holder="dead")
+        assert await dead.acquire()
+        dead.forget()
+        waiting = Lease(other_db, "poll:zalo:abc", ttl=30, holder="waiting")
+        assert await asyncio.wait_for(acquire_unless_renewed(waiting, 0.05), 30)
+        assert await waiting.state() == ("waiting", 2, True)
+        await waiting.close()
+        await dead.close()
+    finally:
+        await live.close()
+        await newcomer.close()
