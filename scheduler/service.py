@@ -78,7 +78,8 @@ class SchedulerHandle:
     _lease: Lease = field(init=False)
     _scheduler: AsyncIOScheduler = field(init=False)
     _watcher: asyncio.Task[None] | None = None
-    _leading: asyncio.Task[None] | None = None  # taking the lead: maintenance and catch-up
+    # Taking the lead (maintenance and catch-up), each in a task of its own.
+    _leading: set[asyncio.Task[None]] = field(default_factory=set)
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Jobs with posts a platform refused: the latest failures and when to try again.
     _failing: dict[str, tuple[Job, list[Failure]]] = field(default_factory=dict)
@@ -104,12 +105,13 @@ class SchedulerHandle:
             await self._take_lead()
 
     async def stop(self) -> None:
-        for task in (self._watcher, self._leading):
+        for task in (self._watcher, *self._leading):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._watcher = self._leading = None
+        self._watcher = None
+        self._leading.clear()
         if self._scheduler.running:
             self._scheduler.remove_all_jobs()
             self._scheduler.shutdown(wait=False)
@@ -192,6 +194,8 @@ class SchedulerHandle:
         start = now - self.catalogue.schedule.grace
         made = 0
         for job in planned(self.catalogue, start, now):
+            if not self._lease.held:  # stepped down (fenced): the next leader catches up
+                break
             made += await self._run(job, now)
         return made
 
@@ -297,7 +301,9 @@ class SchedulerHandle:
             await asyncio.sleep(self.poll_seconds)
             try:
                 if await self._elect():
-                    self._leading = asyncio.create_task(self._take_lead(), name="scheduler-lead")
+                    task = asyncio.create_task(self._take_lead(), name="scheduler-lead")
+                    self._leading.add(task)
+                    task.add_done_callback(self._leading.discard)
             except Exception:
                 log.exception("scheduler: leader election failed; trying again")
 
