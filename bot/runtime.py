@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
+import hashlib
 import logging
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.app import open_app
+from bot import texts
+from bot.app import App, open_app
 from bot.config_file import StartupError
 from bot.logs import hide_secret
 from bot.settings import Settings
 from bot.telegram.bot import TelegramBot, TelegramSettings
 from scheduler.service import SchedulerHandle, start_scheduler
+from storage.lease import Lease, LeaseUnavailable, acquire_unless_renewed, keep
 
 if TYPE_CHECKING:
     from aiohttp.web import RouteDef
@@ -48,6 +52,34 @@ def telegram_settings(settings: Settings) -> TelegramSettings:
     )
 
 
+def poll_lease_name(platform: str, token: str) -> str:
+    """The lease of the one process polling `platform` with `token`: named after a hash of
+    the token, never the token itself (the table is readable by whoever reads the database)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+    return f"poll:{platform}:{digest}"
+
+
+async def take_poll_lease(
+    app: App, platform: str, token: str, token_setting: str, ttl: float, renew: float
+) -> Lease:
+    """The polling lease of this bot token, or StartupError when another process that is
+    still alive (renewing it) polls with the same token. A holder that died (this process
+    killed and restarted at once) is waited for until its lease expires (at most `ttl`)."""
+    lease = Lease(app.db, poll_lease_name(platform, token), ttl=ttl)
+    try:
+        got = await lease.acquire()
+        if not got:
+            log.info("%s: another process holds this token's polling lease; watching it", platform)
+            got = await acquire_unless_renewed(lease, min(1.0, renew / 2))
+    except LeaseUnavailable as exc:
+        await lease.close()
+        raise StartupError(texts.poll_lease_unchecked(platform, str(exc))) from exc
+    if not got:
+        await lease.close()
+        raise StartupError(texts.poller_elsewhere(platform, token_setting))
+    return lease
+
+
 async def serve(
     settings: Settings,
     config: Path | None = None,
@@ -57,7 +89,8 @@ async def serve(
     """Every configured platform in one process, against one database and one config, until
     `stop` is set (or SIGINT/SIGTERM arrives); everything started is stopped again. A platform
     that stops receiving for good (a second poller on one token) stops the process with a
-    StartupError."""
+    StartupError. A platform that polls first takes the polling lease of its token
+    (`take_poll_lease`) and keeps renewing it: a second poller is refused at start."""
     stop = stop or asyncio.Event()
     _on_signals(stop)  # from the start: a SIGTERM during start-up still ends cleanly
     tg_settings = telegram_settings(settings) if settings.telegram_bot_token else None
@@ -82,7 +115,9 @@ async def serve(
         stop.set()
 
     adapters: list[ChatAdapter] = []
+    tokens: dict[str, tuple[str, str]] = {}  # platform -> (token, its setting's name)
     if tg_settings is not None:
+        tokens["telegram"] = (tg_settings.token, "TELEGRAM_BOT_TOKEN")
         adapters.append(TelegramBot(app.engine, tg_settings, on_fatal=fatal))
     if settings.zalo_bot_token is not None:
         from bot.zalo.bot import create_zalo
@@ -90,12 +125,15 @@ async def serve(
         zalo = create_zalo(app, settings, media)
         if zalo is not None:
             adapters.append(zalo)
+            tokens["zalo"] = (settings.zalo_bot_token.get_secret_value(), "ZALO_BOT_TOKEN")
     # Routes first: the web server must answer before a platform is told the webhook URL.
     for adapter in adapters:
         routes += adapter.web_routes()
     web: WebServer | None = None
     scheduler: SchedulerHandle | None = None
     started: list[ChatAdapter] = []
+    leases: list[Lease] = []
+    keepers: list[asyncio.Task[None]] = []
     try:
         if routes:
             from bot.web import WebServer
@@ -104,10 +142,34 @@ async def serve(
             web.add_routes(routes)
             await web.start()
         for adapter in adapters:
+            if not adapter.web_routes():  # no webhook: it polls, alone on its token
+                token, setting = tokens[adapter.platform]
+                lease = await take_poll_lease(
+                    app,
+                    adapter.platform,
+                    token,
+                    setting,
+                    settings.lease_ttl_seconds,
+                    settings.lease_renew_seconds,
+                )
+                leases.append(lease)
+                lost = functools.partial(fatal, texts.poller_lost(adapter.platform))
+                keepers.append(
+                    asyncio.create_task(
+                        keep(lease, settings.lease_renew_seconds, lost),
+                        name=f"{adapter.platform}-poll-lease",
+                    )
+                )
             await adapter.start()  # a refused token or an unreachable API: StartupError
             started.append(adapter)
         app.engine.notifiers.extend(started)  # leaders' /nhacnho posts through them
-        scheduler = await start_scheduler(app, started, files_dir=app.engine.files_directory())
+        scheduler = await start_scheduler(
+            app,
+            started,
+            files_dir=app.engine.files_directory(),
+            poll_seconds=settings.lease_renew_seconds,
+            lease_ttl=settings.lease_ttl_seconds,
+        )
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it again and again.
         gc.freeze()
@@ -128,6 +190,12 @@ async def serve(
                 await part.stop()
             except Exception:
                 log.exception("stopping %s failed", name)
+        # Polling has stopped: let the token's lease go, so a new poller may start at once.
+        for keeper in keepers:
+            keeper.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
+        for lease in leases:
+            await lease.close()
         await app.close()
     if refusals:
         raise StartupError(refusals[0])

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from dotenv.parser import parse_stream
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import texts
@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     web_host: str = "0.0.0.0"
     web_port: int = Field(default=8080, ge=0, le=65535)
     form_timeout_minutes: float = Field(default=10, gt=0)
+    # The leases of the scheduler's leader and of a polling adapter (storage/lease.py): a
+    # holder that stops renewing is replaced within TTL + RENEW seconds (40 s by default).
+    lease_ttl_seconds: float = Field(default=30, ge=3, le=300)
+    lease_renew_seconds: float = Field(default=10, gt=0)
+
+    @field_validator("lease_renew_seconds")
+    @classmethod
+    def _renew_well_inside_ttl(cls, value: float, info: ValidationInfo) -> float:
+        # One renewal may fail and the next still land before the holder fences itself.
+        ttl = info.data.get("lease_ttl_seconds")
+        if ttl is not None and value * 3 > ttl:
+            raise ValueError(texts.LEASE_RENEW_TOO_SLOW)
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -48,3 +48,34 @@ def webhook_in_use(platform: str, url: str, settings_vi: str, settings_en: str) 
         f"a webhook is set ({url}): refusing to poll; set {settings_en}, or "
         f"{take_over} to delete it and poll here"
     )
+
+
+LEASE_RENEW_TOO_SLOW = (
+    "LEASE_RENEW_SECONDS phải không quá một phần ba LEASE_TTL_SECONDS (mặc định 10 và 30 giây)"
+)
+
+
+def poller_elsewhere(platform: str, token_setting: str) -> str:
+    """Start-up refused: another live process holds the polling lease of this bot token."""
+    return (
+        f"một tiến trình khác đang nhận tin của bot này ({platform}, long polling bằng cùng "
+        f"{token_setting}); mỗi token chỉ một tiến trình được polling. Hãy dừng tiến trình kia "
+        f"hoặc dùng webhook / another process is polling {platform} with this token (its "
+        f"lease is being renewed); not starting"
+    )
+
+
+def poller_lost(platform: str) -> str:
+    """A running poller found its polling lease taken by another process."""
+    return (
+        f"một tiến trình khác đã nhận việc polling {platform} của bot này (tiến trình này "
+        f"không gia hạn được quyền polling kịp thời); dừng lại để khỏi nhận tin hai nơi / "
+        f"another process took over polling {platform} with this token; stopping"
+    )
+
+
+def poll_lease_unchecked(platform: str, detail: str) -> str:
+    return (
+        f"không kiểm tra được trong cơ sở dữ liệu rằng chưa tiến trình nào khác polling "
+        f"{platform} bằng token này ({detail})"
+    )

@@ -4,12 +4,16 @@ A post counts as made only once it is recorded in `posts_made` under its job id,
 platform. The record is written right *after* a successful send: a crash between the two makes
 the post again after a restart (one duplicate) rather than never (a loss). A post the platform
 finally refused (`DeliveryFailed`) is not recorded: the job run again sends it.
+
+The scheduler passes a `fence`: awaited right before each send, it raises (the scheduler's
+`LostLead`) once the process no longer holds the scheduler's lease, which ends the run with
+nothing further sent (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +23,9 @@ from storage import Database
 from storage.repositories import UnreachablePerson
 
 log = logging.getLogger(__name__)
+
+# Awaited before each send; raises to stop the delivery (nothing more is sent).
+Fence = Callable[[], Awaitable[None]]
 
 
 class DeliveryFailed(Exception):
@@ -78,9 +85,10 @@ async def deliver(
     period: str,
     posts: Sequence[Outgoing],
     now: datetime,
+    fence: Fence | None = None,
 ) -> int:
     """`send_posts`, returning only how many posts were made."""
-    return (await send_posts(db, notifiers, job_id, period, posts, now)).made
+    return (await send_posts(db, notifiers, job_id, period, posts, now, fence)).made
 
 
 async def send_posts(
@@ -90,6 +98,7 @@ async def send_posts(
     period: str,
     posts: Sequence[Outgoing],
     now: datetime,
+    fence: Fence | None = None,
 ) -> Delivered:
     """Send each post on every platform that has not had it yet.
 
@@ -97,7 +106,8 @@ async def send_posts(
     them (`post_many`: Zalo puts the weekly digest in as few messages as it can). The log is
     read in one short transaction and each post recorded in its own right after it was sent:
     no transaction (and, on SQLite, no write lock) is held across network I/O. Call it with
-    no unit of work open.
+    no unit of work open. `fence`, when given, is awaited before each send; what it raises
+    ends the delivery there and reaches the caller.
     """
     async with db.unit_of_work() as uow:
         made = await uow.posts.made(job_id)
@@ -107,6 +117,8 @@ async def send_posts(
     for notifier in notifiers:
         todo = [p for p in posts if (p.record_key, notifier.platform) not in made]
         for batch in _runs(todo, compact=isinstance(notifier, BatchNotifier)):
+            if fence is not None:
+                await fence()  # outside the try below: it must stop the run, not fail a post
             try:
                 if len(batch) > 1 and isinstance(notifier, BatchNotifier):
                     sent = await notifier.post_many(batch[0].to, [p.message for p in batch])
@@ -176,6 +188,7 @@ async def tell_admins(
     period: str,
     message: Reply,
     now: datetime,
+    fence: Fence | None = None,
 ) -> int:
     """Post `message` privately to every admin, once per job: recorded like any post under
     `{job_id}:undelivered`, so a second call (another process, a restart) sends nothing."""
@@ -184,7 +197,7 @@ async def tell_admins(
         for p in catalogue.people
         if p.role is Role.ADMIN
     ]
-    return await deliver(db, notifiers, f"{job_id}:undelivered", period, admins, now)
+    return await deliver(db, notifiers, f"{job_id}:undelivered", period, admins, now, fence)
 
 
 def _runs(posts: Sequence[Outgoing], compact: bool) -> list[list[Outgoing]]:

@@ -16,7 +16,7 @@ from core.catalogue import Catalogue
 from core.chat import Notifier, reply
 from core.schedule import REMINDERS, Job, JobKind, plan
 from handlers.files import release
-from handlers.notify import Delivered, Failure, send_posts, tell_admins
+from handlers.notify import Delivered, Failure, Fence, send_posts, tell_admins
 from handlers.reminders import job_posts
 from storage import Database
 
@@ -64,8 +64,10 @@ async def attempt_job(
     job: Job,
     now: datetime,
     files_dir: Path | None = None,
+    fence: Fence | None = None,
 ) -> Delivered:
-    """`run_job`, saying also which posts a platform did not take."""
+    """`run_job`, saying also which posts a platform did not take. `fence` is awaited before
+    each send (`handlers.notify.send_posts`)."""
     if not still_useful(catalogue, job, now):
         log.info("job %s skipped at %s", job.id, now.isoformat())
         return Delivered(skipped=True)
@@ -73,7 +75,7 @@ async def attempt_job(
     # with none open.
     posts = await job_posts(catalogue, db, job, now, files_dir)
     try:
-        delivered = await send_posts(db, notifiers, job.id, job.period.key, posts, now)
+        delivered = await send_posts(db, notifiers, job.id, job.period.key, posts, now, fence)
     finally:
         # Every platform has had the posts now (a digest's charts go to Telegram and Zalo):
         # their files go. A retry composes the posts and draws the charts again.
@@ -89,6 +91,7 @@ async def report_undelivered(
     job: Job,
     failures: Sequence[Failure],
     now: datetime,
+    fence: Fence | None = None,
 ) -> int:
     """Tell the admins in private which of the job's posts never went out (once per job)."""
     seen = dict.fromkeys((f.post.to.name, f.platform, f.reason) for f in failures)
@@ -96,4 +99,6 @@ async def report_undelivered(
         job.kind.value, job.period.label, catalogue.calendar.local(job.at), list(seen)
     )
     log.error("job %s: %d post(s) not delivered; telling the admins", job.id, len(failures))
-    return await tell_admins(db, catalogue, notifiers, job.id, job.period.key, reply(text), now)
+    return await tell_admins(
+        db, catalogue, notifiers, job.id, job.period.key, reply(text), now, fence
+    )

@@ -1,9 +1,19 @@
 """The scheduler in a running bot: APScheduler on the bot's event loop, one leader at a time.
 
-Every process calls `start_scheduler`; only the one holding the PostgreSQL advisory lock
-(`storage.leader`) runs jobs. The others poll for the lock and take over when the holder's
-connection closes. Taking the lead (at start-up or on take-over) first runs the jobs missed
-within the grace window (`catch_up`); the post log makes that safe to repeat.
+Every process calls `start_scheduler`; only the one holding the scheduler's lease
+(`storage.lease`, a row with an expiry judged by the database's clock and a fencing token)
+runs jobs. The leader renews the lease every `poll_seconds`; the others try to take it as
+often and take over once it expired (a leader that stopped, died, froze or lost the
+network): within TTL + `poll_seconds` (40 s by default). Taking the lead (at start-up or on
+take-over) first runs the jobs missed within the grace window (`catch_up`); the post log
+makes that safe to repeat.
+
+A leader fences itself: once its last successful renewal is older than the TTL less a
+margin (the monotonic clock: a frozen process finds it so on waking up) it steps down before
+doing anything else, and before each post it checks in the database that the lease is still
+its own under its token (`Lease.check`, the `fence` of `handlers.notify.send_posts`); a
+failed check ends the job run (`LostLead`) with nothing further sent, and it steps down.
+SQLite serves one process: the same lease, which it always gets.
 
 A job some of whose posts a platform refused is run again every `RETRY_AFTER` while its grace
 window is open (only the posts not yet made go); when the window closes with posts still not
@@ -30,7 +40,7 @@ from handlers.maintenance import Pruned, prune
 from handlers.notify import Delivered, Failure
 from scheduler.jobs import attempt_job, planned, report_undelivered
 from storage import Database
-from storage.leader import LeaderLock
+from storage.lease import DEFAULT_RENEW, DEFAULT_TTL, SCHEDULER, Lease, LeaseUnavailable, LostLead
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +69,24 @@ class SchedulerHandle:
     db: Database
     notifiers: Sequence[Notifier]
     clock: Callable[[], datetime] = _wall_clock
-    poll_seconds: float = 30.0
+    poll_seconds: float = DEFAULT_RENEW  # between renewals (a follower: between attempts)
+    lease_ttl: float = DEFAULT_TTL
     realtime: bool = True  # add APScheduler date jobs (False: catch-up only, for tests)
     files_dir: Path | None = None  # where the digest's charts are drawn; None: no charts
     is_leader: bool = False
     posts_made: int = 0
-    _lock: LeaderLock = field(init=False)
+    _lease: Lease = field(init=False)
     _scheduler: AsyncIOScheduler = field(init=False)
     _watcher: asyncio.Task[None] | None = None
+    # Taking the lead (maintenance and catch-up), each in a task of its own.
+    _leading: set[asyncio.Task[None]] = field(default_factory=set)
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Jobs with posts a platform refused: the latest failures and when to try again.
     _failing: dict[str, tuple[Job, list[Failure]]] = field(default_factory=dict)
     _retry_at: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._lock = LeaderLock(self.db.engine)
+        self._lease = Lease(self.db, SCHEDULER, ttl=self.lease_ttl)
         schedule = self.catalogue.schedule
         self._scheduler = AsyncIOScheduler(
             timezone=self.catalogue.calendar.tz,
@@ -86,39 +99,81 @@ class SchedulerHandle:
 
     async def start(self) -> None:
         self._scheduler.start(paused=True)
-        await self.elect()
-        self._watcher = asyncio.create_task(self._watch(), name="scheduler-leader-watch")
+        took = await self._elect()
+        self._watcher = asyncio.create_task(self._watch(), name="scheduler-lease")
+        if took:  # the missed jobs are made before start returns; renewals go on meanwhile
+            await self._take_lead()
 
     async def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        for task in (self._watcher, *self._leading):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watcher = None
+        self._leading.clear()
         if self._scheduler.running:
             self._scheduler.remove_all_jobs()
             self._scheduler.shutdown(wait=False)
         self.is_leader = False
-        await self._lock.release()
+        await self._lease.close()  # let the lease go: a follower takes over at once
 
     async def elect(self) -> None:
-        """Lead if the lock is free; step down if the lock's connection was lost."""
-        if self.is_leader:
-            if not await self._lock.alive():
-                log.warning("scheduler: lost the lead")
-                self.is_leader = False
-                self._scheduler.remove_all_jobs()
+        """One round of the election: renew the lease (stepping down if it was lost), or try
+        to take it and then lead (the missed jobs first)."""
+        if await self._elect():
+            await self._take_lead()
+
+    async def _elect(self) -> bool:
+        """Renew or try to take the lease; True when it was just taken."""
+        if self._lease.held:
+            try:
+                kept = await self._lease.renew()
+            except LeaseUnavailable as exc:
+                log.warning("scheduler: lease renewal failed (%s)", exc)
+                kept = self._lease.fresh()  # ours until the self-fence says otherwise
+            if not kept:
+                self._step_down("the lease was not renewed in time or was taken over")
+            return False
+        try:
+            return await self._lease.acquire()
+        except LeaseUnavailable as exc:
+            log.warning("scheduler: cannot reach the database to take the lease (%s)", exc)
+            return False
+
+    async def _take_lead(self) -> None:
+        log.info("scheduler: this process runs the jobs (lease token %s)", self._lease.token)
+        now = self.clock()
+        await self.maintain(now)
+        await self.catch_up(now)
+        if not self._lease.fresh():  # lost while catching up
+            self._step_down("the lease was lost while catching up")
             return
-        if await self._lock.try_acquire():
-            log.info("scheduler: this process runs the jobs")
-            now = self.clock()
-            await self.maintain(now)
-            await self.catch_up(now)
-            # Leader from here on: timed jobs may fire; the missed ones were made first.
-            self.is_leader = True
-            if self.realtime:
-                await self._plan_ahead()
-                self._scheduler.resume()
+        # Leader from here on: timed jobs may fire; the missed ones were made first.
+        self.is_leader = True
+        if self.realtime:
+            await self._plan_ahead()
+            self._scheduler.resume()
+
+    def _step_down(self, why: str) -> None:
+        """Stop leading at once: no timed job fires; another process's turn."""
+        if self._lease.held or self.is_leader:
+            log.warning("scheduler: lost the lead: %s", why)
+        self._lease.forget()
+        self.is_leader = False
+        if self._scheduler.running:
+            self._scheduler.remove_all_jobs()
+            self._scheduler.pause()
+
+    def _still_leading(self) -> bool:
+        """The self-fence: leading, and the lease renewed recently enough."""
+        if self.is_leader and not self._lease.fresh():
+            self._step_down("not renewed in time (frozen, or the database out of reach)")
+        return self.is_leader
+
+    async def _fence(self) -> None:
+        """Before each post: the lease is still ours by the database (raises LostLead)."""
+        await self._lease.check()
 
     async def maintain(self, now: datetime) -> Pruned | None:
         """The maintenance job: prune what is no longer needed. A failure is logged and
@@ -130,15 +185,17 @@ class SchedulerHandle:
             return None
 
     async def _maintain_now(self) -> None:
-        if self.is_leader:
+        if self._still_leading():
             await self.maintain(self.clock())
 
     async def catch_up(self, now: datetime) -> int:
         """Run the jobs of the grace window before `now` that have posts still to make.
-        Only for the process holding the lock (`elect` calls it on taking the lead)."""
+        Only for the process holding the lease (`elect` calls it on taking the lead)."""
         start = now - self.catalogue.schedule.grace
         made = 0
         for job in planned(self.catalogue, start, now):
+            if not self._lease.held:  # stepped down (fenced): the next leader catches up
+                break
             made += await self._run(job, now)
         return made
 
@@ -147,9 +204,12 @@ class SchedulerHandle:
             self._retry_at.pop(job.id, None)
             try:
                 delivered = await attempt_job(
-                    self.catalogue, self.db, self.notifiers, job, now, self.files_dir
+                    self.catalogue, self.db, self.notifiers, job, now, self.files_dir, self._fence
                 )
                 await self._follow_up(job, delivered, now)
+            except LostLead as exc:
+                self._step_down(f"job {job.id} stopped: {exc}")
+                return 0
             except Exception:
                 log.exception("scheduler: job %s failed", job.id)
                 return 0
@@ -185,7 +245,9 @@ class SchedulerHandle:
             return
         failing = self._failing.pop(job.id, None)
         if failing is not None:
-            await report_undelivered(self.catalogue, self.db, self.notifiers, job, failing[1], now)
+            await report_undelivered(
+                self.catalogue, self.db, self.notifiers, job, failing[1], now, self._fence
+            )
 
     async def retry_due(self, now: datetime) -> int:
         """Run the retries due at `now` (APScheduler fires them itself in real time)."""
@@ -200,7 +262,7 @@ class SchedulerHandle:
         return dict(self._retry_at)
 
     async def _fire(self, job: Job) -> None:
-        if self.is_leader:
+        if self._still_leading():
             await self._run(job, self.clock())
 
     async def _plan_ahead(self) -> None:
@@ -233,10 +295,15 @@ class SchedulerHandle:
         return [job.id for job in self._scheduler.get_jobs()]
 
     async def _watch(self) -> None:
+        """Renew or take the lease every `poll_seconds`, never held up by a job: taking the
+        lead (a catch-up may take minutes) runs in a task of its own."""
         while True:
             await asyncio.sleep(self.poll_seconds)
             try:
-                await self.elect()
+                if await self._elect():
+                    task = asyncio.create_task(self._take_lead(), name="scheduler-lead")
+                    self._leading.add(task)
+                    task.add_done_callback(self._leading.discard)
             except Exception:
                 log.exception("scheduler: leader election failed; trying again")
 
@@ -246,7 +313,8 @@ async def start_scheduler(
     notifiers: Sequence[Notifier],
     *,
     clock: Callable[[], datetime] = _wall_clock,
-    poll_seconds: float = 30.0,
+    poll_seconds: float = DEFAULT_RENEW,
+    lease_ttl: float = DEFAULT_TTL,
     realtime: bool = True,
     files_dir: Path | None = None,
 ) -> SchedulerHandle:
@@ -257,6 +325,7 @@ async def start_scheduler(
         notifiers,
         clock=clock,
         poll_seconds=poll_seconds,
+        lease_ttl=lease_ttl,
         realtime=realtime,
         files_dir=files_dir,
     )

@@ -310,3 +310,15 @@ class CorrectionRow(Base):
     decided_by_name: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     version: Mapped[int | None]  # the submission version an approval made
+
+
+class LeaseRow(Base):
+    """A lease (storage/lease.py): held by `holder` until `expires_at` by the database's
+    clock; `token` grows by one with every new holder (the fencing token)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    token: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime]

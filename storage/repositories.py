@@ -1164,3 +1164,99 @@ class FormDrafts:
             .limit(limit)
         )
         return [_stored_draft(row) for row in await self._session.scalars(query)]
+
+
+class LeaseLog:
+    """Leases (`storage.lease`), judged by the database's clock, never the process's: a lease
+    is taken when it is free or expired (its token then grows by one) and renewed only by its
+    holder under the token it was taken with, while it has not expired."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    def _now(self, plus_seconds: bool = False) -> str:
+        """The database's current time (plus `:ttl` seconds) as an SQL expression."""
+        if self._postgres:
+            return "now() + make_interval(secs => :ttl)" if plus_seconds else "now()"
+        # SQLite: the same text format SQLAlchemy writes, to the millisecond.
+        shift = ", :shift" if plus_seconds else ""
+        return f"strftime('%Y-%m-%d %H:%M:%f', 'now'{shift})"
+
+    def _ttl(self, ttl: float) -> dict[str, Any]:
+        return {"ttl": ttl} if self._postgres else {"shift": f"+{ttl:.3f} seconds"}
+
+    async def take(self, name: str, holder: str, ttl: float) -> int | None:
+        """Take the lease if it is free, expired or already `holder`'s: the new fencing
+        token, or None while another holder's lease lives. One statement: two takers at once
+        are ordered by the row lock, and the second finds the first's live lease."""
+        row = await self._session.execute(
+            text(
+                "INSERT INTO leases (name, holder, token, expires_at) "
+                f"VALUES (:name, :holder, 1, {self._now(True)}) "
+                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                "token = leases.token + 1, expires_at = excluded.expires_at "
+                f"WHERE leases.expires_at <= {self._now()} OR leases.holder = excluded.holder "
+                "RETURNING token"
+            ),
+            {"name": name, "holder": holder, **self._ttl(ttl)},
+        )
+        token = row.scalar_one_or_none()
+        return None if token is None else int(token)
+
+    async def renew(self, name: str, holder: str, token: int, ttl: float) -> bool:
+        """Push the expiry `ttl` seconds past now; False when the lease expired or another
+        holder took it (the token changed)."""
+        result = await self._session.execute(
+            text(
+                f"UPDATE leases SET expires_at = {self._now(True)} "
+                "WHERE name = :name AND holder = :holder AND token = :token "
+                f"AND expires_at > {self._now()}"
+            ),
+            {"name": name, "holder": holder, "token": token, **self._ttl(ttl)},
+        )
+        return cast(int, getattr(result, "rowcount", 0)) == 1
+
+    async def current(self, name: str, holder: str, token: int) -> bool:
+        """The lease is still `holder`'s under `token` and has not expired."""
+        row = await self._session.execute(
+            text(
+                "SELECT 1 FROM leases WHERE name = :name AND holder = :holder "
+                f"AND token = :token AND expires_at > {self._now()}"
+            ),
+            {"name": name, "holder": holder, "token": token},
+        )
+        return row.first() is not None
+
+    async def release(self, name: str, holder: str, token: int) -> None:
+        """Let the lease expire now (another process may take it at once)."""
+        await self._session.execute(
+            text(
+                f"UPDATE leases SET expires_at = {self._now()} "
+                "WHERE name = :name AND holder = :holder AND token = :token"
+            ),
+            {"name": name, "holder": holder, "token": token},
+        )
+
+    async def expiry(self, name: str) -> tuple[str, int, str] | None:
+        """(holder, token, expiry as stored): changes whenever the lease is renewed."""
+        row = await self._session.execute(
+            text(
+                "SELECT holder, token, CAST(expires_at AS VARCHAR(40)) FROM leases "
+                "WHERE name = :name"
+            ),
+            {"name": name},
+        )
+        found = row.first()
+        return None if found is None else (str(found[0]), int(found[1]), str(found[2]))
+
+    async def state(self, name: str) -> tuple[str, int, bool] | None:
+        """(holder, token, still live) of the lease, None when it was never taken."""
+        row = await self._session.execute(
+            text(
+                f"SELECT holder, token, expires_at > {self._now()} FROM leases WHERE name = :name"
+            ),
+            {"name": name},
+        )
+        found = row.first()
+        return None if found is None else (str(found[0]), int(found[1]), bool(found[2]))

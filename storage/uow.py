@@ -24,6 +24,7 @@ from storage.repositories import (
     AuditRepository,
     ChatMoves,
     FormDrafts,
+    LeaseLog,
     MediaFiles,
     NudgeLog,
     OutgoingCounter,
@@ -92,9 +93,9 @@ class UnitOfWork:
     unreachable: UnreachablePeople
     media: MediaFiles
     drafts: FormDrafts
-
     corrections: CorrectionRepository
     weeks: WeekApprovals
+    leases: LeaseLog
 
     def __init__(
         self,
@@ -129,9 +130,9 @@ class UnitOfWork:
         self.unreachable = UnreachablePeople(session)
         self.media = MediaFiles(session)
         self.drafts = FormDrafts(session)
-
         self.corrections = CorrectionRepository(session)
         self.weeks = WeekApprovals(session)
+        self.leases = LeaseLog(session)
         return self
 
     async def __aexit__(

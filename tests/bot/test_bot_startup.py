@@ -117,6 +117,17 @@ def test_bad_timezone_setting_is_refused(tmp_path: Path) -> None:
     _refused(result, "calendar.timezone: múi giờ 'Mars/Olympus' không tồn tại")
 
 
+def test_a_lease_renewal_too_slow_for_its_ttl_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_text("", "utf-8")
+    result = _start(
+        tmp_path,
+        "simulate",
+        "empty.jsonl",
+        env={"LEASE_TTL_SECONDS": "30", "LEASE_RENEW_SECONDS": "15"},
+    )
+    _refused(result, "LEASE_RENEW_SECONDS: LEASE_RENEW_SECONDS phải không quá một phần ba")
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

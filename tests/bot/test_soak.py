@@ -104,6 +104,9 @@ async def test_reports_survive_sigkill_exactly_once(tmp_path: Path) -> None:
         "CONFIG_PATH": str(config),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        # A restarted process waits for the killed one's polling lease to expire: short here.
+        "LEASE_TTL_SECONDS": "3",
+        "LEASE_RENEW_SECONDS": "1",
     }
     wanted: dict[tuple[str, str], str] = {}  # (unit code, period) -> text
     for n in range(REPORTS):

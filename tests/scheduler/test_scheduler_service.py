@@ -124,7 +124,7 @@ async def test_two_processes_on_postgresql_one_posts_the_other_takes_over(
         assert second_posts.posts == []
 
         clock.now = at(2024, 11, 18, 11, 30)
-        await first.stop()  # its lock connection closes, as when the process dies
+        await first.stop()  # it lets its lease go, as a process stopping cleanly does
         for _ in range(200):
             if second.is_leader:
                 break

@@ -42,6 +42,7 @@ async def test_an_older_schema_is_upgraded(db: Database) -> None:
         await connection.exec_driver_sql("DROP INDEX ix_registrations_created")  # 0006's
         await connection.exec_driver_sql("ALTER TABLE registrations DROP COLUMN username")
         await connection.exec_driver_sql("ALTER TABLE registrations DROP COLUMN request_text")
+        await connection.exec_driver_sql("DROP TABLE leases")  # 0007's
         await connection.exec_driver_sql("DROP TABLE media")  # 0008's
         await connection.exec_driver_sql("DROP TABLE form_drafts")
         await connection.exec_driver_sql("DROP TABLE week_approvals")  # 0009's

@@ -1,0 +1,162 @@
+"""One fenced scheduler with real processes (issue 17): two `python -m bot run` workers
+(webhook mode, so both run) on one PostgreSQL database against the fake Bot API, leases of
+3 s renewed every second. The leader is frozen (SIGSTOP) past its lease's TTL just before a
+digest is due: the other takes over and posts it; the leader, woken up (SIGCONT) with the
+digest overdue in its own APScheduler, steps down and posts nothing. Each message of the
+digest reaches the fake Bot API exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from testing.fake_telegram import TOKEN, FakeBotApi
+from tests.conftest import CONFIG_PATH
+from tests.scratch_pg import drop_postgres_database, fresh_postgres_database
+
+ROOT = Path(__file__).resolve().parents[2]
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+GROUP = -1001234567890
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Worker:
+    """A `python -m bot run` process whose log lines are read as they come."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process) -> None:
+        self.name = name
+        self.process = process
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.lines.append(raw.decode(errors="replace").rstrip())
+            self._changed.set()
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    async def wait_for(self, text: str, within: float = 60) -> None:
+        async with asyncio.timeout(within):
+            while not self.said(text):
+                if self.process.returncode is not None:
+                    raise AssertionError(f"{self.name} exited: {self.lines[-20:]}")
+                self._changed.clear()
+                with_timeout = asyncio.wait_for(self._changed.wait(), 1)
+                await asyncio.gather(with_timeout, return_exceptions=True)
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        await asyncio.gather(self._reader, return_exceptions=True)
+
+
+def config_with_digest_at(tmp_path: Path, at: datetime) -> Path:
+    text = CONFIG_PATH.read_text("utf-8").replace(
+        "# telegram = -1001234567890", f"telegram = {GROUP}"
+    )
+    # Quiet hours far from now: no post is planned inside them, whatever the time of day.
+    quiet = at + timedelta(hours=12)
+    schedule = (
+        "[schedule]\n"
+        f'digest = ["{DAYS[at.weekday()]} {at:%H:%M}"]\n'
+        "early_reminders = []\n"
+        "countdown_days = []\n"
+        f'quiet_start = "{quiet:%H:%M}"\n'
+        f'quiet_end = "{quiet + timedelta(hours=1):%H:%M}"\n'
+    )
+    text = text.replace("[schedule]\n", schedule, 1)
+    path = tmp_path / "config.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[str]:
+    url = await fresh_postgres_database()
+    yield url
+    await drop_postgres_database(url)
+
+
+async def start_worker(name: str, env: dict[str, str], cwd: Path) -> Worker:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    return Worker(name, process)
+
+
+async def test_a_frozen_leader_is_replaced_and_the_digest_goes_once(
+    api: FakeBotApi, database: str, tmp_path: Path
+) -> None:
+    # The digest at the next whole minute at least 30 s away: time for both to start.
+    soon = datetime.now(TZ) + timedelta(seconds=30)
+    due = soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WEBHOOK_URL")},
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database,
+        "CONFIG_PATH": str(config_with_digest_at(tmp_path, due)),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.root,
+        # Webhook mode: several workers receive behind a balancer (none is sent here).
+        "WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
+        "WEBHOOK_SECRET": "s3cret-webhook-secret",
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": "0",
+        "LEASE_TTL_SECONDS": "3",
+        "LEASE_RENEW_SECONDS": "1",
+        "LOG_LEVEL": "INFO",
+    }
+    leader = await start_worker("leader", env, tmp_path)
+    follower: Worker | None = None
+    try:
+        await leader.wait_for("scheduler: this process runs the jobs")
+        await leader.wait_for("bot running")
+        follower = await start_worker("follower", env, tmp_path)
+        await follower.wait_for("bot running")
+        assert not follower.said("scheduler: this process runs the jobs")
+        assert datetime.now(TZ) < due, "too slow to start: the digest came first"
+
+        leader.process.send_signal(signal.SIGSTOP)  # frozen, its TCP connections open
+        await follower.wait_for("scheduler: this process runs the jobs", within=30)
+        await api.wait_for(
+            lambda a: any(t.startswith("📊 TỔNG HỢP") for t in a.texts(GROUP)), within=120
+        )
+        await follower.wait_for("post(s) made", within=60)  # the whole digest, charts too
+
+        leader.process.send_signal(signal.SIGCONT)  # wakes up with the digest overdue
+        await leader.wait_for("scheduler: lost the lead", within=30)
+    finally:
+        await leader.stop()
+        if follower is not None:
+            await follower.stop()
+    texts = api.texts(GROUP)
+    assert len([t for t in texts if t.startswith("📊 TỔNG HỢP")]) == 1
+    assert len(texts) == len(set(texts))  # every message once
+    photos = [c.files.get("photo", b"") for c in api.sent("sendPhoto")]
+    assert len(photos) == len(set(photos))
+    assert not any("Traceback" in line for line in leader.lines + follower.lines)
