@@ -6,22 +6,25 @@ Judged by what is stored and what the digest says, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import tomllib
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from core import messages as msg
-from core.catalogue import Catalogue
+from core.catalogue import Catalogue, build_catalogue
 from core.chat import Attachment, Incoming, render_plain
 from core.closing import IMPORT_CHAT
+from core.schedule import Job, JobKind
 from core.submission import Sender
 from handlers import imports
 from handlers.engine import Engine
+from handlers.reminders import job_posts
 from storage import Database
 from storage.models import SubmissionRow
-from tests.conftest import ChatBot
+from tests.conftest import CONFIG_PATH, ChatBot
 from tests.handlers.test_handlers_closing import (
     BEFORE_46,
     CORRECTED,
@@ -251,3 +254,26 @@ async def test_lichsu_marks_an_import_into_a_closed_week_not_a_backfill(office: 
     assert "44/2024*" not in text
     assert "44/2024" in text
     assert msg.adjusted_weeks(["46/2024"]) in text
+
+
+async def test_a_scoped_chat_s_digest_announces_only_its_units(
+    db: Database, shipped_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """A group scoped to other communes than Bình Long is not told of its correction."""
+    data = tomllib.loads(CONFIG_PATH.read_text(encoding="utf-8"))
+    for unit in data["units"]:
+        if unit["code"] in ("binh_an", "binh_thuan"):
+            unit["areas"] = ["Cụm Nam"]
+    data["chats"]["cum_nam"] = {"title": "CỤM NAM", "areas": ["Cụm Nam"]}
+    scoped = build_catalogue(data)
+    chat = ChatBot(Engine(scoped, db, files_dir=tmp_path))
+    chat.at(BEFORE_46)
+    await chat.send("cb_binh_long", REPORT)
+    chat.at(SATURDAY)
+    await _upload(chat, [LONG_46])
+    assert await _confirm(chat) == msg.import_stored(0, 1, 0, 0)
+    assert DIGEST_ITEM in await _digest(chat, scoped, W47, DIGEST_47)
+    job = Job(DIGEST_47, JobKind.DIGEST, "cum_nam", W47, "mon1100")
+    posts = await job_posts(scoped, db, job, DIGEST_47 + timedelta(minutes=1))
+    assert posts
+    assert not any("đã điều chỉnh" in render_plain(p.message.blocks) for p in posts)
