@@ -297,6 +297,8 @@ def period_approval(summary: PeriodSummary) -> str:
     if not missing and last is not None:
         at = summary.catalogue.calendar.local(last.at)
         return texts.period_approved(len(reported), last.by_name, at)
+    if len(missing) == len(reported):  # a year's 52 weeks are not listed one by one
+        return texts.period_none_approved(len(reported))
     year = summary.period.year
     numbers = [str(p.week) if p.year == year else f"{p.week}/{p.year}" for p in missing]
     return texts.period_not_approved(numbers, len(reported))

@@ -188,6 +188,10 @@ def period_approved(weeks: int, by: str, at: datetime) -> str:
     return f"Đã phê duyệt: số liệu cả {weeks} tuần trong kỳ (lần cuối: {by}, {fmt_moment(at)})"
 
 
+def period_none_approved(weeks: int) -> str:
+    return f"Chưa phê duyệt: cả {weeks} tuần trong kỳ chưa được lãnh đạo phê duyệt"
+
+
 def period_not_approved(weeks: Sequence[str], reported: int) -> str:
     return f"Chưa phê duyệt: tuần {', '.join(weeks)} ({len(weeks)}/{reported} tuần trong kỳ)"
 

@@ -37,7 +37,7 @@ async def test_the_monthly_draft_names_the_weeks_not_approved(
         await _report_week(chat, catalogue, Period(2024, week), figures)
     chat.at(datetime(2024, 12, 3, 9, 0, tzinfo=VN))
     texts = await _month(chat)
-    assert "Chưa phê duyệt: tuần 45, 46, 47, 48 (4/4 tuần trong kỳ)" in texts
+    assert "Chưa phê duyệt: cả 4 tuần trong kỳ chưa được lãnh đạo phê duyệt" in texts
     assert not any(t.startswith("Đã phê duyệt") for t in texts)
 
     for week in (45, 46, 48):
