@@ -26,6 +26,9 @@ CLOSE_RULES = ("late_window", "digest", "never")
 APPROVED, REOPENED = "approved", "reopened"
 # Correction request states.
 PENDING, ACCEPTED, REFUSED = "pending", "approved", "rejected"
+# The `chat` of what an admin's spreadsheet import stored (a version, and the approved
+# correction recording an import into a closed week): not a chat, the file.
+IMPORT_CHAT = "import"
 
 
 def closes_at(calendar: Calendar, schedule: Schedule, period: Period) -> datetime | None:
@@ -80,6 +83,11 @@ class Correction:
     decided_by_name: str | None = None
     decided_at: datetime | None = None
     version: int | None = None  # the submission version it became
+
+    @property
+    def imported(self) -> bool:
+        """An admin's import into a closed week, recorded as approved when it was stored."""
+        return self.chat == IMPORT_CHAT
 
 
 @dataclass(frozen=True)

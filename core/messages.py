@@ -576,6 +576,14 @@ def late_weeks(weeks: Sequence[str]) -> str:
     return f"⏰ Nộp muộn: tuần {_join(weeks)}."
 
 
+# /lichsu's mark of a week whose figures changed after it closed.
+ADJUSTED_MARK = "*"
+
+
+def adjusted_weeks(weeks: Sequence[str]) -> str:
+    return f"✏️ ({ADJUSTED_MARK}) Số liệu đã điều chỉnh sau khi khóa sổ: tuần {_join(weeks)}."
+
+
 # --- registration ---------------------------------------------------------------------------
 
 
@@ -1206,12 +1214,30 @@ def import_counts(new: int, changed: int, unchanged: int, refused: int) -> str:
     )
 
 
-def import_row_new(row: int, unit: str, period: str) -> str:
-    return f"➕ Dòng {row}: {unit}, {period}: mới."
+# A previewed row of a closed week: stored as an approved correction.
+IMPORT_CLOSED_MARK = " (tuần đã khóa sổ)"
 
 
-def import_row_changed(row: int, unit: str, period: str) -> str:
-    return f"✏️ Dòng {row}: {unit}, {period}: thay đổi:"
+def import_row_new(row: int, unit: str, period: str, closed: bool = False) -> str:
+    return f"➕ Dòng {row}: {unit}, {period}{IMPORT_CLOSED_MARK if closed else ''}: mới."
+
+
+def import_row_changed(row: int, unit: str, period: str, closed: bool = False) -> str:
+    return f"✏️ Dòng {row}: {unit}, {period}{IMPORT_CLOSED_MARK if closed else ''}: thay đổi:"
+
+
+def import_closed_weeks(rows: int, periods: Sequence[str]) -> str:
+    return (
+        f"🔒 {rows} dòng thuộc tuần đã khóa sổ ({', '.join(periods)}): được lưu như điều chỉnh "
+        "đã duyệt, ghi vào lịch sử và nêu trong bản tổng hợp tuần tới."
+    )
+
+
+def import_week_approved(period: str, week: str) -> str:
+    return (
+        f"{capital(period)} đã được phê duyệt, số liệu là chính thức; dòng này không được nhập. "
+        f"Muốn nhập, quản trị viên mở khóa tuần trước: /mokhoa {week} <lý do>."
+    )
 
 
 def import_row_unchanged(row: int, unit: str, period: str) -> str:
@@ -1475,3 +1501,8 @@ def approval_stamp(name: str, at: datetime) -> str:
 def correction_mark(number: int, by: str, at: datetime) -> str:
     """The history sheet's mark of a version an approved correction made."""
     return f"Điều chỉnh DC{number}, {by} duyệt {fmt_moment(at)}"
+
+
+def import_correction_mark(number: int, by: str, at: datetime) -> str:
+    """The history sheet's mark of a version an admin's import made in a closed week."""
+    return f"Điều chỉnh DC{number}: nhập từ tệp sau khóa sổ, {by}, {fmt_moment(at)}"

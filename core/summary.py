@@ -5,11 +5,12 @@ reported late and how often. Pure: `handlers.queries.period_weeks` reads what it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from core.catalogue import Catalogue, Indicator, Milestone, Unit
+from core.closing import WeekApproval
 from core.pace import MilestoneStatus, Point, milestone_status
 from core.periods import Period, ReportPeriod
 from core.ranking import Ranking, counts, rank
@@ -60,10 +61,29 @@ class PeriodSummary:
     rankings: tuple[Ranking, ...]  # at the end; `change` is the change over the period
     lateness: tuple[Lateness, ...]  # units with a late or missing week, most first
     milestones: Mapping[str, tuple[MilestoneResult, ...]]  # indicator code -> results
+    # The leaders' approvals that stand, by period key (`core.closing`).
+    approvals: Mapping[str, WeekApproval] = field(default_factory=dict)
 
     @property
     def last_week(self) -> WeekReports:
         return self.weeks[-1]
+
+    @property
+    def reported_weeks(self) -> tuple[Period, ...]:
+        """The weeks someone reported for: the ones a leader can approve."""
+        return tuple(w.period for w in self.weeks if w.values)
+
+    @property
+    def unapproved(self) -> tuple[Period, ...]:
+        """The reported weeks not approved (or reopened); empty: the period's figures are
+        final."""
+        return tuple(p for p in self.reported_weeks if p.key not in self.approvals)
+
+    @property
+    def last_approval(self) -> WeekApproval | None:
+        """The latest of the reported weeks' approvals."""
+        found = [self.approvals[p.key] for p in self.reported_weeks if p.key in self.approvals]
+        return max(found, key=lambda a: a.at) if found else None
 
 
 def summarize(
@@ -72,11 +92,12 @@ def summarize(
     weeks: Sequence[WeekReports],
     earlier: Sequence[WeekReports],
     today: date,
+    approvals: Mapping[str, WeekApproval] | None = None,
 ) -> PeriodSummary | None:
     """`weeks`: the period's weeks whose due time has passed, oldest first; `earlier`: the
     weeks before the period that hold each unit's latest report from before it, oldest
-    first; `today`: milestones after it are still ahead. None when nobody reported in the
-    period's weeks."""
+    first; `today`: milestones after it are still ahead; `approvals`: the approvals that
+    stand among `weeks`, by period key. None when nobody reported in the period's weeks."""
     if not any(w.values for w in weeks):
         return None
     end: dict[str, Values] = {}
@@ -108,6 +129,7 @@ def summarize(
             ind.code: milestone_results(cat, ind, period, weeks, before, today)
             for ind in indicators
         },
+        approvals=dict(approvals or {}),
     )
 
 

@@ -406,9 +406,12 @@ def approve_button(req: Request, period: Period, closed: bool) -> tuple[tuple[st
 
 
 async def read_announced(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> list[Correction]:
-    """The approved corrections the digest of `period` announces (core.closing.digest_window)."""
+    """The approved corrections the digest of `period` announces (core.closing.digest_window):
+    requests an admin approved and imports into closed weeks; a scoped chat's, its units'."""
     start, end = digest_window(catalogue.calendar, catalogue.schedule, period)
-    return await uow.corrections.approved_between(start, end)
+    found = await uow.corrections.approved_between(start, end)
+    codes = catalogue.scope_codes
+    return found if codes is None else [c for c in found if c.unit in codes]
 
 
 def announced_lines(catalogue: Catalogue, corrections: Sequence[Correction]) -> list[str]:

@@ -340,7 +340,8 @@ async def period_summary(
     """A month's, quarter's or year's summary as of `now` (None: no report in its weeks whose
     due time has passed). Shared by /xuat and `python -m bot export`."""
     weeks, earlier = await queries.period_weeks(uow, cat, period, now)
-    return summarize(cat, period, weeks, earlier, cat.calendar.local(now).date())
+    approvals = await uow.weeks.standing([w.period.key for w in weeks])
+    return summarize(cat, period, weeks, earlier, cat.calendar.local(now).date(), approvals)
 
 
 async def export_period_file(summary: PeriodSummary, fmt: str, path: Path, today: date) -> Path:
@@ -430,7 +431,7 @@ def _stamp(cat: Catalogue, approval: WeekApproval | None) -> str:
 
 def _marks(cat: Catalogue, corrections: Sequence[Correction]) -> dict[tuple[str, int], str]:
     return {
-        (c.unit, c.version): msg.correction_mark(
+        (c.unit, c.version): (msg.import_correction_mark if c.imported else msg.correction_mark)(
             c.id, c.decided_by_name or "", cat.calendar.local(c.decided_at)
         )
         for c in corrections

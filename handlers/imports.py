@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from core import messages as msg
 from core.catalogue import Catalogue
 from core.chat import Reply, Text, reply
+from core.closing import IMPORT_CHAT, is_closed
 from core.importing import ImportRefused, SheetReading, SheetRow, read_sheets
 from core.numbers import format_int
 from core.periods import Period
@@ -29,8 +30,6 @@ from handlers.context import Request
 from handlers.reports import HISTORY_WEEKS, _carry_forward
 from storage import UnitOfWork
 
-# What an imported version's `chat` says: not a chat, the spreadsheet.
-IMPORT_CHAT = "import"
 # Larger files are refused before they are downloaded.
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 # An admin's previewed import waits this long for /xacnhan.
@@ -50,6 +49,9 @@ class RowPlan:
     changes: tuple[tuple[str, str, str], ...] = ()  # (field code, old, new)
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Its week closed after the figures people saw: stored, and recorded as an approved
+    # correction (`handlers.closing`), so the history marks it and the next digest says so.
+    closed: bool = False
 
     @property
     def stores(self) -> bool:
@@ -74,10 +76,14 @@ async def plan(
 ) -> list[RowPlan]:
     """Each row checked against what is stored and against the earlier weeks the same file
     brings (a sheet of several weeks is read in week order), in the sheet's row order. A week
-    after the one being reported at `now` is refused, as in a chat report."""
+    after the one being reported at `now` is refused, as in a chat report. A row that would
+    change an approved week is refused (an admin reopens it first with /mokhoa); one that
+    changes a closed week which had reports is marked `closed`. A closed week nobody had
+    reported for (the office bringing in its weeks from before the bot) is plain history."""
     plans: dict[int, RowPlan] = {}
     by_unit: dict[str, list[SheetRow]] = {}
     reported = catalogue.calendar.place(now).period
+    weeks = await _week_states(uow, catalogue, reading, now)
     for row in reading.rows:
         if row.problems or row.unit is None or row.period is None:
             plans[row.number] = RowPlan(row, REFUSED, row.values, problems=row.problems)
@@ -96,12 +102,40 @@ async def plan(
         known: dict[str, Submission] = dict(current)  # stored, then this file's accepted rows
         for row in rows:
             result = _judge(catalogue, reading, row, current.get(str(row.period)), known)
+            state = weeks.get(str(row.period))
+            if result.stores and state == APPROVED_WEEK:
+                week = Period.parse(str(row.period))
+                where = msg.import_row(row.number, [])
+                locked = msg.import_week_approved(week.label, f"{week.week}/{week.year}")
+                result = replace(result, status=REFUSED, problems=(f"{where}: {locked}",))
+            elif result.stores and state == CLOSED_WEEK:
+                result = replace(result, closed=True)
             plans[row.number] = result
             if result.stores:
                 known[str(row.period)] = Submission(
                     unit, str(row.period), 0, result.values, row.late, _EPOCH, _NOBODY
                 )
     return [plans[n] for n in sorted(plans)]
+
+
+APPROVED_WEEK, CLOSED_WEEK = "approved", "closed"
+
+
+async def _week_states(
+    uow: UnitOfWork, catalogue: Catalogue, reading: SheetReading, now: datetime
+) -> dict[str, str]:
+    """The file's weeks that are approved (final) or closed with reports stored, as they are
+    before anything of the file is stored; an open week is not listed."""
+    keys = sorted({str(r.period) for r in reading.rows if r.period is not None})
+    approved = await uow.weeks.standing(keys)
+    out = {key: APPROVED_WEEK for key in approved}
+    cal, schedule = catalogue.calendar, catalogue.schedule
+    for key in keys:
+        if key in out or not is_closed(cal, schedule, Period.parse(key), now):
+            continue
+        if await uow.submissions.has_reports(key):
+            out[key] = CLOSED_WEEK
+    return out
 
 
 # What `_carry_forward` and `review` read of a week this file brings: its period and values.
@@ -190,6 +224,22 @@ async def store(
             received_at=now,
             replacing=p.existing,
         )
+        correction: dict[str, int] = {}
+        if p.closed:
+            found = await uow.corrections.add_approved(
+                unit,
+                period,
+                p.values,
+                by,
+                IMPORT_CHAT,
+                stored.raw_text,
+                sent,
+                now,
+                old_values=p.existing.values if p.existing is not None else {},
+                version=stored.version,
+                warnings=p.notes,
+            )
+            correction = {"correction": found.id}
         await uow.audit.add(
             now,
             actor=actor,
@@ -198,6 +248,7 @@ async def store(
             period=period,
             detail={
                 "version": stored.version,
+                **correction,
                 "source": IMPORT_CHAT,
                 "file": reading.file_name,
                 "sheet": reading.sheet,
@@ -227,6 +278,10 @@ def preview_lines(
         msg.import_preview_title(reading.file_name, reading.sheet),
         msg.import_counts(n[NEW], n[CHANGED], n[UNCHANGED], n[REFUSED]),
     ]
+    closed = sorted({str(p.row.period) for p in plans if p.closed})
+    if closed:
+        labels_of = [Period.parse(key).label for key in closed]
+        lines.append(msg.import_closed_weeks(sum(1 for p in plans if p.closed), labels_of))
     if reading.ignored_columns:
         lines.append(msg.import_ignored_columns(reading.ignored_columns))
     labels = catalogue.labels
@@ -238,9 +293,9 @@ def preview_lines(
         name = catalogue.unit(str(row.unit)).name
         label = Period.parse(str(row.period)).label
         if p.status == NEW:
-            lines.append(msg.import_row_new(row.number, name, label))
+            lines.append(msg.import_row_new(row.number, name, label, p.closed))
         elif p.status == CHANGED:
-            lines.append(msg.import_row_changed(row.number, name, label))
+            lines.append(msg.import_row_changed(row.number, name, label, p.closed))
             lines += ["   " + msg.change_line(labels[c], o, v) for c, o, v in p.changes]
         else:
             lines.append(msg.import_row_unchanged(row.number, name, label))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -333,10 +334,14 @@ def at_risk_lines(at_risk: Sequence[tuple[Indicator, Sequence[Unit]]]) -> list[s
 
 
 def history_blocks(
-    cat: Catalogue, rows: Sequence[tuple[date, Values]], late: set[date]
+    cat: Catalogue,
+    rows: Sequence[tuple[date, Values]],
+    late: set[date],
+    adjusted: AbstractSet[date] = frozenset(),
 ) -> list[Text | Table]:
     """One narrow table per indicator (week, rate, change): a table with a column per
-    indicator is far wider than a phone. Weeks sent late are listed once under them."""
+    indicator is far wider than a phone. Weeks sent late are listed once under them; a week
+    whose figures changed after it closed (`adjusted`) is marked in the tables and named."""
     blocks: list[Text | Table] = []
     for ind in cat.ranked_indicators:
         body = []
@@ -346,9 +351,10 @@ def history_blocks(
             r = total_ratio(ind, [values])
             rate = r.rate if r else None
             change = rate - previous if rate is not None and previous is not None else None
+            mark = msg.ADJUSTED_MARK if on in adjusted else ""
             body.append(
                 (
-                    f"{period.week}/{period.year}",
+                    f"{period.week}/{period.year}{mark}",
                     format_pct(rate, ind.decimals) if r else "—",
                     signed(change, ind.decimals),
                 )
@@ -361,6 +367,9 @@ def history_blocks(
     weeks = [f"{Period.of(on).week}/{Period.of(on).year}" for on, _ in rows if on in late]
     if weeks:
         blocks.append(Text.of(msg.late_weeks(weeks)))
+    marked = [f"{Period.of(on).week}/{Period.of(on).year}" for on, _ in rows if on in adjusted]
+    if marked and blocks:
+        blocks.append(Text.of(msg.adjusted_weeks(marked)))
     return blocks
 
 

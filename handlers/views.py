@@ -144,7 +144,11 @@ async def history(req: Request) -> list[Reply]:
     unit = _unit_arg(req)
     async with req.transaction() as uow:
         recent = await queries.recent(uow, req.catalogue, cal.current(req.message.sent_at))
+        changed = await uow.corrections.adjusted([p.key for p, _ in recent.weeks])
     series = queries.dated(cal, recent.weeks)
+    # Weeks whose figures changed after they closed: a correction approved, an import.
+    mine = {u.code for u in cat.units} if unit is None else {unit.code}
+    adjusted = {cal.due_at(Period.parse(p)).date() for u, p in changed if u in mine}
     late: set[date] = set()
     carried = 0
     if unit is None:
@@ -163,7 +167,7 @@ async def history(req: Request) -> list[Reply]:
     rows = [(on, values) for on, values in rows if values]
     if not rows:
         return [reply(msg.no_history(scope))]
-    blocks = (Text.of(msg.history_title(scope)), *history_blocks(cat, rows, late))
+    blocks = (Text.of(msg.history_title(scope)), *history_blocks(cat, rows, late, adjusted))
     if carried:
         blocks += (Text.of(msg.carried_note(carried, cat.scope)),)
     return [Reply(blocks)]

@@ -277,6 +277,7 @@ def period_docx_bytes(summary: PeriodSummary, today: date) -> bytes:
     _para(doc, texts.DOCX_KIND, bold=True, align="center", size=14)
     _para(doc, texts.period_subject(label, due), bold=True, align="center")
     _para(doc, texts.DOCX_DRAFT, italic=True, align="center", size=11)
+    _para(doc, period_approval(summary), bold=True, align="center", size=12)
     _para(doc, texts.docx_to(cat.title), align="center")
     first = summary.weeks[0].period.label
     counted = sum(1 for w in summary.weeks if not cal.skipped(w.period))
@@ -285,6 +286,22 @@ def period_docx_bytes(summary: PeriodSummary, today: date) -> bytes:
     _period_results(doc, summary)
     _closing(doc)
     return _saved(doc)
+
+
+def period_approval(summary: PeriodSummary) -> str:
+    """“Đã phê duyệt …” when a leader approved every reported week of the period, else the
+    weeks not approved yet, in one line."""
+    last = summary.last_approval
+    reported = summary.reported_weeks
+    missing = summary.unapproved
+    if not missing and last is not None:
+        at = summary.catalogue.calendar.local(last.at)
+        return texts.period_approved(len(reported), last.by_name, at)
+    if len(missing) == len(reported):  # a year's 52 weeks are not listed one by one
+        return texts.period_none_approved(len(reported))
+    year = summary.period.year
+    numbers = [str(p.week) if p.year == year else f"{p.week}/{p.year}" for p in missing]
+    return texts.period_not_approved(numbers, len(reported))
 
 
 def _period_status(doc: DocumentObject, summary: PeriodSummary) -> None:

@@ -183,6 +183,19 @@ def period_subject(period: str, due: datetime) -> str:
     return f"Kết quả thực hiện các chỉ tiêu Đề án 06 {period} (số liệu đến {fmt_moment(due)})"
 
 
+def period_approved(weeks: int, by: str, at: datetime) -> str:
+    """Every reported week of the period approved; `by`, `at`: the latest approval."""
+    return f"Đã phê duyệt: số liệu cả {weeks} tuần trong kỳ (lần cuối: {by}, {fmt_moment(at)})"
+
+
+def period_none_approved(weeks: int) -> str:
+    return f"Chưa phê duyệt: cả {weeks} tuần trong kỳ chưa được lãnh đạo phê duyệt"
+
+
+def period_not_approved(weeks: Sequence[str], reported: int) -> str:
+    return f"Chưa phê duyệt: tuần {', '.join(weeks)} ({len(weeks)}/{reported} tuần trong kỳ)"
+
+
 def period_intro(office: str, period: str, weeks: int, first: str, last: str) -> str:
     span = first if weeks == 1 else f"từ {first} đến {last}"
     return (

@@ -3,13 +3,13 @@ Like every repository they never commit; the unit of work does."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.closing import ACCEPTED, PENDING, Correction, WeekApproval
+from core.closing import ACCEPTED, APPROVED, PENDING, Correction, WeekApproval
 from core.submission import Sender
 from storage.models import CorrectionRow, WeekApprovalRow
 
@@ -35,6 +35,10 @@ def _correction(row: CorrectionRow) -> Correction:
         decided_at=row.decided_at,
         version=row.version,
     )
+
+
+def _approval(row: WeekApprovalRow) -> WeekApproval:
+    return WeekApproval(row.period, row.status, row.by, row.by_name, row.at, row.note)
 
 
 class CorrectionRepository:
@@ -66,6 +70,46 @@ class CorrectionRepository:
             sent_at=sent_at,
             created_at=at,
             status=PENDING,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _correction(row)
+
+    async def add_approved(
+        self,
+        unit: str,
+        period: str,
+        values: Mapping[str, int],
+        sender: Sender,
+        chat: str,
+        raw_text: str,
+        sent_at: datetime,
+        at: datetime,
+        old_values: Mapping[str, int],
+        version: int,
+        warnings: tuple[str, ...] = (),
+    ) -> Correction:
+        """A change already stored by its author's own decision (an admin's import into a
+        closed week), recorded as approved by them at `at`, so the history marks it and the
+        next digest announces it as it does an approved request."""
+        row = CorrectionRow(
+            unit=unit,
+            period=period,
+            values=dict(values),
+            raw_text=raw_text,
+            warnings=list(warnings),
+            sender_platform=sender.platform,
+            sender_id=sender.user_id,
+            sender_name=sender.name,
+            chat=chat,
+            sent_at=sent_at,
+            created_at=at,
+            status=ACCEPTED,
+            old_values=dict(old_values),
+            decided_by=f"{sender.platform}:{sender.user_id}",
+            decided_by_name=sender.name,
+            decided_at=at,
+            version=version,
         )
         self._session.add(row)
         await self._session.flush()
@@ -140,6 +184,15 @@ class CorrectionRepository:
         )
         return [_correction(r) for r in await self._session.scalars(query)]
 
+    async def adjusted(self, periods: Sequence[str]) -> set[tuple[str, str]]:
+        """(unit, period) of the approved changes to these periods."""
+        if not periods:
+            return set()
+        query = select(CorrectionRow.unit, CorrectionRow.period).where(
+            CorrectionRow.status == ACCEPTED, CorrectionRow.period.in_(periods)
+        )
+        return {(unit, period) for unit, period in await self._session.execute(query)}
+
 
 class WeekApprovals:
     def __init__(self, session: AsyncSession) -> None:
@@ -149,7 +202,16 @@ class WeekApprovals:
         row = await self._session.get(WeekApprovalRow, period)
         if row is None:
             return None
-        return WeekApproval(row.period, row.status, row.by, row.by_name, row.at, row.note)
+        return _approval(row)
+
+    async def standing(self, periods: Sequence[str]) -> dict[str, WeekApproval]:
+        """The approvals that stand (not reopened) among these periods, by period."""
+        if not periods:
+            return {}
+        query = select(WeekApprovalRow).where(
+            WeekApprovalRow.period.in_(periods), WeekApprovalRow.status == APPROVED
+        )
+        return {row.period: _approval(row) for row in await self._session.scalars(query)}
 
     async def set(self, approval: WeekApproval) -> None:
         row = await self._session.get(WeekApprovalRow, approval.period)

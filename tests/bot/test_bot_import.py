@@ -77,3 +77,72 @@ def test_import_refuses_a_file_without_a_week_or_that_is_no_workbook(tmp_path: P
     result = _run("import", str(junk), "--db", url)
     assert result.returncode == 2
     assert msg.IMPORT_UNREADABLE in result.stderr
+
+
+def _approve(url: str, period: str) -> None:
+    """A leader's /pheduyet, stored as the bot stores it."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from core.closing import APPROVED, WeekApproval
+    from storage import Database
+
+    async def approve() -> None:
+        db = await Database.open(url.replace("sqlite://", "sqlite+aiosqlite://"))
+        try:
+            async with db.unit_of_work() as uow:
+                at = datetime(2024, 11, 18, 7, 0, tzinfo=UTC)
+                await uow.weeks.set(WeekApproval(period, APPROVED, "sim:lanh_dao", "Duy", at))
+                await uow.commit()
+        finally:
+            await db.close()
+
+    asyncio.run(approve())
+
+
+def test_import_into_a_closed_week_is_a_correction_and_an_approved_week_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """Week 46 of 2024 closed long ago: the first import brings in weeks nobody reported
+    (plain history); a changed figure after that is stored and recorded as an approved
+    correction (preview says so); once the week is approved, a change is refused."""
+    database = tmp_path / "bot.db"
+    url = f"sqlite:///{database}"
+    sheet = golden_sheet()
+    path = tmp_path / "tuan46.xlsx"
+    path.write_bytes(xlsx(sheet))
+    assert _run("import", str(path), "--db", url).returncode == 0
+
+    def corrections() -> list[tuple[str, str, str, str, int]]:
+        with sqlite3.connect(database) as con:
+            query = "SELECT unit, status, chat, decided_by, version FROM correction_requests"
+            return list(con.execute(query))
+
+    assert corrections() == []  # a week nobody had reported for: no correction
+    row = next(r for r in sheet[2:] if r[1] == "Xã Bình Long")
+    number = sheet.index(row) + 1
+    column = sheet[1].index("Đã xác thực ĐDĐT")
+    row[column] = int(str(row[column])) + 10
+    path.write_bytes(xlsx(sheet))
+
+    dry = _run("import", str(path), "--db", url, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert msg.import_closed_weeks(1, ["tuần 46/2024"]) in dry.stdout
+    assert f"Dòng {number}: Xã Bình Long, tuần 46/2024 (tuần đã khóa sổ): thay đổi:" in dry.stdout
+    assert corrections() == []
+
+    done = _run("import", str(path), "--db", url, "--by", "thuong_truc")
+    assert done.returncode == 0, done.stderr
+    assert msg.import_stored(0, 1, 21, 0) in done.stdout
+    assert corrections() == [("binh_long", "approved", "import", "cli:thuong_truc", 2)]
+
+    _approve(url, "2024-W46")
+    row[column] = int(str(row[column])) + 10
+    path.write_bytes(xlsx(sheet))
+    refused = _run("import", str(path), "--db", url)
+    assert refused.returncode == 1
+    locked = msg.import_week_approved("tuần 46/2024", "46/2024")
+    assert f"⛔ Dòng {number}: {locked}" in refused.stdout
+    assert msg.import_stored(0, 0, 21, 1) in refused.stdout
+    assert _rows(database) == 23
+    assert len(corrections()) == 1
