@@ -110,7 +110,8 @@ async def test_a_leader_whose_session_is_terminated_while_posting_stays_the_only
             ended = await connection.scalars(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE pid <> pg_backend_pid() AND (application_name LIKE 'bot lease%' "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND (application_name LIKE 'bot lease%' "
                     "OR pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory'))"
                 )
             )

@@ -150,7 +150,8 @@ async def test_the_lease_outlives_its_sessions_and_a_blocked_statement_times_out
             ended = await connection.scalars(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = 'bot lease scheduler'"
+                    "WHERE datname = current_database() "
+                    "AND application_name = 'bot lease scheduler'"
                 )
             )
             assert any(ended.all())
