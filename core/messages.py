@@ -1240,6 +1240,14 @@ def import_week_approved(period: str, week: str) -> str:
     )
 
 
+def import_rows_counted(new: bool, count: int, period: str, closed: bool = False) -> str:
+    """A chat preview's one line for a week's many new (or unchanged) rows."""
+    mark = IMPORT_CLOSED_MARK if closed else ""
+    if new:
+        return f"➕ {capital(period)}{mark}: {count} đơn vị mới."
+    return f"= {capital(period)}: {count} đơn vị không đổi."
+
+
 def import_row_unchanged(row: int, unit: str, period: str) -> str:
     return f"= Dòng {row}: {unit}, {period}: không đổi."
 

@@ -268,11 +268,20 @@ def counts(plans: Sequence[RowPlan]) -> dict[str, int]:
     return {s: sum(1 for p in plans if p.status == s) for s in (NEW, CHANGED, UNCHANGED, REFUSED)}
 
 
+# In a chat, more new (or unchanged) rows of one week than this become one line.
+COMPACT_OVER = 3
+
+
 def preview_lines(
-    catalogue: Catalogue, reading: SheetReading, plans: Sequence[RowPlan]
+    catalogue: Catalogue,
+    reading: SheetReading,
+    plans: Sequence[RowPlan],
+    compact: bool = False,
 ) -> list[str]:
-    """The preview, one line per row (and one per changed figure), as both the CLI and the
-    chat show it."""
+    """The preview, one line per row (and one per changed figure). `compact` (a chat, read on
+    a phone): a week's new rows, and its unchanged ones, without notes and more than
+    `COMPACT_OVER` of them, are counted in one line; changed and refused rows are always
+    listed. The CLI lists every row."""
     n = counts(plans)
     lines = [
         msg.import_preview_title(reading.file_name, reading.sheet),
@@ -285,8 +294,23 @@ def preview_lines(
     if reading.ignored_columns:
         lines.append(msg.import_ignored_columns(reading.ignored_columns))
     labels = catalogue.labels
+    counted: dict[tuple[str, str, bool], int] = {}
+    if compact:
+        for p in plans:
+            if p.status in (NEW, UNCHANGED) and not p.notes:
+                key = (p.status, str(p.row.period), p.closed)
+                counted[key] = counted.get(key, 0) + 1
+        counted = {key: k for key, k in counted.items() if k > COMPACT_OVER}
+    said: set[tuple[str, str, bool]] = set()
     for p in plans:
         row = p.row
+        key = (p.status, str(row.period), p.closed)
+        if key in counted and not p.notes:
+            if key not in said:
+                said.add(key)
+                week = Period.parse(key[1]).label
+                lines.append(msg.import_rows_counted(p.status == NEW, counted[key], week, p.closed))
+            continue
         if p.status == REFUSED:
             lines += [msg.import_row_refused(problem) for problem in p.problems]
             continue
@@ -340,7 +364,7 @@ async def upload(req: Request) -> list[Reply]:
             await uow.imports.delete(sender.platform, sender.user_id)
             hint = msg.IMPORT_NOTHING_TO_STORE
         await uow.commit()
-    return [_text_reply([*preview_lines(req.catalogue, reading, plans), hint])]
+    return [_text_reply([*preview_lines(req.catalogue, reading, plans, compact=True), hint])]
 
 
 def _period_in(text: str) -> Period | None:

@@ -261,6 +261,10 @@ async def test_an_admin_s_file_is_previewed_then_stored_on_xacnhan(chat, db: Dat
     replies = await chat.engine.handle(upload("thuong_truc", "tuan46.xlsx", xlsx(golden_sheet())))
     text = "\n".join(render_plain(r.blocks) for r in replies)
     assert "22 dòng mới" in text
+    # Read on a phone: the week's 22 new rows are one line, not 22.
+    assert "➕ Tuần 46/2024: 22 đơn vị mới." in text
+    assert "Dòng 2:" not in text
+    assert len(text.splitlines()) < 8
     assert msg.IMPORT_CONFIRM_HINT in text
     assert await submission_rows(db) == 0
     assert await pending_imports(db) == 1
@@ -272,6 +276,7 @@ async def test_an_admin_s_file_is_previewed_then_stored_on_xacnhan(chat, db: Dat
     replies = await chat.engine.handle(upload("thuong_truc", "tuan46.xlsx", xlsx(golden_sheet())))
     text = "\n".join(render_plain(r.blocks) for r in replies)
     assert "22 dòng không đổi" in text
+    assert "= Tuần 46/2024: 22 đơn vị không đổi." in text
     assert msg.IMPORT_NOTHING_TO_STORE in text
     assert await pending_imports(db) == 0
     assert await chat.send("thuong_truc", "/xacnhan", chat="thuong_truc") == msg.NOTHING_TO_CONFIRM
