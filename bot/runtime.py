@@ -83,7 +83,9 @@ async def serve(
 
     adapters: list[ChatAdapter] = []
     if tg_settings is not None:
-        adapters.append(TelegramBot(app.engine, tg_settings, on_fatal=fatal))
+        # Several workers on one PostgreSQL share Telegram's send windows (None on SQLite).
+        windows = app.db.send_windows()
+        adapters.append(TelegramBot(app.engine, tg_settings, on_fatal=fatal, windows=windows))
     if settings.zalo_bot_token is not None:
         from bot.zalo.bot import create_zalo
 
