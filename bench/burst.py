@@ -190,7 +190,7 @@ async def _run(ctx: BenchContext) -> dict[str, float]:
     await api.start()
     result: dict[str, float] = {}
     try:
-        async with postgres_scratch_database(ctx, "bench_burst") as url:
+        async with postgres_scratch_database(ctx, f"bench_burst_{os.getpid()}") as url:
             db = await Database.open(url)  # migrated once, before the workers start
             await db.close()
             async with (
@@ -235,11 +235,11 @@ async def _run(ctx: BenchContext) -> dict[str, float]:
                         t0 + 0.05 * n,
                         text_update(GROUP_ID, FIRST_ID + n, texts[n]),
                     )
-                    for n in range(FLOOD_MESSAGES)
+                    for n in range(min(FLOOD_MESSAGES, officers))
                 ]
+                last = FIRST_ID + officers - 1
                 private_at = {
-                    FIRST_ID + officers - 1 - n: t0 + 1.0 + n / 10
-                    for n in range(ISOLATION_OFFICERS)
+                    last - n: t0 + 1.0 + n / 10 for n in range(min(ISOLATION_OFFICERS, officers))
                 }
                 before = {c: len(api.sent_at.get(c, [])) for c in private_at}
                 privately = [
