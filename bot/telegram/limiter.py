@@ -10,9 +10,9 @@ window. Measured in `make bench` (broadcast_rate, broadcast_429_pct, reply_p95_m
 Several workers on one PostgreSQL share their windows (`core.chat.SendWindows`, given by
 `bot/runtime.py`, kept by `storage.send_windows`): each send books its slot there, so the
 workers together keep the limits (bench: monday_burst_*). When the database cannot book
-(an error, no answer within two seconds) the process's own windows take over for a while,
-logged once. A group's window and a 429 on a group delay only that group: a private reply
-never waits for a group's minute.
+(an error, no answer within two seconds) the process's own windows take over, the database
+tried again every 30 s; logged once per outage, and again when it answers. A group's window
+and a 429 on a group delay only that group: a private reply never waits for a group's minute.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ class SlidingWindow:
 
 class TelegramRateLimiter(BaseRateLimiter[int]):
     """Per bot: `per_second` messages in any second; per group chat: `per_group_minute` in
-    any minute. With `shared` windows (several workers on one database) the slots are booked
-    there under `scope` (the bot's id), else in this process. A 429 pauses that group's
+    any `group_window` (a minute) and half a second. With `shared` windows (several workers on
+    one database) the slots are booked there under `scope` (the bot's id), the bot's as
+    SHARED_PER_SECOND in SHARED_SECOND_S, else in this process. A 429 pauses that group's
     sends, or every send when it came from a private chat, for its `retry_after`; then the
     request is tried again, up to `max_retries` times."""
 
@@ -106,6 +107,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._group_paused: dict[int | str, float] = {}  # group -> paused until (clock)
         self._shared, self._scope, self._clock = shared, scope, clock
         self._fallback_until: float | None = None  # own windows in use until then
+        self._degraded = False  # the shared windows failed and have not answered since
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -145,14 +147,20 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             try:
                 wait, booked = await self._shared.reserve(windows)
             except WindowsUnavailable as exc:
-                log.warning(
+                # Once per outage: a failed retry 30 s later is not logged again.
+                log.log(
+                    logging.DEBUG if self._degraded else logging.WARNING,
                     "telegram: shared send windows unavailable (%s); this process keeps its "
-                    "own for %.0f s",
+                    "own until they answer again (tried every %.0f s)",
                     exc,
                     FALLBACK_S,
                 )
+                self._degraded = True
                 self._fallback_until = self._clock() + FALLBACK_S
                 return False
+            if self._degraded:
+                self._degraded = False
+                log.warning("telegram: shared send windows answer again")
             if wait > 0:
                 await asyncio.sleep(wait)
             if booked:
