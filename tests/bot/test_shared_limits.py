@@ -143,8 +143,8 @@ async def test_three_workers_on_postgresql_keep_the_limits_together(
     """Three workers each post 5 messages to one group at once (15: three windows' worth)
     and, meanwhile, 25 private messages one after another as the scheduler delivers them
     (75: more than two seconds' worth); the fake refuses nothing and takes them all. With each
-    worker keeping its own windows, the 15 group posts went in the first window (refused:
-    see the report in the branch's commit message)."""
+    worker keeping its own windows (`windows=None`, as before the change) the same run had
+    21 sends refused, 15 of them to the group."""
     fake_api.enforce_limits(SHORT)
     bots, dbs = await start_workers(fake_api, await postgres_url(), 3, SHORT)
 
@@ -290,7 +290,8 @@ async def test_a_database_that_cannot_book_falls_back_to_own_windows_logged_once
 ) -> None:
     """The shared windows point at a server that refuses connections: every post is still
     sent (within the limits, by the process's own windows), and the fallback is logged once."""
-    gone = SharedSendWindows(create_engine("postgresql://postgres@127.0.0.1:9/gone"))
+    unreachable = create_engine("postgresql://postgres@127.0.0.1:9/gone")
+    gone = SharedSendWindows(unreachable)
     db = await Database.open(f"sqlite:///{tmp_path}/one.db")
     fake_api.enforce_limits()
     caplog.set_level(logging.WARNING, logger="bot.telegram.limiter")
@@ -307,6 +308,7 @@ async def test_a_database_that_cannot_book_falls_back_to_own_windows_logged_once
     finally:
         await bot.application.shutdown()
         await db.close()
+        await unreachable.dispose()
     assert len(fake_api.accepted) == 41
     assert fake_api.refused_429 == []
     fallbacks = [r for r in caplog.records if "shared send windows unavailable" in r.message]
