@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import chart, digest, telegram  # noqa: F401  (they register their figures)
+from bench import burst, chart, digest, telegram  # noqa: F401  (they register their figures)
 from bench.context import BASE_CONFIG, BenchContext
 from bench.figures import REGISTRY
 from bench.registry import table, write_json

@@ -118,7 +118,9 @@ async def serve(
     tokens: dict[str, tuple[str, str]] = {}  # platform -> (token, its setting's name)
     if tg_settings is not None:
         tokens["telegram"] = (tg_settings.token, "TELEGRAM_BOT_TOKEN")
-        adapters.append(TelegramBot(app.engine, tg_settings, on_fatal=fatal))
+        # Several workers on one PostgreSQL share Telegram's send windows (None on SQLite).
+        windows = app.db.send_windows()
+        adapters.append(TelegramBot(app.engine, tg_settings, on_fatal=fatal, windows=windows))
     if settings.zalo_bot_token is not None:
         from bot.zalo.bot import create_zalo
 

@@ -175,6 +175,32 @@ class BatchNotifier(Notifier, Protocol):
     async def post_many(self, to: Recipient, messages: Sequence[Reply]) -> bool: ...
 
 
+class WindowsUnavailable(Exception):
+    """The shared send windows could not be consulted (the database failed or was slow)."""
+
+
+@dataclass(frozen=True)
+class SendWindow:
+    """At most `limit` sends in any `seconds` within `scope` (a bot, one group chat of it)."""
+
+    scope: str
+    limit: int
+    seconds: float
+
+
+class SendWindows(Protocol):
+    """Send windows shared by every worker of a deployment (`storage.send_windows`).
+
+    `reserve(windows)` books one send in every window given (e.g. a group chat's, then the
+    bot's) so that none ever holds more than its limit, counted over all workers, and returns
+    `(seconds to wait, booked)`. Booked: send after the wait. Not booked (a window before the
+    last is full): nothing was booked; ask again after the wait, so a send waiting for a
+    group's minute holds no slot of the bot's second. Raises WindowsUnavailable when the
+    shared state cannot be reached; the caller then falls back to its own process's windows."""
+
+    async def reserve(self, windows: Sequence[SendWindow]) -> tuple[float, bool]: ...
+
+
 def reply(*blocks: Block | str) -> Reply:
     return Reply(tuple(Text.of(b) if isinstance(b, str) else b for b in blocks))
 

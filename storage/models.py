@@ -322,3 +322,16 @@ class LeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(200))
     token: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[datetime]
+
+
+class SendSlotRow(Base):
+    """A send booked in a shared send window (migration 0012, `storage.send_windows`): one
+    row per message, by scope (a bot token, or one group chat of it) and the moment it may
+    go. Rows older than their window are deleted as new ones are booked."""
+
+    __tablename__ = "send_slots"
+    __table_args__ = (Index("ix_send_slots_scope_at", "scope", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]

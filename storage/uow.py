@@ -36,6 +36,7 @@ from storage.repositories import (
     UnreachablePeople,
     UpdateLog,
 )
+from storage.send_windows import SharedSendWindows
 
 HEALTH_TIMEOUT = 2.0  # seconds the health check waits for the database
 
@@ -235,6 +236,13 @@ class Database:
         except (SQLAlchemyError, OSError) as exc:
             return f"database unreachable ({type(getattr(exc, 'orig', None) or exc).__name__})"
         return None
+
+    def send_windows(self) -> SharedSendWindows | None:
+        """Send windows shared by every worker (PostgreSQL); None on SQLite, which serves
+        one process: its senders keep their windows in memory."""
+        if not self._postgres:
+            return None
+        return SharedSendWindows(self.engine)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self._gate, ping_idle=self._postgres)

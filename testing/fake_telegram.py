@@ -3,7 +3,12 @@
 It records every call, keeps an update queue for `getUpdates` (offset and long-poll timeout as
 the real server), refuses what the real server refuses (messages over 4096 characters, HTML
 that does not parse) with the real errors, and can be told to answer 429 with `retry_after`,
-a 5xx, or to rate-limit messages above a number per second.
+a 5xx, or to rate-limit messages above a number per second. `enforce_limits()` makes it keep
+Telegram's flood limits as documented: about 30 messages a second per bot and at most 20 a
+minute to one group, above which the bot gets 429 with `retry_after`
+(https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this; the
+ResponseParameters object: https://core.telegram.org/bots/api#responseparameters); it counts
+what it accepted and what it refused (`accepted`, `refused_429`).
 
 Per chat it can answer the way the Bot API refuses a send (`refuse`), and refuse a webhook
 (`refuse_webhook`). Like the real server it answers getUpdates 409 while a webhook is set, and
@@ -25,9 +30,11 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +76,16 @@ class Fault:
     status: int
     retry_after: int | None = None
     count: int = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's flood limits as the fake enforces them: sliding windows over the sends
+    it accepted (a refused send does not count)."""
+
+    per_second: int = 30  # messages a second, all chats of the bot together
+    per_group_minute: int = 20  # messages a minute to one group
+    group_window: float = 60.0  # the minute, in seconds (tests shorten it)
 
 
 @dataclass(frozen=True)
@@ -143,6 +160,12 @@ class FakeBotApi:
         self.slow_answers: dict[str, float] = {}
         self.rate_limit: float | None = None  # messages per second before 429
         self._sent_times: deque[float] = deque()
+        self.limits: Limits | None = None  # enforce_limits()
+        self.clock: Callable[[], float] = time.monotonic  # the limits' clock
+        self._accepted_times: deque[float] = deque()  # the last second's accepted sends
+        self._group_times: dict[int, deque[float]] = {}  # per group, the last minute's
+        self.accepted: list[tuple[int, float]] = []  # (chat id, time.monotonic()) per send
+        self.refused_429: list[tuple[int, float]] = []  # the same, refused by the limits
         self._new_update = asyncio.Event()
         self._poll: object | None = None  # the newest getUpdates call
         self._message_ids = itertools.count(1000)
@@ -219,6 +242,36 @@ class FakeBotApi:
     ) -> None:
         self.faults.append(Fault(method, status, retry_after, count))
 
+    def enforce_limits(self, limits: Limits | None = None) -> None:
+        """From now on, a send above Telegram's limits (`Limits`) is answered 429 with
+        `retry_after` (whole seconds until the window has room again, at least 1)."""
+        self.limits = limits or Limits()
+
+    def _within_limits(self, chat_id: int) -> int | None:
+        """None when a send to `chat_id` is within the limits (it is then counted as accepted),
+        else the `retry_after` to answer."""
+        assert self.limits is not None
+        now = self.clock()
+        overall = self._accepted_times
+        while overall and now - overall[0] >= 1.0:
+            overall.popleft()
+        group = self._group_times.setdefault(chat_id, deque()) if chat_id < 0 else None
+        while group and now - group[0] >= self.limits.group_window:
+            group.popleft()
+        wait = 0.0
+        if len(overall) >= self.limits.per_second:
+            wait = overall[0] + 1.0 - now
+        if group is not None and len(group) >= self.limits.per_group_minute:
+            wait = max(wait, group[0] + self.limits.group_window - now)
+        if wait > 0:
+            self.refused_429.append((chat_id, now))
+            return max(1, math.ceil(wait))
+        overall.append(now)
+        if group is not None:
+            group.append(now)
+        self.accepted.append((chat_id, now))
+        return None
+
     def answer_late(self, method: str, seconds: float) -> None:
         """The next call of `method` is carried out (the message is sent) but answered only
         after `seconds`."""
@@ -294,6 +347,15 @@ class FakeBotApi:
             if refusal is not None:
                 call.status = refusal.status
                 return _error(refusal.status, refusal.description, refusal.parameters)
+            if self.limits is not None:
+                retry_after = self._within_limits(_int(params["chat_id"]))
+                if retry_after is not None:
+                    call.status = 429
+                    return _error(
+                        429,
+                        f"Too Many Requests: retry after {retry_after}",
+                        {"retry_after": retry_after},
+                    )
         # A thread id that is no topic of the chat (never was, or deleted): 400
         # (message_thread_id is "for forum supergroups only",
         # https://core.telegram.org/bots/api#sendmessage; the description as the server

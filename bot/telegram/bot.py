@@ -66,7 +66,17 @@ from bot.telegram.form import FormPorts, ReportForm
 from bot.telegram.html import PLATFORM, to_html
 from bot.telegram.limiter import TelegramRateLimiter
 from core.catalogue import Catalogue
-from core.chat import Attachment, Document, Incoming, Photo, Recipient, Reply, id_on, reply
+from core.chat import (
+    Attachment,
+    Document,
+    Incoming,
+    Photo,
+    Recipient,
+    Reply,
+    SendWindows,
+    id_on,
+    reply,
+)
 from handlers.commands import BUTTON_COMMANDS, menu
 from handlers.drafts import Drafts
 from handlers.engine import Engine, split_command
@@ -95,6 +105,7 @@ class TelegramSettings:
     # in sliding windows (bot/telegram/limiter.py), one below the limit for clock skew.
     overall_per_second: int = 29
     group_per_minute: int = 20
+    group_window_s: float = 60.0  # the group window's length (Telegram's minute; tests shorten it)
     send_attempts: int = 5  # tries for 5xx, timeouts and resets (429 is the rate limiter's)
     backoff_s: float = 1.0
     read_timeout_s: float = 5.0  # PTB's default: seconds to wait for the answer to a call
@@ -118,9 +129,11 @@ class TelegramBot:
         engine: Engine,
         settings: TelegramSettings,
         on_fatal: Callable[[str], None] | None = None,
+        windows: SendWindows | None = None,
     ) -> None:
         """`on_fatal(reason)` is called when the bot stops receiving for good while the process
-        runs (another process polls with the same token)."""
+        runs (another process polls with the same token). `windows`: send windows shared with
+        the deployment's other workers (PostgreSQL), else this process keeps its own."""
         hide_secret(settings.token)
         hide_secret(settings.webhook_secret)
         self.engine = engine
@@ -137,7 +150,14 @@ class TelegramBot:
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
             .rate_limiter(
-                TelegramRateLimiter(settings.overall_per_second, settings.group_per_minute)
+                TelegramRateLimiter(
+                    settings.overall_per_second,
+                    settings.group_per_minute,
+                    shared=windows,
+                    group_window=settings.group_window_s,
+                    # The bot's id (the token's part before ':'), never the secret part.
+                    scope=f"telegram:{settings.token.split(':', 1)[0]}",
+                )
             )
             .read_timeout(settings.read_timeout_s)
             .get_updates_read_timeout(settings.poll_timeout_s + 10)
