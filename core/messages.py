@@ -1491,6 +1491,15 @@ def week_not_approved(period: str) -> str:
     return f"{capital(period)} chưa được phê duyệt; không cần mở khóa."
 
 
+def approval_for_everyone(units: int, scope: str) -> str:
+    """Said by /pheduyet and /mokhoa in a scoped group: a week is approved for the whole
+    set-up (its leaders are the set-up's), never for one group's units."""
+    return (
+        f"📍 Phê duyệt và mở khóa áp dụng cho cả tuần của toàn bộ {units} đơn vị, "
+        f"không riêng phạm vi nhóm này ({scope})."
+    )
+
+
 def week_reopened(period: str, reason: str) -> str:
     return (
         f"🔓 Đã mở khóa {period} (lý do: {reason}). Có thể duyệt các yêu cầu điều chỉnh "

@@ -354,7 +354,14 @@ async def approve_week(req: Request) -> list[Reply]:
         )
         await uow.commit()
     at = cat.calendar.local(now)
-    return [reply(msg.week_approved(period.label, req.actor.sender.name, at, len(waiting)))]
+    text = msg.week_approved(period.label, req.actor.sender.name, at, len(waiting))
+    return [reply(text, *_whole_set_up(req))]
+
+
+def _whole_set_up(req: Request) -> tuple[str, ...]:
+    """In a scoped group, the line that says a week's approval is every unit's."""
+    scope = req.catalogue.scoped(req.chat_key).scope_name
+    return () if scope is None else (msg.approval_for_everyone(len(req.catalogue.units), scope),)
 
 
 async def reopen_week(req: Request) -> list[Reply]:
@@ -386,7 +393,7 @@ async def reopen_week(req: Request) -> list[Reply]:
             },
         )
         await uow.commit()
-    return [reply(msg.week_reopened(period.label, reason))]
+    return [reply(msg.week_reopened(period.label, reason), *_whole_set_up(req))]
 
 
 async def approval_of(uow: UnitOfWork, period: Period) -> WeekApproval | None:
