@@ -38,6 +38,8 @@ from storage import UnitOfWork
 
 # Corrections listed under /duyet (the rest are counted).
 LISTED = 10
+# Units named per corrected week in a digest (the rest are counted).
+CORRECTED_SHOWN = 10
 # A chat message's length (Telegram's limit, the smallest).
 MESSAGE_LIMIT = 4096
 # The longest reason /mokhoa keeps.
@@ -422,18 +424,31 @@ async def read_announced(uow: UnitOfWork, catalogue: Catalogue, period: Period) 
 
 
 def announced_lines(catalogue: Catalogue, corrections: Sequence[Correction]) -> list[str]:
-    """One line per corrected week: each unit's indicators whose rate changed."""
-    by_week: dict[str, list[str]] = {}
+    """One line per corrected week: each unit's indicators whose rate changed, for the first
+    `CORRECTED_SHOWN` units; the others are counted (an import of a national sheet into a
+    closed week corrects thousands)."""
+    by_week: dict[str, dict[str, list[str]]] = {}
     for c in corrections:
         week = Period.parse(c.period)
         label = f"tuần {week.week}/{week.year}"
+        units = by_week.setdefault(label, {})
+        if c.unit not in units and len(units) >= CORRECTED_SHOWN:
+            units.setdefault(c.unit, [])  # counted, not described
+            continue
         unit = catalogue.unit(c.unit).short_name if catalogue.has_unit(c.unit) else c.unit
         old = catalogue.with_quotas(week, {c.unit: c.old_values or {}})[c.unit]
         new = catalogue.with_quotas(week, {c.unit: c.values})[c.unit]
         changes = rate_changes(catalogue, old, new)
-        items = by_week.setdefault(label, [])
+        items = units.setdefault(c.unit, [])
         if changes:
             items += [msg.correction_digest_item(unit, r.indicator, r.old, r.new) for r in changes]
-        else:
+        elif not items:
             items.append(msg.correction_digest_figures(unit))
-    return [msg.corrections_in_digest(week, items) for week, items in by_week.items()]
+    lines = []
+    for week, units in by_week.items():
+        items = [item for said in units.values() for item in said]
+        more = len(units) - CORRECTED_SHOWN
+        lines.append(
+            msg.corrections_in_digest(week, items + ([msg.and_more(more)] if more > 0 else []))
+        )
+    return lines

@@ -6,7 +6,7 @@ set-up (weeks close), real SQLite and PostgreSQL (`db` fixture)."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,13 +14,17 @@ from openpyxl import load_workbook
 
 from core import messages as msg
 from core.catalogue import Catalogue
-from core.chat import Document, Reply, render_plain
+from core.chat import Attachment, Document, Incoming, Reply, render_plain
 from core.periods import Period
+from core.schedule import Job, JobKind
+from handlers.closing import CORRECTED_SHOWN
 from handlers.engine import Engine
+from handlers.reminders import job_posts
 from storage import Database
-from tests.conftest import ChatBot
+from tests.conftest import GROUP, ChatBot
+from tests.handlers.test_handlers_imports import golden_sheet, xlsx
 from tests.handlers.test_handlers_period_report import _texts
-from tests.handlers.test_handlers_scoped import SCOPED, _report, scoped_catalogue
+from tests.handlers.test_handlers_scoped import SCOPED, SUMMARY, _report, scoped_catalogue
 
 __all__ = ["scoped_catalogue"]  # the fixture, shared with tests/handlers/test_handlers_scoped.py
 
@@ -109,3 +113,72 @@ async def test_approving_a_week_in_a_scoped_group_says_it_is_the_whole_set_up_s(
     whole = await chat.send("lanh_dao", "/pheduyet 46")
     assert whole.startswith("✅ Đã phê duyệt số liệu tuần 46/2024")
     assert "Cụm Bắc" not in whole
+
+
+# --- the digests' lines about corrected weeks ------------------------------------------------
+
+DIGEST_47 = datetime(2024, 11, 18, 11, 0, tzinfo=TZ)
+
+
+async def _import(chat: ChatBot, rows: list[list[object]]) -> str:
+    data = xlsx(rows)
+    message = Incoming(
+        platform="sim",
+        chat_id="thuong_truc",
+        chat_type="private",
+        user_id="thuong_truc",
+        user_name="thuong_truc",
+        text="",
+        sent_at=chat.now,
+        attachment=Attachment("so_lieu.xlsx", len(data), data=data),
+    )
+    assert await chat.engine.handle(message)
+    return await chat.send("thuong_truc", "/xacnhan", chat="thuong_truc")
+
+
+def _bumped(rows: list[list[object]], label: str, by: int) -> list[list[object]]:
+    column = rows[1].index(label)
+    return [
+        rows[0],
+        rows[1],
+        *([*r[:column], int(r[column]) + by, *r[column + 1 :]] for r in rows[2:]),  # type: ignore[call-overload]
+    ]
+
+
+async def _digest_of(chat: ChatBot, catalogue: Catalogue, key: str) -> str:
+    job = Job(DIGEST_47, JobKind.DIGEST, key, Period(2024, 47), "mon1100")
+    posts = await job_posts(catalogue, chat.engine.db, job, DIGEST_47 + timedelta(minutes=1))
+    return "\n\n".join(render_plain(p.message.blocks) for p in posts)
+
+
+async def test_every_digest_announces_a_national_correction_of_a_closed_week_briefly(
+    db: Database, scoped_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """All 22 units' week 46 imported again after it closed: 22 approved corrections. The
+    whole set-up's digest names a few units and counts the rest, the summary group's says
+    it too, the scoped group's names only its own units."""
+    chat = ChatBot(Engine(scoped_catalogue, db, files_dir=tmp_path))
+    sheet = golden_sheet()
+    chat.at(BEFORE_46)
+    assert await _import(chat, sheet) == msg.import_stored(22, 0, 0, 0)
+    chat.at(BEFORE_47)
+    assert await _import(chat, _bumped(sheet, "Đã xác thực ĐDĐT", 7)) == msg.import_stored(
+        0, 22, 0, 0
+    )
+    whole = await _digest_of(chat, scoped_catalogue, GROUP)
+    [line] = [t for t in whole.split("\n") if "Số liệu tuần 46/2024 đã điều chỉnh" in t]
+    named = [u.short_name for u in scoped_catalogue.units if f"{u.short_name} Xác thực" in line]
+    assert len(named) == CORRECTED_SHOWN
+    assert line.endswith(msg.and_more(22 - CORRECTED_SHOWN))
+    summary = await _digest_of(chat, scoped_catalogue, SUMMARY)
+    assert summary.count("Số liệu tuần 46/2024 đã điều chỉnh") == 1
+    assert line in summary
+    scoped = await _digest_of(chat, scoped_catalogue, SCOPED)
+    [own] = [t for t in scoped.split("\n") if "Số liệu tuần 46/2024 đã điều chỉnh" in t]
+    assert {u for u in ("Bình Long", "Bình Thuận", "Bình Châu") if f"{u} Xác thực" in own} == {
+        "Bình Long",
+        "Bình Thuận",
+        "Bình Châu",
+    }
+    assert "Châu Ổ" not in own
+    assert "đơn vị khác" not in own
