@@ -1298,6 +1298,19 @@ def import_too_large(limit_mb: int) -> str:
     return f"Tệp quá lớn: bot chỉ nhận tệp nhập số liệu tối đa {limit_mb} MB; không có gì được lưu."
 
 
+def import_still_waiting(file_name: str) -> str:
+    """An admin's import still held after /xacnhan or /huy answered their held report."""
+    return f"ℹ️ Tệp “{file_name}” vẫn đang chờ: gửi /xacnhan lần nữa để lưu, /huy để bỏ."
+
+
+def report_still_held(unit: str, period: str) -> str:
+    """An admin's held report still waiting after /xacnhan or /huy answered their import."""
+    return (
+        f"ℹ️ Báo cáo của {unit} {period} vẫn đang chờ xác nhận: gửi /xacnhan lần nữa để lưu, "
+        "/huy để bỏ."
+    )
+
+
 def import_stored(new: int, changed: int, unchanged: int, refused: int) -> str:
     return (
         f"Đã lưu số liệu nhập từ tệp: {new} báo cáo mới, {changed} báo cáo thay đổi; "

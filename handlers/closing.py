@@ -445,10 +445,10 @@ def announced_lines(catalogue: Catalogue, corrections: Sequence[Correction]) -> 
         elif not items:
             items.append(msg.correction_digest_figures(unit))
     lines = []
-    for week, units in by_week.items():
+    for label, units in by_week.items():
         items = [item for said in units.values() for item in said]
         more = len(units) - CORRECTED_SHOWN
         lines.append(
-            msg.corrections_in_digest(week, items + ([msg.and_more(more)] if more > 0 else []))
+            msg.corrections_in_digest(label, items + ([msg.and_more(more)] if more > 0 else []))
         )
     return lines
