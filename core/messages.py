@@ -966,6 +966,14 @@ def nudge_recent(names: Sequence[str], minutes: int) -> str:
     return f"Đã nhắc trong {minutes} phút qua, chưa nhắc lại: {_join(names)}."
 
 
+def nudge_approved(period: str) -> str:
+    """/nhacnho for a week a leader approved: its figures are final, nobody is asked."""
+    return (
+        f"Số liệu {period} đã được lãnh đạo phê duyệt, là số liệu chính thức; không nhắc đơn vị "
+        "báo cáo tuần này."
+    )
+
+
 def nudge_nobody(period: str) -> str:
     return f"✅ Tất cả đơn vị đã báo cáo {period}; không cần nhắc."
 
