@@ -966,6 +966,14 @@ def nudge_recent(names: Sequence[str], minutes: int) -> str:
     return f"Đã nhắc trong {minutes} phút qua, chưa nhắc lại: {_join(names)}."
 
 
+def nudge_approved(period: str) -> str:
+    """/nhacnho for a week a leader approved: its figures are final, nobody is asked."""
+    return (
+        f"Số liệu {period} đã được lãnh đạo phê duyệt, là số liệu chính thức; không nhắc đơn vị "
+        "báo cáo tuần này."
+    )
+
+
 def nudge_nobody(period: str) -> str:
     return f"✅ Tất cả đơn vị đã báo cáo {period}; không cần nhắc."
 
@@ -1298,6 +1306,19 @@ def import_too_large(limit_mb: int) -> str:
     return f"Tệp quá lớn: bot chỉ nhận tệp nhập số liệu tối đa {limit_mb} MB; không có gì được lưu."
 
 
+def import_still_waiting(file_name: str) -> str:
+    """An admin's import still held after /xacnhan or /huy answered their held report."""
+    return f"ℹ️ Tệp “{file_name}” vẫn đang chờ: gửi /xacnhan lần nữa để lưu, /huy để bỏ."
+
+
+def report_still_held(unit: str, period: str) -> str:
+    """An admin's held report still waiting after /xacnhan or /huy answered their import."""
+    return (
+        f"ℹ️ Báo cáo của {unit} {period} vẫn đang chờ xác nhận: gửi /xacnhan lần nữa để lưu, "
+        "/huy để bỏ."
+    )
+
+
 def import_stored(new: int, changed: int, unchanged: int, refused: int) -> str:
     return (
         f"Đã lưu số liệu nhập từ tệp: {new} báo cáo mới, {changed} báo cáo thay đổi; "
@@ -1489,6 +1510,15 @@ def reopen_hint(text: str) -> str:
 
 def week_not_approved(period: str) -> str:
     return f"{capital(period)} chưa được phê duyệt; không cần mở khóa."
+
+
+def approval_for_everyone(units: int, scope: str) -> str:
+    """Said by /pheduyet and /mokhoa in a scoped group: a week is approved for the whole
+    set-up (its leaders are the set-up's), never for one group's units."""
+    return (
+        f"📍 Phê duyệt và mở khóa áp dụng cho cả tuần của toàn bộ {units} đơn vị, "
+        f"không riêng phạm vi nhóm này ({scope})."
+    )
 
 
 def week_reopened(period: str, reason: str) -> str:

@@ -60,3 +60,4 @@ class PendingReport:
     raw_text: str
     sent_at: datetime
     warnings: tuple[str, ...] = field(default=())
+    held_at: datetime | None = None  # when it was held (an admin's import may wait beside it)

@@ -38,6 +38,8 @@ from storage import UnitOfWork
 
 # Corrections listed under /duyet (the rest are counted).
 LISTED = 10
+# Units named per corrected week in a digest (the rest are counted).
+CORRECTED_SHOWN = 10
 # A chat message's length (Telegram's limit, the smallest).
 MESSAGE_LIMIT = 4096
 # The longest reason /mokhoa keeps.
@@ -354,7 +356,14 @@ async def approve_week(req: Request) -> list[Reply]:
         )
         await uow.commit()
     at = cat.calendar.local(now)
-    return [reply(msg.week_approved(period.label, req.actor.sender.name, at, len(waiting)))]
+    text = msg.week_approved(period.label, req.actor.sender.name, at, len(waiting))
+    return [reply(text, *_whole_set_up(req))]
+
+
+def _whole_set_up(req: Request) -> tuple[str, ...]:
+    """In a scoped group, the line that says a week's approval is every unit's."""
+    scope = req.catalogue.scoped(req.chat_key).scope_name
+    return () if scope is None else (msg.approval_for_everyone(len(req.catalogue.units), scope),)
 
 
 async def reopen_week(req: Request) -> list[Reply]:
@@ -386,7 +395,7 @@ async def reopen_week(req: Request) -> list[Reply]:
             },
         )
         await uow.commit()
-    return [reply(msg.week_reopened(period.label, reason))]
+    return [reply(msg.week_reopened(period.label, reason), *_whole_set_up(req))]
 
 
 async def approval_of(uow: UnitOfWork, period: Period) -> WeekApproval | None:
@@ -415,18 +424,31 @@ async def read_announced(uow: UnitOfWork, catalogue: Catalogue, period: Period) 
 
 
 def announced_lines(catalogue: Catalogue, corrections: Sequence[Correction]) -> list[str]:
-    """One line per corrected week: each unit's indicators whose rate changed."""
-    by_week: dict[str, list[str]] = {}
+    """One line per corrected week: each unit's indicators whose rate changed, for the first
+    `CORRECTED_SHOWN` units; the others are counted (an import of a national sheet into a
+    closed week corrects thousands)."""
+    by_week: dict[str, dict[str, list[str]]] = {}
     for c in corrections:
         week = Period.parse(c.period)
         label = f"tuần {week.week}/{week.year}"
+        units = by_week.setdefault(label, {})
+        if c.unit not in units and len(units) >= CORRECTED_SHOWN:
+            units.setdefault(c.unit, [])  # counted, not described
+            continue
         unit = catalogue.unit(c.unit).short_name if catalogue.has_unit(c.unit) else c.unit
         old = catalogue.with_quotas(week, {c.unit: c.old_values or {}})[c.unit]
         new = catalogue.with_quotas(week, {c.unit: c.values})[c.unit]
         changes = rate_changes(catalogue, old, new)
-        items = by_week.setdefault(label, [])
+        items = units.setdefault(c.unit, [])
         if changes:
             items += [msg.correction_digest_item(unit, r.indicator, r.old, r.new) for r in changes]
-        else:
+        elif not items:
             items.append(msg.correction_digest_figures(unit))
-    return [msg.corrections_in_digest(week, items) for week, items in by_week.items()]
+    lines = []
+    for label, units in by_week.items():
+        items = [item for said in units.values() for item in said]
+        more = len(units) - CORRECTED_SHOWN
+        lines.append(
+            msg.corrections_in_digest(label, items + ([msg.and_more(more)] if more > 0 else []))
+        )
+    return lines

@@ -385,15 +385,23 @@ class ExportData:
 
 async def export_data(uow: UnitOfWork, cat: Catalogue, period: Period) -> ExportData | None:
     """One period's export data; None when nobody reported for it. Shared by /xuat and
-    `python -m bot export`."""
-    reports = await uow.submissions.current_for_period(period.key)
+    `python -m bot export`. A scoped chat's holds its units' reports, versions and
+    corrections only (the raw and history sheets list every row they get)."""
+    codes = cat.scope_codes
+
+    def mine(found: list[Submission]) -> list[Submission]:
+        return found if codes is None else [s for s in found if s.unit in codes]
+
+    reports = mine(await uow.submissions.current_for_period(period.key))
     if not reports:
         return None
     _, previous = await queries.week_and_previous(uow, cat, period)
-    versions = await queries.versions_of_week(uow, period)
+    versions = mine(await queries.versions_of_week(uow, period))
     recent = await queries.recent(uow, cat, period)
     approval = await approval_of(uow, period)
     corrections = await uow.corrections.approved_for_period(period.key)
+    if codes is not None:
+        corrections = [c for c in corrections if c.unit in codes]
     return ExportData(period, reports, previous, versions, recent.weeks, approval, corrections)
 
 

@@ -23,12 +23,13 @@ from core.closing import IMPORT_CHAT, is_closed
 from core.importing import ImportRefused, SheetReading, SheetRow, read_sheets
 from core.numbers import format_int
 from core.periods import Period
-from core.submission import Sender, Submission
+from core.submission import PendingReport, Sender, Submission
 from core.validation import review
 from handlers import reports
 from handlers.context import Request
 from handlers.reports import HISTORY_WEEKS, _carry_forward
 from storage import UnitOfWork
+from storage.repositories import PendingImport
 
 # Larger files are refused before they are downloaded.
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -412,19 +413,64 @@ def _text_reply(lines: Sequence[str]) -> Reply:
     return Reply((Text.of("\n".join(lines)),))
 
 
+async def _both_held(req: Request) -> tuple[PendingImport | None, PendingReport | None]:
+    """An admin's waiting import and held report (a read that records nothing: the command
+    that follows records the message)."""
+    sender = req.actor.sender
+    async with req.db.unit_of_work() as uow:
+        waiting = await uow.imports.get(sender.platform, sender.user_id, _EPOCH)
+        held = await uow.pending.get(sender.platform, sender.user_id)
+    return waiting, held
+
+
+def _report_first(waiting: PendingImport | None, held: PendingReport | None) -> bool:
+    """Whether /xacnhan and /huy answer the held report rather than the import: the one the
+    admin was asked about last (the import when it cannot be told)."""
+    if waiting is None:
+        return True
+    if held is None or held.held_at is None:
+        return False
+    return held.held_at > waiting.created_at
+
+
+def _held_label(req: Request, held: PendingReport) -> tuple[str, str]:
+    cat = req.catalogue
+    unit = cat.unit(held.unit).name if cat.has_unit(held.unit) else held.unit
+    return unit, Period.parse(held.period).label
+
+
 async def confirm_held(req: Request) -> list[Reply]:
-    """/xacnhan: an admin's waiting import first, else the sender's held report."""
-    if req.actor.is_admin:
-        done = await confirm(req)
-        if done is not None:
-            return done
-    return await reports.confirm(req)
+    """/xacnhan: of an admin's waiting import and held report, the newer one; the other
+    stays and is named."""
+    if not req.actor.is_admin:
+        return await reports.confirm(req)
+    waiting, held = await _both_held(req)
+    if _report_first(waiting, held):
+        answer = await reports.confirm(req)
+        if waiting is not None and waiting.created_at >= req.now() - IMPORT_TTL:
+            answer.append(reply(msg.import_still_waiting(waiting.file_name)))
+        return answer
+    done = await confirm(req)
+    if done is None:  # dropped meanwhile
+        return await reports.confirm(req)
+    if held is not None:
+        done.append(reply(msg.report_still_held(*_held_label(req, held))))
+    return done
 
 
 async def cancel_held(req: Request) -> list[Reply]:
-    """/huy: an admin's waiting import first, else the sender's held report."""
-    if req.actor.is_admin:
-        done = await cancel(req)
-        if done is not None:
-            return done
-    return await reports.cancel(req)
+    """/huy: of an admin's waiting import and held report, the newer one (as /xacnhan)."""
+    if not req.actor.is_admin:
+        return await reports.cancel(req)
+    waiting, held = await _both_held(req)
+    if _report_first(waiting, held):
+        answer = await reports.cancel(req)
+        if waiting is not None and waiting.created_at >= req.now() - IMPORT_TTL:
+            answer.append(reply(msg.import_still_waiting(waiting.file_name)))
+        return answer
+    done = await cancel(req)
+    if done is None:
+        return await reports.cancel(req)
+    if held is not None:
+        done.append(reply(msg.report_still_held(*_held_label(req, held))))
+    return done

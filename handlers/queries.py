@@ -161,13 +161,17 @@ async def period_weeks(
     """A month's, quarter's or year's weeks whose due time has passed by `now` (each unit's
     current report, quotas filled in, and its lateness), and the earlier weeks that hold
     each unit's latest report from before the period, for `core.summary.summarize`. Two
-    queries."""
+    queries. A scoped chat's: its units' only (a week only other units reported in is not
+    one of its reported weeks)."""
     cal = cat.calendar
     weeks = [p for p in period.weeks(cal) if cal.due_at(p) <= now]
     if not weeks:
         return [], []
-    rows = await uow.submissions.current_values([p.key for p in weeks])
+    codes = cat.scope_codes
+    rows = await uow.submissions.current_values([p.key for p in weeks], codes)
     earlier = await uow.submissions.latest_before(weeks[0].key)
+    if codes is not None:
+        earlier = [r for r in earlier if r.unit in codes]
     return _week_reports(cat, weeks, rows), _week_reports(
         cat, sorted({Period.parse(r.period) for r in earlier}), earlier
     )

@@ -21,8 +21,8 @@ from core.periods import Period
 from core.ranking import ratio
 from core.schedule import Job, JobKind
 from handlers import queries
-from handlers.closing import announced_lines, read_announced
-from handlers.common import chat_recipient, mentions, officers, target_text
+from handlers.closing import announced_lines, approval_of, read_announced
+from handlers.common import Refusal, chat_recipient, mentions, officers, target_text
 from handlers.context import Request
 from handlers.digest import Digest, compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
@@ -243,6 +243,8 @@ async def nudge(req: Request) -> list[Reply]:
     todo: list[Unit] = []
     people: dict[str, list[Recipient]] = {}
     async with req.transaction() as uow:
+        if await approval_of(uow, period) is not None:
+            raise Refusal(msg.nudge_approved(period.label))  # final: nobody is asked
         missing = await queries.missing_units(cat, uow, period)
         if missing:
             since = now - schedule.nudge_interval

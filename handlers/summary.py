@@ -93,6 +93,8 @@ def summary_replies(catalogue: Catalogue, chat: Chat, digest: Digest) -> list[Re
     lines = [msg.summary_areas_header(level)]
     lines += [msg.summary_area_line(a.name, a.reported, a.expected, a.missing) for a in areas]
     head.append(Text.of("\n".join(lines)))
+    if digest.corrected:  # closed weeks corrected since the last digest, units counted
+        head.append(Text.of("\n".join(digest.corrected)))
     out = [Reply(tuple(head))]
     shown = [(n, r) for n, r in enumerate(digest.rankings) if r.rows]
     if not shown:

@@ -72,7 +72,9 @@ async def status(req: Request) -> list[Reply]:
         blocks += [Text.of(msg.totals_header(cat.scope)), totals]
     blocks += unreachable_blocks(unreachable)
     buttons: tuple[tuple[str, str], ...] = (
-        ((msg.NUDGE_BUTTON, f"/nhacnho {period.key}"),) if missing and req.actor.is_staff else ()
+        ((msg.NUDGE_BUTTON, f"/nhacnho {period.key}"),)
+        if missing and req.actor.is_staff and approval is None
+        else ()
     )
     if approval is not None:
         blocks.append(

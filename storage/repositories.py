@@ -622,6 +622,7 @@ class PendingRepository:
             raw_text=row.raw_text,
             sent_at=row.sent_at,
             warnings=tuple(row.warnings),
+            held_at=_aware(row.created_at),
         )
 
     async def delete(self, platform: str, user_id: str) -> None:

@@ -80,6 +80,7 @@ def held(sender: Sender, cccd: int) -> PendingReport:
         raw_text=f"cccd {cccd}",
         sent_at=T0,
         warnings=("giảm",),
+        held_at=T0,  # when `put` held it, as read back
     )
 
 
