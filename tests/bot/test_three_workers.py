@@ -452,4 +452,11 @@ async def test_the_leader_killed_then_its_successor_cut_off_every_post_goes_once
     assert len(zalo_photos) == len(photos)  # the same charts, once each
     assert all(f.status == 200 for f in zalo.fetched)
     alive = [w for w in cluster.workers if w.alive]
+    print(  # the figure of docs/RELIABILITY.md
+        f"three workers: {ended} lease sessions of the successor ended; its renewals failed "
+        f"{successor.count('lease renewal failed')} times, lead lost "
+        f"{sum(w.count('lost the lead') for w in alive)} times; the digest made by "
+        f"{[w.name for w in alive if w.said('post(s) made')]}; {len(texts)} messages and "
+        f"{len(photos)} charts on Telegram, {len(zalo_texts)} and {len(zalo_photos)} on Zalo"
+    )
     assert not any("Traceback" in line for w in alive for line in w.lines)
