@@ -7,10 +7,8 @@ digest reaches the fake Bot API exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,72 +17,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from testing.fake_telegram import TOKEN, FakeBotApi
+from tests.bot.processes import ROOT, Worker, start_worker, with_digest_at
 from tests.conftest import CONFIG_PATH
 from tests.scratch_pg import drop_postgres_database, fresh_postgres_database
 
-ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 GROUP = -1001234567890
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-class Worker:
-    """A `python -m bot run` process whose log lines are read as they come."""
-
-    def __init__(self, name: str, process: asyncio.subprocess.Process) -> None:
-        self.name = name
-        self.process = process
-        self.lines: list[str] = []
-        self._changed = asyncio.Event()
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for raw in self.process.stderr:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-            self._changed.set()
-
-    def said(self, text: str) -> bool:
-        return any(text in line for line in self.lines)
-
-    async def wait_for(self, text: str, within: float = 60) -> None:
-        async with asyncio.timeout(within):
-            while not self.said(text):
-                if self.process.returncode is not None:
-                    raise AssertionError(f"{self.name} exited: {self.lines[-20:]}")
-                self._changed.clear()
-                with_timeout = asyncio.wait_for(self._changed.wait(), 1)
-                await asyncio.gather(with_timeout, return_exceptions=True)
-
-    async def stop(self) -> None:
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 30)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        await asyncio.gather(self._reader, return_exceptions=True)
 
 
 def config_with_digest_at(tmp_path: Path, at: datetime) -> Path:
     text = CONFIG_PATH.read_text("utf-8").replace(
         "# telegram = -1001234567890", f"telegram = {GROUP}"
     )
-    # Quiet hours far from now: no post is planned inside them, whatever the time of day.
-    quiet = at + timedelta(hours=12)
-    schedule = (
-        "[schedule]\n"
-        f'digest = ["{DAYS[at.weekday()]} {at:%H:%M}"]\n'
-        "early_reminders = []\n"
-        "countdown_days = []\n"
-        f'quiet_start = "{quiet:%H:%M}"\n'
-        f'quiet_end = "{quiet + timedelta(hours=1):%H:%M}"\n'
-    )
-    text = text.replace("[schedule]\n", schedule, 1)
     path = tmp_path / "config.toml"
-    path.write_text(text, "utf-8")
+    path.write_text(with_digest_at(text, at), "utf-8")
     return path
 
 
@@ -93,20 +39,6 @@ async def database() -> AsyncIterator[str]:
     url = await fresh_postgres_database()
     yield url
     await drop_postgres_database(url)
-
-
-async def start_worker(name: str, env: dict[str, str], cwd: Path) -> Worker:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return Worker(name, process)
 
 
 async def test_a_frozen_leader_is_replaced_and_the_digest_goes_once(

@@ -1,0 +1,100 @@
+"""Real `python -m bot run` workers for the process tests (test_scheduler_processes.py,
+test_three_workers.py): a worker whose log lines are read as they come, and a config whose
+digest falls at a chosen minute."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Worker:
+    """A `python -m bot run` process whose log lines are read as they come."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process) -> None:
+        self.name = name
+        self.process = process
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.lines.append(raw.decode(errors="replace").rstrip())
+            self._changed.set()
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
+
+    async def wait_for(self, text: str, within: float = 60, times: int = 1) -> None:
+        async with asyncio.timeout(within):
+            while self.count(text) < times:
+                if self.process.returncode is not None:
+                    raise AssertionError(f"{self.name} exited: {self.lines[-20:]}")
+                self._changed.clear()
+                with_timeout = asyncio.wait_for(self._changed.wait(), 1)
+                await asyncio.gather(with_timeout, return_exceptions=True)
+
+    async def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as a host that died."""
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        await asyncio.gather(self._reader, return_exceptions=True)
+
+
+async def start_worker(name: str, env: dict[str, str], cwd: Path) -> Worker:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    return Worker(name, process)
+
+
+def with_digest_at(config_text: str, at: datetime) -> str:
+    """The config's text with its [schedule] set to one digest at `at` (to the minute), no
+    reminders, and quiet hours far from it."""
+    quiet = at + timedelta(hours=12)
+    schedule = (
+        "[schedule]\n"
+        f'digest = ["{DAYS[at.weekday()]} {at:%H:%M}"]\n'
+        "early_reminders = []\n"
+        "countdown_days = []\n"
+        f'quiet_start = "{quiet:%H:%M}"\n'
+        f'quiet_end = "{quiet + timedelta(hours=1):%H:%M}"\n'
+    )
+    return config_text.replace("[schedule]\n", schedule, 1)
