@@ -20,6 +20,7 @@ from storage.db import (
     migrate,
     session_factory,
 )
+from storage.outbox import Outbox
 from storage.repositories import (
     AuditRepository,
     ChatMoves,
@@ -96,6 +97,7 @@ class UnitOfWork:
     corrections: CorrectionRepository
     weeks: WeekApprovals
     leases: LeaseLog
+    outbox: Outbox
 
     def __init__(
         self,
@@ -133,6 +135,7 @@ class UnitOfWork:
         self.corrections = CorrectionRepository(session)
         self.weeks = WeekApprovals(session)
         self.leases = LeaseLog(session)
+        self.outbox = Outbox(session)
         return self
 
     async def __aexit__(

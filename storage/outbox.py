@@ -1,0 +1,202 @@
+"""The outbox's rows (migration 0011): posts written in the transaction that caused them and
+drained per chat in id order by `handlers.outbox`. Like every repository it never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxRow
+
+DUE, MADE, NONE, FAILED = "due", "made", "none", "failed"
+
+
+@dataclass(frozen=True)
+class QueuedPost:
+    """One row to send: `recipient` and `payload` as stored (handlers.outbox reads them)."""
+
+    id: int
+    job_id: str
+    record_key: str
+    platform: str
+    chat: str
+    period: str
+    recipient: dict[str, Any]
+    payload: dict[str, Any]
+    attempts: int
+    next_at: datetime
+    give_up_at: datetime
+    error: str | None
+    notice: dict[str, Any] | None
+
+
+def _queued(row: OutboxRow) -> QueuedPost:
+    return QueuedPost(
+        row.id,
+        row.job_id,
+        row.record_key,
+        row.platform,
+        row.chat,
+        row.period,
+        row.recipient,
+        row.payload,
+        row.attempts,
+        row.next_at,
+        row.give_up_at,
+        row.error,
+        row.notice,
+    )
+
+
+@dataclass(frozen=True)
+class NewPost:
+    job_id: str
+    record_key: str
+    platform: str
+    chat: str
+    period: str
+    recipient: dict[str, Any]
+    payload: dict[str, Any]
+    give_up_at: datetime
+    notice: dict[str, Any] | None = None
+
+
+class Outbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, posts: Sequence[NewPost], now: datetime) -> int:
+        """Enqueue each post unless a row of its (job, record key, platform) exists already
+        (ON CONFLICT DO NOTHING: enqueued once whoever enqueues it again). Returns how many
+        rows were added."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        added = 0
+        for post in posts:
+            result = await self._session.execute(
+                insert(OutboxRow)
+                .values(
+                    job_id=post.job_id,
+                    record_key=post.record_key,
+                    platform=post.platform,
+                    chat=post.chat,
+                    period=post.period,
+                    recipient=post.recipient,
+                    payload=post.payload,
+                    state=DUE,
+                    attempts=0,
+                    next_at=now,
+                    give_up_at=post.give_up_at,
+                    created_at=now,
+                    notice=post.notice,
+                )
+                .on_conflict_do_nothing()
+            )
+            added += max(getattr(result, "rowcount", 0) or 0, 0)
+        return added
+
+    async def rearm(self, job_id: str, now: datetime) -> None:
+        """The job's rows still to send are due now (the job was run again on purpose: a
+        catch-up, a take-over): their backoff ends."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.job_id == job_id, OutboxRow.state == DUE, OutboxRow.next_at > now)
+            .values(next_at=now)
+        )
+
+    async def head(self, chat: str, limit: int) -> list[QueuedPost]:
+        """The chat's rows still to send, oldest first (the drain stops at the first one
+        not due yet: order per chat is kept)."""
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.chat == chat, OutboxRow.state == DUE)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        return [_queued(row) for row in rows]
+
+    async def due_chats(self, now: datetime) -> list[str]:
+        """Chats whose oldest row to send is due (a backoff over, or never drained)."""
+        first = (
+            select(OutboxRow.chat, func.min(OutboxRow.id).label("first"))
+            .where(OutboxRow.state == DUE)
+            .group_by(OutboxRow.chat)
+            .subquery()
+        )
+        rows = await self._session.scalars(
+            select(OutboxRow.chat)
+            .join(first, OutboxRow.id == first.c.first)
+            .where(OutboxRow.next_at <= now)
+            .order_by(OutboxRow.id)
+        )
+        return list(rows)
+
+    async def finish(self, ids: Sequence[int], state: str, now: datetime) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(ids)))
+            .values(state=state, done_at=now, next_at=now)
+        )
+
+    async def refused(
+        self, ids: Sequence[int], attempts: int, next_at: datetime, error: str
+    ) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == DUE)
+            .values(attempts=attempts, next_at=next_at, error=error[:2000])
+        )
+
+    async def give_up(self, job_id: str, now: datetime) -> list[QueuedPost]:
+        """Every row of the job still to send is failed now (one give-up time per job);
+        returns them, oldest first, with the failed ones before (for one admin notice)."""
+        rows = list(
+            await self._session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.job_id == job_id, OutboxRow.state.in_((DUE, FAILED)))
+                .order_by(OutboxRow.id)
+            )
+        )
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.job_id == job_id, OutboxRow.state == DUE)
+            .values(state=FAILED, done_at=now)
+        )
+        return [_queued(row) for row in rows]
+
+    async def backlog(self, due_before: datetime) -> int:
+        """Rows still to send that have been due since before `due_before`."""
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.state == DUE, OutboxRow.next_at < due_before)
+        )
+        return int(count or 0)
+
+    async def waiting(self) -> dict[str, datetime]:
+        """Chat -> when its oldest row to send is next tried."""
+        first = (
+            select(func.min(OutboxRow.id).label("first"))
+            .where(OutboxRow.state == DUE)
+            .group_by(OutboxRow.chat)
+            .subquery()
+        )
+        rows = await self._session.execute(
+            select(OutboxRow.chat, OutboxRow.next_at).where(OutboxRow.id.in_(select(first.c.first)))
+        )
+        return {chat: at for chat, at in rows}
+
+    async def states(self, job_id: str) -> dict[tuple[str, str], str]:
+        """(record key, platform) -> state, for the job's rows."""
+        rows = await self._session.execute(
+            select(OutboxRow.record_key, OutboxRow.platform, OutboxRow.state).where(
+                OutboxRow.job_id == job_id
+            )
+        )
+        return {(key, platform): state for key, platform, state in rows}
