@@ -297,6 +297,12 @@ class OutboxRunner:
             return Delivered()
         return await self._drain_all(chats, now)
 
+    async def backlog(self, stale_after: timedelta) -> tuple[int, int]:
+        """(posts due now, posts due for longer than `stale_after`), for `/healthz`."""
+        now = self.clock()
+        async with self.db.unit_of_work() as uow:
+            return await uow.outbox.backlog(now, now - stale_after)
+
     async def due_chats(self, now: datetime) -> list[str]:
         async with self.db.unit_of_work() as uow:
             return await uow.outbox.due_chats(now)

@@ -170,14 +170,16 @@ class Outbox:
         )
         return [_queued(row) for row in rows]
 
-    async def backlog(self, due_before: datetime) -> int:
-        """Rows still to send that have been due since before `due_before`."""
+    async def backlog(self, now: datetime, stale_before: datetime) -> tuple[int, int]:
+        """(rows due now, rows due since before `stale_before`) still to send."""
+        due = OutboxRow.state == DUE
         count = await self._session.scalar(
-            select(func.count())
-            .select_from(OutboxRow)
-            .where(OutboxRow.state == DUE, OutboxRow.next_at < due_before)
+            select(func.count()).select_from(OutboxRow).where(due, OutboxRow.next_at <= now)
         )
-        return int(count or 0)
+        stale = await self._session.scalar(
+            select(func.count()).select_from(OutboxRow).where(due, OutboxRow.next_at < stale_before)
+        )
+        return int(count or 0), int(stale or 0)
 
     async def waiting(self) -> dict[str, datetime]:
         """Chat -> when its oldest row to send is next tried."""
