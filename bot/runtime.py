@@ -181,6 +181,7 @@ async def serve(
             started.append(adapter)
         app.engine.notifiers.extend(started)  # leaders' /nhacnho posts through them
         outbox.notifiers = {a.platform: a for a in started}
+        app.engine.outbox = outbox  # /nhacnho's and the correction decisions' posts
         if app.db.engine.dialect.name == "postgresql":
             from bot.outbox_worker import OutboxWorker
 

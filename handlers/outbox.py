@@ -13,8 +13,8 @@ chat (a recipient on one platform) at a time, in id order.
 - **Order per chat; one chat never delays another.** A refused row gets attempts + 1 and a
   backoff (`next_at`), and the drain of that chat stops there (the rows after it wait their
   turn); other chats are drained by their own drains. Once a row's give-up time passes (its
-  job's grace window), every row of that job still to send is marked failed and the admins
-  are told once, through the outbox too (job id `<job>:undelivered`).
+  job's grace window), that chat's rows of the job are marked failed and the admins are told
+  once per job, through the outbox too (job id `<job>:undelivered`, enqueued once).
 - **Who drains.** `OutboxRunner.wake` after the commit: by default it drains the chats at
   once in this task (the simulator, the tests, one SQLite process); with `defer` it hands
   each chat to Procrastinate (`bot/outbox_worker.py`, PostgreSQL: a `deliver` task per chat
@@ -54,7 +54,7 @@ from core.chat import (
 )
 from handlers.notify import Delivered, DeliveryFailed, Failure, Outgoing, _mark_unreachable
 from storage import Database
-from storage.outbox import NewPost, QueuedPost
+from storage.outbox import DUE, FAILED, MADE, NewPost, QueuedPost
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ FIRST_RETRY = timedelta(minutes=1)  # a refused row waits 1, 2, 4, 5, 5 … minu
 RETRY_AFTER = timedelta(minutes=5)  # the longest wait between two tries of a row
 NOTICE_WINDOW = timedelta(days=1)  # an admin notice (no grace window of its own) is tried so long
 HEAD = 20  # rows read at a time from the head of a chat
+SETTLE_WAIT = 20.0  # seconds a command waits to tell who its posts reached (`settle`)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -240,6 +241,46 @@ def admin_posts(catalogue: Catalogue, message: Reply) -> list[Outgoing]:
         for p in catalogue.people
         if p.role is Role.ADMIN
     ]
+
+
+async def settle(
+    runner: OutboxRunner,
+    job_id: str,
+    chats: Sequence[str],
+    posts: Sequence[Outgoing],
+    now: datetime | None = None,
+    wait: float = SETTLE_WAIT,
+) -> Delivered:
+    """Wake `chats` and say what became of the job's rows: reached (made) and failed
+    (refused at least once, or given up). For a command that tells its sender who was
+    reached (/nhacnho): a runner that drains here has settled them on return; one that
+    hands them to Procrastinate is watched for at most `wait` seconds (a row not tried by
+    then counts as neither)."""
+    await runner.wake(chats, now)
+    by_key = {post.record_key: post for post in posts}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        async with runner.db.unit_of_work() as uow:
+            rows = await uow.outbox.outcome(job_id)
+        pending = [r for r in rows if r[2] == DUE and r[3] == 0]
+        if not pending or runner.defer is None or loop.time() >= deadline:
+            break
+        await asyncio.sleep(0.2)
+    result = Delivered()
+    for key, platform, state, attempts, error in rows:
+        post = by_key.get(key)
+        if post is None:
+            continue
+        if state == MADE:
+            result.made += 1
+            result.reached.add((key, platform))
+        elif state == FAILED or (state == DUE and attempts > 0):
+            result.failed.append(Failure(post, platform, error or "", False, error or ""))
+    # Made before (posts_made) and so never enqueued: reached all the same.
+    async with runner.db.unit_of_work() as uow:
+        result.reached |= await uow.posts.made(job_id)
+    return result
 
 
 # --- draining ----------------------------------------------------------------------------------
@@ -473,12 +514,13 @@ class OutboxRunner:
         return False
 
     async def _give_up(self, row: QueuedPost, now: datetime) -> list[str]:
-        """Every row of the row's job still to send is failed; the admins are told once
-        (enqueued in the same transaction). Returns the chats to wake."""
+        """The row's job's rows still to send in its chat are failed; the admins are told
+        once per job (enqueued in the same transaction; the notice's key makes a second
+        give-up of the same job, in another chat, add nothing). Returns the chats to wake."""
         cal = self.catalogue.calendar
         posts: list[NewPost] = []
         async with self.db.unit_of_work() as uow:
-            failed = await uow.outbox.give_up(row.job_id, now)
+            failed = await uow.outbox.give_up(row.job_id, row.chat, now)
             if row.notice is not None and failed:
                 seen = dict.fromkeys(
                     (r.recipient["name"], r.platform, r.error or "") for r in failed

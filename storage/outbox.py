@@ -153,20 +153,22 @@ class Outbox:
             .values(attempts=attempts, next_at=next_at, error=error[:2000])
         )
 
-    async def give_up(self, job_id: str, now: datetime) -> list[QueuedPost]:
-        """Every row of the job still to send is failed now (one give-up time per job);
-        returns them, oldest first, with the failed ones before (for one admin notice)."""
-        rows = list(
-            await self._session.scalars(
-                select(OutboxRow)
-                .where(OutboxRow.job_id == job_id, OutboxRow.state.in_((DUE, FAILED)))
-                .order_by(OutboxRow.id)
-            )
-        )
+    async def give_up(self, job_id: str, chat: str, now: datetime) -> list[QueuedPost]:
+        """The job's rows still to send in `chat` are failed now. Returns the job's rows that
+        did not go, oldest first: failed ones, and ones still being refused elsewhere (for
+        the admins' one notice)."""
         await self._session.execute(
             update(OutboxRow)
-            .where(OutboxRow.job_id == job_id, OutboxRow.state == DUE)
+            .where(OutboxRow.job_id == job_id, OutboxRow.chat == chat, OutboxRow.state == DUE)
             .values(state=FAILED, done_at=now)
+        )
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(
+                OutboxRow.job_id == job_id,
+                (OutboxRow.state == FAILED) | ((OutboxRow.state == DUE) & (OutboxRow.attempts > 0)),
+            )
+            .order_by(OutboxRow.id)
         )
         return [_queued(row) for row in rows]
 
@@ -193,6 +195,21 @@ class Outbox:
             select(OutboxRow.chat, OutboxRow.next_at).where(OutboxRow.id.in_(select(first.c.first)))
         )
         return {chat: at for chat, at in rows}
+
+    async def outcome(self, job_id: str) -> list[tuple[str, str, str, int, str | None]]:
+        """(record key, platform, state, attempts, error) of the job's rows, in order."""
+        rows = await self._session.execute(
+            select(
+                OutboxRow.record_key,
+                OutboxRow.platform,
+                OutboxRow.state,
+                OutboxRow.attempts,
+                OutboxRow.error,
+            )
+            .where(OutboxRow.job_id == job_id)
+            .order_by(OutboxRow.id)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
 
     async def states(self, job_id: str) -> dict[tuple[str, str], str]:
         """(record key, platform) -> state, for the job's rows."""
