@@ -6,7 +6,8 @@ are never sent by two workers at once) and `queueing_lock=<chat>` (at most one w
 per chat: a second defer while one waits is a no-op). A periodic task, every minute and
 deferred once across all workers (Procrastinate's periodic defers are unique per timestamp),
 re-defers the drains of chats with due rows (a crash between a commit and its defer, the end
-of a backoff) and retries `deliver` jobs left `doing` by a worker that died.
+of a backoff) and ends `deliver` jobs left `doing` by a worker that died (their chats are
+then deferred again).
 
 Procrastinate's schema is created by migration 0011 (its `schema.sql`, in the migration's
 transaction); docs/DEPLOY.md says how its own upgrades are applied.
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
 from handlers.outbox import OutboxRunner
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 
 SWEEP_CRON = "* * * * *"  # every minute
 CONCURRENCY = 8  # drains (chats) side by side in one process
-STALLED_AFTER = 60.0  # seconds without a heartbeat before a worker's jobs are retried
+# Seconds without a heartbeat (every 10 s) before a worker counts as dead and its drains end.
+STALLED_AFTER = 30.0
 
 
 def conninfo(database_url: str) -> str:
@@ -71,13 +74,19 @@ class OutboxWorker:
                 await self._deliver.configure(lock=chat, queueing_lock=chat).defer_async(chat=chat)
 
     async def sweep(self) -> None:
-        """Retry the drains a dead worker left `doing`; defer the chats with due rows."""
+        """End the drains a dead worker left `doing` (their chat's lock is free again; its
+        due rows are deferred below), then defer every chat with due rows."""
         stalled = await self.app.job_manager.get_stalled_jobs(
             task_name="deliver", seconds_since_heartbeat=STALLED_AFTER
         )
         for job in stalled:
-            log.warning("outbox: drain %s was left by a dead worker; retrying it", job.lock)
-            await self.app.job_manager.retry_job(job)
+            # Not retried in place: a drain of the same chat may be waiting already
+            # (`queueing_lock`), and a second waiting one is refused by Procrastinate.
+            log.warning("outbox: the drain of %s was left by a dead worker", job.lock)
+            assert job.id is not None
+            await self.app.job_manager.finish_job_by_id_async(
+                job.id, status=Status.FAILED, delete_job=False
+            )
         await self.runner.drain_due()
 
     async def start(self) -> None:

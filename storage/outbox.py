@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -210,6 +210,14 @@ class Outbox:
             .order_by(OutboxRow.id)
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    async def prune(self, done_before: datetime) -> int:
+        """Delete rows sent, closed or given up before `done_before` (a made post stays in
+        `posts_made`, which keeps it from being enqueued again)."""
+        result = await self._session.execute(
+            delete(OutboxRow).where(OutboxRow.state != DUE, OutboxRow.done_at < done_before)
+        )
+        return max(getattr(result, "rowcount", 0) or 0, 0)
 
     async def states(self, job_id: str) -> dict[tuple[str, str], str]:
         """(record key, platform) -> state, for the job's rows."""

@@ -20,6 +20,7 @@ from bot.web import WebServer
 from core.catalogue import Catalogue
 from core.chat import Photo, Recipient, Reply, reply
 from core.schedule import JobKind
+from handlers.maintenance import Pruned, prune
 from handlers.notify import DeliveryFailed, Outgoing
 from handlers.outbox import OutboxRunner, backoff, enqueue, new_posts
 from scheduler.jobs import attempt_job, planned
@@ -134,6 +135,20 @@ async def test_a_post_enqueued_twice_is_one_row_and_sent_once(
     assert platform.posts == [("nhom", "📢 một"), ("person_1", "riêng")]
     async with db.unit_of_work() as uow:
         assert await uow.posts.made("job") == {("chat:nhom", "sim"), ("user:person_1", "sim")}
+
+
+async def test_maintenance_prunes_rows_done_a_week_ago_never_rows_to_send(
+    db: Database, catalogue: Catalogue
+) -> None:
+    await put(db, "job", [Outgoing(group("nhom"), reply("x")), Outgoing(person(1), reply("y"))])
+    platform = Platform()
+    platform.refusing.add("person_1")
+    await OutboxRunner(catalogue, db, [platform]).drain_due(NOW)
+    assert await prune(catalogue, db, NOW + timedelta(days=6)) == Pruned(0, 0, 0, 0)
+    assert (await prune(catalogue, db, NOW + timedelta(days=8))).outbox == 1
+    assert await rows(db) == [("job", "user:person_1", "due")]
+    await put(db, "job", [Outgoing(group("nhom"), reply("x"))])  # made: not enqueued again
+    assert await rows(db) == [("job", "user:person_1", "due")]
 
 
 async def test_order_per_chat_is_kept_when_a_post_is_refused_and_retried(
