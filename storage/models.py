@@ -47,6 +47,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def app_owned(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name`: the app's own schema objects, not Procrastinate's (its
+    `procrastinate_*` tables, created by migration 0011 from its own schema.sql)."""
+    return not (name or "").startswith("procrastinate_")
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 - read once by SQLAlchemy, never mutated
         datetime: UTCDateTime(),

@@ -53,6 +53,8 @@ def _procrastinate_schema(bind: sa.Connection) -> None:
     from procrastinate.schema import SchemaManager
     from sqlalchemy.util import await_only
 
+    if bind.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is not None:
+        return  # applied already (by hand, or by an earlier run of this migration)
     driver = bind.connection.driver_connection
     if driver is None:
         raise RuntimeError("no driver connection to apply Procrastinate's schema on")
