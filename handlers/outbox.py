@@ -397,10 +397,14 @@ class OutboxRunner:
 
     def _runs(self, rows: Sequence[QueuedPost]) -> list[list[QueuedPost]]:
         """Rows in order; consecutive rows of one job go as one batch to a platform that
-        compacts them (Zalo puts a digest into as few messages as it can)."""
+        compacts them (Zalo puts a digest into as few messages as it can; a notifier with
+        `compacts = False`, Telegram, gets them one by one)."""
         runs: list[list[QueuedPost]] = []
         for row in rows:
-            batching = isinstance(self.notifiers.get(row.platform), BatchNotifier)
+            notifier = self.notifiers.get(row.platform)
+            # Only a platform that puts several posts into fewer messages gets them as one
+            # batch (recorded together); others are sent and recorded one by one.
+            batching = isinstance(notifier, BatchNotifier) and getattr(notifier, "compacts", True)
             if (
                 batching
                 and runs
