@@ -360,8 +360,10 @@ class OutboxRunner:
         return total
 
     async def drain(self, chat: str, now: datetime | None = None) -> Delivered:
-        """Send the chat's due rows in id order until one is refused (or none is due)."""
-        now = now or self.clock()
+        """Send the chat's due rows in id order until one is refused (or none is due).
+        `now`: the time to judge by (tests, the simulator); None: the clock, read afresh
+        before each post (a long drain's backoffs and give-ups are judged when they happen)."""
+        fixed = now
         lock = self._locks.setdefault(chat, asyncio.Lock())
         result = Delivered()
         woken: list[str] = []
@@ -375,6 +377,7 @@ class OutboxRunner:
                 go_on = True
                 for batch in self._runs(rows):
                     first = batch[0]
+                    now = fixed or self.clock()
                     if first.give_up_at <= now:
                         woken += await self._give_up(first, now)
                         break  # the job's rows left the head: read it again
@@ -390,7 +393,7 @@ class OutboxRunner:
                 if not go_on:
                     break
         if woken:
-            extra = await self.wake(woken, now)
+            extra = await self.wake(woken, fixed or self.clock())
             result.made += extra.made
             result.failed += extra.failed
         return result
