@@ -76,7 +76,7 @@ class SchedulerHandle:
     # Sends what the jobs enqueue; None: one that drains in this task, in order.
     outbox: OutboxRunner | None = None
     is_leader: bool = False
-    posts_made: int = 0
+    posts_made: int = 0  # posts this process drained itself (none when Procrastinate drains)
     _lease: Lease = field(init=False)
     _scheduler: AsyncIOScheduler = field(init=False)
     _watcher: asyncio.Task[None] | None = None
