@@ -9,6 +9,7 @@ import gc
 import hashlib
 import logging
 import signal
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from bot.config_file import StartupError
 from bot.logs import hide_secret
 from bot.settings import Settings
 from bot.telegram.bot import TelegramBot, TelegramSettings
+from handlers.outbox import OutboxRunner
 from scheduler.service import SchedulerHandle, start_scheduler
 from storage.lease import Lease, LeaseUnavailable, acquire_unless_renewed, keep
 
@@ -25,9 +27,15 @@ if TYPE_CHECKING:
     from aiohttp.web import RouteDef
 
     from bot.adapter import ChatAdapter
+    from bot.outbox_worker import OutboxWorker
     from bot.web import WebServer
 
 log = logging.getLogger(__name__)
+
+# /healthz answers 503 once a post of the outbox has been due this long (a stuck drain).
+BACKLOG_AFTER = timedelta(minutes=5)
+# On SQLite (one process, no Procrastinate) the outbox's due chats are drained this often.
+SQLITE_DRAIN_EVERY = 5.0
 
 
 def telegram_settings(settings: Settings) -> TelegramSettings:
@@ -133,14 +141,23 @@ async def serve(
         routes += adapter.web_routes()
     web: WebServer | None = None
     scheduler: SchedulerHandle | None = None
+    worker: OutboxWorker | None = None
+    drainer: asyncio.Task[None] | None = None
+    # The outbox: sent through the adapters started below (the list fills as they start).
     started: list[ChatAdapter] = []
+    outbox = OutboxRunner(app.catalogue, app.db, started, concurrent=True)
     leases: list[Lease] = []
     keepers: list[asyncio.Task[None]] = []
     try:
         if routes:
             from bot.web import WebServer
 
-            web = WebServer(settings.web_host, settings.web_port, health=app.db.check)
+            web = WebServer(
+                settings.web_host,
+                settings.web_port,
+                health=app.db.check,
+                backlog=functools.partial(outbox.backlog, BACKLOG_AFTER),
+            )
             web.add_routes(routes)
             await web.start()
         for adapter in adapters:
@@ -165,12 +182,25 @@ async def serve(
             await adapter.start()  # a refused token or an unreachable API: StartupError
             started.append(adapter)
         app.engine.notifiers.extend(started)  # leaders' /nhacnho posts through them
+        outbox.notifiers = {a.platform: a for a in started}
+        app.engine.outbox = outbox  # /nhacnho's and the correction decisions' posts
+        if app.db.engine.dialect.name == "postgresql":
+            from bot.outbox_worker import OutboxWorker
+
+            # Every process drains: Procrastinate's `deliver` tasks, one chat at a time.
+            url = app.db.engine.url.render_as_string(hide_password=False)
+            worker = OutboxWorker(url, outbox)
+            await worker.start()
+            await outbox.drain_due()  # what a stopped process left: deferred again
+        else:
+            drainer = asyncio.create_task(outbox.run(SQLITE_DRAIN_EVERY), name="outbox")
         scheduler = await start_scheduler(
             app,
             started,
             files_dir=app.engine.files_directory(),
             poll_seconds=settings.lease_renew_seconds,
             lease_ttl=settings.lease_ttl_seconds,
+            outbox=outbox,
         )
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it again and again.
@@ -178,10 +208,15 @@ async def serve(
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()
     finally:
-        # The scheduler first, then the web server (finishing the webhook requests in hand,
-        # which are handled before they are answered), then the platforms.
-        parts: list[tuple[str, SchedulerHandle | WebServer | ChatAdapter | None]] = [
+        # The scheduler first, then the outbox's drains (a post in hand is finished), the web
+        # server (finishing the webhook requests in hand, which are handled before they are
+        # answered), then the platforms.
+        if drainer is not None:
+            drainer.cancel()
+            await asyncio.gather(drainer, return_exceptions=True)
+        parts: list[tuple[str, SchedulerHandle | OutboxWorker | WebServer | ChatAdapter | None]] = [
             ("scheduler", scheduler),
+            ("outbox", worker),
             ("web server", web),
             *((a.platform, a) for a in started),
         ]

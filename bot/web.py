@@ -1,7 +1,8 @@
 """The bot process's one web server (aiohttp): chat webhooks, and later chart files.
 
 Each platform hands over its routes; the server adds a health check (`/healthz`: 200 "ok", or
-503 with a short reason when the database does not answer) and a body size limit.
+503 with a short reason when the database does not answer; with the outbox's backlog, JSON:
+200 with the count of posts due, 503 when some have waited too long) and a body size limit.
 """
 
 from __future__ import annotations
@@ -18,14 +19,21 @@ MAX_BODY = 1024 * 1024  # a Telegram or Zalo update is a few kilobytes
 
 # The health check: None when healthy, else a short reason (e.g. `storage.Database.check`).
 HealthCheck = Callable[[], Awaitable[str | None]]
+# The outbox's backlog: (posts due now, posts due for longer than the limit).
+Backlog = Callable[[], Awaitable[tuple[int, int]]]
 
 
 class WebServer:
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 8080, health: HealthCheck | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        health: HealthCheck | None = None,
+        backlog: Backlog | None = None,
     ) -> None:
         self.host, self.port = host, port
         self._check = health
+        self._backlog = backlog
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
@@ -37,7 +45,15 @@ class WebServer:
         if problem is not None:
             log.warning("health check failed: %s", problem)
             return web.Response(status=503, text=problem)
-        return web.Response(text="ok")
+        if self._backlog is None:
+            return web.Response(text="ok")
+        due, stale = await self._backlog()
+        if stale:
+            log.warning("health check failed: %d outbox post(s) overdue", stale)
+            reason = f"{stale} outbox post(s) due for too long"
+            body = {"status": "backlog", "reason": reason, "due": due, "stale": stale}
+            return web.json_response(body, status=503)
+        return web.json_response({"status": "ok", "due": due})
 
     def add_routes(self, routes: Iterable[web.RouteDef]) -> None:
         self.app.router.add_routes(list(routes))

@@ -33,7 +33,8 @@ from core.periods import Period
 from core.submission import Submission
 from handlers.common import Refusal, clip
 from handlers.context import Request
-from handlers.notify import Outgoing, send_posts
+from handlers.notify import Outgoing
+from handlers.outbox import NOTICE_WINDOW, enqueue, new_posts
 from storage import UnitOfWork
 
 # Corrections listed under /duyet (the rest are counted).
@@ -250,17 +251,19 @@ async def decide(req: Request, number: str, reject: bool) -> list[Reply]:
             period=found.period,
             detail={"correction": found.id, "version": version},
         )
+        unit = _unit_name(cat, found.unit)
+        by = req.actor.sender.name
+        if reject:
+            answer = msg.correction_rejected(found.id, unit, period.label)
+            notice = msg.correction_rejected_notice(found.id, unit, period.label, by)
+        else:
+            assert version is not None
+            answer = msg.correction_approved(found.id, unit, period.label, version)
+            notice = msg.correction_approved_notice(found.id, unit, period.label, by)
+        chats = await _tell_sender(req, uow, found, notice, now)
         await uow.commit()
-    unit = _unit_name(cat, found.unit)
-    by = req.actor.sender.name
-    if reject:
-        answer = msg.correction_rejected(found.id, unit, period.label)
-        notice = msg.correction_rejected_notice(found.id, unit, period.label, by)
-    else:
-        assert version is not None
-        answer = msg.correction_approved(found.id, unit, period.label, version)
-        notice = msg.correction_approved_notice(found.id, unit, period.label, by)
-    await _tell_sender(req, found, notice, now)
+    if chats:
+        await req.postman().wake(chats, now)
     return [reply(answer)]
 
 
@@ -290,20 +293,24 @@ async def _apply(
     return stored.version, dict(existing.values) if existing is not None else {}
 
 
-async def _tell_sender(req: Request, found: Correction, text: str, now: datetime) -> None:
-    """The officer who asked hears the decision in private (where a platform can post)."""
+async def _tell_sender(
+    req: Request, uow: UnitOfWork, found: Correction, text: str, now: datetime
+) -> list[str]:
+    """The officer who asked hears the decision in private (where a platform can post):
+    enqueued in the decision's transaction; returns the chats to wake after its commit."""
     if not req.notifiers:
-        return
+        return []
     sender = found.sender
     to = Recipient(sender.user_id, sender.name, ((sender.platform, sender.user_id),), False)
-    await send_posts(
-        req.db,
-        req.notifiers,
+    platforms = [n.platform for n in req.notifiers]
+    rows = new_posts(
         f"correction:{found.id}",
         found.period,
         [Outgoing(to, reply(text))],
-        now,
+        platforms,
+        now + NOTICE_WINDOW,
     )
+    return await enqueue(uow, rows, now)
 
 
 # --- /pheduyet and /mokhoa ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 from core.catalogue import Catalogue, Person, Role, Unit
 from core.chat import Incoming, Notifier
 from core.submission import Sender
+from handlers.outbox import OutboxRunner
 from storage import Database, UnitOfWork
 
 
@@ -57,6 +58,8 @@ class Request:
     chat_key: str  # the configured chat's key, or "" for a private chat
     now: Callable[[], datetime]  # the engine's clock (virtual in the simulator)
     notifiers: Sequence[Notifier] = ()  # for commands that post elsewhere (/nhacnho)
+    # Sends what such a command enqueued; None: one that drains in this task.
+    outbox: OutboxRunner | None = None
     # Where charts and exports are written (the engine makes its directory on first use).
     files: Callable[[], Path] = field(default=lambda: Path(tempfile.gettempdir()))
     delivery: Delivery = field(default_factory=Delivery)
@@ -64,6 +67,10 @@ class Request:
     @property
     def files_dir(self) -> Path:
         return self.files()
+
+    def postman(self) -> OutboxRunner:
+        """The outbox runner this command's posts go through."""
+        return self.outbox or OutboxRunner(self.catalogue, self.db, self.notifiers, clock=self.now)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

@@ -29,6 +29,7 @@ from handlers.context import (
 )
 from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey
 from handlers.limits import bounded
+from handlers.outbox import OutboxRunner
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ class Engine:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # The platforms' posting side, for commands that post to other chats (/nhacnho).
     notifiers: list[Notifier] = field(default_factory=list)
+    # Sends what commands enqueue (the running bot's; None: drained in the command's task).
+    outbox: OutboxRunner | None = None
     # Where /bieudo and /xuat write their files (the simulator uses its out directory);
     # None: a private directory of this process's own, made on first use; each file in it is
     # deleted once sent (`files.release`), the directory by close().
@@ -179,6 +182,7 @@ class Engine:
                 chat_key or "",
                 self.clock,
                 self.notifiers,
+                self.outbox,
                 files=self.files_directory,
             )
             if message.chat_type not in entry.chats:

@@ -75,6 +75,11 @@ def release(replies: Iterable[Reply]) -> None:
                     log.exception("could not delete %s after sending it", block.path)
 
 
+def is_private(directory: Path) -> bool:
+    """A private directory of this process (whose files `release` deletes)."""
+    return directory in _private_dirs
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to a file only this user can read (0600), never through a symbolic link
     at `path` (O_NOFOLLOW: a planted link is an error, not a redirection)."""

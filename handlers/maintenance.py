@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 # Requests are counted for the per-day limits for a day: never pruned before that.
 _COUNTED = timedelta(days=1)
+# Outbox rows no longer to send (made, closed, given up) are kept this long, for reading.
+OUTBOX_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Pruned:
     updates: int
     registrations: int
     media: int = 0  # chart files past their expiry (bot/media.py)
+    outbox: int = 0  # outbox rows done for longer than OUTBOX_KEPT
 
 
 def registrations_kept(catalogue: Catalogue) -> timedelta:
@@ -32,19 +35,22 @@ def registrations_kept(catalogue: Catalogue) -> timedelta:
 
 async def prune(catalogue: Catalogue, db: Database, now: datetime) -> Pruned:
     """Delete update keys older than `UPDATE_KEY_KEPT`, requests refused or left
-    unanswered longer than `registrations_kept` ago, and expired media files, in one short
-    transaction."""
+    unanswered longer than `registrations_kept` ago, expired media files and outbox rows done
+    for longer than `OUTBOX_KEPT`, in one short transaction."""
     kept = registrations_kept(catalogue)
     async with db.unit_of_work() as uow:
         updates = await uow.updates.prune(now - UPDATE_KEY_KEPT)
         registrations = await uow.registrations.prune(now - kept, now - kept)
         media = await uow.media.prune(now)
+        outbox = await uow.outbox.prune(now - OUTBOX_KEPT)
         await uow.commit()
-    if updates or registrations or media:
+    if updates or registrations or media or outbox:
         log.info(
-            "maintenance: pruned %d update keys, %d old registration requests and %d media files",
+            "maintenance: pruned %d update keys, %d old registration requests, %d media files "
+            "and %d outbox rows",
             updates,
             registrations,
             media,
+            outbox,
         )
-    return Pruned(updates, registrations, media)
+    return Pruned(updates, registrations, media, outbox)

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.catalogue import Catalogue, Role
 from core.chat import BatchNotifier, Notifier, Recipient, Reply, id_on
 from storage import Database
 from storage.repositories import UnreachablePerson
@@ -178,26 +177,6 @@ async def _mark_unreachable(
             UnreachablePerson(platform, user_id, to.key, to.name, exc.reason, now)
         )
         await uow.commit()
-
-
-async def tell_admins(
-    db: Database,
-    catalogue: Catalogue,
-    notifiers: Sequence[Notifier],
-    job_id: str,
-    period: str,
-    message: Reply,
-    now: datetime,
-    fence: Fence | None = None,
-) -> int:
-    """Post `message` privately to every admin, once per job: recorded like any post under
-    `{job_id}:undelivered`, so a second call (another process, a restart) sends nothing."""
-    admins = [
-        Outgoing(Recipient(p.key, p.name, tuple(sorted(p.ids.items())), group=False), message)
-        for p in catalogue.people
-        if p.role is Role.ADMIN
-    ]
-    return await deliver(db, notifiers, f"{job_id}:undelivered", period, admins, now, fence)
 
 
 def _runs(posts: Sequence[Outgoing], compact: bool) -> list[list[Outgoing]]:

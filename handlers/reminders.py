@@ -26,7 +26,8 @@ from handlers.common import Refusal, chat_recipient, mentions, officers, target_
 from handlers.context import Request
 from handlers.digest import Digest, compute_digest, digest_replies, read_digest
 from handlers.files import ranking_photos
-from handlers.notify import Delivered, Outgoing, send_posts
+from handlers.notify import Delivered, Outgoing
+from handlers.outbox import FIRST_RETRY, enqueue, new_posts, settle
 from handlers.present import day_word
 from handlers.summary import area_of, area_rankings, summary_replies
 from storage import Database, UnitOfWork
@@ -228,6 +229,10 @@ def _countdown(
     return reply("\n".join(lines))
 
 
+# A nudge's post is tried once: a refusal is not retried (the backoff's first wait is longer),
+# since the leader is told at once who was not reached and may nudge them again.
+NUDGE_TRY = FIRST_RETRY
+
 # --- /nhacnho: a leader's nudge ----------------------------------------------------------------
 
 
@@ -242,6 +247,11 @@ async def nudge(req: Request) -> list[Reply]:
     recent: set[str] = set()
     todo: list[Unit] = []
     people: dict[str, list[Recipient]] = {}
+    posts: list[Outgoing] = []
+    named: dict[str, set[str]] = {}
+    chats: list[str] = []
+    runner = req.postman()
+    job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
     async with req.transaction() as uow:
         if await approval_of(uow, period) is not None:
             raise Refusal(msg.nudge_approved(period.label))  # final: nobody is asked
@@ -253,18 +263,22 @@ async def nudge(req: Request) -> list[Reply]:
         if todo:
             await uow.nudges.add([u.code for u in todo], period.key, now, req.actor.sender.name)
             people = await _people(cat, uow, todo)
+            posts, named = _nudge_posts(cat, _nudge_chats(req), period, todo, people)
+            if req.notifiers:
+                # Enqueued with the nudge itself; one try (the leader hears who was reached).
+                # By the engine's clock (the drain's), not the message's own time.
+                sending = req.now()
+                rows = new_posts(job_id, period.key, posts, runner.notifiers, sending + NUDGE_TRY)
+                chats = await enqueue(uow, rows, sending)
         await uow.commit()
     if not missing:
         return [reply(msg.nudge_nobody(period.label))]
     answer = []
     if todo:
-        posts, named = _nudge_posts(cat, _nudge_chats(req), period, todo, people)
         if not req.notifiers:
             # No platform to post through (a bare engine): the group post is the answer.
             return [p.message for p in posts if p.to.group][:1]
-        # Sent after the commit: the nudge is recorded even if a post fails (as a job's).
-        job_id = f"nudge:{period.key}:{now.astimezone(cat.calendar.tz):%Y%m%dT%H%M%S}"
-        delivered = await send_posts(req.db, req.notifiers, job_id, period.key, posts, now)
+        delivered = await settle(runner, job_id, chats, posts, req.now())
         lines, missed = _nudge_outcome(todo, posts, named, people, delivered)
         answer += lines
         if missed:

@@ -1,4 +1,4 @@
-"""Running one planned job: compose its posts and deliver each exactly once.
+"""Running one planned job: compose its posts and enqueue each exactly once (the outbox).
 
 `run_job` is what the APScheduler trigger calls at the job's time and what the simulator's
 virtual clock calls at the job's virtual time; it never reads the wall clock itself.
@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from core import messages as msg
 from core.catalogue import Catalogue
-from core.chat import Notifier, reply
+from core.chat import Notifier
 from core.schedule import REMINDERS, Job, JobKind, plan
-from handlers.files import release
-from handlers.notify import Delivered, Failure, Fence, send_posts, tell_admins
+from handlers.files import is_private, release
+from handlers.notify import Delivered
+from handlers.outbox import Guard, OutboxRunner, enqueue, new_posts
 from handlers.reminders import job_posts
 from storage import Database
 
@@ -64,41 +64,40 @@ async def attempt_job(
     job: Job,
     now: datetime,
     files_dir: Path | None = None,
-    fence: Fence | None = None,
+    guard: Guard | None = None,
+    outbox: OutboxRunner | None = None,
 ) -> Delivered:
-    """`run_job`, saying also which posts a platform did not take. `fence` is awaited before
-    each send (`handlers.notify.send_posts`)."""
+    """Compose the job's posts and enqueue them in one transaction that first asks `guard`
+    (the scheduler's lease, still its own under its token: a stale leader enqueues nothing),
+    then wake their chats: `outbox` drains them (by default here and now, in order) and says
+    what it made; one that hands them to other workers says nothing was made here."""
     if not still_useful(catalogue, job, now):
         log.info("job %s skipped at %s", job.id, now.isoformat())
         return Delivered(skipped=True)
-    # Each step opens its own short transactions: the posts are read, then drawn and sent
-    # with none open.
+    if outbox is None:
+        # Files drawn into a directory of the caller's (the simulator's out directory) are
+        # sent from there again, and stay; a private one's are sent from a temporary copy.
+        keep = files_dir if files_dir is not None and not is_private(files_dir) else None
+        outbox = OutboxRunner(catalogue, db, notifiers, keep_files_in=keep)
+    # The posts are read in one short transaction, then drawn with none open.
     posts = await job_posts(catalogue, db, job, now, files_dir)
     try:
-        delivered = await send_posts(db, notifiers, job.id, job.period.key, posts, now, fence)
+        rows = new_posts(
+            job.id,
+            job.period.key,
+            posts,
+            outbox.notifiers,
+            job.at + catalogue.schedule.grace,
+            {"kind": job.kind.value, "label": job.period.label, "at": job.at.isoformat()},
+        )
     finally:
-        # Every platform has had the posts now (a digest's charts go to Telegram and Zalo):
-        # their files go. A retry composes the posts and draws the charts again.
+        # The files' bytes are in the rows now (another worker may send them): they go.
         release(post.message for post in posts)
+    async with db.unit_of_work() as uow:
+        if guard is not None:
+            await guard(uow)  # raises: nothing enqueued
+        chats = await enqueue(uow, rows, now)
+        await uow.commit()
+    delivered = await outbox.wake(chats, now)
     log.info("job %s: %d post(s) made, %d failed", job.id, delivered.made, len(delivered.failed))
     return delivered
-
-
-async def report_undelivered(
-    catalogue: Catalogue,
-    db: Database,
-    notifiers: Sequence[Notifier],
-    job: Job,
-    failures: Sequence[Failure],
-    now: datetime,
-    fence: Fence | None = None,
-) -> int:
-    """Tell the admins in private which of the job's posts never went out (once per job)."""
-    seen = dict.fromkeys((f.post.to.name, f.platform, f.reason) for f in failures)
-    text = msg.undelivered_notice(
-        job.kind.value, job.period.label, catalogue.calendar.local(job.at), list(seen)
-    )
-    log.error("job %s: %d post(s) not delivered; telling the admins", job.id, len(failures))
-    return await tell_admins(
-        db, catalogue, notifiers, job.id, job.period.key, reply(text), now, fence
-    )

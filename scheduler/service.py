@@ -15,9 +15,10 @@ its own under its token (`Lease.check`, the `fence` of `handlers.notify.send_pos
 failed check ends the job run (`LostLead`) with nothing further sent, and it steps down.
 SQLite serves one process: the same lease, which it always gets.
 
-A job some of whose posts a platform refused is run again every `RETRY_AFTER` while its grace
-window is open (only the posts not yet made go); when the window closes with posts still not
-made, the admins are told in private which ones, once (docs/RELIABILITY.md).
+Jobs only compose and enqueue: their posts go to the outbox in the transaction that checks
+the lease (`Lease.check_in`), and the outbox (`handlers.outbox`) sends them, retries a refused
+one with a backoff while the job's grace window is open and tells the admins once when it
+closes (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -37,18 +38,17 @@ from core.catalogue import Catalogue
 from core.chat import Notifier
 from core.schedule import Job
 from handlers.maintenance import Pruned, prune
-from handlers.notify import Delivered, Failure
-from scheduler.jobs import attempt_job, planned, report_undelivered
+from handlers.outbox import OutboxRunner
+from scheduler.jobs import attempt_job, planned
 from storage import Database
 from storage.lease import DEFAULT_RENEW, DEFAULT_TTL, SCHEDULER, Lease, LeaseUnavailable, LostLead
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 # How far ahead date jobs are added to APScheduler; re-planned every REPLAN.
 HORIZON = timedelta(days=8)
 REPLAN = timedelta(hours=6)
-# A failed post is tried again this long after, while the job's grace window is open.
-RETRY_AFTER = timedelta(minutes=5)
 # The maintenance job (pruning old update keys and requests) runs on taking the lead and then
 # this often.
 MAINTENANCE_EVERY = timedelta(days=1)
@@ -73,19 +73,20 @@ class SchedulerHandle:
     lease_ttl: float = DEFAULT_TTL
     realtime: bool = True  # add APScheduler date jobs (False: catch-up only, for tests)
     files_dir: Path | None = None  # where the digest's charts are drawn; None: no charts
+    # Sends what the jobs enqueue; None: one that drains in this task, in order.
+    outbox: OutboxRunner | None = None
     is_leader: bool = False
-    posts_made: int = 0
+    posts_made: int = 0  # posts this process drained itself (none when Procrastinate drains)
     _lease: Lease = field(init=False)
     _scheduler: AsyncIOScheduler = field(init=False)
     _watcher: asyncio.Task[None] | None = None
     # Taking the lead (maintenance and catch-up), each in a task of its own.
     _leading: set[asyncio.Task[None]] = field(default_factory=set)
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Jobs with posts a platform refused: the latest failures and when to try again.
-    _failing: dict[str, tuple[Job, list[Failure]]] = field(default_factory=dict)
-    _retry_at: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.outbox is None:
+            self.outbox = OutboxRunner(self.catalogue, self.db, self.notifiers, clock=self.clock)
         self._lease = Lease(self.db, SCHEDULER, ttl=self.lease_ttl)
         schedule = self.catalogue.schedule
         self._scheduler = AsyncIOScheduler(
@@ -171,9 +172,10 @@ class SchedulerHandle:
             self._step_down("not renewed in time (frozen, or the database out of reach)")
         return self.is_leader
 
-    async def _fence(self) -> None:
-        """Before each post: the lease is still ours by the database (raises LostLead)."""
-        await self._lease.check()
+    async def _guard(self, uow: UnitOfWork) -> None:
+        """In the transaction that enqueues a job's posts: the lease is still ours by the
+        database, under our token and unexpired (raises LostLead: nothing is enqueued)."""
+        await self._lease.check_in(uow)
 
     async def maintain(self, now: datetime) -> Pruned | None:
         """The maintenance job: prune what is no longer needed. A failure is logged and
@@ -200,13 +202,18 @@ class SchedulerHandle:
         return made
 
     async def _run(self, job: Job, now: datetime) -> int:
-        async with self._busy:  # one job at a time: posts keep their order
-            self._retry_at.pop(job.id, None)
+        async with self._busy:  # one job at a time: posts are enqueued in order
             try:
                 delivered = await attempt_job(
-                    self.catalogue, self.db, self.notifiers, job, now, self.files_dir, self._fence
+                    self.catalogue,
+                    self.db,
+                    self.notifiers,
+                    job,
+                    now,
+                    self.files_dir,
+                    self._guard,
+                    self.outbox,
                 )
-                await self._follow_up(job, delivered, now)
             except LostLead as exc:
                 self._step_down(f"job {job.id} stopped: {exc}")
                 return 0
@@ -216,50 +223,18 @@ class SchedulerHandle:
         self.posts_made += delivered.made
         return delivered.made
 
-    async def _follow_up(self, job: Job, delivered: Delivered, now: datetime) -> None:
-        """Plan a retry of refused posts while the grace window is open; when it has closed
-        (or the job is no longer worth running), tell the admins what never went out."""
-        if delivered.failed:
-            self._failing[job.id] = (job, delivered.failed)
-            retry = now + RETRY_AFTER
-            if retry <= job.at + self.catalogue.schedule.grace:
-                log.warning(
-                    "scheduler: %d post(s) of %s failed; trying again at %s",
-                    len(delivered.failed),
-                    job.id,
-                    retry.isoformat(),
-                )
-                self._retry_at[job.id] = retry
-                if self.realtime and self._scheduler.running:
-                    self._scheduler.add_job(
-                        self._fire,
-                        "date",
-                        run_date=retry,
-                        args=[job],
-                        id=f"retry:{job.id}",
-                        replace_existing=True,
-                    )
-                return
-        elif not delivered.skipped:
-            self._failing.pop(job.id, None)  # everything went out in the end
-            return
-        failing = self._failing.pop(job.id, None)
-        if failing is not None:
-            await report_undelivered(
-                self.catalogue, self.db, self.notifiers, job, failing[1], now, self._fence
-            )
-
     async def retry_due(self, now: datetime) -> int:
-        """Run the retries due at `now` (APScheduler fires them itself in real time)."""
-        made = 0
-        for job_id, at in sorted(self._retry_at.items(), key=lambda item: item[1]):
-            if at <= now and job_id in self._failing:
-                made += await self._run(self._failing[job_id][0], now)
+        """Drain the outbox's chats whose rows are due at `now` (a backoff over); the running
+        bot's outbox runner does this by itself."""
+        assert self.outbox is not None
+        made = (await self.outbox.drain_due(now)).made
+        self.posts_made += made
         return made
 
-    def retries(self) -> dict[str, datetime]:
-        """Job id -> when its refused posts are tried again."""
-        return dict(self._retry_at)
+    async def retries(self) -> dict[str, datetime]:
+        """Chat -> when its oldest post still to send is tried again."""
+        async with self.db.unit_of_work() as uow:
+            return await uow.outbox.waiting()
 
     async def _fire(self, job: Job) -> None:
         if self._still_leading():
@@ -317,6 +292,7 @@ async def start_scheduler(
     lease_ttl: float = DEFAULT_TTL,
     realtime: bool = True,
     files_dir: Path | None = None,
+    outbox: OutboxRunner | None = None,
 ) -> SchedulerHandle:
     """Start the scheduler on the running event loop; `await handle.stop()` at shutdown."""
     handle = SchedulerHandle(
@@ -328,6 +304,7 @@ async def start_scheduler(
         lease_ttl=lease_ttl,
         realtime=realtime,
         files_dir=files_dir,
+        outbox=outbox,
     )
     await handle.start()
     return handle

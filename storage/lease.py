@@ -156,6 +156,17 @@ class Lease:
         if not self.fresh():  # the check itself took too long
             raise LostLead(f"lease {self.name}: not renewed within {self.ttl - self.margin:g} s")
 
+    async def check_in(self, uow: UnitOfWork) -> None:
+        """`check`, inside the caller's transaction (the one that enqueues the posts the
+        lease guards): raise LostLead unless the lease is fresh and, by the database, still
+        ours under our token and unexpired, so a stale holder's transaction adds nothing."""
+        token = self.token
+        if token is None or not self.fresh():
+            raise LostLead(f"lease {self.name}: not renewed within {self.ttl - self.margin:g} s")
+        if not await uow.leases.current(self.name, self.holder, token):
+            self.token = None
+            raise LostLead(f"lease {self.name}: expired or taken by another process")
+
     def forget(self) -> None:
         """Stop counting on the lease without telling the database (it may not answer)."""
         self.token = None

@@ -47,6 +47,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def app_owned(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name`: the app's own schema objects, not Procrastinate's (its
+    `procrastinate_*` tables, created by migration 0011 from its own schema.sql)."""
+    return not (name or "").startswith("procrastinate_")
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 - read once by SQLAlchemy, never mutated
         datetime: UTCDateTime(),
@@ -335,3 +341,34 @@ class SendSlotRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     scope: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A post waiting to be sent, or sent (migration 0011): written in the transaction that
+    caused it, drained in id order per `chat` (one recipient on one platform) by
+    `handlers.outbox`. One row per (job, recipient record key, platform): enqueued once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("job_id", "record_key", "platform", name="uq_outbox_post"),
+        Index("ix_outbox_chat_state", "chat", "state", "id"),
+        Index("ix_outbox_state_next", "state", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(200))
+    record_key: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(140))  # "platform:chat:key" / "platform:user:key"
+    period: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]]  # the neutral Reply; photos and documents as base64 bytes
+    state: Mapped[str] = mapped_column(String(8))  # due, made, none (no id there), failed
+    attempts: Mapped[int]
+    next_at: Mapped[datetime]
+    give_up_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # What the admins are told when the row is given up: {"kind", "label", "at"}; None: nothing.
+    notice: Mapped[dict[str, Any] | None]

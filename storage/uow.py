@@ -20,6 +20,7 @@ from storage.db import (
     migrate,
     session_factory,
 )
+from storage.outbox import Outbox
 from storage.repositories import (
     AuditRepository,
     ChatMoves,
@@ -97,6 +98,7 @@ class UnitOfWork:
     corrections: CorrectionRepository
     weeks: WeekApprovals
     leases: LeaseLog
+    outbox: Outbox
 
     def __init__(
         self,
@@ -134,6 +136,7 @@ class UnitOfWork:
         self.corrections = CorrectionRepository(session)
         self.weeks = WeekApprovals(session)
         self.leases = LeaseLog(session)
+        self.outbox = Outbox(session)
         return self
 
     async def __aexit__(

@@ -123,6 +123,9 @@ class TelegramBot:
     """One bot account: handlers, the form, sending; a `bot.adapter.ChatAdapter`."""
 
     platform = PLATFORM
+    # `post_many` sends one by one: the outbox sends (and records) each post on its own, so a
+    # crash in the middle of a digest repeats at most the one post in flight.
+    compacts = False
 
     def __init__(
         self,

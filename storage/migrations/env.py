@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from storage.models import Base
+from storage.models import Base, app_owned
 
 
 def run_migrations_online() -> None:
@@ -16,6 +16,7 @@ def run_migrations_online() -> None:
         target_metadata=Base.metadata,
         # SQLite cannot ALTER most things; batch mode rebuilds tables for later migrations.
         render_as_batch=True,
+        include_name=app_owned,  # Procrastinate's tables are its own (migration 0011)
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -15,8 +15,9 @@ from bot.telegram.bot import TelegramBot
 from core.catalogue import Catalogue
 from core.chat import Photo, Reply, Text
 from core.schedule import Job
+from handlers.outbox import RETRY_AFTER, backoff
 from scheduler.jobs import planned, run_job
-from scheduler.service import RETRY_AFTER, SchedulerHandle
+from scheduler.service import SchedulerHandle
 from storage import Database
 from testing.fake_telegram import KICKED, NEVER_STARTED, FakeBotApi, text_update
 from tests.bot.test_telegram import ADMIN, GROUP, LAN, LEADER, THUAN
@@ -127,6 +128,9 @@ async def scheduler_at(bot: TelegramBot, db: Database, clock: Clock) -> Schedule
     return handle
 
 
+GROUP_CHAT = "telegram:chat:nhom_bao_cao"  # the outbox's chat of the group on Telegram
+
+
 def digests(api: FakeBotApi) -> list[str]:
     return [t for t in api.texts(GROUP) if "TỔNG HỢP BÁO CÁO TUẦN 47/2024" in t]
 
@@ -140,15 +144,17 @@ async def test_a_refused_scheduled_post_is_retried_within_its_grace_window(
     handle = await scheduler_at(bot, db, clock)
     try:
         assert digests(api) == []
-        assert handle.retries() == {job.id: job.at + RETRY_AFTER}
-        clock.now = job.at + RETRY_AFTER
+        # The outbox keeps the refused post, backing off: 1 minute, then 2.
+        assert await handle.retries() == {GROUP_CHAT: job.at + backoff(1)}
+        clock.now = job.at + backoff(1)
         assert await handle.retry_due(clock.now) == 0  # still kicked: tried, refused
-        assert handle.retries() == {job.id: job.at + 2 * RETRY_AFTER}
+        assert await handle.retries() == {GROUP_CHAT: clock.now + backoff(2)}
         api.allow(GROUP)  # an admin adds the bot back
-        clock.now = job.at + 2 * RETRY_AFTER
+        assert await handle.retry_due(clock.now + backoff(2) - timedelta(seconds=1)) == 0
+        clock.now += backoff(2)
         assert await handle.retry_due(clock.now) >= 1
         assert len(digests(api)) == 1
-        assert handle.retries() == {}
+        assert await handle.retries() == {}
         assert await handle.retry_due(job.at + job_grace(bot)) == 0
     finally:
         await handle.stop()
@@ -164,12 +170,17 @@ async def test_admins_are_told_once_what_was_not_delivered_when_the_window_close
     handle = await scheduler_at(bot, db, clock)
     try:
         tries = 1
-        while handle.retries():
-            clock.now = handle.retries()[job.id]
+        while GROUP_CHAT in (waiting := await handle.retries()):
+            clock.now = waiting[GROUP_CHAT]
             assert clock.now <= job.at + job_grace(bot)
             await handle.retry_due(clock.now)
             tries += 1
-        assert tries == job_grace(bot) // RETRY_AFTER + 1
+        # 1, 2, 4, 5, 5 … minutes apart while the window is open.
+        waits, attempt = timedelta(0), 1
+        while waits + backoff(attempt) <= job_grace(bot):
+            waits += backoff(attempt)
+            attempt += 1
+        assert tries == attempt
         assert digests(api) == []
         [notice] = api.texts(ADMIN)
         assert "Bot KHÔNG gửi được bản tổng hợp tuần tuần 47/2024" in notice
@@ -181,8 +192,8 @@ async def test_admins_are_told_once_what_was_not_delivered_when_the_window_close
     # A second process, or a restart, does not tell the admins twice.
     again = await scheduler_at(bot, db, Clock(job.at + RETRY_AFTER))
     try:
-        while again.retries():
-            await again.retry_due(again.retries()[job.id])
+        while waiting := await again.retries():
+            await again.retry_due(min(waiting.values()))
     finally:
         await again.stop()
     assert len(api.texts(ADMIN)) == 1

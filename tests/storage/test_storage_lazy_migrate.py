@@ -48,6 +48,7 @@ async def test_an_older_schema_is_upgraded(db: Database) -> None:
         await connection.exec_driver_sql("DROP TABLE week_approvals")  # 0009's
         await connection.exec_driver_sql("DROP TABLE correction_requests")
         await connection.exec_driver_sql("DROP TABLE pending_imports")  # 0010's
+        await connection.exec_driver_sql("DROP TABLE outbox")  # 0011's (Procrastinate's stay)
         await connection.exec_driver_sql("DROP TABLE send_slots")  # 0012's
     await migrate(db.engine)
     async with db.engine.connect() as connection:
