@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,23 +58,10 @@ class CorrectionRepository:
         at: datetime,
         warnings: tuple[str, ...] = (),
     ) -> Correction:
-        row = CorrectionRow(
-            unit=unit,
-            period=period,
-            values=dict(values),
-            raw_text=raw_text,
-            warnings=list(warnings),
-            sender_platform=sender.platform,
-            sender_id=sender.user_id,
-            sender_name=sender.name,
-            chat=chat,
-            sent_at=sent_at,
-            created_at=at,
-            status=PENDING,
+        """A request waiting for an admin."""
+        return await self._insert(
+            unit, period, values, sender, chat, raw_text, sent_at, at, warnings, status=PENDING
         )
-        self._session.add(row)
-        await self._session.flush()
-        return _correction(row)
 
     async def add_approved(
         self,
@@ -92,6 +80,37 @@ class CorrectionRepository:
         """A change already stored by its author's own decision (an admin's import into a
         closed week), recorded as approved by them at `at`, so the history marks it and the
         next digest announces it as it does an approved request."""
+        return await self._insert(
+            unit,
+            period,
+            values,
+            sender,
+            chat,
+            raw_text,
+            sent_at,
+            at,
+            warnings,
+            status=ACCEPTED,
+            old_values=dict(old_values),
+            decided_by=f"{sender.platform}:{sender.user_id}",
+            decided_by_name=sender.name,
+            decided_at=at,
+            version=version,
+        )
+
+    async def _insert(
+        self,
+        unit: str,
+        period: str,
+        values: Mapping[str, int],
+        sender: Sender,
+        chat: str,
+        raw_text: str,
+        sent_at: datetime,
+        at: datetime,
+        warnings: tuple[str, ...],
+        **decision: Any,
+    ) -> Correction:
         row = CorrectionRow(
             unit=unit,
             period=period,
@@ -104,12 +123,7 @@ class CorrectionRepository:
             chat=chat,
             sent_at=sent_at,
             created_at=at,
-            status=ACCEPTED,
-            old_values=dict(old_values),
-            decided_by=f"{sender.platform}:{sender.user_id}",
-            decided_by_name=sender.name,
-            decided_at=at,
-            version=version,
+            **decision,
         )
         self._session.add(row)
         await self._session.flush()

@@ -5,10 +5,13 @@ digest falls at a chosen minute."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from testing.fake_telegram import TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -83,6 +86,32 @@ async def start_worker(name: str, env: dict[str, str], cwd: Path) -> Worker:
         stderr=asyncio.subprocess.PIPE,
     )
     return Worker(name, process)
+
+
+WEBHOOK_SECRET = "s3cret-webhook-secret"
+# Settings a worker takes from the test, never from the environment the tests run in.
+OWN_SETTINGS = ("TELEGRAM_", "ZALO_", "WEB", "PUBLIC_", "DATABASE_", "LEASE_")
+
+
+def worker_env(database: str, config: Path, telegram_api: str, **more: str) -> dict[str, str]:
+    """A webhook-mode `python -m bot run` worker's environment (several may run at once, as
+    behind a balancer), leases of 3 s; `more` adds or overrides settings."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)},
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database,
+        "CONFIG_PATH": str(config),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram_api,
+        "WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": "0",
+        "LEASE_TTL_SECONDS": "3",
+        "LEASE_RENEW_SECONDS": "1",
+        "LOG_LEVEL": "INFO",
+        **more,
+    }
 
 
 def with_digest_at(config_text: str, at: datetime) -> str:

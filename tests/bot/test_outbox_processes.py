@@ -8,7 +8,6 @@ drain, every row of the digest ends made and each message reached the fake exact
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,10 +15,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from storage import Database
-from testing.fake_telegram import TOKEN, FakeBotApi, flood
+from testing.fake_telegram import FakeBotApi, flood
+from tests.bot.processes import worker_env
 from tests.bot.test_scheduler_processes import (
     GROUP,
-    ROOT,
     TZ,
     Worker,
     config_with_digest_at,
@@ -50,21 +49,7 @@ async def test_the_leader_killed_mid_digest_every_post_reaches_the_fake_once(
 ) -> None:
     soon = datetime.now(TZ) + timedelta(seconds=40)
     due = soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WEBHOOK_URL")},
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": database,
-        "CONFIG_PATH": str(config_with_digest_at(tmp_path, due)),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": api.root,
-        "WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
-        "WEBHOOK_SECRET": "s3cret-webhook-secret",
-        "WEB_HOST": "127.0.0.1",
-        "WEB_PORT": "0",
-        "LEASE_TTL_SECONDS": "3",
-        "LEASE_RENEW_SECONDS": "1",
-        "LOG_LEVEL": "INFO",
-    }
+    env = worker_env(database, config_with_digest_at(tmp_path, due), api.root)
     leader = await start_worker("leader", env, tmp_path)
     others: list[Worker] = []
     drainer = leader

@@ -7,7 +7,6 @@ digest reaches the fake Bot API exactly once."""
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -16,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from testing.fake_telegram import TOKEN, FakeBotApi
-from tests.bot.processes import ROOT, Worker, start_worker, with_digest_at
+from testing.fake_telegram import FakeBotApi
+from tests.bot.processes import Worker, start_worker, with_digest_at, worker_env
 from tests.conftest import CONFIG_PATH
 from tests.scratch_pg import drop_postgres_database, fresh_postgres_database
 
@@ -47,22 +46,8 @@ async def test_a_frozen_leader_is_replaced_and_the_digest_goes_once(
     # The digest at the next whole minute at least 30 s away: time for both to start.
     soon = datetime.now(TZ) + timedelta(seconds=30)
     due = soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WEBHOOK_URL")},
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": database,
-        "CONFIG_PATH": str(config_with_digest_at(tmp_path, due)),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": api.root,
-        # Webhook mode: several workers receive behind a balancer (none is sent here).
-        "WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
-        "WEBHOOK_SECRET": "s3cret-webhook-secret",
-        "WEB_HOST": "127.0.0.1",
-        "WEB_PORT": "0",
-        "LEASE_TTL_SECONDS": "3",
-        "LEASE_RENEW_SECONDS": "1",
-        "LOG_LEVEL": "INFO",
-    }
+    # Webhook mode: several workers receive behind a balancer (none is sent here).
+    env = worker_env(database, config_with_digest_at(tmp_path, due), api.root)
     leader = await start_worker("leader", env, tmp_path)
     follower: Worker | None = None
     try:

@@ -42,8 +42,9 @@ from zalo_fake import update as zalo_update
 
 from core.catalogue import Catalogue, build_catalogue
 from storage import Database, normalize_url
-from testing.fake_telegram import TOKEN, FakeBotApi, button_update, text_update
-from tests.bot.processes import ROOT, Worker, start_worker, with_digest_at
+from testing.fake_telegram import FakeBotApi, button_update, text_update
+from tests.bot.processes import WEBHOOK_SECRET as SECRET
+from tests.bot.processes import Worker, start_worker, with_digest_at, worker_env
 from tests.bot.test_shared_form import questions, stored
 from tests.bot.test_telegram import REPORT, answers_for
 from tests.conftest import CONFIG_PATH
@@ -54,7 +55,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 GROUP = -1001234567890
 ZALO_GROUP = "grp-binh-son"
-SECRET = "s3cret-webhook-secret"
 ZALO_SECRET = "zalo-webhook-secret"
 # Telegram and Zalo ids of the people of the shipped config.
 PEOPLE = {
@@ -235,28 +235,15 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
     ports = _free_ports(3)
     balancer = Balancer(ports)
     await balancer.start()
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TELEGRAM_", "ZALO_", "WEB", "PUBLIC_", "DATABASE_", "LEASE_"))
-        },
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": database,
-        "CONFIG_PATH": str(config),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": api.root,
-        "WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
-        "WEBHOOK_SECRET": SECRET,
-        "ZALO_BOT_TOKEN": ZALO_TOKEN,
-        "ZALO_API_BASE_URL": zalo.url,
-        "ZALO_WEBHOOK_SECRET": ZALO_SECRET,
-        "PUBLIC_BASE_URL": balancer.url,  # Zalo fetches images through the balancer
-        "WEB_HOST": "127.0.0.1",
-        "LEASE_TTL_SECONDS": "3",
-        "LEASE_RENEW_SECONDS": "1",
-        "LOG_LEVEL": "INFO",
-    }
+    env = worker_env(
+        database,
+        config,
+        api.root,
+        ZALO_BOT_TOKEN=ZALO_TOKEN,
+        ZALO_API_BASE_URL=zalo.url,
+        ZALO_WEBHOOK_SECRET=ZALO_SECRET,
+        PUBLIC_BASE_URL=balancer.url,  # Zalo fetches images through the balancer
+    )
     workers: list[Worker] = []
     try:
         for name, port in zip("ABC", ports, strict=True):
