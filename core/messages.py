@@ -760,9 +760,15 @@ WEEKDAY_NAMES = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu
 FORM_ASK_UNIT = "📝 Báo cáo cho đơn vị nào? Trả lời bằng tên xã/phường/thị trấn (gõ /huy để hủy)."
 
 
-def form_start(unit: str) -> str:
+def form_heading(week: str, unit: str) -> str:
+    """Which report a form fills in: `Báo cáo tuần 46/2024 — Xã Bình Long` (`week` as
+    `Period.label`)."""
+    return f"Báo cáo {week} — {unit}"
+
+
+def form_start(heading: str) -> str:
     return (
-        f"📝 Nhập báo cáo của {unit} từng mục một: trả lời từng câu hỏi bằng con số lũy kế; "
+        f"📝 {heading}. Nhập từng mục một: trả lời từng câu hỏi bằng con số lũy kế; "
         "gõ /huy để hủy bất cứ lúc nào. Có thêm mục khác thì gửi cả mẫu (/mau) thay cho cách này."
     )
 
@@ -789,8 +795,10 @@ def form_bad_value(problem: str) -> str:
     return f"⚠️ {problem[:1].upper()}{problem[1:]}. Nhập lại."
 
 
-def form_summary(report: str) -> str:
-    return f"Kiểm tra lại báo cáo trước khi gửi:\n\n{report}\n\nBấm Gửi, Sửa hoặc Hủy."
+def form_summary(report: str, week: str | None = None, unit: str = "") -> str:
+    """The draft's summary; `week` as `Period.label` (None: a draft kept without its week)."""
+    title = f"báo cáo {week} — {unit}" if week else "báo cáo"
+    return f"Kiểm tra lại {title} trước khi gửi:\n\n{report}\n\nBấm Gửi, Sửa hoặc Hủy."
 
 
 FORM_BUTTON_SEND = "✅ Gửi"

@@ -24,6 +24,7 @@ from core import messages as msg
 from core.catalogue import Field, Role, Unit
 from core.chat import Incoming
 from core.numbers import NumberError, format_int, parse_count
+from core.periods import Period
 from handlers.commands import COMMANDS
 from handlers.common import Refusal, find_unit, template_text
 from handlers.engine import Engine
@@ -59,6 +60,10 @@ class Draft:
     index: int = 0
     fields: tuple[Field, ...] = ()  # the ones asked: required, and those the unit reports
     previous: Mapping[str, int] = field(default_factory=dict)  # the unit's latest report
+    # The week asked for: the one the unit was chosen in, kept so the report is sent for it
+    # however late the last answer comes (None: a draft stored before it was kept, placed
+    # by the time it is sent, as a report typed without a week).
+    period: Period | None = None
     # Where it is kept (`Drafts.load` / `save`): the stored version (0: never stored), when it
     # expires, and the platform's ids: the last question asked, the member's last message
     # taken, their recent messages taken (one of these again is a redelivery), the topic.
@@ -170,6 +175,10 @@ class Drafts:
         units = {u.code: u for u in self.catalogue.units}
         fields = {f.code: f for f in self.catalogue.fields}
         unit = units.get(stored.unit) if stored.unit is not None else None
+        try:
+            period = Period.parse(stored.period) if stored.period is not None else None
+        except ValueError:
+            period = None
         asked = tuple(fields[c] for c in stored.fields if c in fields)
         return Draft(
             unit=unit,
@@ -178,6 +187,7 @@ class Drafts:
             index=stored.index if len(asked) == len(stored.fields) else 0,
             fields=asked,
             previous=dict(stored.previous),
+            period=period,
             version=stored.version,
             expires_at=stored.expires_at,
             question_id=stored.question_id,
@@ -204,6 +214,7 @@ class Drafts:
             last_message_id=draft.last_message_id,
             taken=draft.taken,
             topic=draft.topic,
+            period=draft.period.key if draft.period is not None else None,
         )
 
     # --- the rules ----------------------------------------------------------------------------
@@ -255,7 +266,9 @@ class Drafts:
         if stage is Stage.UNIT:
             return Prompt(msg.FORM_ASK_UNIT, stage)
         if stage is Stage.CONFIRM:
-            return Prompt(msg.form_summary(self.report_text(draft)), stage)
+            week = draft.period.label if draft.period is not None else None
+            unit = draft.unit.name if draft.unit is not None else ""
+            return Prompt(msg.form_summary(self.report_text(draft), week, unit), stage)
         fld = draft.fields[draft.index]
         current = draft.values.get(fld.code)
         before = draft.previous.get(fld.code)
@@ -270,8 +283,12 @@ class Drafts:
         return Prompt((intro + "\n\n" if intro else "") + question, stage)
 
     def report_text(self, draft: Draft) -> str:
-        """The draft as the `/baocao` message it stands for (the summary shows the same)."""
-        return template_text(self.catalogue, draft.unit, draft.values, only_given=True)
+        """The draft as the `/baocao` message it stands for (the summary shows the same),
+        naming the draft's week (`Tuần: 46/2024`) so the engine stores it for that week, or
+        makes it a correction request when the week closed meanwhile."""
+        return template_text(
+            self.catalogue, draft.unit, draft.values, period=draft.period, only_given=True
+        )
 
     def timeout_text(self, timeout_s: float) -> str:
         return msg.form_timeout(max(1, round(timeout_s / 60)))
@@ -283,9 +300,10 @@ class Drafts:
         async with self.engine.db.unit_of_work() as uow:
             latest = await uow.submissions.recent(unit.code, period.key, 1)
         draft.unit = unit
+        draft.period = period
         draft.previous = dict(latest[0].values) if latest else {}
         draft.fields = tuple(
             f for f in self.catalogue.fields if f.required or f.code in draft.previous
         )
         draft.index = 0
-        return self.prompt(draft, intro=msg.form_start(unit.name))
+        return self.prompt(draft, intro=msg.form_start(msg.form_heading(period.label, unit.name)))

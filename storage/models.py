@@ -273,6 +273,9 @@ class FormDraftRow(Base):
     last_message_id: Mapped[int] = mapped_column(BigInteger)
     taken: Mapped[list[int]] = mapped_column(JSON)
     topic: Mapped[str | None] = mapped_column(String(64))
+    # The period key the draft asks figures for: the one its unit was chosen in, so the
+    # report is sent for it whenever the last answer comes. NULL: placed when sent.
+    period: Mapped[str | None] = mapped_column(String(10))
 
 
 class WeekApprovalRow(Base):

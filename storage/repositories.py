@@ -1046,6 +1046,8 @@ class StoredDraft:
     last_message_id: int
     taken: tuple[int, ...]
     topic: str | None
+    # The period key the draft asks figures for (`2024-W46`); None: stored before it was kept.
+    period: str | None = None
 
 
 def _stored_draft(row: FormDraftRow) -> StoredDraft:
@@ -1065,6 +1067,7 @@ def _stored_draft(row: FormDraftRow) -> StoredDraft:
         last_message_id=row.last_message_id,
         taken=tuple(int(n) for n in row.taken),
         topic=row.topic,
+        period=row.period,
     )
 
 
@@ -1105,6 +1108,7 @@ class FormDrafts:
             "last_message_id": draft.last_message_id,
             "taken": list(draft.taken),
             "topic": draft.topic,
+            "period": draft.period,
         }
         key = self._key(draft.platform, draft.chat_id, draft.user_id)
         if read_version is None:

@@ -46,7 +46,8 @@ async def test_an_officers_draft_asks_the_required_fields_of_their_own_unit(chat
     assert draft.unit.code == "binh_long"
     assert [f.code for f in draft.fields] == [f.code for f in required]
     assert prompt.stage is Stage.FIELD
-    assert prompt.text.startswith(msg.form_start("Xã Bình Long"))
+    assert prompt.text.startswith(msg.form_start(msg.form_heading("tuần 47/2024", "Xã Bình Long")))
+    assert prompt.text.startswith("📝 Báo cáo tuần 47/2024 — Xã Bình Long.")
     assert f"(1/{len(required)})" in prompt.text
 
 
@@ -102,7 +103,11 @@ async def test_answers_are_counts_a_bad_one_is_refused_in_vietnamese(chat: ChatB
     for answer in answers:
         prompt = drafts.answer(draft, answer)
     assert prompt.stage is Stage.CONFIRM
-    assert prompt.text == msg.form_summary(drafts.report_text(draft))
+    assert prompt.text == msg.form_summary(
+        drafts.report_text(draft), "tuần 47/2024", "Xã Bình Long"
+    )
+    assert prompt.text.startswith("Kiểm tra lại báo cáo tuần 47/2024 — Xã Bình Long trước khi gửi")
+    assert "\nTuần: 47/2024\n" in prompt.text
     assert "Đã cấp CCCD: 6.352" in prompt.text
     assert [a for a, _ in CONFIRM_ACTIONS] == ["send", "edit", "cancel"]
     # Editing starts again at the first field with the typed value kept (`.` keeps it).

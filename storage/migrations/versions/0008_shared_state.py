@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("last_message_id", sa.BigInteger(), nullable=False),
         sa.Column("taken", sa.JSON(), nullable=False),
         sa.Column("topic", sa.String(64), nullable=True),
+        sa.Column("period", sa.String(10), nullable=True),
     )
     op.create_index("ix_form_drafts_expires_at", "form_drafts", ["expires_at"])
 
