@@ -99,5 +99,13 @@ async def attempt_job(
         chats = await enqueue(uow, rows, now)
         await uow.commit()
     delivered = await outbox.wake(chats, now)
-    log.info("job %s: %d post(s) made, %d failed", job.id, delivered.made, len(delivered.failed))
+    # On PostgreSQL the posts leave from whichever worker's Procrastinate worker takes their
+    # chat: none is made here, so the line says what was enqueued.
+    log.info(
+        "job %s: %d post(s) enqueued, %d made by this process, %d failed",
+        job.id,
+        len(rows),
+        delivered.made,
+        len(delivered.failed),
+    )
     return delivered

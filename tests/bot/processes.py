@@ -11,6 +11,9 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
+from storage import Database
 from testing.fake_telegram import TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,3 +130,33 @@ def with_digest_at(config_text: str, at: datetime) -> str:
         f'quiet_end = "{quiet + timedelta(hours=1):%H:%M}"\n'
     )
     return config_text.replace("[schedule]\n", schedule, 1)
+
+
+async def digest_rows(db: Database) -> tuple[int, int, int]:
+    """(rows, rows still due, rows recorded in posts_made) of the digest in the outbox."""
+    async with db.engine.connect() as connection:
+        total = await connection.scalar(
+            text("SELECT count(*) FROM outbox WHERE job_id LIKE 'digest:%'")
+        )
+        due = await connection.scalar(
+            text("SELECT count(*) FROM outbox WHERE job_id LIKE 'digest:%' AND state = 'due'")
+        )
+        made = await connection.scalar(
+            text("SELECT count(*) FROM posts_made WHERE job_id LIKE 'digest:%'")
+        )
+    return int(total or 0), int(due or 0), int(made or 0)
+
+
+async def digest_drained(database_url: str, within: float = 150) -> tuple[int, int]:
+    """Wait until the digest was enqueued and none of its outbox rows is still due (whichever
+    worker drained them); (rows, rows made)."""
+    db = await Database.open(database_url)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                total, still_due, made = await digest_rows(db)
+                if total and not still_due:
+                    return total, made
+                await asyncio.sleep(0.5)
+    finally:
+        await db.close()

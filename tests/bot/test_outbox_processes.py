@@ -12,11 +12,9 @@ import signal
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-
 from storage import Database
 from testing.fake_telegram import FakeBotApi, flood
-from tests.bot.processes import worker_env
+from tests.bot.processes import digest_rows, worker_env
 from tests.bot.test_scheduler_processes import (
     GROUP,
     TZ,
@@ -25,21 +23,6 @@ from tests.bot.test_scheduler_processes import (
     database,  # noqa: F401 - the fixture
     start_worker,
 )
-
-
-async def digest_rows(db: Database) -> tuple[int, int, int]:
-    """(rows, rows still due, rows recorded in posts_made) of the digest."""
-    async with db.engine.connect() as connection:
-        total = await connection.scalar(
-            text("SELECT count(*) FROM outbox WHERE job_id LIKE 'digest:%'")
-        )
-        due = await connection.scalar(
-            text("SELECT count(*) FROM outbox WHERE job_id LIKE 'digest:%' AND state = 'due'")
-        )
-        made = await connection.scalar(
-            text("SELECT count(*) FROM posts_made WHERE job_id LIKE 'digest:%'")
-        )
-    return int(total or 0), int(due or 0), int(made or 0)
 
 
 async def test_the_leader_killed_mid_digest_every_post_reaches_the_fake_once(

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from testing.fake_telegram import FakeBotApi
-from tests.bot.processes import Worker, start_worker, with_digest_at, worker_env
+from tests.bot.processes import Worker, digest_drained, start_worker, with_digest_at, worker_env
 from tests.conftest import CONFIG_PATH
 from tests.scratch_pg import drop_postgres_database, fresh_postgres_database
 
@@ -63,7 +63,7 @@ async def test_a_frozen_leader_is_replaced_and_the_digest_goes_once(
         await api.wait_for(
             lambda a: any(t.startswith("📊 TỔNG HỢP") for t in a.texts(GROUP)), within=120
         )
-        await follower.wait_for("post(s) made", within=60)  # the whole digest, charts too
+        await digest_drained(database)  # the whole digest, charts too, out of the outbox
 
         leader.process.send_signal(signal.SIGCONT)  # wakes up with the digest overdue
         await leader.wait_for("scheduler: lost the lead", within=30)
