@@ -177,17 +177,19 @@ async def test_three_workers_on_postgresql_keep_the_limits_together(
 
 
 async def test_bookings_on_postgresql_are_serialised_per_scope() -> None:
-    """Nine bookings from three database handles at once, eight a window of 100 s and so two
-    a quarter of it: two go at once, two 25 s later, and so on; another scope is not held."""
+    """Nine bookings from three database handles at once, eight a window of 4 s (a short
+    window, as the bot's second) and so two a quarter of it: two go at once, two 1 s later,
+    and so on; another scope is not held. A long window (a group's minute) is not spread:
+    twelve bookings of its twenty all go at once."""
     handles = [await Database.open(await postgres_url()) for _ in range(3)]
     try:
         windows = [h.send_windows() for h in handles]
         assert all(isinstance(w, SharedSendWindows) for w in windows)
-        chat = [SendWindow("test:chat", 8, 100.0)]
+        chat = [SendWindow("test:chat", 8, 4.0)]
         booked = await asyncio.gather(*(w.reserve(chat) for w in windows if w for _ in range(3)))
-        other = (
-            await windows[0].reserve([SendWindow("test:other", 8, 100.0)]) if windows[0] else None
-        )
+        other = await windows[0].reserve([SendWindow("test:other", 8, 4.0)]) if windows[0] else None
+        minute = [SendWindow("test:minute", 20, 60.5)]
+        burst = await asyncio.gather(*(w.reserve(minute) for w in windows if w for _ in range(4)))
         # A group's window before the bot's: when the group's is full nothing is booked.
         both = [SendWindow("test:group", 1, 100.0), SendWindow("test:bot", 8, 100.0)]
         first = await windows[0].reserve(both) if windows[0] else None
@@ -197,7 +199,9 @@ async def test_bookings_on_postgresql_are_serialised_per_scope() -> None:
         for h in handles:
             await h.close()
     assert all(ok for _, ok in booked)
-    assert [round(wait / 25) for wait, _ in sorted(booked)] == [0, 0, 1, 1, 2, 2, 3, 3, 4]
+    assert [round(wait) for wait, _ in sorted(booked)] == [0, 0, 1, 1, 2, 2, 3, 3, 4]
+    assert len(burst) == 12
+    assert all(ok and wait < 0.5 for wait, ok in burst)  # spread, the 6th would wait 15 s
     assert other == (0.0, True)
     assert first == (0.0, True)
     assert second is not None
