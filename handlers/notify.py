@@ -5,15 +5,14 @@ platform. The record is written right *after* a successful send: a crash between
 the post again after a restart (one duplicate) rather than never (a loss). A post the platform
 finally refused (`DeliveryFailed`) is not recorded: the job run again sends it.
 
-The scheduler passes a `fence`: awaited right before each send, it raises (the scheduler's
-`LostLead`) once the process no longer holds the scheduler's lease, which ends the run with
-nothing further sent (docs/RELIABILITY.md).
+The scheduler's posts no longer come this way: they go through the outbox (`handlers.outbox`,
+which shares this module's values). `send_posts` remains the direct path the bench times.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,9 +21,6 @@ from storage import Database
 from storage.repositories import UnreachablePerson
 
 log = logging.getLogger(__name__)
-
-# Awaited before each send; raises to stop the delivery (nothing more is sent).
-Fence = Callable[[], Awaitable[None]]
 
 
 class DeliveryFailed(Exception):
@@ -84,10 +80,9 @@ async def deliver(
     period: str,
     posts: Sequence[Outgoing],
     now: datetime,
-    fence: Fence | None = None,
 ) -> int:
     """`send_posts`, returning only how many posts were made."""
-    return (await send_posts(db, notifiers, job_id, period, posts, now, fence)).made
+    return (await send_posts(db, notifiers, job_id, period, posts, now)).made
 
 
 async def send_posts(
@@ -97,7 +92,6 @@ async def send_posts(
     period: str,
     posts: Sequence[Outgoing],
     now: datetime,
-    fence: Fence | None = None,
 ) -> Delivered:
     """Send each post on every platform that has not had it yet.
 
@@ -105,8 +99,7 @@ async def send_posts(
     them (`post_many`: Zalo puts the weekly digest in as few messages as it can). The log is
     read in one short transaction and each post recorded in its own right after it was sent:
     no transaction (and, on SQLite, no write lock) is held across network I/O. Call it with
-    no unit of work open. `fence`, when given, is awaited before each send; what it raises
-    ends the delivery there and reaches the caller.
+    no unit of work open.
     """
     async with db.unit_of_work() as uow:
         made = await uow.posts.made(job_id)
@@ -116,8 +109,6 @@ async def send_posts(
     for notifier in notifiers:
         todo = [p for p in posts if (p.record_key, notifier.platform) not in made]
         for batch in _runs(todo, compact=isinstance(notifier, BatchNotifier)):
-            if fence is not None:
-                await fence()  # outside the try below: it must stop the run, not fail a post
             try:
                 if len(batch) > 1 and isinstance(notifier, BatchNotifier):
                     sent = await notifier.post_many(batch[0].to, [p.message for p in batch])

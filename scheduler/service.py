@@ -11,8 +11,8 @@ makes that safe to repeat.
 A leader fences itself: once its last successful renewal is older than the TTL less a
 margin (the monotonic clock: a frozen process finds it so on waking up) it steps down before
 doing anything else, and before each post it checks in the database that the lease is still
-its own under its token (`Lease.check`, the `fence` of `handlers.notify.send_posts`); a
-failed check ends the job run (`LostLead`) with nothing further sent, and it steps down.
+its own under its token, in the transaction that enqueues the posts (`Lease.check_in`); a
+failed check ends the job run (`LostLead`) with nothing enqueued, and it steps down.
 SQLite serves one process: the same lease, which it always gets.
 
 Jobs only compose and enqueue: their posts go to the outbox in the transaction that checks

@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from core.catalogue import Catalogue
-from core.chat import Recipient, Reply, reply
+from core.chat import Recipient, Reply
 from core.schedule import Job, JobKind
-from handlers.notify import Outgoing, send_posts
 from scheduler.jobs import planned
 from scheduler.service import SchedulerHandle
 from storage import Database
@@ -201,35 +200,3 @@ async def test_a_leader_the_database_says_lost_its_lease_posts_nothing(
     finally:
         await follower.stop()
         await leader.stop()
-
-
-async def test_send_posts_asks_the_fence_before_each_send_and_stops_where_it_says(
-    db: Database,
-) -> None:
-    class Fenced(Exception):
-        pass
-
-    asked: list[int] = []
-
-    async def fence() -> None:  # the lease is lost after two posts
-        asked.append(len(platform.posts))
-        if len(asked) > 2:
-            raise Fenced
-
-    platform = Capture()
-    posts = [
-        Outgoing(
-            Recipient(f"person_{n}", f"Person {n}", (("sim", str(n)),), group=False), reply(f"#{n}")
-        )
-        for n in range(4)
-    ]
-    now = at(2024, 11, 18, 9, 0)
-    with pytest.raises(Fenced):
-        await send_posts(db, [platform], "job", "2024-W47", posts, now, fence)
-    assert asked == [0, 1, 2]  # before each send, after the one before it was recorded
-    assert [text for _, text in platform.posts] == ["#0", "#1"]
-    assert await rows_made(db, "job") == 2
-    # Run again without the fence (the new leader): only the posts not made go.
-    delivered = await send_posts(db, [platform], "job", "2024-W47", posts, now)
-    assert delivered.made == 2
-    assert [text for _, text in platform.posts] == ["#0", "#1", "#2", "#3"]
