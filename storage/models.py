@@ -375,3 +375,24 @@ class OutboxRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # What the admins are told when the row is given up: {"kind", "label", "at"}; None: nothing.
     notice: Mapped[dict[str, Any] | None]
+
+
+class InboxRow(Base):
+    """An update a webhook delivered (migration 0013): stored before the webhook is
+    answered, handled in id order per `chat` by `handlers.inbox`. One row per (platform,
+    update key): a delivery repeated by the platform is stored once."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "update_key", name="uq_inbox_update"),
+        Index("ix_inbox_chat_handled", "chat", "handled_at", "id"),
+        Index("ix_inbox_handled", "handled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(100))  # "platform:chat id"
+    update_key: Mapped[str] = mapped_column(String(100))
+    body: Mapped[dict[str, Any]]  # the update as the platform sent it
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]

@@ -20,6 +20,7 @@ from storage.db import (
     migrate,
     session_factory,
 )
+from storage.inbox import Inbox
 from storage.outbox import Outbox
 from storage.repositories import (
     AuditRepository,
@@ -99,6 +100,7 @@ class UnitOfWork:
     weeks: WeekApprovals
     leases: LeaseLog
     outbox: Outbox
+    inbox: Inbox
 
     def __init__(
         self,
@@ -137,6 +139,7 @@ class UnitOfWork:
         self.weeks = WeekApprovals(session)
         self.leases = LeaseLog(session)
         self.outbox = Outbox(session)
+        self.inbox = Inbox(session)
         return self
 
     async def __aexit__(
