@@ -7,10 +7,13 @@ storage and decides no business rule; those live in `handlers` (the report form 
 
 Delivery semantics, the same on every platform:
 
-- **Handled, then acknowledged.** An update is acknowledged to the platform (a webhook's
-  200, a polling offset, the next getUpdates) only after `Engine.handle` returned and its
-  replies were sent or attempted. A process that dies in between gets the update again; the
-  engine's update record (`Incoming.update_key`) makes sure it is handled once.
+- **Stored or handled, then acknowledged.** A webhook's update is answered 200 once it is
+  stored in the inbox (`inbox`, set by the runtime; `handlers.inbox`), which hands it to
+  whichever worker handles that chat's updates, in order, through `handle_stored`; without
+  an inbox (the tests, polling) an update is acknowledged (a webhook's 200, a polling
+  offset, the next getUpdates) only after `Engine.handle` returned and its replies were sent
+  or attempted. A process that dies in between gets the update again; the engine's update
+  record (`Incoming.update_key`) makes sure it is handled once.
 - **`Reply.chat_id`** is empty (the chat the message came from) or a configured chat's key,
   which the adapter maps to its platform id; a chat with no id on this platform gets nothing.
 - **`post` / `post_many`** return False when the recipient has no id on this platform
@@ -25,7 +28,7 @@ Delivery semantics, the same on every platform:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.chat import Recipient, Reply
 from handlers.notify import DeliveryFailed
@@ -33,9 +36,16 @@ from handlers.notify import DeliveryFailed
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from handlers.inbox import InboxRunner
+
 
 class ChatAdapter(Protocol):
     platform: str
+    inbox: InboxRunner | None
+
+    async def handle_stored(self, body: dict[str, Any]) -> None:
+        """Handle an update the inbox stored (its body as the platform sent it)."""
+        ...
 
     async def start(self) -> None:
         """Connect, register the webhook or start polling; raises `StartupError` when the

@@ -19,6 +19,7 @@ from bot.config_file import StartupError
 from bot.logs import hide_secret
 from bot.settings import Settings
 from bot.telegram.bot import TelegramBot, TelegramSettings
+from handlers.inbox import InboxRunner
 from handlers.outbox import OutboxRunner
 from scheduler.service import SchedulerHandle, start_scheduler
 from storage.lease import Lease, LeaseUnavailable, acquire_unless_renewed, keep
@@ -27,14 +28,16 @@ if TYPE_CHECKING:
     from aiohttp.web import RouteDef
 
     from bot.adapter import ChatAdapter
-    from bot.outbox_worker import OutboxWorker
+    from bot.queue_worker import QueueWorker
     from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
-# /healthz answers 503 once a post of the outbox has been due this long (a stuck drain).
+# /healthz answers 503 once a post of the outbox has been due this long (a stuck drain), or
+# a stored update has waited this long to be handled.
 BACKLOG_AFTER = timedelta(minutes=5)
-# On SQLite (one process, no Procrastinate) the outbox's due chats are drained this often.
+# On SQLite (one process, no Procrastinate) the outbox's due chats and the inbox's waiting
+# ones are drained this often.
 SQLITE_DRAIN_EVERY = 5.0
 
 
@@ -141,14 +144,31 @@ async def serve(
         routes += adapter.web_routes()
     web: WebServer | None = None
     scheduler: SchedulerHandle | None = None
-    worker: OutboxWorker | None = None
-    drainer: asyncio.Task[None] | None = None
+    worker: QueueWorker | None = None
+    drainers: list[asyncio.Task[None]] = []
     # The outbox: sent through the adapters started below (the list fills as they start).
     started: list[ChatAdapter] = []
     outbox = OutboxRunner(app.catalogue, app.db, started, concurrent=True)
+    # The inbox: where the webhooks store their updates before answering.
+    inbox: InboxRunner | None = None
+    receiving = [a for a in adapters if a.web_routes()]
+    if receiving:
+        inbox = InboxRunner(app.db)
+        for adapter in receiving:
+            adapter.inbox = inbox
+    postgres = app.db.engine.dialect.name == "postgresql"
     leases: list[Lease] = []
     keepers: list[asyncio.Task[None]] = []
     try:
+        if postgres:
+            from bot.queue_worker import QueueWorker
+
+            # Every process drains: Procrastinate's `deliver` tasks (the outbox) and `handle`
+            # tasks (the inbox), one chat at a time. Opened now, so a webhook's update can be
+            # handed over at once; run once the adapters can send.
+            url = app.db.engine.url.render_as_string(hide_password=False)
+            worker = QueueWorker(url, outbox, inbox)
+            await worker.open()
         if routes:
             from bot.web import WebServer
 
@@ -157,6 +177,7 @@ async def serve(
                 settings.web_port,
                 health=app.db.check,
                 backlog=functools.partial(outbox.backlog, BACKLOG_AFTER),
+                inbox=functools.partial(inbox.backlog, BACKLOG_AFTER) if inbox else None,
             )
             web.add_routes(routes)
             await web.start()
@@ -184,16 +205,18 @@ async def serve(
         app.engine.notifiers.extend(started)  # leaders' /nhacnho posts through them
         outbox.notifiers = {a.platform: a for a in started}
         app.engine.outbox = outbox  # /nhacnho's and the correction decisions' posts
-        if app.db.engine.dialect.name == "postgresql":
-            from bot.outbox_worker import OutboxWorker
-
-            # Every process drains: Procrastinate's `deliver` tasks, one chat at a time.
-            url = app.db.engine.url.render_as_string(hide_password=False)
-            worker = OutboxWorker(url, outbox)
+        if inbox is not None:
+            inbox.handlers.update({a.platform: a.handle_stored for a in started})
+        if worker is not None:
             await worker.start()
             await outbox.drain_due()  # what a stopped process left: deferred again
         else:
-            drainer = asyncio.create_task(outbox.run(SQLITE_DRAIN_EVERY), name="outbox")
+            drainers.append(asyncio.create_task(outbox.run(SQLITE_DRAIN_EVERY), name="outbox"))
+            if inbox is not None:
+                drainers.append(asyncio.create_task(inbox.run(SQLITE_DRAIN_EVERY), name="inbox"))
+        if inbox is not None:
+            # What a stopped process left, and updates stored before the adapters started.
+            await inbox.wake_waiting()
         scheduler = await start_scheduler(
             app,
             started,
@@ -208,16 +231,19 @@ async def serve(
         log.info("bot running; Ctrl-C or SIGTERM stops it")
         await stop.wait()
     finally:
-        # The scheduler first, then the outbox's drains (a post in hand is finished), the web
-        # server (finishing the webhook requests in hand, which are handled before they are
-        # answered), then the platforms.
-        if drainer is not None:
+        # The scheduler first, then the web server (finishing the webhook requests in hand:
+        # their updates are stored), the queues' drains (a post or an update in hand is
+        # finished), then the platforms.
+        for drainer in drainers:
             drainer.cancel()
-            await asyncio.gather(drainer, return_exceptions=True)
-        parts: list[tuple[str, SchedulerHandle | OutboxWorker | WebServer | ChatAdapter | None]] = [
+        await asyncio.gather(*drainers, return_exceptions=True)
+        parts: list[
+            tuple[str, SchedulerHandle | WebServer | QueueWorker | InboxRunner | ChatAdapter | None]
+        ] = [
             ("scheduler", scheduler),
-            ("outbox", worker),
             ("web server", web),
+            ("queues", worker),
+            ("inbox", inbox),
             *((a.platform, a) for a in started),
         ]
         for name, part in parts:

@@ -2,7 +2,8 @@
 
 Each platform hands over its routes; the server adds a health check (`/healthz`: 200 "ok", or
 503 with a short reason when the database does not answer; with the outbox's backlog, JSON:
-200 with the count of posts due, 503 when some have waited too long) and a body size limit.
+200 with the count of posts due (and of stored updates waiting, with the inbox), 503 when
+some have waited too long) and a body size limit.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ MAX_BODY = 1024 * 1024  # a Telegram or Zalo update is a few kilobytes
 
 # The health check: None when healthy, else a short reason (e.g. `storage.Database.check`).
 HealthCheck = Callable[[], Awaitable[str | None]]
-# The outbox's backlog: (posts due now, posts due for longer than the limit).
+# The outbox's backlog: (posts due now, posts due for longer than the limit); the inbox's:
+# (updates waiting, updates waiting for longer than the limit).
 Backlog = Callable[[], Awaitable[tuple[int, int]]]
 
 
@@ -30,10 +32,12 @@ class WebServer:
         port: int = 8080,
         health: HealthCheck | None = None,
         backlog: Backlog | None = None,
+        inbox: Backlog | None = None,
     ) -> None:
         self.host, self.port = host, port
         self._check = health
         self._backlog = backlog
+        self._inbox = inbox
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
@@ -48,12 +52,22 @@ class WebServer:
         if self._backlog is None:
             return web.Response(text="ok")
         due, stale = await self._backlog()
+        body: dict[str, object] = {"status": "ok", "due": due}
+        reasons = []
         if stale:
-            log.warning("health check failed: %d outbox post(s) overdue", stale)
-            reason = f"{stale} outbox post(s) due for too long"
-            body = {"status": "backlog", "reason": reason, "due": due, "stale": stale}
+            reasons.append(f"{stale} outbox post(s) due for too long")
+            body["stale"] = stale
+        if self._inbox is not None:
+            waiting, late = await self._inbox()
+            body["updates"] = waiting
+            if late:
+                reasons.append(f"{late} update(s) waiting for too long")
+                body["late_updates"] = late
+        if reasons:
+            log.warning("health check failed: %s", "; ".join(reasons))
+            body.update(status="backlog", reason="; ".join(reasons))
             return web.json_response(body, status=503)
-        return web.json_response({"status": "ok", "due": due})
+        return web.json_response(body)
 
     def add_routes(self, routes: Iterable[web.RouteDef]) -> None:
         self.app.router.add_routes(list(routes))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.catalogue import Catalogue
+from handlers.inbox import INBOX_KEPT
 from storage import Database
 from storage.repositories import UPDATE_KEY_KEPT
 
@@ -25,6 +26,7 @@ class Pruned:
     registrations: int
     media: int = 0  # chart files past their expiry (bot/media.py)
     outbox: int = 0  # outbox rows done for longer than OUTBOX_KEPT
+    inbox: int = 0  # updates handled longer than INBOX_KEPT ago
 
 
 def registrations_kept(catalogue: Catalogue) -> timedelta:
@@ -35,22 +37,25 @@ def registrations_kept(catalogue: Catalogue) -> timedelta:
 
 async def prune(catalogue: Catalogue, db: Database, now: datetime) -> Pruned:
     """Delete update keys older than `UPDATE_KEY_KEPT`, requests refused or left
-    unanswered longer than `registrations_kept` ago, expired media files and outbox rows done
-    for longer than `OUTBOX_KEPT`, in one short transaction."""
+    unanswered longer than `registrations_kept` ago, expired media files, outbox rows done
+    for longer than `OUTBOX_KEPT` and updates handled longer than `INBOX_KEPT` ago, in one
+    short transaction."""
     kept = registrations_kept(catalogue)
     async with db.unit_of_work() as uow:
         updates = await uow.updates.prune(now - UPDATE_KEY_KEPT)
         registrations = await uow.registrations.prune(now - kept, now - kept)
         media = await uow.media.prune(now)
         outbox = await uow.outbox.prune(now - OUTBOX_KEPT)
+        inbox = await uow.inbox.prune(now - INBOX_KEPT)
         await uow.commit()
-    if updates or registrations or media or outbox:
+    if updates or registrations or media or outbox or inbox:
         log.info(
-            "maintenance: pruned %d update keys, %d old registration requests, %d media files "
-            "and %d outbox rows",
+            "maintenance: pruned %d update keys, %d old registration requests, %d media "
+            "files, %d outbox rows and %d inbox updates",
             updates,
             registrations,
             media,
             outbox,
+            inbox,
         )
-    return Pruned(updates, registrations, media, outbox)
+    return Pruned(updates, registrations, media, outbox, inbox)

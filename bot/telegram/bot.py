@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from telegram import (
@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.adapter import ChatAdapter
+    from handlers.inbox import InboxRunner
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -179,6 +180,9 @@ class TelegramBot:
         self._sweeping = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
         self._on_fatal = on_fatal
+        # Where a webhook's updates are stored before Telegram is answered (the runtime sets
+        # it); None: they are handled before the answer.
+        self.inbox: InboxRunner | None = None
         self.username = ""
         self.bot_id = 0
         self._add_handlers()
@@ -354,8 +358,21 @@ class TelegramBot:
         return webhook_routes(
             self.settings.webhook_secret,
             lambda data: Update.de_json(data, self.application.bot),
-            self.process,
+            self.accept,
         )
+
+    async def accept(self, update: Update, body: dict[str, Any]) -> None:
+        """A webhook's update: stored in the inbox, when there is one (any worker handles it,
+        `handle_stored`), else handled here and now. Raises when it could not be stored."""
+        if self.inbox is None:
+            await self.process(update)
+            return
+        chat = update.effective_chat
+        await self.inbox.receive(PLATFORM, str(chat.id if chat else 0), str(update.update_id), body)
+
+    async def handle_stored(self, body: dict[str, Any]) -> None:
+        """An update the inbox stored, handled completely (replies sent)."""
+        await self.process(Update.de_json(body, self.application.bot))
 
     # --- handlers -----------------------------------------------------------------------------
 

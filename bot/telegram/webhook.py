@@ -18,11 +18,12 @@ log = logging.getLogger(__name__)
 def webhook_routes(
     secret: str,
     parse: Callable[[Any], Update],
-    process: Callable[[Update], Awaitable[None]],
+    accept: Callable[[Update, dict[str, Any]], Awaitable[None]],
     path: str = "/telegram/webhook",
 ) -> list[web.RouteDef]:
-    """`POST path`: the secret checked before the body is read, the update handled (replies
-    sent), then 200."""
+    """`POST path`: the secret checked before the body is read, the update accepted (stored
+    in the inbox, or handled with its replies sent), then 200; 503 when it could not be
+    stored (Telegram delivers it again later)."""
 
     async def webhook(request: web.Request) -> web.Response:
         sent = request.headers.get(SECRET_HEADER, "")
@@ -43,8 +44,13 @@ def webhook_routes(
         except Exception as exc:  # whatever the library makes of a malformed update
             log.info("Telegram webhook: a malformed update was refused (%s)", type(exc).__name__)
             return web.Response(status=400, text="not an update")
-        # Handled before answering: if the process dies first, Telegram delivers it again.
-        await process(update)
+        # Stored (or handled) before answering: if the process dies first, Telegram
+        # delivers it again.
+        try:
+            await accept(update, body)
+        except Exception:
+            log.exception("Telegram webhook: update %s not stored", body["update_id"])
+            return web.Response(status=503, text="not stored")
         return web.Response(text="ok")
 
     return [web.post(path, webhook)]

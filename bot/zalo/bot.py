@@ -15,6 +15,7 @@ line on top saying so, then its photos).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from bot.adapter import ChatAdapter
     from bot.app import App
     from bot.settings import Settings
+    from handlers.inbox import InboxRunner
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,9 @@ class ZaloBot:
         self.can_join_groups = False
         self._poller: asyncio.Task[None] | None = None
         self._said_no_media = False
+        # Where a webhook's updates are stored before Zalo is answered (the runtime sets it);
+        # None: they are handled before the answer.
+        self.inbox: InboxRunner | None = None
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -179,6 +184,29 @@ class ZaloBot:
             for update in updates:
                 await self.handle_update_safely(update)
             await self._sleep(self.poll_interval)
+
+    async def accept(self, update: Mapping[str, Any]) -> None:
+        """A webhook's update: stored in the inbox, when there is one (any worker handles it,
+        `handle_stored`), else handled here and now. Raises when it could not be stored."""
+        if self.inbox is None:
+            await self.handle_update_safely(update)
+            return
+        message = update.get("message")
+        chat = message.get("chat") if isinstance(message, Mapping) else None
+        chat_id = chat.get("id") if isinstance(chat, Mapping) else None
+        # An update without a message id (not a message: ignored when handled) is known by
+        # its content, so a repeated delivery is still stored once.
+        key = (
+            update_id(update)
+            or hashlib.sha256(json.dumps(update, sort_keys=True, default=str).encode()).hexdigest()[
+                :40
+            ]
+        )
+        await self.inbox.receive(PLATFORM, str(chat_id or ""), key, dict(update))
+
+    async def handle_stored(self, body: dict[str, Any]) -> None:
+        """An update the inbox stored, handled completely (replies sent)."""
+        await self.handle_update_safely(body)
 
     async def handle_update_safely(self, update: Mapping[str, Any]) -> None:
         try:
@@ -381,8 +409,9 @@ def _failed(to: Recipient, exc: ZaloError) -> DeliveryFailed:
 
 
 def zalo_routes(bot: ZaloBot, secret: str) -> list[web.RouteDef]:
-    """`POST /zalo/webhook`: secret checked first, the body limited, the updates handled
-    (replies sent), then 200; a process that dies first gets them again from Zalo."""
+    """`POST /zalo/webhook`: secret checked first, the body limited, the updates accepted
+    (stored in the inbox, or handled with their replies sent), then 200; 503 when they could
+    not be stored. A process that dies first gets them again from Zalo."""
     expected = secret.encode()
 
     async def webhook(request: web.Request) -> web.Response:
@@ -404,8 +433,12 @@ def zalo_routes(bot: ZaloBot, secret: str) -> list[web.RouteDef]:
         if not updates:
             log.info("Zalo webhook: a body that is not an update was refused")
             return web.Response(status=400)
-        for update in updates:
-            await bot.handle_update_safely(update)
+        try:
+            for update in updates:
+                await bot.accept(update)
+        except Exception:
+            log.exception("Zalo webhook: an update was not stored")
+            return web.Response(status=503)
         return web.json_response({"ok": True})
 
     return [web.post(WEBHOOK_PATH, webhook)]

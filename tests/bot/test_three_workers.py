@@ -8,6 +8,8 @@ One set of workers serves every scenario in turn; the digest is due a little aft
 start. PostgreSQL only: skipped with the reason without a server (failed under CI=1).
 
 - A report to each worker: all stored once, each answered once.
+- One officer's six versions of a report sent back to back through the three workers:
+  handled in the order sent (the inbox), the last one is what is stored.
 - The step-by-step /baocao form answered across the three workers: the stored report is the
   answers.
 - A Zalo chart made by one worker is fetched by Zalo, through the balancer, from another,
@@ -23,7 +25,7 @@ import asyncio
 import itertools
 import os
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,6 +67,7 @@ PEOPLE = {
     "cb_chau_o": 1003,
     "cb_binh_thanh": 1004,
     "cb_binh_chau": 1005,
+    "cb_binh_phuoc": 1006,  # added to the shipped config below
 }
 LEADS = "scheduler: this process runs the jobs"
 _update_ids = itertools.count(1)
@@ -78,6 +81,9 @@ def config_text(due: datetime) -> str:
     text = CONFIG_PATH.read_text("utf-8").replace(
         '# telegram = -1001234567890\n# zalo = "e3b0c44298fc1c14"',
         f'telegram = {GROUP}\nzalo = "{ZALO_GROUP}"',
+    )
+    text += (
+        '\n[people.cb_binh_phuoc]\nname = "Ngô Văn Phước"\nrole = "officer"\nunit = "binh_phuoc"\n'
     )
     for person, user_id in PEOPLE.items():
         text = text.replace(
@@ -204,6 +210,17 @@ class Cluster:
         return [w for w in self.workers if w.alive and w.count(LEADS) > w.count("lost the lead")]
 
 
+WITHIN = 30.0  # seconds for a stored update to be handled, on two busy cores
+
+
+async def until(condition: Callable[[], bool], within: float = WITHIN) -> None:
+    for _ in range(int(within / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not met within {within:.0f} s")
+
+
 def _free_ports(n: int) -> list[int]:
     import socket
 
@@ -282,6 +299,11 @@ async def test_a_report_to_each_worker_is_stored_and_answered_once(cluster: Clus
         assert await cluster.telegram(text_update(chat, chat, REPORT)) == 200
     reached = {f.port for f in cluster.balancer.served("/telegram/webhook")[before:]}
     assert reached == set(cluster.ports)  # one report to each worker
+    # Each was stored in the inbox by the 200; a worker handles it right after.
+    await cluster.api.wait_for(
+        lambda api: all(api.texts(PEOPLE[p]) for p in officers), within=WITHIN
+    )
+    await asyncio.sleep(0.5)  # nothing more comes
     counts = await _stored_counts(cluster.database_url)
     assert {unit: counts.get(unit) for unit in officers.values()} == dict.fromkeys(
         officers.values(), 1
@@ -292,6 +314,36 @@ async def test_a_report_to_each_worker_is_stored_and_answered_once(cluster: Clus
         assert replies[0].startswith("✅ Đã nhận báo cáo")
 
 
+async def test_one_officer_s_corrections_through_three_workers_are_kept_in_order(
+    cluster: Cluster,
+) -> None:
+    """Six versions of one report sent one after the other (each answered 200 before the
+    next, as Telegram delivers a chat's updates), each to the next worker, without waiting
+    for the answers: every worker stores what it got in the inbox, and the chat's updates
+    are handled one at a time in that order, so the stored figure is the last one sent."""
+    officer, before = PEOPLE["cb_binh_phuoc"], len(cluster.api.texts(PEOPLE["cb_binh_phuoc"]))
+    served = len(cluster.balancer.served("/telegram/webhook"))
+    issued = [8000 + n for n in range(6)]
+    for value in issued:
+        report = REPORT.replace("6.352", f"{value:,}".replace(",", "."))
+        assert await cluster.telegram(text_update(officer, officer, report)) == 200
+    ports = {f.port for f in cluster.balancer.served("/telegram/webhook")[served:]}
+    assert ports == set(cluster.ports)
+    await cluster.api.wait_for(
+        lambda api: len(api.texts(officer)) >= before + len(issued), within=WITHIN
+    )
+    db = await Database.open(cluster.database_url)
+    try:
+        versions = await stored(db, "binh_phuoc")
+    finally:
+        await db.close()
+    assert [v.values["citizen_id_issued"] for v in versions] == issued
+    answers = cluster.api.texts(officer)[before:]
+    assert len(answers) == len(issued)
+    # The answers in the order sent: each names its own figure.
+    assert all(f"{v:,}".replace(",", ".") in a for v, a in zip(issued, answers, strict=True))
+
+
 async def test_the_form_answered_across_workers_stores_the_answers(cluster: Cluster) -> None:
     api, officer = cluster.api, PEOPLE["cb_binh_chau"]
     codes = [f.code for f in cluster.catalogue.fields if f.required]
@@ -299,15 +351,24 @@ async def test_the_form_answered_across_workers_stores_the_answers(cluster: Clus
     before = len(api.texts(GROUP))
     served = len(cluster.balancer.served("/telegram/webhook"))
     assert await cluster.telegram(text_update(GROUP, officer, "/baocao", name="Châu")) == 200
+    await api.wait_for(lambda a: questions(a, len(codes)) == [1], within=WITHIN)
+    sends = len(api.sent())
     for n, answer in enumerate(answers, start=1):
         body = text_update(GROUP, officer, answer, reply_to_bot=True)
         assert await cluster.telegram(body) == 200
-        if n < len(answers):
-            assert questions(api, len(codes)) == list(range(1, n + 2))  # next, none again
+        if n < len(answers):  # the next question, none asked again
+            await api.wait_for(lambda a, n=n: len(questions(a, len(codes))) > n, within=WITHIN)
+            assert questions(api, len(codes)) == list(range(1, n + 2))
+    # The summary with its send button, once the last answer was handled.
+    await api.wait_for(
+        lambda a: any("form:send" in str(c.params) for c in a.sent()[sends:]), within=WITHIN
+    )
     assert await cluster.telegram(button_update(GROUP, officer, "form:send")) == 200
     ports = [f.port for f in cluster.balancer.served("/telegram/webhook")[served:]]
     assert all(a != b for a, b in itertools.pairwise(ports))  # each step to another worker
-    assert any("Đã nhận báo cáo" in t for t in api.texts(GROUP)[before:])
+    await api.wait_for(
+        lambda a: any("Đã nhận báo cáo" in t for t in a.texts(GROUP)[before:]), within=WITHIN
+    )
     db = await Database.open(cluster.database_url)
     try:
         [report] = await stored(db, "binh_chau")
@@ -322,13 +383,19 @@ async def test_the_form_answered_across_workers_stores_the_answers(cluster: Clus
 async def test_a_zalo_chart_made_by_one_worker_is_fetched_from_another(cluster: Cluster) -> None:
     zalo, balancer = cluster.zalo, cluster.balancer
     assert await cluster.zalo_message("cb_binh_thanh", REPORT) == 200
-    assert any(
-        chat == zalo_id("cb_binh_thanh") and said.startswith("✅ Đã nhận báo cáo")
-        for chat, said in zalo.sent
+    await until(
+        lambda: any(
+            chat == zalo_id("cb_binh_thanh") and said.startswith("✅ Đã nhận báo cáo")
+            for chat, said in zalo.sent
+        )
     )
     photos, fetches = len(zalo.photos), len(zalo.fetched)
     served = len(balancer.log)
     assert await cluster.zalo_message("lanh_dao", "/bieudo Xác thực ĐDĐT xephang") == 200
+    # Handled by whichever worker took the chat's update from the inbox; its photos are
+    # sent once Zalo fetched them.
+    await until(lambda: len(zalo.photos) > photos and len(zalo.fetched) >= len(zalo.photos))
+    await asyncio.sleep(0.5)  # the rest of the chart's photos, if any
     [asked] = [f for f in balancer.log[served:] if f.path == "/zalo/webhook"]
     new_photos = zalo.photos[photos:]
     paths = {url.removeprefix(balancer.url) for _, url, _ in new_photos}

@@ -279,7 +279,7 @@ async def test_healthz_answers_503_while_posts_are_overdue(
 async def test_procrastinate_workers_drain_each_chat_once_in_order(
     database_url: str, db: Database, catalogue: Catalogue
 ) -> None:
-    from bot.outbox_worker import OutboxWorker
+    from bot.queue_worker import QueueWorker
 
     chats = [group(f"nhom{n}") for n in range(3)]
     posts = [Outgoing(c, reply(f"{c.key}#{p}"), part=p) for p in range(4) for c in chats]
@@ -287,13 +287,13 @@ async def test_procrastinate_workers_drain_each_chat_once_in_order(
     workers = []
     for _ in range(2):  # two processes' workers on one database
         runner = OutboxRunner(catalogue, db, [platform], concurrent=True)
-        worker = OutboxWorker(database_url, runner, concurrency=4)
+        worker = QueueWorker(database_url, runner, concurrency=4)
         await worker.start()
         workers.append(worker)
     try:
         woken = await put(db, "job", posts, give_up=datetime.now(NOW.tzinfo) + timedelta(hours=1))
         assert len(woken) == 3
-        await workers[0].runner.wake(woken)  # deferred to Procrastinate, not drained here
+        await workers[0].outbox.wake(woken)  # deferred to Procrastinate, not drained here
         for _ in range(600):
             if len(platform.posts) >= len(posts):
                 break
