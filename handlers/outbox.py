@@ -9,7 +9,7 @@ chat (a recipient on one platform) at a time, in id order.
 - **Made only when the platform took it.** A sent row is marked made and recorded in
   `posts_made` in one transaction, right after the send (a crash between the two sends it
   again: a duplicate, never a loss). A recipient with no id on the platform: the row is
-  closed as `none`, nothing recorded (as `send_posts` does).
+  closed as `none`, nothing recorded.
 - **Order per chat; one chat never delays another.** A refused row gets attempts + 1 and a
   backoff (`next_at`), and the drain of that chat stops there (the rows after it wait their
   turn); other chats are drained by their own drains. Once a row's give-up time passes (its
@@ -52,7 +52,8 @@ from core.chat import (
     id_on,
     reply,
 )
-from handlers.notify import Delivered, DeliveryFailed, Failure, Outgoing, _mark_unreachable
+from handlers.notify import Delivered, DeliveryFailed, Failure, Outgoing
+from handlers.reachability import mark_unreachable
 from storage import Database
 from storage.outbox import DUE, FAILED, MADE, NewPost, QueuedPost
 from storage.uow import UnitOfWork
@@ -454,7 +455,7 @@ class OutboxRunner:
                 self._note(result, batch, to, exc.reason, exc.detail, exc.unreachable)
                 user_id = id_on(to.ids, first.platform)
                 if exc.unreachable and not to.group and user_id is not None:
-                    await _mark_unreachable(self.db, to, first.platform, user_id, exc, now)
+                    await mark_unreachable(self.db, to, first.platform, user_id, exc.reason, now)
                 return None
             except Exception as exc:
                 log.exception("posting %s to %s on %s failed", first.job_id, to.key, first.platform)

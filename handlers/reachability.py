@@ -1,18 +1,38 @@
 """People the bot cannot write to in private, as the admins see them in `/trangthai`.
 
 A platform's refusal of a private message that only the person can lift (Telegram's 403 "bot
-can't initiate conversation" / "bot was blocked", 400 "chat not found") marks them in
-`handlers.notify`; a later message that goes through clears the mark. Their reminders are
-never counted as sent.
+can't initiate conversation" / "bot was blocked", 400 "chat not found") marks them
+(`mark_unreachable`, from the outbox's drain); a later message that goes through clears the
+mark. Their reminders are never counted as sent.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from core import messages as msg
-from core.chat import Text
-from handlers.context import Request
-from storage import UnitOfWork
+from core.chat import Recipient, Text
+from storage import Database, UnitOfWork
 from storage.repositories import UnreachablePerson
+
+if TYPE_CHECKING:  # handlers.context imports the outbox, which imports this module
+    from handlers.context import Request
+
+log = logging.getLogger(__name__)
+
+
+async def mark_unreachable(
+    db: Database, to: Recipient, platform: str, user_id: str, reason: str, now: datetime
+) -> None:
+    """Listed for the admins (`/trangthai`) until a message to them goes through."""
+    log.warning("%s: %s (%s) cannot get the bot's messages: %s", platform, to.key, to.name, reason)
+    async with db.unit_of_work() as uow:
+        await uow.unreachable.mark(
+            UnreachablePerson(platform, user_id, to.key, to.name, reason, now)
+        )
+        await uow.commit()
 
 
 async def unreachable_for(req: Request, uow: UnitOfWork) -> list[UnreachablePerson]:

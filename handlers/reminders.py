@@ -1,8 +1,8 @@
 """What scheduled jobs post (early reminder, last call, digest, countdown) and /nhacnho.
 
-`job_posts` composes a job's posts from one short read; `handlers.notify.deliver` sends them
-exactly once, outside any transaction. The scheduler package decides *when*; this module
-decides *what*.
+`job_posts` composes a job's posts from one short read; the outbox (`handlers.outbox`)
+enqueues them in the job's transaction and sends each exactly once. The scheduler package
+decides *when*; this module decides *what*.
 """
 
 from __future__ import annotations
