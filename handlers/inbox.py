@@ -10,7 +10,9 @@ per chat in the order they were stored, by whichever worker gets to them.
   marked handled after their handler returned (replies sent). A worker that dies in the
   middle leaves the update unhandled: it is handled again, and the engine's update record
   (`Incoming.update_key`, written with what the update changed) keeps a report from being
-  stored twice: at least once from the inbox, exactly once in the database.
+  stored twice: at least once from the inbox, exactly once in the database. An update whose
+  handling was begun `ATTEMPTS` times and never ended (it takes its worker down each time)
+  is set aside, logged as an error, so its chat's later updates are not held for ever.
 - **Who handles.** `wake` after the commit: by default a task of this process drains the
   chat (one SQLite process, the tests); with `defer` the chat goes to Procrastinate
   (`bot/queue_worker.py`, PostgreSQL: a `handle` task per chat under `lock=<chat>`, so two
@@ -36,6 +38,8 @@ Handle = Callable[[dict[str, Any]], Awaitable[None]]
 Defer = Callable[[Sequence[str]], Awaitable[None]]
 
 HEAD = 20  # updates read at a time from the head of a chat
+# Handlings of one update begun before it is set aside (each ended by its worker dying).
+ATTEMPTS = 3
 # Handled updates are kept this long: their keys catch a platform's repeated delivery
 # (Telegram retries an unanswered webhook for up to a day).
 INBOX_KEPT = timedelta(days=2)
@@ -112,17 +116,33 @@ class InboxRunner:
                     if handle is None:
                         log.error("inbox: no %s adapter here; %s left waiting", row.platform, chat)
                         return done
-                    try:
-                        await handle(row.body)
-                    except Exception:
-                        # The adapters log their own failures; this is a last guard, so one
-                        # bad update does not hold its chat's later ones for ever.
-                        log.exception("inbox: an update of %s failed", chat)
+                    if row.attempts >= ATTEMPTS:
+                        # Begun that often and never ended: it takes its worker down (or
+                        # out of memory). Set aside, so the chat's later updates go on.
+                        log.error(
+                            "inbox: an update of %s was begun %d times and never ended; "
+                            "set aside unhandled",
+                            chat,
+                            row.attempts,
+                        )
+                    else:
+                        await self._handle(handle, row.id, row.body, chat)
                     async with self.db.unit_of_work() as uow:
                         await uow.inbox.handled([row.id], self.clock())
                         await uow.commit()
                     done += 1
         return done
+
+    async def _handle(self, handle: Handle, row_id: int, body: dict[str, Any], chat: str) -> None:
+        async with self.db.unit_of_work() as uow:
+            await uow.inbox.begun(row_id)
+            await uow.commit()
+        try:
+            await handle(body)
+        except Exception:
+            # The adapters log their own failures; this is a last guard, so one bad update
+            # does not hold its chat's later ones for ever.
+            log.exception("inbox: an update of %s failed", chat)
 
     async def backlog(self, stale_after: timedelta) -> tuple[int, int]:
         """(updates waiting, of which waiting longer than `stale_after`), for `/healthz`."""

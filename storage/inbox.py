@@ -22,6 +22,7 @@ class StoredUpdate:
     platform: str
     chat: str
     body: dict[str, Any]
+    attempts: int  # handlings begun before
 
 
 class Inbox:
@@ -37,7 +38,14 @@ class Inbox:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await self._session.execute(
             insert(InboxRow)
-            .values(platform=platform, chat=chat, update_key=key, body=body, received_at=now)
+            .values(
+                platform=platform,
+                chat=chat,
+                update_key=key,
+                body=body,
+                received_at=now,
+                attempts=0,
+            )
             .on_conflict_do_nothing()
         )
         return (getattr(result, "rowcount", 0) or 0) > 0
@@ -45,12 +53,18 @@ class Inbox:
     async def head(self, chat: str, limit: int) -> list[StoredUpdate]:
         """The chat's updates not handled yet, oldest first."""
         rows = await self._session.execute(
-            select(InboxRow.id, InboxRow.platform, InboxRow.chat, InboxRow.body)
+            select(InboxRow.id, InboxRow.platform, InboxRow.chat, InboxRow.body, InboxRow.attempts)
             .where(InboxRow.chat == chat, InboxRow.handled_at.is_(None))
             .order_by(InboxRow.id)
             .limit(limit)
         )
         return [StoredUpdate(*row) for row in rows]
+
+    async def begun(self, id_: int) -> None:
+        """One more handling of the update begun."""
+        await self._session.execute(
+            update(InboxRow).where(InboxRow.id == id_).values(attempts=InboxRow.attempts + 1)
+        )
 
     async def handled(self, ids: Sequence[int], now: datetime) -> None:
         await self._session.execute(

@@ -395,4 +395,7 @@ class InboxRow(Base):
     update_key: Mapped[str] = mapped_column(String(100))
     body: Mapped[dict[str, Any]]  # the update as the platform sent it
     received_at: Mapped[datetime]
+    # Handlings begun: one that never ended (the worker died) is begun again, at most
+    # `handlers.inbox.ATTEMPTS` times in all.
+    attempts: Mapped[int]
     handled_at: Mapped[datetime | None]

@@ -22,7 +22,7 @@ from zalo_fake import GROUP_ID, OFFICER_ID, BotFactory, FakeZalo, dumps, serve, 
 from bot.web import WebServer
 from bot.zalo.bot import SECRET_HEADER, WEBHOOK_PATH, zalo_routes
 from core.catalogue import Catalogue
-from handlers.inbox import INBOX_KEPT, InboxRunner
+from handlers.inbox import ATTEMPTS, INBOX_KEPT, InboxRunner
 from handlers.maintenance import prune
 from storage import Database
 from storage.models import InboxRow
@@ -145,6 +145,47 @@ async def test_an_update_left_by_a_dead_worker_is_handled_by_the_next_look(
         await inbox.stop()
         assert len(await harness.said(GROUP, "Đã nhận báo cáo")) == 1
         assert [r[3] for r in await inbox_rows(db)] == [True]
+
+
+async def test_an_update_whose_handling_never_ends_is_set_aside_after_three_tries(
+    db: Database,
+) -> None:
+    """A worker that dies while handling an update (here: its drain cancelled in the middle,
+    as a kill leaves it) begins it again next time; after the third such try the update is
+    set aside and the chat's next one is handled: one update that kills its worker does not
+    hold the chat for ever."""
+    inbox = InboxRunner(db)
+    handled: list[int] = []
+    never = asyncio.Event()
+
+    async def handle(body: dict[str, Any]) -> None:
+        if body["n"] == 0:
+            await never.wait()  # the worker dies here
+        handled.append(body["n"])
+
+    inbox.handlers["telegram"] = handle
+    now = datetime.now(UTC)
+    async with db.unit_of_work() as uow:
+        for n in range(2):
+            await uow.inbox.add("telegram", "telegram:7", f"u{n}", {"n": n}, now)
+        await uow.commit()
+
+    async def attempts() -> int:
+        async with db.unit_of_work() as uow:
+            return (await uow.inbox.head("telegram:7", 1))[0].attempts
+
+    for attempt in range(1, ATTEMPTS + 1):
+        task = asyncio.create_task(inbox.drain("telegram:7"))
+        for _ in range(200):
+            if await attempts() == attempt:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert handled == []
+    assert await inbox.drain("telegram:7") == 2
+    assert handled == [1]
+    assert [(r[2], r[3]) for r in await inbox_rows(db)] == [("u0", True), ("u1", True)]
 
 
 async def test_healthz_counts_waiting_updates_and_fails_when_one_waits_too_long(

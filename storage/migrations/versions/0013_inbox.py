@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("update_key", sa.String(100), nullable=False),
         sa.Column("body", sa.JSON(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("platform", "update_key", name="uq_inbox_update"),
     )
