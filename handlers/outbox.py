@@ -70,6 +70,7 @@ FIRST_RETRY = timedelta(minutes=1)  # a refused row waits 1, 2, 4, 5, 5 … minu
 RETRY_AFTER = timedelta(minutes=5)  # the longest wait between two tries of a row
 NOTICE_WINDOW = timedelta(days=1)  # an admin notice (no grace window of its own) is tried so long
 HEAD = 20  # rows read at a time from the head of a chat
+DRAINS = 8  # chats drained side by side in one process (`concurrent`)
 SETTLE_WAIT = 20.0  # seconds a command waits to tell who its posts reached (`settle`)
 
 
@@ -294,9 +295,9 @@ def _wall_clock() -> datetime:
 class OutboxRunner:
     """Drains the outbox through this process's notifiers (one per platform).
 
-    `concurrent`: `wake` and `drain_due` drain the chats side by side (the running bot: a
-    slow chat never delays another); otherwise one after the other in order (the simulator
-    and the tests: a deterministic order of posts)."""
+    `concurrent`: `wake` and `drain_due` drain the chats side by side, DRAINS at a time (the
+    running bot: a slow chat does not delay the others); otherwise one after the other in
+    order (the simulator and the tests: a deterministic order of posts)."""
 
     def __init__(
         self,
@@ -352,7 +353,16 @@ class OutboxRunner:
     async def _drain_all(self, chats: Sequence[str], now: datetime) -> Delivered:
         total = Delivered()
         if self.concurrent:
-            results = await asyncio.gather(*(self.drain(c, now) for c in chats))
+            # At most DRAINS at once, as Procrastinate's worker runs them on PostgreSQL: a
+            # thousand drains at once would only wait in the rate limiter together, and a
+            # busy event loop makes their sends reach Telegram in bursts (429s).
+            slots = asyncio.Semaphore(DRAINS)
+
+            async def drain(chat: str) -> Delivered:
+                async with slots:
+                    return await self.drain(chat, now)
+
+            results = await asyncio.gather(*(drain(c) for c in chats))
         else:
             results = [await self.drain(c, now) for c in chats]
         for result in results:

@@ -22,7 +22,7 @@ from core.chat import Photo, Recipient, Reply, reply
 from core.schedule import JobKind
 from handlers.maintenance import Pruned, prune
 from handlers.notify import DeliveryFailed, Outgoing
-from handlers.outbox import OutboxRunner, backoff, enqueue, new_posts
+from handlers.outbox import DRAINS, OutboxRunner, backoff, enqueue, new_posts
 from scheduler.jobs import attempt_job, planned
 from storage import Database
 from storage.lease import SCHEDULER, Lease, LostLead
@@ -306,3 +306,37 @@ async def test_procrastinate_workers_drain_each_chat_once_in_order(
     finally:
         for worker in workers:
             await worker.stop()
+
+
+class Busy(Platform):
+    """Takes its time over each post and notes how many are in its hands at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_hand = 0
+        self.most = 0
+
+    async def post(self, to: Recipient, message: Reply) -> bool:
+        self.in_hand += 1
+        self.most = max(self.most, self.in_hand)
+        try:
+            await asyncio.sleep(0.005)
+            return await super().post(to, message)
+        finally:
+            self.in_hand -= 1
+
+
+async def test_a_broadcast_drains_a_few_chats_at_a_time(db: Database, catalogue: Catalogue) -> None:
+    """A reminder to 200 officers: every one sent once, never more than DRAINS chats' drains
+    at once (a thousand at once waited for the database together: on SQLite some gave up
+    after the writer gate's 5 s, bench broadcast_rate)."""
+    officers = [
+        Recipient(f"cb{n}", f"CB {n}", (("sim", f"u{n}"),), group=False) for n in range(200)
+    ]
+    platform = Busy()
+    woken = await put(db, "job", [Outgoing(o, reply("Nhắc")) for o in officers])
+    runner = OutboxRunner(catalogue, db, [platform], concurrent=True)
+    result = await runner.wake(woken, NOW)
+    assert result.made == 200
+    assert sorted(k for k, _ in platform.posts) == sorted(o.key for o in officers)
+    assert 1 < platform.most <= DRAINS
