@@ -9,6 +9,7 @@ import gc
 import hashlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -211,9 +212,14 @@ async def serve(
             await worker.start()
             await outbox.drain_due()  # what a stopped process left: deferred again
         else:
-            drainers.append(asyncio.create_task(outbox.run(SQLITE_DRAIN_EVERY), name="outbox"))
+            # One process, no Procrastinate: due posts and lost wake-ups looked for here.
+            drainers.append(
+                asyncio.create_task(every(SQLITE_DRAIN_EVERY, outbox.drain_due, "outbox drain"))
+            )
             if inbox is not None:
-                drainers.append(asyncio.create_task(inbox.run(SQLITE_DRAIN_EVERY), name="inbox"))
+                drainers.append(
+                    asyncio.create_task(every(SQLITE_DRAIN_EVERY, inbox.wake_waiting, "inbox look"))
+                )
         if inbox is not None:
             # What a stopped process left, and updates stored before the adapters started.
             await inbox.wake_waiting()
@@ -262,6 +268,16 @@ async def serve(
         await app.close()
     if refusals:
         raise StartupError(refusals[0])
+
+
+async def every(seconds: float, step: Callable[[], Awaitable[object]], what: str) -> None:
+    """`step` every `seconds` until cancelled; a failure is logged and tried again."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await step()
+        except Exception:
+            log.exception("%s failed; trying again", what)
 
 
 def _on_signals(stop: asyncio.Event) -> None:

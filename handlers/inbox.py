@@ -149,15 +149,6 @@ class InboxRunner:
         async with self.db.unit_of_work() as uow:
             return await uow.inbox.backlog(self.clock() - stale_after)
 
-    async def run(self, every: float) -> None:
-        """Wake chats with waiting updates every `every` seconds until cancelled (SQLite)."""
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.wake_waiting()
-            except Exception:
-                log.exception("inbox: looking for waiting updates failed; trying again")
-
     async def stop(self) -> None:
         """Let the drains in hand finish (the web server has stopped taking updates)."""
         while self._tasks:

@@ -565,12 +565,3 @@ class OutboxRunner:
             chats = await enqueue(uow, posts, now)
             await uow.commit()
         return chats
-
-    async def run(self, every: float) -> None:
-        """Drain the due chats every `every` seconds until cancelled (one process, SQLite)."""
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.drain_due()
-            except Exception:
-                log.exception("outbox: draining failed; trying again")
