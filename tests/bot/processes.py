@@ -117,6 +117,22 @@ def worker_env(database: str, config: Path, telegram_api: str, **more: str) -> d
     }
 
 
+def with_week_just_due(config_text: str, now: datetime) -> str:
+    """The config's text with its week due an hour before `now` (weekday and time), no
+    holidays: a report sent now counts (late) for the week just due, the week the digest
+    covers, whatever the day. With the shipped Monday 10:00 and 48 late hours, reports sent
+    after the late window's end (Wednesday 10:00) no longer counted for the week the digest
+    covers: it had no figures to chart, and the three-worker test found no photo."""
+    due = now - timedelta(hours=1)
+    calendar = (
+        f'due_weekday = "{DAYS[due.weekday()]}"\ndue_time = "{due:%H:%M}"\nholidays = false\n'
+    )
+    shipped = 'due_weekday = "monday"\ndue_time = "10:00"\n'
+    if shipped not in config_text:
+        raise ValueError("the config's due weekday and time are not the shipped ones")
+    return config_text.replace(shipped, calendar, 1)
+
+
 def with_digest_at(config_text: str, at: datetime) -> str:
     """The config's text with its [schedule] set to one digest at `at` (to the minute), no
     reminders, and quiet hours far from it."""

@@ -46,7 +46,14 @@ from core.catalogue import Catalogue, build_catalogue
 from storage import Database, normalize_url
 from testing.fake_telegram import FakeBotApi, button_update, text_update
 from tests.bot.processes import WEBHOOK_SECRET as SECRET
-from tests.bot.processes import Worker, digest_drained, start_worker, with_digest_at, worker_env
+from tests.bot.processes import (
+    Worker,
+    digest_drained,
+    start_worker,
+    with_digest_at,
+    with_week_just_due,
+    worker_env,
+)
 from tests.bot.test_shared_form import questions, stored
 from tests.bot.test_telegram import REPORT, answers_for
 from tests.conftest import CONFIG_PATH
@@ -90,7 +97,7 @@ def config_text(due: datetime) -> str:
             f"[people.{person}]\n",
             f'[people.{person}]\ntelegram = {user_id}\nzalo = "{zalo_id(person)}"\n',
         )
-    return with_digest_at(text, due)
+    return with_digest_at(with_week_just_due(text, datetime.now(TZ)), due)
 
 
 @dataclass
