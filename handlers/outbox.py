@@ -17,7 +17,7 @@ chat (a recipient on one platform) at a time, in id order.
   once per job, through the outbox too (job id `<job>:undelivered`, enqueued once).
 - **Who drains.** `OutboxRunner.wake` after the commit: by default it drains the chats at
   once in this task (the simulator, the tests, one SQLite process); with `defer` it hands
-  each chat to Procrastinate (`bot/outbox_worker.py`, PostgreSQL: a `deliver` task per chat
+  each chat to Procrastinate (`bot/queue_worker.py`, PostgreSQL: a `deliver` task per chat
   under `lock=<chat>`). `drain_due` (every few seconds on SQLite, every minute through a
   Procrastinate periodic task) wakes chats whose backoff ended or whose wake-up was lost.
 """

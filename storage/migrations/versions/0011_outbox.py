@@ -1,6 +1,6 @@
 """The outbox: every post without a message to answer, written in the transaction that caused
 it and drained per chat (handlers/outbox.py); on PostgreSQL also Procrastinate's own schema,
-whose `deliver` tasks drain it across workers (bot/outbox_worker.py).
+whose `deliver` tasks drain it across workers (bot/queue_worker.py).
 
 Revision ID: 0011
 Revises: 0010
