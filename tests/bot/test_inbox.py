@@ -123,7 +123,14 @@ async def test_updates_of_one_chat_are_handled_in_the_order_they_were_stored(
         versions = await harness.reports("binh_long")
         assert [v.values["citizen_id_issued"] for v in versions] == [6352 + n for n in range(5)]
         answers = [t for t in api.texts(GROUP) if "Xã Bình Long" in t]
-        assert [next(str(6352 + n) in t for n in range(5)) for t in answers]
+        assert len(answers) == 5
+        for n, answer in enumerate(answers):  # each names its own figure, none a later one
+            assert _dotted(6352 + n) in answer, answer
+            assert not any(_dotted(6352 + m) in answer for m in range(n + 1, 5)), answer
+
+
+def _dotted(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
 
 
 async def test_an_update_left_by_a_dead_worker_is_handled_by_the_next_look(
