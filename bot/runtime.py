@@ -141,8 +141,13 @@ async def serve(
             adapters.append(zalo)
             tokens["zalo"] = (settings.zalo_bot_token.get_secret_value(), "ZALO_BOT_TOKEN")
     # Routes first: the web server must answer before a platform is told the webhook URL.
+    # An adapter with webhook routes receives through them; one without polls.
+    receiving: list[ChatAdapter] = []
     for adapter in adapters:
-        routes += adapter.web_routes()
+        hooks = adapter.web_routes()
+        routes += hooks
+        if hooks:
+            receiving.append(adapter)
     web: WebServer | None = None
     scheduler: SchedulerHandle | None = None
     worker: QueueWorker | None = None
@@ -152,16 +157,14 @@ async def serve(
     outbox = OutboxRunner(app.catalogue, app.db, started, concurrent=True)
     # The inbox: where the webhooks store their updates before answering.
     inbox: InboxRunner | None = None
-    receiving = [a for a in adapters if a.web_routes()]
     if receiving:
         inbox = InboxRunner(app.db)
         for adapter in receiving:
             adapter.inbox = inbox
-    postgres = app.db.engine.dialect.name == "postgresql"
     leases: list[Lease] = []
     keepers: list[asyncio.Task[None]] = []
     try:
-        if postgres:
+        if app.db.engine.dialect.name == "postgresql":
             from bot.queue_worker import QueueWorker
 
             # Every process drains: Procrastinate's `deliver` tasks (the outbox) and `handle`
@@ -183,7 +186,7 @@ async def serve(
             web.add_routes(routes)
             await web.start()
         for adapter in adapters:
-            if not adapter.web_routes():  # no webhook: it polls, alone on its token
+            if adapter not in receiving:  # no webhook: it polls, alone on its token
                 token, setting = tokens[adapter.platform]
                 lease = await take_poll_lease(
                     app,
