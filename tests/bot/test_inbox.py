@@ -27,11 +27,18 @@ from handlers.maintenance import prune
 from storage import Database
 from storage.models import InboxRow
 from testing.fake_telegram import FakeBotApi, text_update
-from tests.bot.test_telegram import GROUP, LAN, REPORT, Harness, start_bot
+from tests.bot.test_telegram import (
+    GROUP,
+    LAN,
+    REPORT,
+    Harness,
+    post_update,
+    start_bot,
+    telegram_catalogue,
+)
 from tests.scratch_pg import drop_postgres_database, fresh_postgres_database
 
-SECRET = "s3cr3t-Value"
-TG_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET = "s3cr3t-Value"  # the one `post_update` sends
 _update_ids = itertools.count(70_000)
 
 
@@ -59,19 +66,6 @@ async def webhook_bot(api: FakeBotApi, db: Database, inbox: InboxRunner) -> Asyn
         await bot.stop()
 
 
-async def post(harness: Harness, body: dict[str, Any]) -> int:
-    assert harness.web is not None
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{harness.web.port}/telegram/webhook",
-            json=body,
-            headers={TG_HEADER: SECRET},
-        ) as response,
-    ):
-        return response.status
-
-
 async def inbox_rows(db: Database) -> list[tuple[str, str, str, bool]]:
     """(platform, chat, update key, handled) of every stored update, in id order."""
     async with db.engine.connect() as connection:
@@ -89,14 +83,14 @@ async def test_a_telegram_update_is_stored_before_the_answer_and_handled_once(
     inbox = InboxRunner(db)
     async with webhook_bot(api, db, inbox) as harness:
         body = lan_says(f"/baocao\n{REPORT}")
-        assert await post(harness, body) == 200
+        assert await post_update(harness, body) == 200
         # By the 200 the update is in the database: a worker dying now loses nothing.
         [(platform, chat, key, _)] = await inbox_rows(db)
         assert (platform, chat, key) == ("telegram", f"telegram:{GROUP}", str(body["update_id"]))
         await harness.said(GROUP, "Đã nhận báo cáo")
         # Telegram delivers it again (its answer timed out on its side): stored once,
         # handled once.
-        assert await post(harness, body) == 200
+        assert await post_update(harness, body) == 200
         await inbox.stop()  # the drains woken by the second delivery have finished
         assert [r[2:] for r in await inbox_rows(db)] == [(key, True)]
         assert len(await harness.said(GROUP, "Đã nhận báo cáo")) == 1
@@ -117,7 +111,7 @@ async def test_updates_of_one_chat_are_handled_in_the_order_they_were_stored(
         bodies = [lan_says(f"/baocao\n{REPORT.replace('6.352', str(6352 + n))}") for n in range(5)]
         statuses = []
         for body in bodies:  # each stored before the next is sent, as Telegram does
-            statuses.append(await post(harness, body))
+            statuses.append(await post_update(harness, body))
         assert statuses == [200] * 5
         await harness.said(GROUP, "Xã Bình Long", count=5)
         versions = await harness.reports("binh_long")
@@ -292,7 +286,7 @@ async def test_a_webhook_answers_503_when_the_update_cannot_be_stored(api: FakeB
         async with webhook_bot(api, db, inbox) as harness:
             await drop_postgres_database(url)  # the database is gone
             body = lan_says(f"/baocao\n{REPORT}")
-            assert await post(harness, body) == 503  # Telegram delivers it again later
+            assert await post_update(harness, body) == 503  # Telegram delivers it again later
             await asyncio.sleep(0.2)
             assert api.texts(GROUP) == []
     finally:
@@ -327,7 +321,7 @@ async def test_procrastinate_workers_handle_each_chat_in_order_once(
     for _ in range(2):
         inbox = InboxRunner(db)
         inbox.handlers["telegram"] = handle
-        worker = QueueWorker(database_url, OutboxRunner(_catalogue(), db, []), inbox, 4)
+        worker = QueueWorker(database_url, OutboxRunner(telegram_catalogue(), db, []), inbox, 4)
         await worker.start()
         workers.append(worker)
         inboxes.append(inbox)
@@ -349,9 +343,3 @@ async def test_procrastinate_workers_handle_each_chat_in_order_once(
     finally:
         for worker in workers:
             await worker.stop()
-
-
-def _catalogue() -> Catalogue:
-    from tests.bot.test_telegram import telegram_catalogue
-
-    return telegram_catalogue()
