@@ -10,9 +10,9 @@ and once the expiry passes (by the database's clock) another process takes the l
 The holder fences itself twice. `fresh()` compares the process's monotonic clock with the
 moment its last successful renewal was *sent*: once that is older than the TTL less a margin,
 the lease may have expired in the database, and the holder must act as if it had (a process
-waking up from a freeze, a network that stopped answering). `check()` also asks the database
-whether the lease is still its own under its token and unexpired, before a side effect that
-must not be made twice (a scheduled post).
+waking up from a freeze, a network that stopped answering). `check_in(uow)` also asks the
+database, in the transaction that makes the side effect that must not be made twice (the
+scheduled posts enqueued), whether the lease is still its own under its token and unexpired.
 
 Every statement runs under a time limit well inside the TTL (on PostgreSQL a small pool of
 its own with asyncpg's connect `timeout` and `command_timeout`, and `asyncio.timeout` around
@@ -139,27 +139,11 @@ class Lease:
         self._renewed_at = sent
         return True
 
-    async def check(self) -> None:
-        """Raise LostLead unless the lease is fresh and, by the database, still ours under our
-        token and unexpired. A database that does not answer is LostLead too: nothing may be
-        done in the lease's name that the lease cannot vouch for."""
-        token = self.token
-        if token is None or not self.fresh():
-            raise LostLead(f"lease {self.name}: not renewed within {self.ttl - self.margin:g} s")
-        try:
-            current = await self._run(lambda leases: leases.current(self.name, self.holder, token))
-        except LeaseUnavailable as exc:
-            raise LostLead(f"lease {self.name}: cannot be checked ({exc})") from exc
-        if not current:
-            self.token = None
-            raise LostLead(f"lease {self.name}: expired or taken by another process")
-        if not self.fresh():  # the check itself took too long
-            raise LostLead(f"lease {self.name}: not renewed within {self.ttl - self.margin:g} s")
-
     async def check_in(self, uow: UnitOfWork) -> None:
-        """`check`, inside the caller's transaction (the one that enqueues the posts the
-        lease guards): raise LostLead unless the lease is fresh and, by the database, still
-        ours under our token and unexpired, so a stale holder's transaction adds nothing."""
+        """Inside the caller's transaction (the one that enqueues the posts the lease
+        guards): raise LostLead unless the lease is fresh and, by the database, still ours
+        under our token and unexpired, so a stale holder's transaction adds nothing. A stale
+        process clock is enough: the database is not even asked."""
         token = self.token
         if token is None or not self.fresh():
             raise LostLead(f"lease {self.name}: not renewed within {self.ttl - self.margin:g} s")

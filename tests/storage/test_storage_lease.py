@@ -46,6 +46,12 @@ async def expire_now(db: Database, name: str) -> None:
         )
 
 
+async def checked(lease: Lease, db: Database) -> None:
+    """`Lease.check_in` in a transaction of its own, as the scheduler's enqueueing one."""
+    async with db.unit_of_work() as uow:
+        await lease.check_in(uow)
+
+
 async def test_one_holder_until_the_database_says_the_lease_expired(
     db: Database, other_db: Database
 ) -> None:
@@ -56,7 +62,7 @@ async def test_one_holder_until_the_database_says_the_lease_expired(
         assert first.token == 1
         assert not await second.acquire()  # live: refused, whatever the second's clock says
         assert await first.renew()
-        await first.check()  # still ours by the database
+        await checked(first, db)  # still ours by the database
         assert await second.state() == ("first", 1, True)
 
         await expire_now(db, "scheduler")  # the first stopped renewing; the expiry passed
@@ -66,10 +72,10 @@ async def test_one_holder_until_the_database_says_the_lease_expired(
         # The first's process clock has not moved: only the database knows it lost.
         assert first.fresh()
         with pytest.raises(LostLead):
-            await first.check()
+            await checked(first, db)
         assert not first.held
         assert not await first.renew()
-        await second.check()
+        await checked(second, other_db)
     finally:
         await first.close()
         await second.close()
@@ -109,11 +115,11 @@ async def test_a_frozen_holder_fences_itself_before_the_ttl(db: Database) -> Non
         assert await lease.acquire()
         clock.now += 30 - lease.margin - 0.5
         assert lease.fresh()
-        await lease.check()
+        await checked(lease, db)
         clock.now += 1  # slept (SIGSTOP) past TTL minus the margin since the last renewal
         assert not lease.fresh()
         with pytest.raises(LostLead):
-            await lease.check()  # not even asked of the database: the lease may be gone
+            await checked(lease, db)  # not even asked of the database: the lease may be gone
         assert await lease.renew()  # the database still has it: renewed, fresh again
         assert lease.fresh()
     finally:
