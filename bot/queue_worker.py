@@ -24,10 +24,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
+from procrastinate.tasks import Task
 from sqlalchemy.engine import make_url
 
 from handlers.inbox import InboxRunner
@@ -92,16 +94,11 @@ class QueueWorker:
 
     async def defer_posts(self, chats: Sequence[str]) -> None:
         """One waiting `deliver` per chat, run one at a time per chat."""
-        for chat in chats:
-            with contextlib.suppress(AlreadyEnqueued):  # one is waiting: it will see the rows
-                await self._deliver.configure(lock=chat, queueing_lock=chat).defer_async(chat=chat)
+        await _defer(self._deliver, chats, "")
 
     async def defer_updates(self, chats: Sequence[str]) -> None:
         """One waiting `handle` per chat, run one at a time per chat."""
-        for chat in chats:
-            lock = f"inbox:{chat}"
-            with contextlib.suppress(AlreadyEnqueued):  # one is waiting: it will see the rows
-                await self._handle.configure(lock=lock, queueing_lock=lock).defer_async(chat=chat)
+        await _defer(self._handle, chats, "inbox:")
 
     async def sweep(self) -> None:
         """End the jobs a dead worker left `doing` (their chat's lock is free again; the chat
@@ -157,3 +154,12 @@ class QueueWorker:
         if self._opened:
             await self.app.close_async()
             self._opened = False
+
+
+async def _defer(task: Task[..., Any, Any], chats: Sequence[str], prefix: str) -> None:
+    """A job of `task` per chat under `lock` and `queueing_lock` `prefix + chat`: one chat's
+    jobs run one at a time, in order, and at most one waits."""
+    for chat in chats:
+        lock = prefix + chat
+        with contextlib.suppress(AlreadyEnqueued):  # one is waiting: it will see the rows
+            await task.configure(lock=lock, queueing_lock=lock).defer_async(chat=chat)
