@@ -73,8 +73,8 @@ async def telegram(
 
 async def _broadcast(ctx: BenchContext) -> dict[str, float]:
     """A private reminder to each of 1,000 officers as the scheduler sends it on SQLite: the
-    posts enqueued in the outbox in one transaction, then drained (`OutboxRunner`, every
-    chat's drain side by side, each post recorded in the database as it is made) through
+    posts enqueued in the outbox in one transaction, then drained (`OutboxRunner`, 8 chats'
+    drains side by side, each post recorded in the database as it is made) through
     `TelegramBot.post` with the default TelegramSettings, the server answering 429 above 30
     messages a second."""
     if "broadcast" in ctx.cache:
