@@ -18,9 +18,10 @@ from storage.models import InboxRow
 
 @dataclass(frozen=True)
 class StoredUpdate:
+    """One update of a chat's head (the chat is the caller's)."""
+
     id: int
     platform: str
-    chat: str
     body: dict[str, Any]
     attempts: int  # handlings begun before
 
@@ -53,7 +54,7 @@ class Inbox:
     async def head(self, chat: str, limit: int) -> list[StoredUpdate]:
         """The chat's updates not handled yet, oldest first."""
         rows = await self._session.execute(
-            select(InboxRow.id, InboxRow.platform, InboxRow.chat, InboxRow.body, InboxRow.attempts)
+            select(InboxRow.id, InboxRow.platform, InboxRow.body, InboxRow.attempts)
             .where(InboxRow.chat == chat, InboxRow.handled_at.is_(None))
             .order_by(InboxRow.id)
             .limit(limit)
