@@ -102,10 +102,10 @@ async def request_correction(
     warnings: tuple[str, ...],
     existing: Submission | None,
 ) -> list[Reply]:
-    """Store the report as a correction request and commit; nothing goes to submissions."""
+    """Store the report as a correction request and commit it with its answer; nothing goes
+    to submissions."""
     if existing is not None and dict(existing.values) == dict(values):
-        await uow.commit()
-        return [reply(msg.unchanged(unit.name, period.label))]
+        return await req.commit_answer(uow, [reply(msg.unchanged(unit.name, period.label))])
     sender = req.actor.sender
     waiting = await uow.corrections.pending_for(
         unit.code, period.key, sender.platform, sender.user_id
@@ -136,7 +136,6 @@ async def request_correction(
             "changes": [{"field": code, "old": o, "new": n} for code, o, n in coded],
         },
     )
-    await uow.commit()
     label = req.catalogue.labels
     changes = [(label[code], o, n) for code, o, n in coded]
     text = [msg.correction_waiting(found.id, unit.name, period.label)]
@@ -150,7 +149,7 @@ async def request_correction(
         text.append(msg.warnings_block(warnings))
     if waiting:
         text.append(msg.correction_already_waiting(waiting))
-    return [reply(*text)]
+    return await req.commit_answer(uow, [reply(*text)])
 
 
 # --- /duyet dc<n>: an admin decides --------------------------------------------------------
@@ -261,10 +260,10 @@ async def decide(req: Request, number: str, reject: bool) -> list[Reply]:
             answer = msg.correction_approved(found.id, unit, period.label, version)
             notice = msg.correction_approved_notice(found.id, unit, period.label, by)
         chats = await _tell_sender(req, uow, found, notice, now)
-        await uow.commit()
+        answered = await req.commit_answer(uow, [reply(answer)])
     if chats:
         await req.postman().wake(chats, now)
-    return [reply(answer)]
+    return answered
 
 
 async def _apply(
@@ -361,10 +360,9 @@ async def approve_week(req: Request) -> list[Reply]:
         await uow.audit.add(
             now, actor=_actor_id(req), action="week.approved", period=period.key, detail={}
         )
-        await uow.commit()
-    at = cat.calendar.local(now)
-    text = msg.week_approved(period.label, req.actor.sender.name, at, len(waiting))
-    return [reply(text, *_whole_set_up(req))]
+        at = cat.calendar.local(now)
+        text = msg.week_approved(period.label, req.actor.sender.name, at, len(waiting))
+        return await req.commit_answer(uow, [reply(text, *_whole_set_up(req))])
 
 
 def _whole_set_up(req: Request) -> tuple[str, ...]:
@@ -401,8 +399,8 @@ async def reopen_week(req: Request) -> list[Reply]:
                 "approved_at": before.at.isoformat(),
             },
         )
-        await uow.commit()
-    return [reply(msg.week_reopened(period.label, reason), *_whole_set_up(req))]
+        answer = [reply(msg.week_reopened(period.label, reason), *_whole_set_up(req))]
+        return await req.commit_answer(uow, answer)
 
 
 async def approval_of(uow: UnitOfWork, period: Period) -> WeekApproval | None:

@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 from core.catalogue import Catalogue, Person, Role, Unit
-from core.chat import Incoming, Notifier
+from core.chat import Incoming, Notifier, Reply
 from core.submission import Sender
-from handlers.outbox import OutboxRunner
+from handlers.outbox import OutboxRunner, encode
 from storage import Database, UnitOfWork
 
 
@@ -72,17 +72,35 @@ class Request:
         """The outbox runner this command's posts go through."""
         return self.outbox or OutboxRunner(self.catalogue, self.db, self.notifiers, clock=self.now)
 
+    async def commit_answer(self, uow: UnitOfWork, replies: list[Reply]) -> list[Reply]:
+        """Commit the command's transaction with its replies kept beside the update's record;
+        returns them. A worker that dies after this commit and before the replies reached
+        the chat leaves the update to be handled again (the inbox, a polling redelivery):
+        that handling sends the kept replies instead of answering nothing
+        (`Engine.handle`), so what a command stored is never left unanswered. Called last
+        in a `transaction()` block, by the commands that store something."""
+        if not self.delivery.open:
+            raise RuntimeError("commit_answer belongs inside the command's transaction")
+        key = self.message.update_key
+        if key:
+            await uow.updates.keep(self.message.platform, key, [encode(r) for r in replies])
+        await uow.commit()
+        return replies
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        """The command's unit of work, around its data access only (never around rendering
-        or sending: on SQLite every transaction holds the one write lock).
+        """The command's unit of work, around its data access only (never around drawing
+        charts or sending: on SQLite every transaction holds the one write lock). A command
+        that stores something ends it with `commit_answer`, its answer's text composed
+        inside (formatting only), so the answer is kept with what it answers.
 
         Its first statement records the message's update key, so whatever the command
-        stores is stored with it: a redelivered update raises `AlreadyHandled` here, and one
-        whose first delivery crashed before the commit is handled again. The block's end
-        commits (a no-op after the command's own `uow.commit()`); an exception, a `Refusal`
-        among them, rolls everything back, the key included. Never nested: on SQLite a
-        second one would wait for the first forever.
+        stores is stored with it: a redelivered update raises `AlreadyHandled` here (the
+        engine then sends what was kept, if anything), and one whose first delivery crashed
+        before the commit is handled again. The block's end commits (a no-op after the
+        command's own commit); an exception, a `Refusal` among them, rolls everything back,
+        the key included. Never nested: on SQLite a second one would wait for the first
+        forever.
         """
         if self.delivery.open:
             raise RuntimeError("a command's transactions run one after another, never nested")

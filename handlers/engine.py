@@ -29,7 +29,7 @@ from handlers.context import (
 )
 from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey
 from handlers.limits import bounded
-from handlers.outbox import OutboxRunner
+from handlers.outbox import OutboxRunner, decode
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -197,13 +197,10 @@ class Engine:
                     # Raised inside the command's transaction, it left nothing stored.
                     replies = [reply(refusal.text)]
             if not await self._recorded(req):
-                return []
+                return await self._kept(message)
             return replies
         except AlreadyHandled:
-            log.info(
-                "%s update %s was delivered again; ignored", message.platform, message.update_key
-            )
-            return []
+            return await self._kept(message)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             problem = lasting_problem(exc)
             if problem is None:
@@ -314,9 +311,30 @@ class Engine:
         async with self.db.unit_of_work() as uow:
             first = await uow.updates.first_time(req.message.platform, key, self.clock())
             await uow.commit()
-        if not first:
-            log.info("%s update %s was delivered again; ignored", req.message.platform, key)
         return first
+
+    async def _kept(self, message: Incoming) -> list[Reply]:
+        """For an update handled before: the replies its command kept (`commit_answer`),
+        sent again — the worker that stored its work may have died before sending them (a
+        duplicate answer at worst); nothing when none were kept (a read is asked again)."""
+        platform, key = message.platform, message.update_key
+        try:
+            async with self.db.unit_of_work() as uow:
+                kept = await uow.updates.kept(platform, key)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.exception("%s update %s: could not read its kept replies", platform, key)
+            return []
+        if not kept:
+            log.info("%s update %s was delivered again; ignored", platform, key)
+            return []
+        log.warning(
+            "%s update %s was handled before and is handled again: its %d kept replies "
+            "are sent again",
+            platform,
+            key,
+            len(kept),
+        )
+        return [decode(payload, self.files_directory(), flat=True) for payload in kept]
 
     async def _chat_key(self, message: Incoming) -> str | None:
         chat = self.catalogue.chat_for(message.platform, message.chat_id)

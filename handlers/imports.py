@@ -364,8 +364,8 @@ async def upload(req: Request) -> list[Reply]:
         else:
             await uow.imports.delete(sender.platform, sender.user_id)
             hint = msg.IMPORT_NOTHING_TO_STORE
-        await uow.commit()
-    return [_text_reply([*preview_lines(req.catalogue, reading, plans, compact=True), hint])]
+        preview = _text_reply([*preview_lines(req.catalogue, reading, plans, compact=True), hint])
+        return await req.commit_answer(uow, [preview])
 
 
 def _period_in(text: str) -> Period | None:
@@ -387,15 +387,14 @@ async def confirm(req: Request) -> list[Reply] | None:
             return None
         if pending.created_at < req.now() - IMPORT_TTL:
             await uow.imports.delete(sender.platform, sender.user_id)
-            await uow.commit()
-            return [reply(msg.IMPORT_EXPIRED)]
+            return await req.commit_answer(uow, [reply(msg.IMPORT_EXPIRED)])
         reading = SheetReading.from_json(pending.reading)
         plans = await plan(uow, req.catalogue, reading, req.now())
         await store(uow, req.catalogue, reading, plans, sender, req.now())
         await uow.imports.delete(sender.platform, sender.user_id)
-        await uow.commit()
-    n = counts(plans)
-    return [reply(msg.import_stored(n[NEW], n[CHANGED], n[UNCHANGED], n[REFUSED]))]
+        n = counts(plans)
+        answer = [reply(msg.import_stored(n[NEW], n[CHANGED], n[UNCHANGED], n[REFUSED]))]
+        return await req.commit_answer(uow, answer)
 
 
 async def cancel(req: Request) -> list[Reply] | None:
@@ -405,8 +404,7 @@ async def cancel(req: Request) -> list[Reply] | None:
         dropped = await uow.imports.delete(sender.platform, sender.user_id)
         if not dropped:
             return None
-        await uow.commit()
-    return [reply(msg.IMPORT_CANCELLED)]
+        return await req.commit_answer(uow, [reply(msg.IMPORT_CANCELLED)])
 
 
 def _text_reply(lines: Sequence[str]) -> Reply:

@@ -62,14 +62,13 @@ async def revoke(req: Request) -> list[Reply]:
                 "name": sender.name,
             },
         )
-        await uow.commit()
-    unit = _unit_name(req, person.registration.unit)
-    text = {
-        "revoke": msg.person_revoked,
-        "suspend": msg.person_suspended,
-        "resume": msg.person_resumed,
-    }[action](sender.name, unit)
-    return [reply(text)]
+        unit = _unit_name(req, person.registration.unit)
+        text = {
+            "revoke": msg.person_revoked,
+            "suspend": msg.person_suspended,
+            "resume": msg.person_resumed,
+        }[action](sender.name, unit)
+        return await req.commit_answer(uow, [reply(text)])
 
 
 def _find(req: Request, people: list[RegistrationInfo], query: str) -> RegistrationInfo:

@@ -52,8 +52,8 @@ async def register(req: Request) -> list[Reply]:
         await uow.audit.add(
             now, actor=_actor_id(req), action="registration.request", unit=unit.code
         )
-        await uow.commit()
-    return [reply(msg.registration_sent(registration.id, unit.name))]
+        answer = [reply(msg.registration_sent(registration.id, unit.name))]
+        return await req.commit_answer(uow, answer)
 
 
 async def approve(req: Request) -> list[Reply]:
@@ -69,7 +69,7 @@ async def approve(req: Request) -> list[Reply]:
         reject = key(" ".join(words[1:])).replace(" ", "") in _REJECT
         return await closing.decide(req, correction, reject)
     if key(" ".join(words)).replace(" ", "") in _REJECT_ALL:
-        return [await _reject_all(req)]
+        return await _reject_all(req)
     number = words[0].lstrip("#")
     reject = key(" ".join(words[1:])).replace(" ", "") in _REJECT
     # A number no registration can have (beyond the id column's range) is simply not found.
@@ -94,11 +94,9 @@ async def approve(req: Request) -> list[Reply]:
                 "user": f"{found.sender.platform}:{found.sender.user_id}",
             },
         )
-        await uow.commit()
-    unit = _unit_name(req, found.unit)
-    if reject:
-        return [reply(msg.registration_rejected(found.sender.name, unit))]
-    return [reply(msg.registration_approved(found.sender.name, unit))]
+        unit = _unit_name(req, found.unit)
+        decision = msg.registration_rejected if reject else msg.registration_approved
+        return await req.commit_answer(uow, [reply(decision(found.sender.name, unit))])
 
 
 async def _pending_list(req: Request) -> Reply:
@@ -121,7 +119,7 @@ async def _pending_list(req: Request) -> Reply:
     return reply(fit(lines, msg.registration_list))
 
 
-async def _reject_all(req: Request) -> Reply:
+async def _reject_all(req: Request) -> list[Reply]:
     now = req.now()
     async with req.transaction() as uow:
         refused = await uow.registrations.reject_all_pending(_actor_id(req), now)
@@ -132,8 +130,8 @@ async def _reject_all(req: Request) -> Reply:
                 action="registration.rejected_all",
                 detail={"registrations": [r.id for r in refused]},
             )
-        await uow.commit()
-    return reply(msg.registrations_all_rejected(len(refused)))
+        answer = [reply(msg.registrations_all_rejected(len(refused)))]
+        return await req.commit_answer(uow, answer)
 
 
 def fit(lines: Sequence[str], build: Callable[[Sequence[str], int], str]) -> str:

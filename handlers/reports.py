@@ -84,13 +84,14 @@ async def report(req: Request) -> list[Reply]:
                 warnings=confirmations + warnings,
             )
             await uow.pending.put(pending, req.now())
-            await uow.commit()
-            return [reply(msg.confirm_needed(confirmations), *_ignored_note(ignored))]
+            answer = [reply(msg.confirm_needed(confirmations), *_ignored_note(ignored))]
+            return await req.commit_answer(uow, answer)
         stored = await _store(
             req, uow, unit, placement, values, req.message.text, warnings, existing
         )
-    late = stored.submission.late if stored.submission is not None else placement.late
-    return _stored_reply(req, unit, period, late, values, warnings, stored, ignored)
+        late = stored.submission.late if stored.submission is not None else placement.late
+        answer = _stored_reply(req, unit, period, late, values, warnings, stored, ignored)
+        return await req.commit_answer(uow, answer)  # only now is the report acknowledged
 
 
 async def confirm(req: Request) -> list[Reply]:
@@ -110,10 +111,11 @@ async def confirm(req: Request) -> list[Reply]:
         stored = await _store(
             req, uow, unit, placement, pending.values, pending.raw_text, pending.warnings
         )
-    late = stored.submission.late if stored.submission is not None else placement.late
-    return _stored_reply(
-        req, unit, placement.period, late, pending.values, pending.warnings, stored
-    )
+        late = stored.submission.late if stored.submission is not None else placement.late
+        answer = _stored_reply(
+            req, unit, placement.period, late, pending.values, pending.warnings, stored
+        )
+        return await req.commit_answer(uow, answer)
 
 
 async def cancel(req: Request) -> list[Reply]:
@@ -123,8 +125,7 @@ async def cancel(req: Request) -> list[Reply]:
         if pending is None:
             return [reply(msg.NOTHING_TO_CONFIRM)]
         await uow.pending.delete(sender.platform, sender.user_id)
-        await uow.commit()
-    return [reply(msg.PENDING_CANCELLED)]
+        return await req.commit_answer(uow, [reply(msg.PENDING_CANCELLED)])
 
 
 async def template(req: Request) -> list[Reply]:
@@ -382,15 +383,15 @@ async def _store(
     warnings: tuple[str, ...],
     existing: Submission | EllipsisType | None = ...,
 ) -> Stored:
-    """Store the report and commit; `existing` is the current report of the unit and period
-    when the caller has read it in this unit of work (None: there is none)."""
+    """Store the report (the caller commits it with its answer, `Request.commit_answer`);
+    `existing` is the current report of the unit and period when the caller has read it in
+    this unit of work (None: there is none)."""
     period = placement.period
     # Whatever is stored now supersedes the report the sender had waiting for /xacnhan.
     await uow.pending.delete(req.actor.sender.platform, req.actor.sender.user_id)
     if isinstance(existing, EllipsisType):
         existing = await uow.submissions.current(unit.code, period.key)
     if existing is not None and dict(existing.values) == dict(values):
-        await uow.commit()
         return Stored(None, [])
     # A correction after the due time of a report first sent on time leaves the unit on
     # time: the figures were in; the correction's own time stays in the version history.
@@ -420,7 +421,6 @@ async def _store(
         period=period.key,
         detail={"version": stored.version, "changes": changes},
     )
-    await uow.commit()  # only now is the report acknowledged
     return Stored(stored, changes)
 
 

@@ -155,6 +155,10 @@ class ProcessedUpdate(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
+    # The replies of a command that stored something, kept in its transaction (migration
+    # 0014; `handlers.context.Request.commit_answer`): sent again when the update is
+    # handled again because its worker died before they were sent.
+    replies: Mapped[list[Any] | None] = mapped_column(JSON(), nullable=True)
 
 
 class OutgoingCountRow(Base):

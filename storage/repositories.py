@@ -767,6 +767,26 @@ class UpdateLog:
         )
         return result.first() is not None
 
+    async def keep(self, platform: str, update_key: str, replies: list[Any]) -> None:
+        """Keep the replies (encoded) with a key recorded in this transaction."""
+        await self._session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.platform == platform, ProcessedUpdate.update_key == update_key)
+            .values(replies=replies)
+        )
+
+    async def kept(self, platform: str, update_key: str) -> list[Any] | None:
+        """The replies kept with a recorded key; None when none were."""
+        return cast(
+            "list[Any] | None",
+            await self._session.scalar(
+                select(ProcessedUpdate.replies).where(
+                    ProcessedUpdate.platform == platform,
+                    ProcessedUpdate.update_key == update_key,
+                )
+            ),
+        )
+
     async def prune(self, before: datetime) -> int:
         """Forget keys recorded before `before`; how many."""
         result = await self._session.execute(
@@ -780,7 +800,8 @@ def _first_time(insert: Any) -> Any:
     statement = insert(table)
     return statement.on_conflict_do_update(
         index_elements=[table.c.platform, table.c.update_key],
-        set_={"at": statement.excluded.at},
+        # Taken over: the replies kept for the old update are not this one's.
+        set_={"at": statement.excluded.at, "replies": None},
         where=table.c.at < bindparam("expired", type_=ProcessedUpdate.__table__.c.at.type),
     ).returning(table.c.update_key)
 

@@ -148,6 +148,46 @@ async def test_an_update_left_by_a_dead_worker_is_handled_by_the_next_look(
         assert [r[3] for r in await inbox_rows(db)] == [True]
 
 
+async def test_a_report_stored_by_a_worker_that_died_before_answering_is_answered_by_the_next(
+    api: FakeBotApi, db: Database
+) -> None:
+    """The report's transaction committed (with its answer kept), then the worker died
+    before sending the answer: the next look handles the update again, stores nothing more,
+    and sends the kept answer. (Before answers were kept, the officer heard nothing.)"""
+    inbox = InboxRunner(db)
+    async with webhook_bot(api, db, inbox) as harness:
+        dying = asyncio.Event()
+
+        async def die(*args: Any, **kwargs: Any) -> None:
+            dying.set()
+            await asyncio.Event().wait()  # the process is gone: nothing more happens here
+
+        harness.bot.deliver = die  # type: ignore[method-assign]
+        assert await post_update(harness, lan_says(f"/baocao\n{REPORT}")) == 200
+        await asyncio.wait_for(dying.wait(), 30)
+        for task in list(inbox._tasks):
+            task.cancel()
+        await inbox.stop()
+        assert [r[3] for r in await inbox_rows(db)] == [False]
+        assert len(await harness.reports("binh_long")) == 1  # committed before the death
+        assert not api.texts(GROUP)
+        # The next worker (its own bot, its own inbox runner) looks at its start.
+        following = InboxRunner(db)
+        other = await start_bot(
+            api, db, webhook_url="https://bot.example.vn/telegram/webhook", webhook_secret=SECRET
+        )
+        try:
+            following.handlers["telegram"] = other.handle_stored
+            await following.wake_waiting()
+            await following.stop()
+        finally:
+            await other.stop()
+        [answer] = await harness.said(GROUP, "Đã nhận báo cáo")
+        assert _dotted(6352) in answer
+        assert [r[3] for r in await inbox_rows(db)] == [True]
+        assert len(await harness.reports("binh_long")) == 1
+
+
 async def test_an_update_whose_handling_never_ends_is_set_aside_after_three_tries(
     db: Database,
 ) -> None:

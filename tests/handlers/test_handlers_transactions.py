@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -132,13 +133,56 @@ def _incoming(user: str, text: str, key: str, now) -> Incoming:
     ],
 )
 async def test_a_redelivered_update_is_handled_once(chat, user: str, command: str) -> None:
+    """Handled again, an update changes nothing; a command that stored something answers
+    what it kept (the first handling's worker may have died before its answer was sent),
+    any other answers nothing."""
     message = _incoming(user, command, "u-1", chat.now)
     first = await chat.engine.handle(message)
     assert first
     assert render_plain(first[0].blocks) != msg.INTERNAL_ERROR
-    assert await chat.engine.handle(message) == []
+    again = await chat.engine.handle(message)
     versions = await _versions(chat)
     assert len(versions) == (1 if command == REPORT else 0)
+    if command == REPORT:
+        assert [render_plain(r.blocks) for r in again] == [render_plain(r.blocks) for r in first]
+    else:
+        assert again == []
+
+
+def _said(replies: list[Reply]) -> list[str]:
+    return [render_plain(r.blocks) for r in replies]
+
+
+async def _registrations(chat) -> list[tuple[str, str]]:
+    async with chat.engine.db.unit_of_work() as uow:
+        found = await uow.registrations.pending_details(chat.now - timedelta(days=30))
+    return [(w.registration.sender.user_id, w.registration.unit) for w in found]
+
+
+async def test_what_a_command_stored_is_answered_again_when_its_worker_died_before_answering(
+    chat,
+) -> None:
+    """Each command that stores something keeps its answer in its own transaction: a
+    handling of the same update begun again (the worker that committed died before the
+    answer left) sends that answer, word for word, and stores nothing more."""
+    steps = [
+        ("cb_binh_long", GROUP, "group", REPORT),  # a first report
+        ("cb_binh_long", GROUP, "group", REPORT.replace("6.352", "6.400")),  # a correction
+        ("cb_binh_long", GROUP, "group", REPORT.replace("6.352", "6.400")),  # unchanged
+        ("nguoi_moi", "nguoi_moi", "private", "/dangky Xã Bình Long"),  # a registration
+    ]
+    for n, (user, chat_id, kind, said) in enumerate(steps):
+        message = Incoming("sim", chat_id, kind, user, user, said, chat.now, update_key=f"k{n}")
+        first = await chat.engine.handle(message)
+        stored = (await _versions(chat), await _registrations(chat))
+        # The worker died here, the commit made and the answer not sent: the update is
+        # handled again (the inbox's next look, or the platform's redelivery).
+        again = await chat.engine.handle(message)
+        assert _said(again) == _said(first), said
+        assert (await _versions(chat), await _registrations(chat)) == stored
+    versions = await _versions(chat)
+    assert [v.values["citizen_id_issued"] for v in versions] == [6352, 6400]
+    assert await _registrations(chat) == [("nguoi_moi", "binh_long")]
 
 
 async def test_a_commands_transactions_never_nest(chat) -> None:

@@ -89,6 +89,21 @@ async def test_an_old_update_id_used_again_is_a_new_update(db: Database) -> None
         await uow.commit()
 
 
+async def test_an_old_update_id_used_again_does_not_inherit_the_old_answer(db: Database) -> None:
+    """The answer kept for the old update is not the new update's: taken over, it is gone."""
+    async with db.unit_of_work() as uow:
+        assert await uow.updates.first_time("telegram", "501", NOW - timedelta(days=3))
+        await uow.updates.keep("telegram", "501", [{"blocks": [], "chat_id": "", "buttons": []}])
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        assert await uow.updates.kept("telegram", "501") is not None
+        assert not await uow.updates.first_time("telegram", "501", NOW - timedelta(days=2))
+        assert await uow.updates.kept("telegram", "501") is not None  # a redelivery keeps it
+        assert await uow.updates.first_time("telegram", "501", NOW)
+        assert await uow.updates.kept("telegram", "501") is None
+        assert await uow.updates.kept("telegram", "never-seen") is None
+
+
 async def test_the_engine_answers_a_new_update_that_reuses_an_old_id(chat: ChatBot) -> None:
     first = await chat.engine.handle(_status(chat))
     assert "Tình hình báo cáo" in render_plain(first[0].blocks)
