@@ -44,7 +44,8 @@ class Dataset:
     held_submissions: list[Submission]  # the held week as the rows the engine stores
 
     def ingest_messages(self) -> list[Incoming]:
-        """The held week as its officers send it, in the order they send it."""
+        """The held week as its officers send it, in the order they send it; each with the
+        update key a platform gives it (recorded with the report, its answer kept beside it)."""
         reports = sorted(self.held, key=lambda r: (r.sent_at, r.unit))
         return [
             Incoming(
@@ -56,6 +57,7 @@ class Dataset:
                 text=message_text(self.catalogue, r),
                 sent_at=r.sent_at,
                 message_id=str(n),
+                update_key=f"ingest-{n}",
             )
             for n, r in enumerate(reports, start=1)
         ]
