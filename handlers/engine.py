@@ -27,7 +27,7 @@ from handlers.context import (
     configured_person,
     resolve_actor,
 )
-from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey
+from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey, SharedFloodGuard
 from handlers.limits import bounded
 from handlers.outbox import OutboxRunner, decode
 from storage import Database
@@ -115,8 +115,10 @@ class Engine:
     _own_files: bool = field(default=False, init=False, repr=False)
     # Lasting storage problems the admins were told about (`_alert_admins`).
     _alerted: set[str] = field(default_factory=set, init=False, repr=False)
-    # Per-sender flood limits (handlers.flood), in this process's memory.
+    # Per-sender flood limits (handlers.flood): in this process's memory, and on PostgreSQL
+    # in the database for every worker (`shared_flood`, memory its fallback).
     flood: FloodGuard = field(default_factory=FloodGuard, init=False, repr=False)
+    shared_flood: SharedFloodGuard | None = field(default=None, init=False, repr=False)
 
     def files_directory(self) -> Path:
         if self.files_dir is None:
@@ -136,6 +138,8 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.chat_ids = ChatIds(self.catalogue, self.db)
+        if self.db.engine.dialect.name == "postgresql":
+            self.shared_flood = SharedFloodGuard(self.db, self.flood)
 
     async def handle(self, message: Incoming) -> list[Reply]:
         held = bounded(message)
@@ -165,12 +169,12 @@ class Engine:
             return []  # only an edited report means something: a correction
         if entry is None:
             return await self.fixed(message, msg.UNKNOWN_COMMAND) if command else []
-        pace = self._pace(message)
+        pace = await self._pace(message)
         if pace is Pace.SILENT:
-            return []  # decided before any work: no database, nothing stored
+            return []  # decided before any work: nothing looked up, nothing stored
         try:
             actor = await resolve_actor(self.catalogue, self.db, message)
-            held_back = self._held_back(message, pace, actor, entry.name)
+            held_back = await self._held_back(message, pace, actor, entry.name)
             if held_back is not None:
                 return held_back
             req = Request(
@@ -231,7 +235,7 @@ class Engine:
         unless the flood limits hold it back. Who
         sent it is looked up for the limits; when the database cannot say, the sender is
         taken as known (only the pace applies): the answer itself needs no database."""
-        pace = self._pace(message)
+        pace = await self._pace(message)
         if pace is Pace.SILENT:
             return []
         try:
@@ -239,18 +243,26 @@ class Engine:
         except (SQLAlchemyError, OSError, TimeoutError):
             log.warning("could not tell whether %s %s is a stranger", *_sender(message))
             actor = None
-        held_back = self._held_back(message, pace, actor, "")
+        held_back = await self._held_back(message, pace, actor, "")
         return [reply(answer)] if held_back is None else held_back
 
-    def _pace(self, message: Incoming) -> Pace:
+    async def _pace(self, message: Incoming) -> Pace:
         """Count a message that wants an answer against its sender's pace (handlers.flood),
-        before any work: it needs no database. Admins of the config are never held back."""
+        before any other work. Admins of the config are never held back."""
         person = configured_person(self.catalogue, message)
         if person is not None and person.role is Role.ADMIN:
             return Pace.ANSWER
-        return self.flood.pace(_sender(message), self.clock(), self.catalogue.limits)
+        sender, now, limits = _sender(message), self.clock(), self.catalogue.limits
+        if self.shared_flood is not None:
+            return await self.shared_flood.pace(sender, now, limits)
+        return self.flood.pace(sender, now, limits)
 
-    def _held_back(
+    async def _stranger_answered(self, sender: SenderKey, way_in: int) -> bool:
+        if self.shared_flood is not None:
+            return await self.shared_flood.stranger_answered(sender, self.clock(), way_in)
+        return self.flood.stranger_answered(sender, self.clock(), way_in)
+
+    async def _held_back(
         self, message: Incoming, pace: Pace, actor: Actor | None, command: str
     ) -> list[Reply] | None:
         """For a message its pace did not silence: None when it may be answered; else what
@@ -260,7 +272,7 @@ class Engine:
         sender, limits = _sender(message), self.catalogue.limits
         if actor is not None and actor.role is None:
             way_in = self.catalogue.registration.per_sender_per_day + 2 if command in WAY_IN else 0
-            if pace is Pace.ANSWER and self.flood.stranger_answered(sender, self.clock(), way_in):
+            if pace is Pace.ANSWER and await self._stranger_answered(sender, way_in):
                 return None
             log.debug("%s stranger %s not answered (flood limits)", *sender)
             return []

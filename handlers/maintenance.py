@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.catalogue import Catalogue
+from handlers.flood import SENDERS_KEPT
 from handlers.inbox import INBOX_KEPT
 from storage import Database
 from storage.repositories import UPDATE_KEY_KEPT
@@ -27,6 +28,7 @@ class Pruned:
     media: int = 0  # chart files past their expiry (bot/media.py)
     outbox: int = 0  # outbox rows done for longer than OUTBOX_KEPT
     inbox: int = 0  # updates handled longer than INBOX_KEPT ago
+    senders: int = 0  # flood states of senders not heard from for SENDERS_KEPT
 
 
 def registrations_kept(catalogue: Catalogue) -> timedelta:
@@ -38,8 +40,8 @@ def registrations_kept(catalogue: Catalogue) -> timedelta:
 async def prune(catalogue: Catalogue, db: Database, now: datetime) -> Pruned:
     """Delete update keys older than `UPDATE_KEY_KEPT`, requests refused or left
     unanswered longer than `registrations_kept` ago, expired media files, outbox rows done
-    for longer than `OUTBOX_KEPT` and updates handled longer than `INBOX_KEPT` ago, in one
-    short transaction."""
+    for longer than `OUTBOX_KEPT`, updates handled longer than `INBOX_KEPT` ago and the
+    flood state of senders not heard from for `SENDERS_KEPT`, in one short transaction."""
     kept = registrations_kept(catalogue)
     async with db.unit_of_work() as uow:
         updates = await uow.updates.prune(now - UPDATE_KEY_KEPT)
@@ -47,15 +49,17 @@ async def prune(catalogue: Catalogue, db: Database, now: datetime) -> Pruned:
         media = await uow.media.prune(now)
         outbox = await uow.outbox.prune(now - OUTBOX_KEPT)
         inbox = await uow.inbox.prune(now - INBOX_KEPT)
+        senders = await uow.flood.prune(now - SENDERS_KEPT)
         await uow.commit()
-    if updates or registrations or media or outbox or inbox:
+    if updates or registrations or media or outbox or inbox or senders:
         log.info(
             "maintenance: pruned %d update keys, %d old registration requests, %d media "
-            "files, %d outbox rows and %d inbox updates",
+            "files, %d outbox rows, %d inbox updates and %d senders' flood states",
             updates,
             registrations,
             media,
             outbox,
             inbox,
+            senders,
         )
-    return Pruned(updates, registrations, media, outbox, inbox)
+    return Pruned(updates, registrations, media, outbox, inbox, senders)

@@ -161,6 +161,18 @@ class ProcessedUpdate(Base):
     replies: Mapped[list[Any] | None] = mapped_column(JSON(), nullable=True)
 
 
+class FloodSenderRow(Base):
+    """A sender's flood state (migration 0015): the times of their last messages, their
+    pause and warnings (`handlers.flood`), shared by the workers on PostgreSQL."""
+
+    __tablename__ = "flood_senders"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[dict[str, Any]]
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class OutgoingCountRow(Base):
     """Messages a platform sent in a month, for plans that cap them (Zalo's free plan)."""
 

@@ -20,6 +20,7 @@ from storage.db import (
     migrate,
     session_factory,
 )
+from storage.flood import FloodSenders
 from storage.inbox import Inbox
 from storage.outbox import Outbox
 from storage.repositories import (
@@ -101,6 +102,7 @@ class UnitOfWork:
     leases: LeaseLog
     outbox: Outbox
     inbox: Inbox
+    flood: FloodSenders
 
     def __init__(
         self,
@@ -140,6 +142,7 @@ class UnitOfWork:
         self.leases = LeaseLog(session)
         self.outbox = Outbox(session)
         self.inbox = Inbox(session)
+        self.flood = FloodSenders(session)
         return self
 
     async def __aexit__(

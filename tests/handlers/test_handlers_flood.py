@@ -8,16 +8,17 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from core import messages as msg
 from core.catalogue import Catalogue, FloodLimits
 from core.chat import Incoming, render_plain
 from handlers.engine import Engine
-from handlers.flood import FloodGuard, Pace
+from handlers.flood import FALLBACK_S, FloodGuard, Pace, SharedFloodGuard
 from storage import Database
 from storage.models import SubmissionRow
-from tests.conftest import SATURDAY, ChatBot
+from tests.conftest import GROUP, SATURDAY, ChatBot
 from tests.outage import outage_switch
 from tests.scratch_pg import postgres_url
 
@@ -200,3 +201,58 @@ def test_memory_holds_a_bounded_number_of_senders() -> None:
     guard.pace(("sim", "b"), at, limits)
     guard.pace(("sim", "c"), at, limits)  # "a", heard from longest ago, is forgotten
     assert guard.pace(("sim", "a"), at, limits) is Pace.ANSWER
+
+
+async def test_two_workers_hold_one_sender_to_one_limit(
+    catalogue: Catalogue, database_url: str, db: Database
+) -> None:
+    """Behind a balancer one officer's messages reach two workers in turn: on PostgreSQL the
+    pace is counted in the database, so the officer gets `per_minute` answers, one "slow
+    down" and then silence in all, not `per_minute` from each worker. (SQLite is one
+    process: its pace is the process's own, as the other tests show.)"""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers share one PostgreSQL database; SQLite serves one process")
+    workers = [Engine(catalogue, db, clock=lambda: SATURDAY) for _ in range(2)]
+    assert all(w.shared_flood is not None for w in workers)
+    said = []
+    for n in range(40):
+        message = Incoming("sim", GROUP, "group", "cb_binh_long", "Lan", "/trangthai", SATURDAY)
+        said += [render_plain(r.blocks) for r in await workers[n % 2].handle(message)]
+    assert len(said) == 21
+    assert all("Tình hình báo cáo" in s for s in said[:20])
+    assert said[20] == SLOW_DOWN
+    # A stranger's one answer of the hour holds across the workers too.
+    strangers = []
+    for n in range(6):
+        message = Incoming("telegram", "9001", "private", "9001", "9001", "xin chào", SATURDAY)
+        strangers += [render_plain(r.blocks) for r in await workers[n % 2].handle(message)]
+    assert strangers == [msg.UNKNOWN_COMMAND]
+
+
+async def test_the_shared_pace_falls_back_to_memory_while_the_database_fails(
+    catalogue: Catalogue,
+) -> None:
+    """The database gone, the worker counts in its own memory (a flood is still silenced)
+    and tries the database again after `FALLBACK_S`."""
+    database_url = await postgres_url()
+    await (await Database.open(database_url)).close()
+    async with outage_switch(database_url) as outage:
+        db = await Database.open(outage.url)
+        now = [0.0]
+        try:
+            guard = SharedFloodGuard(db, FloodGuard(), monotonic=lambda: now[0])
+            limits = FloodLimits(per_minute=2)
+            sender = ("telegram", "9001")
+            assert await guard.pace(sender, SATURDAY, limits) is Pace.ANSWER  # in the database
+            outage.stop()
+            paces = [await guard.pace(sender, SATURDAY, limits) for _ in range(4)]
+            assert paces == [Pace.ANSWER, Pace.ANSWER, Pace.SLOW_DOWN, Pace.SILENT]
+            assert guard.local.pace(sender, SATURDAY, limits) is Pace.SILENT  # memory counted
+            outage.resume()
+            now[0] = FALLBACK_S - 1  # still the fallback's time: memory
+            assert await guard.pace(sender, SATURDAY, limits) is Pace.SILENT
+            now[0] = FALLBACK_S + 1  # the database again: it counted 1 message, now 2
+            assert await guard.pace(sender, SATURDAY, limits) is Pace.ANSWER
+            assert await guard.pace(sender, SATURDAY, limits) is Pace.SLOW_DOWN
+        finally:
+            await db.close()

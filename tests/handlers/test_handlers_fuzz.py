@@ -146,7 +146,7 @@ async def exchange(
     # Every message is judged on its own: the flood limits would silence most of a burst
     # this fast, and silence would pass every check here (they are tested in
     # tests/handlers/test_handlers_flood.py).
-    engine.flood = FloodGuard()
+    engine.flood, engine.shared_flood = FloodGuard(), None
     replies = await engine.handle(incoming)
     for reply in replies:
         text_out = render_plain(reply.blocks)

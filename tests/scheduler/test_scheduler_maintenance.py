@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from core.catalogue import Catalogue
 from core.chat import Incoming, render_plain
 from core.submission import Sender
+from handlers.flood import SENDERS_KEPT
 from handlers.maintenance import prune
 from scheduler.service import SchedulerHandle
 from storage import Database
-from storage.models import AuditRow, ProcessedUpdate, RegistrationRow
+from storage.models import AuditRow, FloodSenderRow, ProcessedUpdate, RegistrationRow
 from tests.conftest import ChatBot
 
 NOW = datetime(2024, 11, 20, 3, 0, tzinfo=UTC)
@@ -124,3 +125,16 @@ def _status(chat: ChatBot) -> Incoming:
         sent_at=chat.now,
         update_key="42",
     )
+
+
+async def test_senders_not_heard_from_for_a_day_lose_their_flood_state(
+    db: Database, catalogue: Catalogue
+) -> None:
+    async with db.unit_of_work() as uow:
+        await uow.flood.claim("telegram", "old", NOW - SENDERS_KEPT - timedelta(minutes=1))
+        await uow.flood.claim("telegram", "recent", NOW - SENDERS_KEPT + timedelta(minutes=1))
+        await uow.commit()
+    assert (await prune(catalogue, db, NOW)).senders == 1
+    async with db.engine.connect() as connection:
+        kept = (await connection.execute(select(FloodSenderRow.user_id))).scalars().all()
+    assert kept == ["recent"]

@@ -51,6 +51,8 @@ async def test_an_older_schema_is_upgraded(db: Database) -> None:
         await connection.exec_driver_sql("DROP TABLE outbox")  # 0011's (Procrastinate's stay)
         await connection.exec_driver_sql("DROP TABLE send_slots")  # 0012's
         await connection.exec_driver_sql("DROP TABLE inbox")  # 0013's
+        await connection.exec_driver_sql("ALTER TABLE processed_updates DROP COLUMN replies")
+        await connection.exec_driver_sql("DROP TABLE flood_senders")  # 0015's
     await migrate(db.engine)
     async with db.engine.connect() as connection:
         version = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
