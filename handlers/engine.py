@@ -6,7 +6,7 @@ import errno
 import logging
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from handlers.context import (
     LOCAL_PLATFORMS,
     Actor,
     AlreadyHandled,
+    Delivery,
     Request,
     configured_person,
     resolve_actor,
@@ -189,22 +190,13 @@ class Engine:
                 self.outbox,
                 files=self.files_directory,
             )
-            if message.chat_type not in entry.chats:
-                replies = [reply(msg.wrong_chat(entry.name, message.chat_type))] if command else []
-            elif not entry.allows(actor):
-                # A report without the command from someone who may not report is chatter.
-                replies = [reply(entry.refusal(actor))] if command else []
-            else:
-                try:
-                    replies = await self._run(entry, req)
-                except Refusal as refusal:
-                    # Raised inside the command's transaction, it left nothing stored.
-                    replies = [reply(refusal.text)]
-            if not await self._recorded(req):
-                return await self._kept(message)
-            return replies
-        except AlreadyHandled:
-            return await self._kept(message)
+            try:
+                replies = await self._answer(entry, req, explicit=command is not None)
+                if not await self._recorded(req):
+                    return await self._again(entry, req, command is not None, replies)
+                return replies
+            except AlreadyHandled:
+                return await self._again(entry, req, command is not None)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             problem = lasting_problem(exc)
             if problem is None:
@@ -216,6 +208,63 @@ class Engine:
         except Exception:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
+
+    async def _answer(self, entry: commands.Command, req: Request, explicit: bool) -> list[Reply]:
+        """The command's replies, or why it is not run (to an `explicit` command only)."""
+        message, actor = req.message, req.actor
+        if message.chat_type not in entry.chats:
+            return [reply(msg.wrong_chat(entry.name, message.chat_type))] if explicit else []
+        if not entry.allows(actor):
+            # A report without the command from someone who may not report is chatter.
+            return [reply(entry.refusal(actor))] if explicit else []
+        try:
+            return await self._run(entry, req)
+        except Refusal as refusal:
+            # Raised inside the command's transaction, it left nothing stored.
+            return [reply(refusal.text)]
+
+    async def _again(
+        self,
+        entry: commands.Command,
+        req: Request,
+        explicit: bool,
+        replies: list[Reply] | None = None,
+    ) -> list[Reply]:
+        """An update whose key was recorded before is handled again: a platform's repeated
+        delivery, or the inbox's next look after the worker handling it died, possibly
+        before its answer left. A command that stored something kept its answer in its
+        transaction (`Request.commit_answer`): that answer is sent again, word for word,
+        and nothing is stored twice. One that stored nothing (a read, a refusal) is answered
+        again: `replies` when this handling has them, else the command is run again with
+        its key taken as recorded. One that stored something and kept no answer to send
+        (`/nhacnho`: its posts are in the outbox) answers nothing. A duplicate answer at
+        worst, never none."""
+        message = req.message
+        platform, key = message.platform, message.update_key
+        try:
+            async with self.db.unit_of_work() as uow:
+                kept = await uow.updates.kept(platform, key)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.exception("%s update %s: could not read what it kept", platform, key)
+            return []
+        if kept is None:
+            log.info("%s update %s handled before stored nothing: answered again", platform, key)
+            if replies is not None:
+                return replies
+            return await self._answer(
+                entry, replace(req, delivery=Delivery(recorded=True)), explicit
+            )
+        if not kept:
+            log.info("%s update %s was handled before; nothing to send again", platform, key)
+            return []
+        log.warning(
+            "%s update %s was handled before and is handled again: its %d kept replies "
+            "are sent again",
+            platform,
+            key,
+            len(kept),
+        )
+        return [decode(payload, self.files_directory(), flat=True) for payload in kept]
 
     async def _run(self, entry: commands.Command, req: Request) -> list[Reply]:
         """Run the command; when its report lost a race for the next version of the same
@@ -324,29 +373,6 @@ class Engine:
             first = await uow.updates.first_time(req.message.platform, key, self.clock())
             await uow.commit()
         return first
-
-    async def _kept(self, message: Incoming) -> list[Reply]:
-        """For an update handled before: the replies its command kept (`commit_answer`),
-        sent again — the worker that stored its work may have died before sending them (a
-        duplicate answer at worst); nothing when none were kept (a read is asked again)."""
-        platform, key = message.platform, message.update_key
-        try:
-            async with self.db.unit_of_work() as uow:
-                kept = await uow.updates.kept(platform, key)
-        except (SQLAlchemyError, OSError, TimeoutError):
-            log.exception("%s update %s: could not read its kept replies", platform, key)
-            return []
-        if not kept:
-            log.info("%s update %s was delivered again; ignored", platform, key)
-            return []
-        log.warning(
-            "%s update %s was handled before and is handled again: its %d kept replies "
-            "are sent again",
-            platform,
-            key,
-            len(kept),
-        )
-        return [decode(payload, self.files_directory(), flat=True) for payload in kept]
 
     async def _chat_key(self, message: Incoming) -> str | None:
         chat = self.catalogue.chat_for(message.platform, message.chat_id)

@@ -270,7 +270,9 @@ async def nudge(req: Request) -> list[Reply]:
                 sending = req.now()
                 rows = new_posts(job_id, period.key, posts, runner.notifiers, sending + NUDGE_TRY)
                 chats = await enqueue(uow, rows, sending)
-        await uow.commit()
+        # The answer says who the posts reached: known only once they were sent, so none is
+        # kept, and the update handled again (its worker died) nudges nobody twice.
+        await req.commit_answer(uow, [])
     if not missing:
         return [reply(msg.nudge_nobody(period.label))]
     answer = []

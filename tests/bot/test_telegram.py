@@ -467,7 +467,8 @@ async def test_duplicate_update_is_handled_once_even_after_a_restart(
     # once). `bot run` stores webhook updates in the inbox, which drops a repeated delivery
     # before the engine sees it (tests/bot/test_inbox.py).
     first, again, status = webhook.api.texts(GROUP)
-    assert "Đã nhận báo cáo" in first and again == first
+    assert "Đã nhận báo cáo" in first
+    assert again == first
     assert "Tình hình báo cáo" in status
     assert len(await webhook.reports("binh_long")) == 1
 

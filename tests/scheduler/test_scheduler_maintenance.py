@@ -15,8 +15,15 @@ from handlers.flood import SENDERS_KEPT
 from handlers.maintenance import prune
 from scheduler.service import SchedulerHandle
 from storage import Database
-from storage.models import AuditRow, FloodSenderRow, ProcessedUpdate, RegistrationRow
-from tests.conftest import ChatBot
+from storage.models import (
+    AuditRow,
+    FloodSenderRow,
+    ProcessedUpdate,
+    RegistrationRow,
+    SubmissionRow,
+)
+from tests.conftest import GROUP, ChatBot
+from tests.handlers.test_handlers_reports import REPORT
 
 NOW = datetime(2024, 11, 20, 3, 0, tzinfo=UTC)
 
@@ -106,25 +113,34 @@ async def test_an_old_update_id_used_again_does_not_inherit_the_old_answer(db: D
 
 
 async def test_the_engine_answers_a_new_update_that_reuses_an_old_id(chat: ChatBot) -> None:
-    first = await chat.engine.handle(_status(chat))
-    assert "Tình hình báo cáo" in render_plain(first[0].blocks)
-    assert await chat.engine.handle(_status(chat)) == []  # redelivered: answered once
+    first = await chat.engine.handle(_report(chat))
+    assert "Đã nhận báo cáo tuần 47/2024" in render_plain(first[0].blocks)
+    # Redelivered: the kept answer again, nothing stored again.
+    assert await chat.engine.handle(_report(chat)) == first
+    assert await _reports(chat) == ["2024-W47"]
     chat.at(chat.now + timedelta(days=8))
-    again = await chat.engine.handle(_status(chat))  # a new update with the old id
-    assert "Tình hình báo cáo" in render_plain(again[0].blocks)
+    again = await chat.engine.handle(_report(chat))  # a new update with the old id
+    assert "Đã nhận báo cáo tuần 48/2024" in render_plain(again[0].blocks)
+    assert await _reports(chat) == ["2024-W47", "2024-W48"]
 
 
-def _status(chat: ChatBot) -> Incoming:
+def _report(chat: ChatBot) -> Incoming:
     return Incoming(
         platform="sim",
-        chat_id="rieng",
-        chat_type="private",
-        user_id="lanh_dao",
-        user_name="lanh_dao",
-        text="/trangthai",
+        chat_id=GROUP,
+        chat_type="group",
+        user_id="cb_binh_long",
+        user_name="cb_binh_long",
+        text=REPORT,
         sent_at=chat.now,
         update_key="42",
     )
+
+
+async def _reports(chat: ChatBot) -> list[str]:
+    async with chat.engine.db.engine.connect() as connection:
+        rows = await connection.execute(select(SubmissionRow.period).order_by(SubmissionRow.id))
+        return list(rows.scalars())
 
 
 async def test_senders_not_heard_from_for_a_day_lose_their_flood_state(
