@@ -78,9 +78,7 @@ class Request:
         the chat leaves the update to be handled again (the inbox, a polling redelivery):
         that handling sends the kept replies instead of answering nothing
         (`Engine.handle`), so what a command stored is never left unanswered. Called last
-        in a `transaction()` block, by the commands that store something; `[]` when their
-        answer cannot be kept (the handling begun again then answers nothing and, unlike
-        for a command that stored nothing, runs nothing again)."""
+        in a `transaction()` block, by the commands that store something."""
         if not self.delivery.open:
             raise RuntimeError("commit_answer belongs inside the command's transaction")
         key = self.message.update_key

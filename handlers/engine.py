@@ -236,9 +236,8 @@ class Engine:
         transaction (`Request.commit_answer`): that answer is sent again, word for word,
         and nothing is stored twice. One that stored nothing (a read, a refusal) is answered
         again: `replies` when this handling has them, else the command is run again with
-        its key taken as recorded. One that stored something and kept no answer to send
-        (`/nhacnho`: its posts are in the outbox) answers nothing. A duplicate answer at
-        worst, never none."""
+        its key taken as recorded (`/nhacnho` too: it finds the units nudged just now).
+        A duplicate answer at worst, never none."""
         message = req.message
         platform, key = message.platform, message.update_key
         try:

@@ -270,9 +270,10 @@ async def nudge(req: Request) -> list[Reply]:
                 sending = req.now()
                 rows = new_posts(job_id, period.key, posts, runner.notifiers, sending + NUDGE_TRY)
                 chats = await enqueue(uow, rows, sending)
-        # The answer says who the posts reached: known only once they were sent, so none is
-        # kept, and the update handled again (its worker died) nudges nobody twice.
-        await req.commit_answer(uow, [])
+        # No answer kept: it says who the posts reached, known only once they were sent.
+        # Handled again (its worker died), /nhacnho runs again and finds the units nudged
+        # just now: nobody is nudged twice, and the leader is told so.
+        await uow.commit()
     if not missing:
         return [reply(msg.nudge_nobody(period.label))]
     answer = []

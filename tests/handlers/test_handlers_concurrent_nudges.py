@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from core.catalogue import Catalogue
+from core.chat import Incoming, render_plain
 from handlers.engine import Engine
 from storage import Database
-from tests.conftest import ChatBot
+from tests.conftest import GROUP, ChatBot
 
 ROUNDS = 10
 MONDAY = datetime(2024, 11, 18, 7, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -41,3 +42,20 @@ async def test_two_leaders_nudging_at_once_on_two_workers_nudge_once(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_nudge_handled_again_nudges_nobody_twice(
+    db: Database, catalogue: Catalogue
+) -> None:
+    """/nhacnho's worker died after its commit: handled again, the update runs again (its
+    answer, who was reached, could not be kept), nudges nobody twice and says so."""
+    engine = Engine(catalogue, db, clock=lambda: MONDAY)
+    message = Incoming(
+        "sim", GROUP, "group", "lanh_dao", "lanh_dao", "/nhacnho", MONDAY, update_key="n-1"
+    )
+    first = await engine.handle(message)
+    assert render_plain(first[0].blocks).startswith("🔔 Lãnh đạo nhắc: 22 đơn vị")
+    [again] = await engine.handle(message)
+    assert render_plain(again.blocks).startswith("Đã nhắc trong 60 phút qua, chưa nhắc lại")
+    async with db.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM nudges")) == 22
