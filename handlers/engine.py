@@ -238,14 +238,9 @@ class Engine:
         again: `replies` when this handling has them, else the command is run again with
         its key taken as recorded (`/nhacnho` too: it finds the units nudged just now).
         A duplicate answer at worst, never none."""
-        message = req.message
-        platform, key = message.platform, message.update_key
-        try:
-            async with self.db.unit_of_work() as uow:
-                kept = await uow.updates.kept(platform, key)
-        except (SQLAlchemyError, OSError, TimeoutError):
-            log.exception("%s update %s: could not read what it kept", platform, key)
-            return []
+        platform, key = req.message.platform, req.message.update_key
+        async with self.db.unit_of_work() as uow:  # a failure is answered as any (`handle`)
+            kept = await uow.updates.kept(platform, key)
         if kept is None:
             log.info("%s update %s handled before stored nothing: answered again", platform, key)
             if replies is not None:
