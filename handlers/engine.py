@@ -209,6 +209,20 @@ class Engine:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
 
+    async def answered(self, platform: str, update_key: str) -> None:
+        """An adapter handled an update completely (its replies sent or finally refused),
+        outside the inbox (polling; a webhook without one): a later delivery of it, Telegram
+        sending again an update whose confirmation a crash lost, then sends nothing. Never
+        raises: a failure only means that delivery would be answered again."""
+        if not update_key:
+            return
+        try:
+            async with self.db.unit_of_work() as uow:
+                await uow.updates.answered(platform, update_key)
+                await uow.commit()
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.warning("%s update %s: could not record it answered", platform, update_key)
+
     async def _answer(self, entry: commands.Command, req: Request, explicit: bool) -> list[Reply]:
         """The command's replies, or why it is not run (to an `explicit` command only)."""
         message, actor = req.message, req.actor
@@ -232,12 +246,14 @@ class Engine:
     ) -> list[Reply]:
         """An update whose key was recorded before is handled again: a platform's repeated
         delivery, or the inbox's next look after the worker handling it died, possibly
-        before its answer left. A command that stored something kept its answer in its
-        transaction (`Request.commit_answer`): that answer is sent again, word for word,
-        and nothing is stored twice. One that stored nothing (a read, a refusal) is answered
-        again: `replies` when this handling has them, else the command is run again with
-        its key taken as recorded (`/nhacnho` too: it finds the units nudged just now).
-        A duplicate answer at worst, never none."""
+        before its answer left. Once it is known answered (`answered`), nothing. Else a
+        command that stored something kept its answer in its transaction
+        (`Request.commit_answer`): that answer is sent again, word for word, and nothing is
+        stored twice. One that stored nothing (a read, a refusal) is answered again:
+        `replies` when this handling has them, else the command is run again with its key
+        taken as recorded (`/nhacnho` too: it finds the units nudged just now). A duplicate
+        answer at worst (a worker that died between its send and the record of it), never
+        none."""
         platform, key = req.message.platform, req.message.update_key
         async with self.db.unit_of_work() as uow:  # a failure is answered as any (`handle`)
             kept = await uow.updates.kept(platform, key)
@@ -249,7 +265,7 @@ class Engine:
                 entry, replace(req, delivery=Delivery(recorded=True)), explicit
             )
         if not kept:
-            log.info("%s update %s was handled before; nothing to send again", platform, key)
+            log.info("%s update %s was answered before; ignored", platform, key)
             return []
         log.warning(
             "%s update %s was handled before and is handled again: its %d kept replies "

@@ -775,8 +775,18 @@ class UpdateLog:
             .values(replies=replies)
         )
 
+    async def answered(self, platform: str, update_key: str) -> None:
+        """The update's answer reached the platform (or was finally refused): a later
+        handling of it sends nothing (`kept` is then [])."""
+        await self._session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.platform == platform, ProcessedUpdate.update_key == update_key)
+            .values(replies=[])
+        )
+
     async def kept(self, platform: str, update_key: str) -> list[Any] | None:
-        """The replies kept with a recorded key; None when none were."""
+        """The replies kept with a recorded key and not known to be sent; [] once the
+        update was answered; None when nothing was kept (or the key is not recorded)."""
         return cast(
             "list[Any] | None",
             await self._session.scalar(

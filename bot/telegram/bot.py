@@ -330,15 +330,18 @@ class TelegramBot:
         finally:
             stopping.cancel()
 
-    async def process(self, update: Update) -> None:
-        """Handle one update completely (replies sent). Updates of one chat are handled in
-        order; different chats at once."""
+    async def process(self, update: Update, *, record_answered: bool = True) -> None:
+        """Handle one update completely (replies sent), then record it answered (the inbox
+        records its own rows handled instead). Updates of one chat are handled in order;
+        different chats at once."""
         chat = update.effective_chat
         async with self._chat_locks[chat.id if chat else 0]:
             try:
                 await self.application.process_update(update)
             except Exception:
                 log.exception("telegram: update %s failed", update.update_id)
+            if record_answered:
+                await self.engine.answered(PLATFORM, str(update.update_id))
 
     async def _set_menu(self) -> None:
         bot = self.application.bot
@@ -372,7 +375,7 @@ class TelegramBot:
 
     async def handle_stored(self, body: dict[str, Any]) -> None:
         """An update the inbox stored, handled completely (replies sent)."""
-        await self.process(Update.de_json(body, self.application.bot))
+        await self.process(Update.de_json(body, self.application.bot), record_answered=False)
 
     # --- handlers -----------------------------------------------------------------------------
 

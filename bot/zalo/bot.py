@@ -182,14 +182,14 @@ class ZaloBot:
                 continue
             backoff = self.poll_interval
             for update in updates:
-                await self.handle_update_safely(update)
+                await self._handle_outside_inbox(update)
             await self._sleep(self.poll_interval)
 
     async def accept(self, update: Mapping[str, Any]) -> None:
         """A webhook's update: stored in the inbox, when there is one (any worker handles it,
         `handle_stored`), else handled here and now. Raises when it could not be stored."""
         if self.inbox is None:
-            await self.handle_update_safely(update)
+            await self._handle_outside_inbox(update)
             return
         message = update.get("message")
         chat = message.get("chat") if isinstance(message, Mapping) else None
@@ -203,6 +203,12 @@ class ZaloBot:
             ]
         )
         await self.inbox.receive(PLATFORM, str(chat_id or ""), key, dict(update))
+
+    async def _handle_outside_inbox(self, update: Mapping[str, Any]) -> None:
+        """Handled completely, then recorded answered: Zalo delivering it again gets
+        nothing more (the inbox records its own rows handled instead)."""
+        await self.handle_update_safely(update)
+        await self.engine.answered(PLATFORM, update_id(update))
 
     async def handle_stored(self, body: dict[str, Any]) -> None:
         """An update the inbox stored, handled completely (replies sent)."""

@@ -1,9 +1,10 @@
 """Crash soak: reports through the fake Bot API while the bot process is SIGKILLed and restarted.
 
 The bot runs as a real process (`python -m bot run`, long polling, SQLite with synchronous=FULL)
-against the fake Bot API in this process. Afterwards every report the bot acknowledged is
-stored exactly once, and every report it did not acknowledge was delivered again and stored
-once. `make test` runs a short soak; `make soak` the long one (SOAK_REPORTS=1000).
+against the fake Bot API in this process. Afterwards every report is stored exactly once and
+acknowledged: one whose process was killed before its reply was delivered again by Telegram
+and answered with the reply it kept. `make test` runs a short soak; `make soak` the long one
+(SOAK_REPORTS=1000).
 """
 
 from __future__ import annotations
@@ -147,14 +148,18 @@ async def test_reports_survive_sigkill_exactly_once(tmp_path: Path) -> None:
     # Every report is stored, each exactly once (one version, no doubles).
     assert set(versions) == set(wanted)
     assert all(v == [1] for v in versions.values()), {k: v for k, v in versions.items() if v != [1]}
-    # Every acknowledgement is for a stored report, and none was acknowledged twice.
-    assert set(acks) <= set(wanted)
-    assert len(acks) == len(set(acks))
+    # Every stored report was acknowledged, a kill between its commit and its reply
+    # included: the report kept its answer, sent when Telegram delivered the update again.
+    assert set(acks) == set(wanted)
+    # Twice only where a kill fell between a reply and the record that it was sent: at most
+    # the chats in hand at each kill (each officer's private chat is handled at once).
+    again = len(acks) - len(set(acks))
+    assert again <= kills * len(units), again
     print(
         f"\nsoak: {len(wanted)} reports, {kills} SIGKILLs, {acknowledged_before_final} "
         f"acknowledged before the last start, {len(set(acks))} acknowledged in all, "
-        f"{len(wanted) - len(set(acks))} stored without an acknowledgement (killed between "
-        f"commit and reply), {time.monotonic() - started:.1f} s"
+        f"{again} acknowledged twice (killed between a reply and its record), "
+        f"{time.monotonic() - started:.1f} s"
     )
 
 

@@ -192,3 +192,16 @@ async def test_a_commands_transactions_never_nest(chat) -> None:
         with pytest.raises(RuntimeError):
             async with req.transaction():
                 pass
+
+
+@pytest.mark.parametrize("command", [REPORT, "/trangthai"])
+async def test_an_update_recorded_as_answered_is_not_answered_again(chat, command: str) -> None:
+    """Once the adapter recorded the update answered (its replies left), a later delivery
+    (Telegram's, after a crash lost the confirmation) gets nothing: neither the kept
+    answer nor a second run."""
+    user = "cb_binh_long" if command == REPORT else "lanh_dao"
+    message = _incoming(user, command, "u-2", chat.now)
+    assert await chat.engine.handle(message)
+    await chat.engine.answered("sim", "u-2")
+    assert await chat.engine.handle(message) == []
+    assert len(await _versions(chat)) == (1 if command == REPORT else 0)
