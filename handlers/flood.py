@@ -13,9 +13,11 @@ Silence sends nothing, so it costs no platform quota. The state is keyed by (pla
 id). `FloodGuard` keeps it in this process's memory (a restart forgets it), bounded to
 `MAX_SENDERS` senders, the one heard from longest ago forgotten first: one SQLite process,
 the simulator. On PostgreSQL, where several workers share the chats, `SharedFloodGuard` keeps
-it in the database (table `flood_senders`), one short row-locked transaction per counted
-message, so the limits hold for the sender whichever worker handles each message; when the
-database fails or is slow, the worker counts in its own memory for a while.
+it in the database too (table `flood_senders`): from a sender's second message within a
+minute on a worker, one short row-locked transaction per counted message, so the limits
+hold for the sender whichever worker handles each message (short by at most one message a
+minute from each other worker); when the database fails or is slow, the worker counts in
+its own memory for a while.
 """
 
 from __future__ import annotations
