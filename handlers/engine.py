@@ -218,7 +218,7 @@ class Engine:
             return
         try:
             async with self.db.unit_of_work() as uow:
-                await uow.updates.answered(platform, update_key)
+                await uow.updates.keep(platform, update_key, [])  # nothing to send again
                 await uow.commit()
         except (SQLAlchemyError, OSError, TimeoutError):
             log.warning("%s update %s: could not record it answered", platform, update_key)

@@ -64,6 +64,9 @@ class _Sender:
     warned_at: datetime | None = None
     answered_at: datetime | None = None  # a stranger's last answer
     way_in: deque[datetime] = field(default_factory=deque)  # a stranger's WAY_IN answers
+    # This worker only (never stored): the message of this minute not yet in the database's
+    # count (`SharedFloodGuard.pace`).
+    unreported: datetime | None = None
 
     def pace(self, now: datetime, limits: FloodLimits) -> Pace:
         """Count one message that wants an answer, and say whether it gets one."""
@@ -137,10 +140,9 @@ class FloodGuard:
         """Whether a stranger's message gets its answer (`_Sender.stranger_answered`)."""
         return self._state(sender).stranger_answered(now, way_in)
 
-    def recent(self, sender: SenderKey) -> int:
-        """The sender's messages counted within the last `WINDOW` (as of their last one)."""
-        state = self._senders.get(sender)
-        return len(state.recent) if state is not None else 0
+    def state_of(self, sender: SenderKey) -> _Sender:
+        """The sender's state (a new one for a sender not heard from)."""
+        return self._state(sender)
 
     def _state(self, sender: SenderKey) -> _Sender:
         state = self._senders.pop(sender, None)
@@ -173,8 +175,6 @@ class SharedFloodGuard:
         self.local = local
         self._monotonic = monotonic
         self._fallback_until: float | None = None
-        # A sender's one message this minute counted only here so far (`pace`).
-        self._unreported: OrderedDict[SenderKey, datetime] = OrderedDict()
 
     async def pace(self, sender: SenderKey, now: datetime, limits: FloodLimits) -> Pace:
         """Counted in memory first; in the database from a sender's second message within a
@@ -182,14 +182,12 @@ class SharedFloodGuard:
         a minute or less (every officer on a Monday) costs the database nothing; a flood
         is counted for all workers together, short by at most one message a minute from
         each other worker."""
-        local = self.local.pace(sender, now, limits)
-        if self.local.recent(sender) < SHARED_FROM:
-            self._unreported[sender] = now
-            self._unreported.move_to_end(sender)
-            if len(self._unreported) > MAX_SENDERS:
-                self._unreported.popitem(last=False)
+        mine = self.local.state_of(sender)
+        local = mine.pace(now, limits)
+        if len(mine.recent) < SHARED_FROM:
+            mine.unreported = now
             return local
-        earlier = self._unreported.pop(sender, None)
+        earlier, mine.unreported = mine.unreported, None
 
         def step(state: _Sender) -> Pace:
             if earlier is not None:

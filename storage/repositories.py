@@ -768,20 +768,12 @@ class UpdateLog:
         return result.first() is not None
 
     async def keep(self, platform: str, update_key: str, replies: list[Any]) -> None:
-        """Keep the replies (encoded) with a key recorded in this transaction."""
+        """Keep the replies (encoded) with a recorded key; `[]` once the update's answer
+        reached the platform (or was finally refused): a later handling sends nothing."""
         await self._session.execute(
             update(ProcessedUpdate)
             .where(ProcessedUpdate.platform == platform, ProcessedUpdate.update_key == update_key)
             .values(replies=replies)
-        )
-
-    async def answered(self, platform: str, update_key: str) -> None:
-        """The update's answer reached the platform (or was finally refused): a later
-        handling of it sends nothing (`kept` is then [])."""
-        await self._session.execute(
-            update(ProcessedUpdate)
-            .where(ProcessedUpdate.platform == platform, ProcessedUpdate.update_key == update_key)
-            .values(replies=[])
         )
 
     async def kept(self, platform: str, update_key: str) -> list[Any] | None:
