@@ -46,6 +46,14 @@ async def answered(api: FakeBotApi, text: str) -> None:
     await api.wait_for(lambda a: len(a.texts(PERSON)) > before)
 
 
+async def confirmed(api: FakeBotApi) -> None:
+    """Until the poller has confirmed every update (its next getUpdates' offset). Before that
+    a newcomer's first getUpdates would be answered at once with the unconfirmed update, and a
+    poller whose getUpdates was answered is taken for the established one: the newcomer would
+    not give way, and the two would take turns for ever."""
+    await api.wait_for(lambda a: not a.updates)
+
+
 async def run_bot(api: FakeBotApi, tmp_path: Path, **env: str) -> tuple[int, str]:
     """`python -m bot run` polling against the fake: its exit code and standard error."""
     process = await asyncio.create_subprocess_exec(
@@ -133,8 +141,9 @@ async def test_a_second_poller_gives_way_and_the_first_keeps_receiving(
     second._on_fatal = stopped.set_result
     try:
         await answered(api, "xin chào")  # the first has been answered: it is the established one
+        await confirmed(api)
         await second.start()
-        assert await stopped == tg_texts.second_poller()
+        assert await asyncio.wait_for(stopped, 30) == tg_texts.second_poller()
         conflicts = [c for c in api.calls if c.method == "getUpdates" and c.status == 409]
         assert conflicts  # Telegram's answer to the two of them taking turns
         await answered(api, "/huongdan")  # the first still receives
@@ -150,6 +159,7 @@ async def test_run_as_a_second_poller_exits_2_in_one_line(
     await first.start()
     try:
         await answered(api, "xin chào")
+        await confirmed(api)
         code, stderr = await run_bot(api, tmp_path)
         assert code == 2, stderr
         assert the_one_line(stderr) == f"Lỗi khởi động: {tg_texts.second_poller()}"
