@@ -37,7 +37,6 @@ Handle = Callable[[dict[str, Any]], Awaitable[None]]
 # Hands chats to another runner (Procrastinate); None: drain them in this process.
 Defer = Callable[[Sequence[str]], Awaitable[None]]
 
-HEAD = 20  # updates read at a time from the head of a chat
 # Handlings of one update begun before it is set aside (each ended by its worker dying).
 ATTEMPTS = 3
 # Handled updates are kept this long: their keys catch a platform's repeated delivery
@@ -102,47 +101,44 @@ class InboxRunner:
     async def drain(self, chat: str) -> int:
         """Handle the chat's stored updates, oldest first, until none is left; returns how
         many. One drain per chat at a time in this process (Procrastinate's lock keeps the
-        other workers out)."""
+        other workers out). An update costs one transaction of the inbox's besides its
+        handling: the one that records the previous update handled and claims it."""
+        platform = chat.split(":", 1)[0]
+        handle = self.handlers.get(platform)
+        if handle is None:
+            log.error("inbox: no %s adapter here; %s left waiting", platform, chat)
+            return 0
         done = 0
+        finished: int | None = None  # handled, not yet recorded
         lock = self._locks.setdefault(chat, asyncio.Lock())
         async with lock:
             while True:
                 async with self.db.unit_of_work() as uow:
-                    rows = await uow.inbox.head(chat, HEAD)
-                if not rows:
-                    break
-                for row in rows:
-                    handle = self.handlers.get(row.platform)
-                    if handle is None:
-                        log.error("inbox: no %s adapter here; %s left waiting", row.platform, chat)
-                        return done
-                    if row.attempts >= ATTEMPTS:
-                        # Begun that often and never ended: it takes its worker down (or
-                        # out of memory). Set aside, so the chat's later updates go on.
-                        log.error(
-                            "inbox: an update of %s was begun %d times and never ended; "
-                            "set aside unhandled",
-                            chat,
-                            row.attempts,
-                        )
-                    else:
-                        await self._handle(handle, row.id, row.body, chat)
-                    async with self.db.unit_of_work() as uow:
-                        await uow.inbox.handled([row.id], self.clock())
-                        await uow.commit()
+                    if finished is not None:
+                        await uow.inbox.handled([finished], self.clock())
+                    row = await uow.inbox.claim(chat)
+                    await uow.commit()
+                if finished is not None:
                     done += 1
-        return done
-
-    async def _handle(self, handle: Handle, row_id: int, body: dict[str, Any], chat: str) -> None:
-        async with self.db.unit_of_work() as uow:
-            await uow.inbox.begun(row_id)
-            await uow.commit()
-        try:
-            await handle(body)
-        except Exception:
-            # The adapters log their own failures; this is a last guard, so one bad update
-            # does not hold its chat's later ones for ever.
-            log.exception("inbox: an update of %s failed", chat)
+                if row is None:
+                    return done
+                if row.attempts > ATTEMPTS:
+                    # Begun that often and never ended: it takes its worker down (or out of
+                    # memory). Set aside, so the chat's later updates go on.
+                    log.error(
+                        "inbox: an update of %s was begun %d times and never ended; "
+                        "set aside unhandled",
+                        chat,
+                        row.attempts - 1,
+                    )
+                else:
+                    try:
+                        await handle(row.body)
+                    except Exception:
+                        # The adapters log their own failures; this is a last guard, so one
+                        # bad update does not hold its chat's later ones for ever.
+                        log.exception("inbox: an update of %s failed", chat)
+                finished = row.id
 
     async def backlog(self, stale_after: timedelta) -> tuple[int, int]:
         """(updates waiting, of which waiting longer than `stale_after`), for `/healthz`."""

@@ -61,11 +61,25 @@ class Inbox:
         )
         return [StoredUpdate(*row) for row in rows]
 
-    async def begun(self, id_: int) -> None:
-        """One more handling of the update begun."""
-        await self._session.execute(
-            update(InboxRow).where(InboxRow.id == id_).values(attempts=InboxRow.attempts + 1)
+    async def claim(self, chat: str) -> StoredUpdate | None:
+        """The chat's oldest update not handled yet, its handling counted as begun (one
+        statement); None when none is left. `attempts` is the count with this one."""
+        oldest = (
+            select(InboxRow.id)
+            .where(InboxRow.chat == chat, InboxRow.handled_at.is_(None))
+            .order_by(InboxRow.id)
+            .limit(1)
+            .scalar_subquery()
         )
+        row = (
+            await self._session.execute(
+                update(InboxRow)
+                .where(InboxRow.id == oldest)
+                .values(attempts=InboxRow.attempts + 1)
+                .returning(InboxRow.id, InboxRow.platform, InboxRow.body, InboxRow.attempts)
+            )
+        ).first()
+        return None if row is None else StoredUpdate(*row)
 
     async def handled(self, ids: Sequence[int], now: datetime) -> None:
         await self._session.execute(
