@@ -105,11 +105,16 @@ class ReportForm:
         message, text = _text_of(update)
         if self.ports.for_other_bot(text):
             return
+        command = text.lstrip().startswith("/")
+        if command and not (_FORM_START.match(text) or _CANCEL.match(text)):
+            # Never an answer, whatever the member's draft: the bot's other handlers answer
+            # it, without a read of the drafts (a report typed in full, on a Monday, is
+            # most of the traffic). An expired draft is told by the sweep.
+            return
         incoming = self.ports.incoming(update, message, text)
         if incoming is None:
             return
         key = DraftKey(PLATFORM, incoming.chat_id, incoming.user_id)
-        command = text.lstrip().startswith("/")
         for _ in range(_ATTEMPTS):
             draft = await self._current(key, message)
             if draft is None:
