@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import resource
 import signal
 import socket
 import sys
@@ -191,6 +192,33 @@ async def _answered(api: TimedBotApi, before: dict[int, int], quiet: float = 60.
         await asyncio.sleep(0.1)
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds (user and system) of this process's children that have exited: the
+    workers, once `_workers` has waited for them."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _transactions(url: str) -> int:
+    """Transactions the server has ended in the database (committed or rolled back), as its
+    cumulative statistics count them (https://www.postgresql.org/docs/current/monitoring-
+    stats.html#MONITORING-PG-STAT-DATABASE-VIEW); the query's own is one of them."""
+    db = await Database.open(url)
+    try:
+        async with db.engine.connect() as connection:
+            count = (
+                await connection.execute(
+                    text(
+                        "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                        " WHERE datname = current_database()"
+                    )
+                )
+            ).scalar_one()
+    finally:
+        await db.close()
+    return int(count)
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -209,6 +237,8 @@ async def _run(ctx: BenchContext) -> dict[str, float]:
         async with postgres_scratch_database(ctx, f"bench_burst_{os.getpid()}") as url:
             db = await Database.open(url)  # migrated once, before the workers start
             await db.close()
+            xacts_before = await _transactions(url)
+            cpu_before = _children_cpu_s()
             async with (
                 _workers(ctx, api, config, url) as ports,
                 aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
@@ -284,6 +314,10 @@ async def _run(ctx: BenchContext) -> dict[str, float]:
                 )
                 api.allow(GROUP_ID)  # the flood ends: the group's replies go out, in its window
                 await flooding
+                updates = officers + len(private_at) + len(flood_updates)
+            # The workers have exited (their backends flushed their statistics on the way).
+            result["cpu_ms"] = 1000 * (_children_cpu_s() - cpu_before) / updates
+            result["xacts"] = (await _transactions(url) - xacts_before) / updates
             engine_db = await Database.open(url)
             try:
                 async with engine_db.engine.connect() as connection:
@@ -364,3 +398,19 @@ async def isolation_p95_ms(ctx: BenchContext) -> Measurement:
             f"{b['group_refused']:.0f} times"
         ),
     )
+
+
+@figure("monday_burst_xacts", "transactions/update", direction="max", tags=("postgres", "process"))
+async def monday_burst_xacts(ctx: BenchContext) -> Measurement:
+    """Database transactions of the three workers per update they were sent (the burst and the
+    isolation run; Procrastinate's, the shared send windows' and the idle workers' leases and
+    sweeps included): a count, so it shows what a change costs whatever the machine's speed,
+    where `monday_burst_throughput` is held at the replies' limit on a fast machine."""
+    return Measurement((await _run(ctx))["xacts"])
+
+
+@figure("monday_burst_cpu_ms", "CPU ms/update", direction="max", tags=("postgres", "process"))
+async def monday_burst_cpu_ms(ctx: BenchContext) -> Measurement:
+    """The three workers' CPU time (user and system, start to exit) per update they were sent;
+    the database server's is not in it (see `monday_burst_xacts`)."""
+    return Measurement((await _run(ctx))["cpu_ms"])

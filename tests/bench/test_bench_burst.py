@@ -18,6 +18,8 @@ FIGURES = [
     "monday_burst_429_pct",
     "monday_burst_p95_ms",
     "isolation_p95_ms",
+    "monday_burst_xacts",
+    "monday_burst_cpu_ms",
 ]
 
 
@@ -57,3 +59,7 @@ async def test_a_tiny_burst_on_three_workers_stores_and_answers_every_report(
     assert b["isolation_answered"] == 40
     assert b["group_refused"] >= 1  # the group was answered 429 during the isolation run
     assert burst.WORKERS == 3
+    # Counted from the workers' own database and processes: every update costs at least the
+    # webhook's transaction and its handling's, and some CPU.
+    assert b["xacts"] >= 2
+    assert b["cpu_ms"] > 0
