@@ -931,6 +931,7 @@ JOB_KINDS = {
     "lastcall": "tin nhắc lần cuối",
     "digest": "bản tổng hợp tuần",
     "countdown": "tin đếm ngược hạn chỉ tiêu",
+    "answer": "câu trả lời của bot",
 }
 
 

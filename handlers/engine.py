@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,10 +30,14 @@ from handlers.context import (
 )
 from handlers.flood import WAY_IN, FloodGuard, Pace, SenderKey, SharedFloodGuard
 from handlers.limits import bounded
-from handlers.outbox import OutboxRunner, decode
+from handlers.notify import Outgoing
+from handlers.outbox import NOTICE_WINDOW, OutboxRunner, decode, enqueue, new_posts
 from storage import Database
 
 log = logging.getLogger(__name__)
+
+# How long an answer handed to the outbox is tried (`Engine.answer_later`).
+ANSWER_RETRIED = NOTICE_WINDOW
 
 
 # PostgreSQL's SQLSTATE for "disk full"; the rest of class 53 (too many connections, out of
@@ -208,6 +212,39 @@ class Engine:
         except Exception:
             log.exception("unexpected failure while handling /%s", name)
             return [reply(msg.INTERNAL_ERROR)]
+
+    async def answer_later(
+        self, platform: str, to: Recipient, replies: Sequence[Reply], key: str
+    ) -> bool:
+        """Answers the platform still refused after the adapter's own retries (its servers
+        failing, the connection lost), handed to the outbox: sent by its next look for due
+        posts (every few seconds on SQLite, every minute on PostgreSQL: not at once, as the
+        adapter has just spent its retries), then tried with its backoff for a day, and
+        the admins told if they never went. `to` is the chat the answers were for; `key`
+        names the answered message (handed over twice, enqueued once). False when they
+        could not be handed over (no notifier for the platform; the database failed): the
+        adapter has logged them with their text."""
+        if platform not in {n.platform for n in self.notifiers} or not replies:
+            return False
+        now = self.clock()
+        period = self.catalogue.calendar.current(now)
+        try:
+            rows = new_posts(
+                f"answer:{platform}:{key}",
+                period.key,
+                [Outgoing(to, r, part=n) for n, r in enumerate(replies)],
+                [platform],
+                now + ANSWER_RETRIED,
+                {"kind": "answer", "label": period.label, "at": now.isoformat()},
+            )
+            async with self.db.unit_of_work() as uow:
+                await enqueue(uow, rows, now)
+                await uow.commit()
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.exception("%s: answers to %s not handed to the outbox", platform, to.key)
+            return False
+        log.warning("%s: %d answer(s) to %s left to the outbox", platform, len(rows), to.key)
+        return True
 
     async def answered(self, platform: str, update_key: str) -> None:
         """An adapter handled an update completely (its replies sent or finally refused),

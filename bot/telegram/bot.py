@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import time
+import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -546,9 +547,12 @@ class TelegramBot:
         """The engine's replies to a message: to its chat (quoting it in a group), or to the
         configured chat a reply names by key. Their charts and exports are deleted after."""
         try:
+            later: list[Reply] = []  # refused for now, after the retries: to the outbox
             for r in replies:
                 if not r.chat_id:
-                    await self.send(chat_id, r, reply_to)
+                    failure = await self._send_reply(chat_id, r, reply_to)
+                    if failure is not None and not isinstance(failure, _FINAL_REFUSALS):
+                        later.append(r)
                     continue
                 chat = self.catalogue.chat_by_key(r.chat_id)
                 target = chat.ids.get(PLATFORM) if chat is not None else None
@@ -556,16 +560,27 @@ class TelegramBot:
                     log.warning("telegram: chat %r has no Telegram id; reply not sent", r.chat_id)
                     continue
                 await self.send(await self.engine.chat_ids.current(PLATFORM, r.chat_id, target), r)
+            if later:
+                # Read before the files are released below.
+                await self.engine.answer_later(
+                    PLATFORM, _answered_chat(chat_id, reply_to), later, _answer_key(reply_to)
+                )
         finally:
             release(replies)
 
     async def send(self, chat_id: int | str, r: Reply, reply_to: Message | None = None) -> bool:
         """Every page and file of `r`; False when a call finally failed (it was logged)."""
+        return await self._send_reply(chat_id, r, reply_to) is None
+
+    async def _send_reply(
+        self, chat_id: int | str, r: Reply, reply_to: Message | None
+    ) -> TelegramError | None:
+        """Every page and file of `r`; the first call's error when a call finally failed."""
         try:
             await self._send_all(chat_id, r, reply_to, strict=False)
-        except TelegramError:
-            return False
-        return True
+        except TelegramError as exc:
+            return exc
+        return None
 
     async def _send_all(
         self,
@@ -776,6 +791,37 @@ def _anonymous_admin(message: Message) -> bool:
     return anonymous or (
         message.sender_chat is not None and message.sender_chat.id == message.chat.id
     )
+
+
+# Refusals that trying again later would not change (a bad request, the bot blocked or out of
+# the group, a group that moved): an answer refused so is not handed to the outbox.
+_FINAL_REFUSALS = (BadRequest, Forbidden, ChatMigrated)
+
+
+def _answered_chat(chat_id: int | str, message: Message | None) -> Recipient:
+    """The chat an answer was for, as the outbox addresses a post: its Telegram id, the
+    member's or group's name (the admins' notice names it), its forum topic."""
+    chat = message.chat if message is not None else None
+    group = chat.type != "private" if chat is not None else str(chat_id).startswith("-")
+    name = str(chat_id)
+    if chat is not None:
+        name = chat.title or chat.full_name or name
+    topic = message.message_thread_id if message is not None and message.is_topic_message else None
+    return Recipient(
+        f"{PLATFORM}:{chat_id}",
+        name,
+        ((PLATFORM, str(chat_id)),),
+        group=group,
+        topics=((PLATFORM, str(topic)),) if topic is not None else (),
+    )
+
+
+def _answer_key(message: Message | None) -> str:
+    """What names the answered message: its chat and id (a press of the form's Gửi, which
+    answers no message of the member's, gets a key of its own)."""
+    if message is None:
+        return uuid.uuid4().hex
+    return f"{message.chat.id}:{message.message_id}"
 
 
 def _answer_lost(exc: TelegramError) -> bool:

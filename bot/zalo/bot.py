@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from bot.media import MediaStore
 from bot.zalo import plain, texts
 from bot.zalo.adapter import PLATFORM, BadUpdate, NonText, parse_update, unwrap
 from bot.zalo.adapter import message_id as update_id
-from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError
+from bot.zalo.client import ZaloApiError, ZaloClient, ZaloError, ZaloUnavailable
 from core.catalogue import Person
 from core.chat import Incoming, Photo, Recipient, Reply, id_on
 from handlers.engine import Engine
@@ -258,10 +259,26 @@ class ZaloBot:
         log.debug("Zalo message %s from user %s in chat %s", key, parsed.user_id, parsed.chat_id)
         answers = await self.engine.handle(parsed)
         try:
-            for answer in answers:
+            for n, answer in enumerate(answers):
                 chat_id = self._chat_id(answer.chat_id) if answer.chat_id else parsed.chat_id
-                if chat_id is not None:
+                if chat_id is None:
+                    continue
+                try:
                     await self._send_reply(chat_id, answer)
+                except ZaloUnavailable:
+                    if answer.chat_id:
+                        raise
+                    # Zalo still failing after the client's retries: this answer and the
+                    # rest of the chat's go to the outbox, which tries them again later
+                    # (read before the files are released below).
+                    later = [a for a in answers[n:] if not a.chat_id]
+                    await self.engine.answer_later(
+                        PLATFORM,
+                        _answered_chat(parsed),
+                        later,
+                        parsed.update_key or parsed.message_id or uuid.uuid4().hex,
+                    )
+                    break
         finally:
             # Sent: a chart's bytes are in the media store already (`MediaStore.url_for`).
             release(answers)
@@ -406,6 +423,17 @@ class ZaloBot:
                     log.warning("Zalo: admin %s has no Zalo id to warn", admin.key)
             except DeliveryFailed as exc:
                 log.error("Zalo: warning admin %s failed: %s", admin.key, exc)
+
+
+def _answered_chat(message: Incoming) -> Recipient:
+    """The chat an answer was for, as the outbox addresses a post (the admins' notice names
+    the sender)."""
+    return Recipient(
+        f"{PLATFORM}:{message.chat_id}",
+        message.user_name or message.chat_id,
+        ((PLATFORM, message.chat_id),),
+        group=message.chat_type == "group",
+    )
 
 
 def _failed(to: Recipient, exc: ZaloError) -> DeliveryFailed:

@@ -18,6 +18,7 @@ from zalo_fake import (
     LEADER_ID,
     OFFICER_ID,
     PNG,
+    SATURDAY,
     TOKEN,
     BotFactory,
     FakeZalo,
@@ -33,7 +34,9 @@ from bot.zalo import texts as zalo_texts
 from bot.zalo.bot import SECRET_HEADER, WEBHOOK_PATH, ZaloBot, zalo_routes
 from core import messages as msg
 from core.chat import Notifier, Photo, Recipient, Reply, Table, Text, reply
+from handlers.outbox import OutboxRunner
 from storage import Database
+from storage.outbox import DUE, MADE
 
 REPORT = """/baocao
 Đã cấp CCCD: 6.352
@@ -395,3 +398,46 @@ async def test_a_ranking_reads_one_unit_per_line_on_a_phone(
     # In the group: rank, name and rate (the counts and extra columns are in private).
     assert "1. Bình Long — 78,94%\n" in ranking
     assert "  " not in ranking  # no padding for a monospace font
+
+
+async def test_an_answer_zalo_still_refuses_after_the_retries_goes_to_the_outbox(
+    make_bot: BotFactory, fake_zalo: FakeZalo
+) -> None:
+    """Zalo failing (5xx) through the client's retries: the answer is not lost with the log
+    line but handed to the outbox, which sends it once Zalo is back (issue 17). A refusal
+    with `ok: false` is final and is not handed over (the next test in this pair)."""
+    bot = make_bot(max_attempts=2)
+    bot.engine.notifiers.append(bot)
+    fake_zalo.fail("sendMessage", 502, times=2)  # the client's two tries of the answer
+    await bot.handle_update(update(f"@{BOT_NAME} {REPORT}"))
+    assert fake_zalo.sent == []
+    assert len(await _stored(bot)) == 1
+    job = "answer:zalo:msg-1"
+    assert await _outcome(bot, job) == [(DUE, 0)]  # waiting for the outbox's next look
+
+    runner = OutboxRunner(bot.engine.catalogue, bot.engine.db, [bot])
+    await runner.drain_due(SATURDAY)
+    [(chat, text)] = fake_zalo.sent
+    assert chat == GROUP_ID
+    assert "✅ Đã nhận báo cáo tuần 47/2024 của Xã Bình Long, đúng hạn." in text
+    assert await _outcome(bot, job) == [(MADE, 0)]
+    await runner.drain_due(SATURDAY + timedelta(minutes=30))
+    assert len(fake_zalo.sent) == 1
+    assert len(await _stored(bot)) == 1
+
+
+async def test_an_answer_zalo_refuses_with_ok_false_is_not_handed_over(
+    make_bot: BotFactory, fake_zalo: FakeZalo
+) -> None:
+    bot = make_bot(max_attempts=2)
+    bot.engine.notifiers.append(bot)
+    fake_zalo.refuse(GROUP_ID)
+    await bot.handle_update_safely(update(f"@{BOT_NAME} {REPORT}"))  # the refusal is logged
+    assert fake_zalo.sent == []
+    assert len(await _stored(bot)) == 1
+    assert await _outcome(bot, "answer:zalo:msg-1") == []
+
+
+async def _outcome(bot: ZaloBot, job_id: str) -> list[tuple[str, int]]:
+    async with bot.engine.db.unit_of_work() as uow:
+        return [(state, attempts) for _, _, state, attempts, _ in await uow.outbox.outcome(job_id)]
