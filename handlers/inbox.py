@@ -101,8 +101,8 @@ class InboxRunner:
     async def drain(self, chat: str) -> int:
         """Handle the chat's stored updates, oldest first, until none is left; returns how
         many. One drain per chat at a time in this process (Procrastinate's lock keeps the
-        other workers out). An update costs one transaction of the inbox's besides its
-        handling: the one that records the previous update handled and claims it."""
+        other workers out). An update costs the inbox one transaction besides its handling:
+        the one that claims it, which also records the previous update handled."""
         platform = chat.split(":", 1)[0]
         handle = self.handlers.get(platform)
         if handle is None:

@@ -23,7 +23,7 @@ class StoredUpdate:
     id: int
     platform: str
     body: dict[str, Any]
-    attempts: int  # handlings begun before
+    attempts: int  # handlings begun: before it (`head`), with the one it begins (`claim`)
 
 
 class Inbox:
