@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import unicodedata
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -214,23 +215,24 @@ class Engine:
             return [reply(msg.INTERNAL_ERROR)]
 
     async def answer_later(
-        self, platform: str, to: Recipient, replies: Sequence[Reply], key: str
-    ) -> bool:
+        self, platform: str, to: Recipient, replies: Sequence[Reply], key: str = ""
+    ) -> None:
         """Answers the platform still refused after the adapter's own retries (its servers
         failing, the connection lost), handed to the outbox: sent by its next look for due
         posts (every few seconds on SQLite, every minute on PostgreSQL: not at once, as the
         adapter has just spent its retries), then tried with its backoff for a day, and
         the admins told if they never went. `to` is the chat the answers were for; `key`
-        names the answered message (handed over twice, enqueued once). False when they
-        could not be handed over (no notifier for the platform; the database failed): the
-        adapter has logged them with their text."""
+        names the answered message (handed over twice, enqueued once; none: answers to no
+        message of the member's, a key of their own). Not handed over without a notifier
+        for the platform or when the database fails: the adapter has logged them with their
+        text."""
         if platform not in {n.platform for n in self.notifiers} or not replies:
-            return False
+            return
         now = self.clock()
         period = self.catalogue.calendar.current(now)
         try:
             rows = new_posts(
-                f"answer:{platform}:{key}",
+                f"answer:{platform}:{key or uuid.uuid4().hex}",
                 period.key,
                 [Outgoing(to, r, part=n) for n, r in enumerate(replies)],
                 [platform],
@@ -242,9 +244,8 @@ class Engine:
                 await uow.commit()
         except (SQLAlchemyError, OSError, TimeoutError):
             log.exception("%s: answers to %s not handed to the outbox", platform, to.key)
-            return False
+            return
         log.warning("%s: %d answer(s) to %s left to the outbox", platform, len(rows), to.key)
-        return True
 
     async def answered(self, platform: str, update_key: str) -> None:
         """An adapter handled an update completely (its replies sent or finally refused),

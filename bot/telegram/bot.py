@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -817,11 +816,9 @@ def _answered_chat(chat_id: int | str, message: Message | None) -> Recipient:
 
 
 def _answer_key(message: Message | None) -> str:
-    """What names the answered message: its chat and id (a press of the form's Gửi, which
-    answers no message of the member's, gets a key of its own)."""
-    if message is None:
-        return uuid.uuid4().hex
-    return f"{message.chat.id}:{message.message_id}"
+    """What names the answered message: its chat and id; none for a press of the form's Gửi,
+    which answers no message of the member's."""
+    return "" if message is None else f"{message.chat.id}:{message.message_id}"
 
 
 def _answer_lost(exc: TelegramError) -> bool:

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -276,7 +275,7 @@ class ZaloBot:
                         PLATFORM,
                         _answered_chat(parsed),
                         later,
-                        parsed.update_key or parsed.message_id or uuid.uuid4().hex,
+                        parsed.update_key or parsed.message_id,
                     )
                     break
         finally:
