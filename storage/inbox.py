@@ -18,12 +18,12 @@ from storage.models import InboxRow
 
 @dataclass(frozen=True)
 class StoredUpdate:
-    """One update of a chat's head (the chat is the caller's)."""
+    """The chat's oldest waiting update, claimed (the chat is the caller's)."""
 
     id: int
     platform: str
     body: dict[str, Any]
-    attempts: int  # handlings begun: before it (`head`), with the one it begins (`claim`)
+    attempts: int  # handlings begun, the one `claim` begins included
 
 
 class Inbox:
@@ -50,16 +50,6 @@ class Inbox:
             .on_conflict_do_nothing()
         )
         return (getattr(result, "rowcount", 0) or 0) > 0
-
-    async def head(self, chat: str, limit: int) -> list[StoredUpdate]:
-        """The chat's updates not handled yet, oldest first."""
-        rows = await self._session.execute(
-            select(InboxRow.id, InboxRow.platform, InboxRow.body, InboxRow.attempts)
-            .where(InboxRow.chat == chat, InboxRow.handled_at.is_(None))
-            .order_by(InboxRow.id)
-            .limit(limit)
-        )
-        return [StoredUpdate(*row) for row in rows]
 
     async def claim(self, chat: str) -> StoredUpdate | None:
         """The chat's oldest update not handled yet, its handling counted as begun (one
