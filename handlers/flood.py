@@ -134,17 +134,15 @@ class FloodGuard:
 
     def pace(self, sender: SenderKey, now: datetime, limits: FloodLimits) -> Pace:
         """Count one message from `sender` that wants an answer, and say whether it gets one."""
-        return self._state(sender).pace(now, limits)
+        return self.state_of(sender).pace(now, limits)
 
     def stranger_answered(self, sender: SenderKey, now: datetime, way_in: int) -> bool:
         """Whether a stranger's message gets its answer (`_Sender.stranger_answered`)."""
-        return self._state(sender).stranger_answered(now, way_in)
+        return self.state_of(sender).stranger_answered(now, way_in)
 
     def state_of(self, sender: SenderKey) -> _Sender:
-        """The sender's state (a new one for a sender not heard from)."""
-        return self._state(sender)
-
-    def _state(self, sender: SenderKey) -> _Sender:
+        """The sender's state (a new one for a sender not heard from), now the most recently
+        heard from."""
         state = self._senders.pop(sender, None)
         if state is None:
             if len(self._senders) >= self._max:
